@@ -1,0 +1,2 @@
+// Debian's OpenBLAS CBLAS interface (pkg-config: openblas).
+#include <cblas.h>

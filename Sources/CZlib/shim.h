@@ -1,0 +1,2 @@
+// zlib, used to read gzip-compressed data files (pkg-config: zlib).
+#include <zlib.h>

@@ -1,0 +1,56 @@
+/// An optimiser is a pair of pure functions over parameters and a typed state:
+/// `initialState(for:)` and `step(parameters:gradients:state:)`. Behaviour changes only
+/// through the state, and the step is written in tensor ops, so meta-gradients can flow
+/// through it (into hyper-parameters or a learned optimiser's meta-parameters).
+public protocol Optimiser {
+    associatedtype State
+    /// The state before the first step, for parameters shaped like `parameters`.
+    func initialState(for parameters: [Tensor]) -> State
+    /// One update: new parameters and new state from the current ones and the gradients
+    /// of the loss (one gradient per parameter, same shapes).
+    func step(parameters: [Tensor], gradients: [Tensor], state: State) -> (parameters: [Tensor], state: State)
+}
+
+/// An optimiser bundled with its state for one set of parameters: the object a training
+/// loop (or the C ABI) holds. The state is created on the first step.
+public final class OptimiserSession {
+    private let initialise: ([Tensor]) -> Any
+    private let apply: ([Tensor], [Tensor], Any) -> ([Tensor], Any)
+    private var state: Any?
+    private var shapes: [[Int]] = []
+    /// Steps taken so far.
+    public private(set) var steps = 0
+
+    public init<O: Optimiser>(_ optimiser: O) {
+        initialise = { optimiser.initialState(for: $0) }
+        apply = { p, g, s in
+            let (np, ns) = optimiser.step(parameters: p, gradients: g, state: s as! O.State)
+            return (np, ns)
+        }
+    }
+
+    /// Updates `parameters` in place. The first call fixes the parameter shapes; later calls
+    /// with other shapes are rejected (call ``reset()`` to start over on a new learner).
+    public func step(_ parameters: inout [Tensor], gradients: [Tensor]) throws {
+        guard parameters.count == gradients.count, zip(parameters, gradients).allSatisfy({ $0.shape == $1.shape }) else {
+            throw L2LError.shape("optimiser: gradient shapes \(gradients.map(\.shape)) do not match parameter shapes \(parameters.map(\.shape))")
+        }
+        if state == nil {
+            state = initialise(parameters)
+            shapes = parameters.map(\.shape)
+        } else if parameters.map(\.shape) != shapes {
+            throw L2LError.shape("optimiser: its state is for parameter shapes \(shapes), got \(parameters.map(\.shape)); reset it first")
+        }
+        let (np, ns) = withoutGraph { apply(parameters, gradients, state!) }
+        parameters = np
+        state = ns
+        steps += 1
+    }
+
+    /// Forgets the state: the next step starts afresh.
+    public func reset() {
+        state = nil
+        shapes = []
+        steps = 0
+    }
+}

@@ -1,0 +1,162 @@
+import Glibc
+import Synchronization
+
+/// What a gradient rule sees: the upstream gradient, the op's inputs and (when the op
+/// saved it) its output, each a ``Tensor`` still attached to the graph, so a rule written
+/// in tensor ops is itself differentiable.
+struct BackwardContext {
+    /// Gradient of the differentiated scalar with respect to the op's output.
+    let grad: Tensor
+    /// The op's inputs, in order.
+    let inputs: [Tensor]
+    /// The op's output (only for ops recorded with `savesOutput`).
+    let output: Tensor
+}
+
+/// One recorded op: its inputs and its gradient rule. Nodes are numbered in creation order,
+/// so sorting by `id` is a topological order of any graph.
+final class GraphNode {
+    let id: Int
+    let inputs: [Tensor]
+    let outputShape: [Int]
+    /// The output's storage, kept only when the rule needs the output (e.g. `exp`).
+    let savedOutput: TensorStorage?
+    /// The gradient rule: one gradient per input (`nil` = no gradient flows there).
+    let rule: ((BackwardContext) -> [Tensor?])?
+
+    init(inputs: [Tensor], outputShape: [Int], savedOutput: TensorStorage?,
+         rule: ((BackwardContext) -> [Tensor?])?) {
+        self.id = nextNodeID.add(1, ordering: .relaxed).oldValue
+        self.inputs = inputs
+        self.outputShape = outputShape
+        self.savedOutput = savedOutput
+        self.rule = rule
+    }
+}
+
+private let nextNodeID = Atomic<Int>(0)
+
+// MARK: Recording mode (per thread)
+
+private final class RecordingFlag { var isOn = true }
+
+private let recordingKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key) { raw in
+        Unmanaged<RecordingFlag>.fromOpaque(raw!).release()
+    }
+    return key
+}()
+
+private var recordingFlag: RecordingFlag {
+    if let raw = pthread_getspecific(recordingKey) {
+        return Unmanaged<RecordingFlag>.fromOpaque(raw).takeUnretainedValue()
+    }
+    let flag = RecordingFlag()
+    pthread_setspecific(recordingKey, Unmanaged.passRetained(flag).toOpaque())
+    return flag
+}
+
+/// Whether ops on this thread record the graph (true unless inside ``withoutGraph(_:)``).
+public var isRecordingGraph: Bool { recordingFlag.isOn }
+
+/// Runs `body` with graph recording off on this thread: its results are constants and
+/// cost no graph memory. Nests; the previous mode is restored afterwards.
+public func withoutGraph<R>(_ body: () throws -> R) rethrows -> R {
+    let flag = recordingFlag
+    let saved = flag.isOn
+    flag.isOn = false
+    defer { flag.isOn = saved }
+    return try body()
+}
+
+func withRecording<R>(_ on: Bool, _ body: () throws -> R) rethrows -> R {
+    let flag = recordingFlag
+    let saved = flag.isOn
+    flag.isOn = on
+    defer { flag.isOn = saved }
+    return try body()
+}
+
+// MARK: Attaching ops to the graph
+
+extension Tensor {
+    /// This tensor as a new leaf of the graph: gradients can be taken with respect to it.
+    /// The storage is shared, not copied.
+    public func tracked() -> Tensor {
+        Tensor(shape: shape, storage: storage,
+               node: GraphNode(inputs: [], outputShape: shape, savedOutput: nil, rule: nil))
+    }
+
+    /// The same values, cut from the graph: no gradient flows through the result
+    /// (stop-gradient). The storage is shared, not copied.
+    public func detached() -> Tensor { Tensor(shape: shape, storage: storage) }
+
+    /// Wraps a freshly computed `result` of an op on `inputs` with a graph node when
+    /// recording is on and some input is tracked; otherwise returns it as a constant.
+    func recorded(_ inputs: [Tensor], savesOutput: Bool = false,
+                  rule: @escaping (BackwardContext) -> [Tensor?]) -> Tensor {
+        guard isRecordingGraph, inputs.contains(where: { $0.node != nil }) else { return self }
+        let node = GraphNode(inputs: inputs, outputShape: shape,
+                             savedOutput: savesOutput ? storage : nil, rule: rule)
+        return Tensor(shape: shape, storage: storage, node: node)
+    }
+}
+
+// MARK: Gradients
+
+/// Gradients of the scalar `output` with respect to each tensor of `wrt`, by reverse mode.
+///
+/// - Parameters:
+///   - output: a one-element tensor computed from (some of) `wrt`.
+///   - wrt: tracked tensors (see ``Tensor/tracked()``). A tensor `output` does not depend on
+///     gets zeros of its own shape.
+///   - createGraph: record the backward pass itself, so the returned gradients are tracked
+///     and can be differentiated again (Hessian-vector products, MAML's second order).
+///     Without it the backward runs with recording off and returns constants.
+/// - Returns: one gradient per `wrt` entry, each of that entry's shape.
+///
+/// The walk is iterative (no recursion), so deep graphs such as long unrolls are safe.
+public func gradients(of output: Tensor, wrt: [Tensor], createGraph: Bool = false) -> [Tensor] {
+    precondition(output.count == 1, "gradients(of:wrt:): output must be a scalar, got shape \(output.shape)")
+    guard let root = output.node else { return wrt.map { Tensor.zeros($0.shape) } }
+
+    // Every node reachable from the output, in reverse creation order (a topological order).
+    var seen = Set<ObjectIdentifier>([ObjectIdentifier(root)])
+    var order = [root]
+    var stack = [root]
+    while let node = stack.popLast() {
+        for input in node.inputs {
+            if let n = input.node, seen.insert(ObjectIdentifier(n)).inserted {
+                order.append(n)
+                stack.append(n)
+            }
+        }
+    }
+    order.sort { $0.id > $1.id }
+
+    let wanted = Set(wrt.compactMap { $0.node.map(ObjectIdentifier.init) })
+    var grads = [ObjectIdentifier: Tensor]()
+    grads[ObjectIdentifier(root)] = Tensor.ones(output.shape)
+    withRecording(createGraph) {
+        for node in order {
+            guard let rule = node.rule, let g = grads[ObjectIdentifier(node)] else { continue }
+            let out = Tensor(shape: node.outputShape,
+                             storage: node.savedOutput ?? TensorStorage(uninitializedCount: 0), node: node)
+            let inputGrads = rule(BackwardContext(grad: g, inputs: node.inputs, output: out))
+            for (input, ig) in zip(node.inputs, inputGrads) {
+                guard let n = input.node, let ig else { continue }
+                precondition(ig.shape == input.shape,
+                             "gradients: rule produced shape \(ig.shape) for an input of shape \(input.shape)")
+                let key = ObjectIdentifier(n)
+                if let acc = grads[key] { grads[key] = acc + ig } else { grads[key] = ig }
+            }
+            // An interior gradient nobody asked for is no longer needed once passed on.
+            if !wanted.contains(ObjectIdentifier(node)) { grads[ObjectIdentifier(node)] = nil }
+        }
+    }
+    return wrt.map { t in
+        if let n = t.node, let g = grads[ObjectIdentifier(n)] { return g }
+        return Tensor.zeros(t.shape)
+    }
+}

@@ -1,0 +1,62 @@
+/// Element-wise arithmetic with NumPy broadcasting (a row `[n]`/`[1, n]` or a column
+/// `[m, 1]` against `[m, n]`, a scalar against anything). Gradients are summed back to
+/// each input's shape by ``Tensor/sum(toShape:)``.
+extension Tensor {
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        Kernels.broadcast(a, b, op: "add") { $0 + $1 }.recorded([a, b]) { c in
+            [c.grad.sum(toShape: a.shape), c.grad.sum(toShape: b.shape)]
+        }
+    }
+
+    public static func - (a: Tensor, b: Tensor) -> Tensor {
+        Kernels.broadcast(a, b, op: "sub") { $0 - $1 }.recorded([a, b]) { c in
+            [c.grad.sum(toShape: a.shape), (-c.grad).sum(toShape: b.shape)]
+        }
+    }
+
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        Kernels.broadcast(a, b, op: "mul") { $0 * $1 }.recorded([a, b]) { c in
+            let (a, b) = (c.inputs[0], c.inputs[1])
+            return [a.isTracked ? (c.grad * b).sum(toShape: a.shape) : nil,
+                    b.isTracked ? (c.grad * a).sum(toShape: b.shape) : nil]
+        }
+    }
+
+    public static func / (a: Tensor, b: Tensor) -> Tensor {
+        Kernels.broadcast(a, b, op: "div") { $0 / $1 }.recorded([a, b]) { c in
+            let (a, b) = (c.inputs[0], c.inputs[1])
+            return [a.isTracked ? (c.grad / b).sum(toShape: a.shape) : nil,
+                    b.isTracked ? (-(c.grad * a) / (b * b)).sum(toShape: b.shape) : nil]
+        }
+    }
+
+    public static prefix func - (x: Tensor) -> Tensor {
+        Kernels.map(x) { -$0 }.recorded([x]) { c in [-c.grad] }
+    }
+
+    // MARK: With a Float
+
+    public static func + (a: Tensor, s: Float) -> Tensor {
+        Kernels.map(a) { $0 + s }.recorded([a]) { c in [c.grad] }
+    }
+    public static func + (s: Float, a: Tensor) -> Tensor { a + s }
+    public static func - (a: Tensor, s: Float) -> Tensor { a + (-s) }
+    public static func - (s: Float, a: Tensor) -> Tensor {
+        Kernels.map(a) { s - $0 }.recorded([a]) { c in [-c.grad] }
+    }
+    public static func * (a: Tensor, s: Float) -> Tensor {
+        Kernels.map(a) { $0 * s }.recorded([a]) { c in [c.grad * s] }
+    }
+    public static func * (s: Float, a: Tensor) -> Tensor { a * s }
+    public static func / (a: Tensor, s: Float) -> Tensor { a * (1 / s) }
+    public static func / (s: Float, a: Tensor) -> Tensor {
+        Kernels.map(a) { s / $0 }.recorded([a]) { c in
+            let a = c.inputs[0]
+            return [-(c.grad * s) / (a * a)]
+        }
+    }
+
+    public static func += (a: inout Tensor, b: Tensor) { a = a + b }
+    public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
+    public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
+}

@@ -1,0 +1,49 @@
+import COpenBLAS
+
+/// Matrix products on CBLAS `sgemm`.
+extension Tensor {
+    /// `op(a) · op(b)` for matrices, where `op` transposes when asked.
+    ///
+    /// Shapes: `a` is `[m, k]` (`[k, m]` if `transposeA`), `b` is `[k, n]` (`[n, k]` if
+    /// `transposeB`); the result is `[m, n]`.
+    public static func matmul(_ a: Tensor, _ b: Tensor,
+                              transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        precondition(a.rank == 2 && b.rank == 2, "matmul: expected matrices, got shapes \(a.shape) and \(b.shape)")
+        let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let (kb, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        precondition(k == kb, "matmul: inner dimensions differ: shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "")")
+        let out = Tensor(shape: [m, n]) { c, count in
+            if k == 0 { c.initialize(repeating: 0, count: count); return }
+            guard m > 0 && n > 0 else { return }
+            cblas_sgemm(CblasRowMajor,
+                        transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), 1,
+                        a.storage.pointer, Int32(a.shape[1]), b.storage.pointer, Int32(b.shape[1]),
+                        0, c, Int32(n))
+        }
+        return out.recorded([a, b]) { c in
+            let (a, b, g) = (c.inputs[0], c.inputs[1], c.grad)
+            let ga: Tensor?, gb: Tensor?
+            switch (transposeA, transposeB) {
+            case (false, false):
+                ga = a.isTracked ? matmul(g, b, transposeB: true) : nil
+                gb = b.isTracked ? matmul(a, g, transposeA: true) : nil
+            case (true, false):
+                ga = a.isTracked ? matmul(b, g, transposeB: true) : nil
+                gb = b.isTracked ? matmul(a, g) : nil
+            case (false, true):
+                ga = a.isTracked ? matmul(g, b) : nil
+                gb = b.isTracked ? matmul(g, a, transposeA: true) : nil
+            case (true, true):
+                ga = a.isTracked ? matmul(b, g, transposeA: true, transposeB: true) : nil
+                gb = b.isTracked ? matmul(g, a, transposeA: true, transposeB: true) : nil
+            }
+            return [ga, gb]
+        }
+    }
+}
+
+/// `a · b` for matrices; see ``Tensor/matmul(_:_:transposeA:transposeB:)``.
+public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    Tensor.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
+}

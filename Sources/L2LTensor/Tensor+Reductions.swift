@@ -1,0 +1,82 @@
+/// Sums and means over all elements or one axis, and the broadcast/sum-back pair that
+/// every gradient rule uses to undo broadcasting.
+extension Tensor {
+    /// Sum of all elements (shape `[]`).
+    public func sum() -> Tensor {
+        let p = storage.pointer
+        var acc: Double = 0   // accumulate in double: sums of 10⁵–10⁶ floats stay exact enough
+        for i in 0..<count { acc += Double(p[i]) }
+        return Tensor(Float(acc)).recorded([self]) { [shape] c in [c.grad.broadcast(to: shape)] }
+    }
+
+    /// Mean of all elements (shape `[]`).
+    public func mean() -> Tensor { sum() * (1 / Float(Swift.max(count, 1))) }
+
+    /// Sum along `axis` (negative counts from the end). With `keepDims` the axis stays with
+    /// size 1, so the result broadcasts against `self`.
+    public func sum(axis: Int, keepDims: Bool = false) -> Tensor {
+        let ax = Shape.axis(axis, rank: rank, op: "sum(axis:)")
+        let (outer, n, inner) = Shape.split(shape, at: ax)
+        var outShape = shape
+        if keepDims { outShape[ax] = 1 } else { outShape.remove(at: ax) }
+        let p = storage.pointer
+        let result = Tensor(repeating: 0, shape: outShape)
+        let q = result.storage.pointer
+        for o in 0..<outer {
+            let dst = q + o * inner
+            for k in 0..<n {
+                let src = p + (o * n + k) * inner
+                for i in 0..<inner { dst[i] += src[i] }
+            }
+        }
+        let keptShape: [Int] = { var s = shape; s[ax] = 1; return s }()
+        return result.recorded([self]) { [shape] c in
+            [c.grad.reshaped(keptShape).broadcast(to: shape)]
+        }
+    }
+
+    /// Mean along `axis`.
+    public func mean(axis: Int, keepDims: Bool = false) -> Tensor {
+        let ax = Shape.axis(axis, rank: rank, op: "mean(axis:)")
+        return sum(axis: ax, keepDims: keepDims) * (1 / Float(Swift.max(shape[ax], 1)))
+    }
+
+    /// This tensor stretched to `target` by NumPy broadcasting (a copy). Its gradient is
+    /// the incoming gradient summed back to this shape.
+    public func broadcast(to target: [Int]) -> Tensor {
+        if shape == target { return self }
+        guard let b = Shape.broadcast(shape, target), b == target else {
+            preconditionFailure("broadcast(to:): shape \(shape) does not broadcast to \(target)")
+        }
+        let zero = Tensor(repeating: 0, shape: target)
+        return Kernels.broadcast(self, zero, op: "broadcast(to:)") { x, _ in x }
+            .recorded([self]) { [shape] c in [c.grad.sum(toShape: shape)] }
+    }
+
+    /// This tensor summed down to `target`, the inverse of broadcasting `target` up to this
+    /// shape: leading extra axes and axes where `target` has size 1 are summed away.
+    public func sum(toShape target: [Int]) -> Tensor {
+        if shape == target { return self }
+        precondition(Shape.broadcast(target, shape) == shape,
+                     "sum(toShape:): shape \(target) does not broadcast to \(shape)")
+        var t = self
+        while t.rank > target.count { t = t.sum(axis: 0) }
+        for ax in 0..<target.count where target[ax] == 1 && t.shape[ax] != 1 {
+            t = t.sum(axis: ax, keepDims: true)
+        }
+        return t.reshaped(target)
+    }
+
+    /// Index of the largest element of each row of a `[n, c]` tensor (ties: the first).
+    public func argmaxRows() -> [Int] {
+        precondition(rank == 2, "argmaxRows: expected a [n, c] tensor, got shape \(shape)")
+        let (n, c) = (shape[0], shape[1])
+        let p = storage.pointer
+        return (0..<n).map { i in
+            var best = 0
+            let row = p + i * c
+            for j in 1..<Swift.max(c, 1) where row[j] > row[best] { best = j }
+            return best
+        }
+    }
+}

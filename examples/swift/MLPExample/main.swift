@@ -1,0 +1,27 @@
+import Glibc
+// Trains the 784-32-10 ReLU MLP with SGD (lr 0.1, batch 128) on Fashion-MNIST for one
+// epoch, inputs standardised by the training set's statistics, and prints the test accuracy.
+//
+//   swift run -c release l2l-mlp-example [DATA_DIR]
+import L2L
+
+do {
+    let dir = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : nil
+    let rawTrain = try IDXDataset.fashionMNIST(.train, directory: dir)
+    let rawTest = try IDXDataset.fashionMNIST(.test, directory: dir)
+    let (mean, std) = rawTrain.statistics()
+    let train = try rawTrain.standardized(mean: mean, std: std)
+    let test = try rawTest.standardized(mean: mean, std: std)
+
+    let mlp = try MLP(sizes: [784, 32, 10])
+    var rng = RNG(seed: 0)
+    var params = mlp.initialParameters(rng: &rng)
+    var batches = try BatchIterator(train, batchSize: 128, seed: 1)
+    let sgd = OptimiserSession(try SGD(learningRate: 0.1))
+    let losses = try Training.train(mlp, &params, optimiser: sgd, batches: &batches, steps: batches.batchesPerEpoch)
+    let (loss, accuracy) = Training.evaluate(mlp, params, on: test)
+    print("steps \(losses.count)  last train loss \(losses.last ?? .nan)  test loss \(loss)  test accuracy \(accuracy)")
+} catch {
+    print("error: \(error)")
+    exit(1)
+}
