@@ -68,3 +68,28 @@ extension Learner {
         guard inputs.isFinite else { throw L2LError(.nonFinite, "inputs contain NaN or infinity") }
     }
 }
+
+extension Learner {
+    /// Parameters rebuilt from one flat vector laid out tensor after tensor, in
+    /// ``parameterSpecs`` order. Fails on a wrong length or a non-finite value.
+    public func parameters(flat values: UnsafeBufferPointer<Float>) throws -> [Tensor] {
+        guard values.count == parameterCount else {
+            throw L2LError.shape("learner has \(parameterCount) parameters, got \(values.count) values")
+        }
+        guard values.allSatisfy({ $0.isFinite }) else { throw L2LError(.nonFinite, "parameters contain NaN or infinity") }
+        var offset = 0
+        return parameterSpecs.map { spec in
+            defer { offset += spec.count }
+            return Tensor(shape: spec.shape, copying: values.baseAddress! + offset)
+        }
+    }
+}
+
+/// Copies tensors one after another into `destination`, which must hold their total count.
+public func flatten(_ tensors: [Tensor], into destination: UnsafeMutablePointer<Float>) {
+    var offset = 0
+    for t in tensors {
+        t.withUnsafeBufferPointer { (destination + offset).update(from: $0.baseAddress!, count: $0.count) }
+        offset += t.count
+    }
+}
