@@ -17,7 +17,7 @@ struct BackwardContext {
 /// so sorting by `id` is a topological order of any graph.
 final class GraphNode {
     let id: Int
-    let inputs: [Tensor]
+    private(set) var inputs: [Tensor]
     let outputShape: [Int]
     /// The output's storage, kept only when the rule needs the output (e.g. `exp`).
     let savedOutput: TensorStorage?
@@ -31,6 +31,21 @@ final class GraphNode {
         self.outputShape = outputShape
         self.savedOutput = savedOutput
         self.rule = rule
+    }
+
+    /// Frees a chain of nodes iteratively: a node that is about to die hands its inputs to
+    /// this loop instead of releasing them recursively, so a 100 000-op unroll cannot
+    /// overflow the stack when it is dropped.
+    deinit {
+        guard !inputs.isEmpty else { return }
+        var pending = inputs
+        inputs = []
+        while var t = pending.popLast() {
+            if t.node != nil, isKnownUniquelyReferenced(&t.node) {
+                pending.append(contentsOf: t.node!.inputs)
+                t.node!.inputs = []
+            }
+        }
     }
 }
 

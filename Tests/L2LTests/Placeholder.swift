@@ -1,1 +1,1 @@
-// placeholder
+// placeholder until L2L tests land

@@ -1,0 +1,67 @@
+import Glibc
+import L2LTensor
+import L2LTestSupport
+import XCTest
+
+/// The autodiff machinery itself: accumulation, stop-gradient, no-graph scope, deep graphs.
+final class GraphTests: XCTestCase {
+    func testGradientsAccumulateOverEveryUse() {
+        let x = Tensor(shape: [3], scalars: [1, 2, 3]).tracked()
+        let y = (x * x + x * 3).sum()   // dy/dx = 2x + 3
+        XCTAssertEqual(gradients(of: y, wrt: [x])[0].scalars, [5, 7, 9])
+    }
+
+    func testDetachedStopsTheGradient() {
+        let x = Tensor(shape: [2], scalars: [1, 2]).tracked()
+        let y = (x * x.detached()).sum()   // only the first factor carries gradient
+        XCTAssertEqual(gradients(of: y, wrt: [x])[0].scalars, [1, 2])
+        XCTAssertFalse(x.detached().isTracked)
+    }
+
+    func testWithoutGraphRecordsNothing() {
+        let x = Tensor(shape: [2], scalars: [1, 2]).tracked()
+        let y = withoutGraph { (x * x).sum() }
+        XCTAssertFalse(y.isTracked)
+        XCTAssertTrue(isRecordingGraph)
+        withoutGraph { withoutGraph {}; XCTAssertFalse(isRecordingGraph) }
+        XCTAssertEqual(gradients(of: y, wrt: [x])[0].scalars, [0, 0])
+    }
+
+    func testUnrelatedAndInteriorTargets() {
+        let x = Tensor(shape: [2], scalars: [1, 2]).tracked()
+        let unrelated = Tensor.ones([3]).tracked()
+        let h = x * 2
+        let y = h.pow(2).sum()
+        let g = gradients(of: y, wrt: [unrelated, h, x])
+        XCTAssertEqual(g[0].scalars, [0, 0, 0])
+        XCTAssertEqual(g[1].scalars, [4, 8])   // 2h
+        XCTAssertEqual(g[2].scalars, [8, 16])  // 4h
+    }
+
+    func testCreateGraphControlsWhetherGradientsAreTracked() {
+        let x = Tensor(shape: [2], scalars: [1, 2]).tracked()
+        let y = x.pow(3).sum()
+        XCTAssertFalse(gradients(of: y, wrt: [x])[0].isTracked)
+        XCTAssertTrue(gradients(of: y, wrt: [x], createGraph: true)[0].isTracked)
+    }
+
+    func testDeepGraphDoesNotOverflowTheStack() {
+        // 50 000 chained ops: a recursive backward would exhaust the stack.
+        let x = Tensor(1).tracked()
+        var y = x
+        for _ in 0..<50_000 { y = y * 1.0001 }
+        let g = gradients(of: y, wrt: [x])[0].scalar
+        // Each Float product rounds (relative 2⁻²⁴); over 50 000 steps that drifts up to ~3e-3.
+        let exact = pow(Double(Float(1.0001)), 50_000)
+        XCTAssertEqual(Double(g), exact, accuracy: 3e-3 * exact)
+    }
+
+    func testWritingATensorDropsItFromTheGraph() {
+        var x = Tensor(shape: [2], scalars: [1, 2]).tracked()
+        let shared = x
+        x.withUnsafeMutableBufferPointer { $0[0] = 5 }
+        XCTAssertFalse(x.isTracked)
+        XCTAssertEqual(shared.scalars, [1, 2], "value semantics: the other copy is unchanged")
+        XCTAssertEqual(x.scalars, [5, 2])
+    }
+}

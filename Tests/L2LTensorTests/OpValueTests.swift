@@ -1,0 +1,127 @@
+import Glibc
+import L2LTensor
+import L2LTestSupport
+import XCTest
+
+/// Forward values of the ops against plain Double references written in the test.
+final class OpValueTests: XCTestCase {
+    let x = randomTensor([3, 4], seed: 1)
+
+    func testUnaryValues() {
+        let pos = randomTensor([3, 4], low: 0.3, high: 2, seed: 2)
+        func check(_ t: Tensor, _ input: Tensor, _ f: (Double) -> Double, _ name: String) {
+            assertClose(t.scalars, input.scalars.map { Float(f(Double($0))) }, atol: 1e-6, rtol: 1e-5, name)
+        }
+        check(x.exp(), x, Glibc.exp, "exp")
+        check(pos.log(), pos, Glibc.log, "log")
+        check(pos.sqrt(), pos, { $0.squareRoot() }, "sqrt")
+        check(x.abs(), x, { Swift.abs($0) }, "abs")
+        check(x.relu(), x, { Swift.max($0, 0) }, "relu")
+        check(x.sigmoid(), x, { 1 / (1 + Glibc.exp(-$0)) }, "sigmoid")
+        check(x.tanh(), x, Glibc.tanh, "tanh")
+        check(x.softplus(), x, { Glibc.log(1 + Glibc.exp($0)) }, "softplus")
+        check(pos.pow(1.7), pos, { Glibc.pow($0, 1.7) }, "pow")
+        check(x.clamped(-0.3, 0.4), x, { Swift.min(Swift.max($0, -0.3), 0.4) }, "clamp")
+    }
+
+    func testExtremeInputsStayFinite() {
+        let big = Tensor(shape: [4], scalars: [-200, -90, 90, 200])
+        XCTAssertTrue(big.sigmoid().isFinite)
+        XCTAssertEqual(big.softplus().scalars[3], 200)
+        XCTAssertEqual(big.softplus().scalars[0], 0)
+        XCTAssertTrue(Tensor.sigmoidBinaryCrossEntropy(logits: big, targets: Tensor(shape: [4], scalars: [1, 0, 1, 0])).isFinite)
+        let logits = Tensor(shape: [1, 3], scalars: [1000, 0, -1000])
+        XCTAssertTrue(logits.softmax().isFinite)
+        XCTAssertEqual(Tensor.softmaxCrossEntropy(logits: logits, labels: [0]).scalar, 0, accuracy: 1e-6)
+        XCTAssertEqual(Tensor.softmaxCrossEntropy(logits: logits, labels: [1]).scalar, 1000, accuracy: 1e-3)
+    }
+
+    func testBroadcastValues() {
+        let row = Tensor(shape: [4], scalars: [1, 2, 3, 4])
+        let col = Tensor(shape: [3, 1], scalars: [10, 20, 30])
+        let grid = Tensor(shape: [3, 4], scalars: (0..<12).map(Float.init))
+        XCTAssertEqual((grid + row).scalars, (0..<12).map { Float($0 + $0 % 4 + 1) })
+        let expectedProduct: [Float] = (0..<12).map { (i: Int) -> Float in Float(i * 10 * (i / 4 + 1)) }
+        XCTAssertEqual((grid * col).scalars, expectedProduct)
+        XCTAssertEqual((row - col).shape, [3, 4])
+        let expectedDifference: [Float] = (0..<12).map { (i: Int) -> Float in Float(i % 4 + 1) - Float(10 * (i / 4 + 1)) }
+        XCTAssertEqual((row - col).scalars, expectedDifference)
+        XCTAssertEqual((grid / Tensor(2)).scalars, (0..<12).map { Float($0) / 2 })
+        // Rank-3 against a middle-axis broadcast exercises the general strided loop.
+        let cube = Tensor(shape: [2, 3, 2], scalars: (0..<12).map(Float.init))
+        let mid = Tensor(shape: [2, 1, 2], scalars: [100, 200, 300, 400])
+        let expected: [Float] = (0..<12).map { i in Float(i) + [100, 200, 300, 400][(i / 6) * 2 + i % 2] }
+        XCTAssertEqual((cube + mid).scalars, expected)
+    }
+
+    func testReductionValues() {
+        let t = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(t.sum().scalar, 21)
+        XCTAssertEqual(t.mean().scalar, 3.5)
+        XCTAssertEqual(t.sum(axis: 0).scalars, [5, 7, 9])
+        XCTAssertEqual(t.sum(axis: 1).scalars, [6, 15])
+        XCTAssertEqual(t.sum(axis: 1, keepDims: true).shape, [2, 1])
+        XCTAssertEqual(t.mean(axis: 0).scalars, [2.5, 3.5, 4.5])
+        XCTAssertEqual(t.sum(toShape: [1, 3]).scalars, [5, 7, 9])
+        XCTAssertEqual(t.argmaxRows(), [2, 2])
+    }
+
+    func testShapeOpValues() {
+        let t = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(t.transposed().scalars, [1, 4, 2, 5, 3, 6])
+        XCTAssertEqual(t.slice(axis: 1, 1..<3).scalars, [2, 3, 5, 6])
+        XCTAssertEqual(t.padded(axis: 0, before: 1, after: 0).scalars, [0, 0, 0, 1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(Tensor.concatenate([t, t.slice(axis: 1, 0..<1)], axis: 1).scalars, [1, 2, 3, 1, 4, 5, 6, 4])
+        XCTAssertEqual(t.reshaped([3, -1]).shape, [3, 2])
+        XCTAssertEqual(t.gather(rows: [2, 0]).scalars, [3, 4])
+        XCTAssertEqual(Tensor(shape: [2], scalars: [7, 8]).scatter(rows: [1, 2], columns: 3).scalars, [0, 7, 0, 0, 0, 8])
+        let mask = Tensor(shape: [2, 3], scalars: [1, 0, 1, 0, 1, 0])
+        XCTAssertEqual(Tensor.select(mask, t, Tensor(-1)).scalars, [1, -1, 3, -1, 5, -1])
+        // A large transpose crosses the 32×32 blocking.
+        let big = randomTensor([70, 45], seed: 3)
+        let tb = big.transposed()
+        for (i, j) in [(0, 0), (69, 44), (33, 31), (40, 2)] {
+            XCTAssertEqual(tb.scalars[j * 70 + i], big.scalars[i * 45 + j])
+        }
+    }
+
+    func testMatmulAgainstNaiveProduct() {
+        for (m, k, n) in [(3, 5, 2), (1, 7, 1), (17, 33, 9)] {
+            let a = randomTensor([m, k], seed: 4), b = randomTensor([k, n], seed: 5)
+            var expected = [Float](repeating: 0, count: m * n)
+            for i in 0..<m { for j in 0..<n {
+                var s: Double = 0
+                for l in 0..<k { s += Double(a.scalars[i * k + l]) * Double(b.scalars[l * n + j]) }
+                expected[i * n + j] = Float(s)
+            } }
+            assertClose(matmul(a, b).scalars, expected, atol: 1e-5, rtol: 1e-5, "matmul \(m)x\(k)x\(n)")
+            assertClose(matmul(a.transposed(), b, transposeA: true).scalars, expected, atol: 1e-5, rtol: 1e-5, "matmul Aᵀ")
+            assertClose(matmul(a, b.transposed(), transposeB: true).scalars, expected, atol: 1e-5, rtol: 1e-5, "matmul Bᵀ")
+        }
+        XCTAssertEqual(matmul(Tensor.zeros([2, 0]), Tensor.zeros([0, 3])).scalars, [Float](repeating: 0, count: 6))
+    }
+
+    func testSoftmaxAndLossValues() {
+        let logits = Tensor(shape: [2, 3], scalars: [1, 2, 3, -1, 0, 4])
+        let labels: [Int32] = [2, 0]
+        var ce: Double = 0
+        var soft = [Float]()
+        for r in 0..<2 {
+            let row = logits.scalars[(r * 3)..<(r * 3 + 3)].map(Double.init)
+            let z = row.map(Glibc.exp).reduce(0, +)
+            soft += row.map { Float(Glibc.exp($0) / z) }
+            ce += Glibc.log(z) - row[Int(labels[r])]
+        }
+        assertClose(logits.softmax().scalars, soft, atol: 1e-6, rtol: 1e-5, "softmax")
+        assertClose(logits.logSoftmax().scalars, soft.map(logf), atol: 1e-5, rtol: 1e-5, "logSoftmax")
+        XCTAssertEqual(Tensor.softmaxCrossEntropy(logits: logits, labels: labels).scalar, Float(ce / 2), accuracy: 1e-5)
+
+        let z = Tensor(shape: [3], scalars: [-2, 0.5, 3]), t = Tensor(shape: [3], scalars: [0, 1, 0.3])
+        let bce = zip(z.scalars, t.scalars).map { zi, ti -> Double in
+            let p = 1 / (1 + Glibc.exp(-Double(zi)))
+            return -(Double(ti) * Glibc.log(p) + (1 - Double(ti)) * Glibc.log(1 - p))
+        }.reduce(0, +) / 3
+        XCTAssertEqual(Tensor.sigmoidBinaryCrossEntropy(logits: z, targets: t).scalar, Float(bce), accuracy: 1e-5)
+        XCTAssertEqual(Tensor.meanSquaredError(z, t).scalar, (4 + 0.25 + 7.29) / 3, accuracy: 1e-5)
+    }
+}
