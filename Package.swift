@@ -53,7 +53,7 @@ let package = Package(
 
         // MARK: Tests
         .target(
-            name: "L2LTestSupport", dependencies: ["L2L"],
+            name: "L2LTestSupport", dependencies: ["L2L", "CZlib"],
             path: "Tests/L2LTestSupport"),
         .testTarget(
             name: "L2LTensorTests", dependencies: ["L2LTensor", "L2LTestSupport"]),

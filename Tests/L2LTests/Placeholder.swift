@@ -1,1 +1,0 @@
-// placeholder until L2L tests land
