@@ -3,10 +3,10 @@ import Glibc
 
 /// Element-wise kernels: tight loops over contiguous buffers. The per-element function is
 /// a closure literal inlined at each call site, so every op compiles to its own loop.
-enum Kernels {
+public enum Kernels {
     /// Work below this many elements runs on the calling thread; above it, split across cores.
     static let parallelThreshold = 1 << 16
-    static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    public static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     /// Runs `body` over `0..<count` in contiguous chunks, in parallel for large counts.
     @inline(__always)
