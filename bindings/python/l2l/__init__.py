@@ -1,0 +1,52 @@
+"""l2l — learning to learn: numpy front door of the Swift library (via its C ABI).
+
+    import l2l
+    train, test = l2l.fashion_mnist("train"), l2l.fashion_mnist("test")
+    l2l.standardize_splits(train, test)
+    net = l2l.MLP([784, 32, 10], seed=0)
+    losses = l2l.train(net, l2l.SGD(lr=0.1), train, epochs=1, batch_size=128, progress=True)
+    print(net.accuracy(test))
+
+Errors are l2l.Error subclasses, one per C status code; each carries `.function` (the C
+function that failed), `.status` and `.detail` (l2l_last_error()).
+"""
+
+from . import _l2l
+from ._l2l import (
+    BufferTooSmallError,
+    CancelledError,
+    Error,
+    FileError,
+    FormatError,
+    InternalError,
+    InvalidArgumentError,
+    NonFiniteError,
+    ShapeError,
+    StateError,
+)
+from .datasets import Dataset, fashion_mnist, load_idx, standardize_splits
+from .learners import MLP, Learner, Parameter, ParamInfo
+from .optim import SGD, Optimizer
+from .training import Batches, train
+
+__version__: str = _l2l.version()
+
+if __version__ != _l2l.HEADER_VERSION:
+    raise ImportError(f"l2l: the loaded libl2l.so is version {__version__} but the extension was built "
+                      f"against l2l.h {_l2l.HEADER_VERSION}; reinstall the package")
+
+
+def version() -> str:
+    """The library's version (l2l_version())."""
+    return _l2l.version()
+
+
+__all__ = [
+    "__version__", "version",
+    "Error", "InvalidArgumentError", "ShapeError", "NonFiniteError", "FileError", "FormatError",
+    "BufferTooSmallError", "CancelledError", "StateError", "InternalError",
+    "Dataset", "fashion_mnist", "load_idx", "standardize_splits",
+    "Learner", "MLP", "Parameter", "ParamInfo",
+    "Optimizer", "SGD",
+    "Batches", "train",
+]

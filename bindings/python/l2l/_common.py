@@ -1,0 +1,71 @@
+"""Helpers shared by the pure-Python layer: option texts and array conversion."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+import numpy as np
+
+from ._l2l import InvalidArgumentError
+
+_SEPARATORS = set(";= \t\n\r,")
+
+
+def format_options(options: Mapping[str, Any]) -> str:
+    """The C ABI's option text ("key=value; ...") for `options`, skipping None values.
+
+    Lists and tuples become comma-separated, booleans 1/0. Values that would change the
+    text's structure (separators, '=') are rejected rather than passed on.
+    """
+    parts = []
+    for key, value in options.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or isinstance(value, np.bool_):
+            text = "1" if value else "0"
+        elif isinstance(value, (list, tuple, np.ndarray)):
+            items = [_scalar(key, v) for v in value]
+            text = ",".join(items)
+        else:
+            text = _scalar(key, value)
+        if not text:
+            raise InvalidArgumentError(f"option {key} is empty")
+        parts.append(f"{key}={text}")
+    return "; ".join(parts)
+
+
+def _scalar(key: str, value: Any) -> str:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    if isinstance(value, str):
+        if not value or _SEPARATORS.intersection(value):
+            raise InvalidArgumentError(f"option {key}={value!r} must be a single word")
+        return value
+    raise InvalidArgumentError(f"option {key}: unsupported value {value!r} of type {type(value).__name__}")
+
+
+def as_inputs(x: Any) -> np.ndarray:
+    """Any array-like of numbers as a C-contiguous float32 array (copied only if needed)."""
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def as_labels(y: Any) -> np.ndarray:
+    """Integer class labels as a C-contiguous int32 array; non-integers are rejected."""
+    a = np.asarray(y)
+    if a.dtype.kind not in "iu":
+        if a.size == 0:
+            a = a.astype(np.int32)
+        else:
+            raise InvalidArgumentError(f"labels must be integers, got dtype {a.dtype}")
+    if a.dtype.itemsize > 4 or a.dtype == np.uint32:
+        if a.size and (a.min() < np.iinfo(np.int32).min or a.max() > np.iinfo(np.int32).max):
+            raise InvalidArgumentError("labels do not fit in int32")
+    return np.ascontiguousarray(a, dtype=np.int32)
+
+
+def as_path(path: "str | os.PathLike[str]") -> bytes:
+    """A file system path as the bytes the C library opens."""
+    return os.fsencode(path)

@@ -1,0 +1,150 @@
+"""Learners: models whose parameters an optimiser trains.
+
+    net = l2l.MLP([784, 32, 10], seed=0)
+    loss, grads = net.loss_and_grad(x, y)       # grads: one array per parameter tensor
+    logits = net.forward(x)
+    loss, accuracy = net.evaluate(test)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _l2l
+from ._common import as_inputs, as_labels, format_options
+from .datasets import Dataset
+
+__all__ = ["Learner", "MLP", "Parameter", "ParamInfo"]
+
+_KIND_NAMES = {code: name for name, code in _l2l.PARAM_KINDS.items()}
+
+
+class ParamInfo(NamedTuple):
+    """Where one parameter tensor sits in the flat parameter vector."""
+    name: str           # e.g. "fc0.weight"
+    kind: str           # "fc_weight", "fc_bias", ...
+    shape: Tuple[int, ...]
+    offset: int         # first element in the flat vector
+    count: int          # number of elements
+
+
+class Parameter(NamedTuple):
+    """A named parameter tensor (a copy)."""
+    name: str
+    value: np.ndarray
+
+
+class Learner:
+    """A model held by the library with its current parameters and the gradient of the
+    last `loss_and_grad`. `kind` and `options` are those of l2l_learner_create."""
+
+    def __init__(self, kind: str, options: Union[None, str, Mapping[str, Any]] = None, seed: int = 0):
+        text = options if isinstance(options, str) or options is None else format_options(options)
+        self._handle = _l2l.Learner(kind, text, int(seed))
+        self.kind = kind
+        self.seed = int(seed)
+        n, tensors, features, classes = self._handle.info()
+        self.num_params: int = int(n)
+        self.input_features: int = int(features)
+        self.classes: int = int(classes)
+        self._info = [self._param_info(i) for i in range(int(tensors))]
+
+    def _param_info(self, index: int) -> ParamInfo:
+        name, kind, shape, offset, count = self._handle.param_info(index)
+        return ParamInfo(name, _KIND_NAMES.get(kind, str(kind)), tuple(int(d) for d in shape),
+                         int(offset), int(count))
+
+    def param_info(self) -> List[ParamInfo]:
+        """One ParamInfo per parameter tensor, in flat-vector order."""
+        return list(self._info)
+
+    # -- parameters -----------------------------------------------------------------
+
+    def flat_parameters(self) -> np.ndarray:
+        """A float32 copy of all parameters, tensor after tensor ([num_params])."""
+        return self._handle.get_params()
+
+    def set_flat_parameters(self, values: Any) -> None:
+        """Replaces all parameters with `num_params` values laid out as `flat_parameters`.
+        Forgets the stored gradient. NonFiniteError (and no change) on NaN or infinity."""
+        self._handle.set_params(as_inputs(values))
+
+    def _split(self, flat: np.ndarray) -> List[np.ndarray]:
+        return [flat[i.offset:i.offset + i.count].reshape(i.shape) for i in self._info]
+
+    def parameters(self) -> List[Parameter]:
+        """Copies of the parameter tensors as (name, array) pairs in their shapes."""
+        return [Parameter(i.name, a) for i, a in zip(self._info, self._split(self.flat_parameters()))]
+
+    def set_parameters(self, values: Union[Sequence[Any], Mapping[str, Any]]) -> None:
+        """Replaces the parameters from one array per tensor (a sequence in `param_info`
+        order, of arrays or Parameter pairs, or a mapping from names)."""
+        if isinstance(values, Mapping):
+            missing = [i.name for i in self._info if i.name not in values]
+            extra = sorted(set(values) - {i.name for i in self._info})
+            if missing or extra:
+                raise _l2l.InvalidArgumentError(f"set_parameters: missing {missing}, unknown {extra}")
+            arrays = [values[i.name] for i in self._info]
+        else:
+            arrays = [v.value if isinstance(v, Parameter) else v for v in values]
+            if len(arrays) != len(self._info):
+                raise _l2l.ShapeError(f"set_parameters: the learner has {len(self._info)} tensors, got {len(arrays)}")
+        parts = []
+        for info, a in zip(self._info, arrays):
+            a = as_inputs(a)
+            if a.shape != info.shape:
+                raise _l2l.ShapeError(f"set_parameters: {info.name} has shape {info.shape}, got {a.shape}")
+            parts.append(a.reshape(-1))
+        self._handle.set_params(np.concatenate(parts) if parts else np.empty(0, np.float32))
+
+    # -- computing ------------------------------------------------------------------
+
+    def loss_and_grad(self, inputs: Any, labels: Any) -> Tuple[float, List[np.ndarray]]:
+        """Mean softmax cross-entropy of a batch and its gradient, one array per parameter
+        tensor. The gradient is also stored for the next optimiser step."""
+        loss = self._handle.loss_grad(as_inputs(inputs), as_labels(labels))
+        return float(loss), self._split(self._handle.get_grads())
+
+    def flat_gradients(self) -> np.ndarray:
+        """The gradient stored by the last `loss_and_grad`, flat. StateError if none."""
+        return self._handle.get_grads()
+
+    def forward(self, inputs: Any) -> np.ndarray:
+        """Logits [count, classes] of a batch [count, input_features]."""
+        return self._handle.forward(as_inputs(inputs))
+
+    def predict(self, inputs: Any) -> np.ndarray:
+        """The most likely class of each example."""
+        return np.argmax(self.forward(inputs), axis=1)
+
+    def evaluate(self, dataset: Dataset) -> Tuple[float, float]:
+        """(mean loss, accuracy in [0, 1]) over a whole data set."""
+        loss, accuracy = self._handle.evaluate(dataset._handle)
+        return float(loss), float(accuracy)
+
+    def accuracy(self, dataset: Dataset) -> float:
+        """Accuracy in [0, 1] over a whole data set."""
+        return self.evaluate(dataset)[1]
+
+    def __repr__(self) -> str:
+        return f"<l2l.Learner {self.kind}: {self.num_params} parameters>"
+
+
+class MLP(Learner):
+    """A multi-layer perceptron: `sizes` = [inputs, hidden..., classes]; layer l computes
+    x @ fc{l}.weight + fc{l}.bias with weights [in, out], and `activation` (relu, sigmoid
+    or tanh) between layers. `init`: fan_in_uniform (U(+-1/sqrt(fan_in)), weights and
+    biases), glorot or he (zero biases). Parameters are drawn from `seed`."""
+
+    def __init__(self, sizes: Sequence[int], activation: str = "relu", init: str = "fan_in_uniform", seed: int = 0):
+        sizes = [int(s) for s in sizes]
+        super().__init__("mlp", {"sizes": sizes, "activation": activation, "init": init}, seed)
+        self.sizes = sizes
+        self.activation = activation
+        self.init = init
+
+    def __repr__(self) -> str:
+        return (f"l2l.MLP({self.sizes}, activation={self.activation!r}, init={self.init!r}, "
+                f"seed={self.seed}) with {self.num_params} parameters")

@@ -1,0 +1,652 @@
+// l2l._l2l — the pybind11 shim over the C ABI of include/l2l.h.
+//
+// Argument conversion only: every l2l_* call goes through check(), which turns a
+// non-zero status into an l2l.Error subclass carrying the C function's name and
+// l2l_last_error(). Arrays cross through the Python buffer protocol (py::buffer,
+// request(), format/ndim/stride checks) and outputs are made by calling numpy.empty
+// and filling their buffer. pybind11/numpy.h is deliberately not used: Debian's
+// pybind11 2.10.3 reads and writes NumPy 2 arrays at wrong offsets (see DESIGN.md).
+//
+// Handles are used by one call at a time (l2l.h's threading rule). The GIL is
+// released around long calls, so each handle carries a `busy` flag, checked and set
+// with the GIL held: a second use while a call is running (from another thread, or from
+// inside a progress callback) raises l2l.StateError instead of racing.
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>  // std::optional<std::string> for nullable C strings
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "l2l.h"
+
+namespace py = pybind11;
+
+namespace {
+
+// ---------------------------------------------------------------------------------
+// Exceptions
+// ---------------------------------------------------------------------------------
+
+// Exception classes indexed by status code (0 unused); [0] holds the base l2l.Error.
+PyObject *exception_types[L2L_ERR_INTERNAL + 1] = {};
+
+PyObject *exception_for(l2l_status status) {
+    if (status >= 1 && status <= L2L_ERR_INTERNAL && exception_types[status] != nullptr) {
+        return exception_types[status];
+    }
+    return exception_types[0];
+}
+
+// Raises the exception for `status`: message "function: detail", attributes
+// .status, .function and .detail.
+[[noreturn]] void raise_error(l2l_status status, const char *function, const std::string &detail) {
+    std::string prefix = std::string(function) + ":";
+    std::string message = detail.rfind(prefix, 0) == 0 ? detail : std::string(function) + ": " + detail;
+    PyObject *type = exception_for(status);
+    py::object instance = py::reinterpret_steal<py::object>(PyObject_CallFunction(type, "s", message.c_str()));
+    if (!instance) throw py::error_already_set();
+    instance.attr("status") = py::int_(status);
+    instance.attr("function") = py::str(function);
+    instance.attr("detail") = py::str(detail);
+    PyErr_SetObject(type, instance.ptr());
+    throw py::error_already_set();
+}
+
+// The one place a C status becomes a Python exception. Call it with the GIL held and on
+// the thread that made the call (l2l_last_error() is thread-local).
+void check(l2l_status status, const char *function) {
+    if (status == L2L_OK) return;
+    std::string detail = l2l_last_error();
+    if (detail.empty()) detail = std::string("failed: ") + l2l_status_string(status);
+    raise_error(status, function, detail);
+}
+
+// ---------------------------------------------------------------------------------
+// Arrays through the buffer protocol
+// ---------------------------------------------------------------------------------
+
+enum class Element { float32, int32 };
+
+const char *element_name(Element e) { return e == Element::float32 ? "float32" : "int32"; }
+
+// True if a buffer's format string denotes `e` in native byte order.
+bool format_matches(const py::buffer_info &b, Element e) {
+    if (b.itemsize != 4) return false;
+    std::string f = b.format;
+    if (f.size() == 2 && (f[0] == '@' || f[0] == '=')) f.erase(0, 1);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (f.size() == 2 && f[0] == '<') f.erase(0, 1);
+#else
+    if (f.size() == 2 && (f[0] == '>' || f[0] == '!')) f.erase(0, 1);
+#endif
+    if (e == Element::float32) return f == "f";
+    return f == "i" || (f == "l" && sizeof(long) == 4);
+}
+
+// True if the buffer is laid out row-major without gaps (size-1 axes may have any stride).
+bool c_contiguous(const py::buffer_info &b) {
+    py::ssize_t expected = b.itemsize;
+    for (py::ssize_t i = b.ndim - 1; i >= 0; --i) {
+        if (b.shape[i] != 1 && b.strides[i] != expected) return false;
+        expected *= b.shape[i];
+    }
+    return true;
+}
+
+// A checked view of an array argument: `element` type, `ndim` dimensions, C-contiguous.
+// The buffer_info keeps the exporter's buffer alive (and unresizable) while it lives.
+py::buffer_info request_array(py::handle obj, const char *function, const char *what, Element element,
+                              py::ssize_t ndim, bool writable = false) {
+    if (!PyObject_CheckBuffer(obj.ptr())) {
+        raise_error(L2L_ERR_INVALID_ARGUMENT, function,
+                    std::string(what) + " must be a numpy array (an object with the buffer protocol), got " +
+                        std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
+    }
+    py::buffer_info b = py::reinterpret_borrow<py::buffer>(obj).request(writable);
+    if (!format_matches(b, element)) {
+        raise_error(L2L_ERR_INVALID_ARGUMENT, function,
+                    std::string(what) + " must hold " + element_name(element) + " values, got buffer format '" +
+                        b.format + "' (convert with numpy.ascontiguousarray(a, dtype=numpy." +
+                        element_name(element) + "))");
+    }
+    if (b.ndim != ndim) {
+        raise_error(L2L_ERR_SHAPE, function,
+                    std::string(what) + " must have " + std::to_string(ndim) + " dimension" + (ndim == 1 ? "" : "s") +
+                        ", got " + std::to_string(b.ndim));
+    }
+    if (!c_contiguous(b)) {
+        raise_error(L2L_ERR_INVALID_ARGUMENT, function,
+                    std::string(what) + " must be C-contiguous (use numpy.ascontiguousarray)");
+    }
+    return b;
+}
+
+// A new numpy array of `shape` made by numpy.empty, and a checked writable view of it.
+std::pair<py::object, py::buffer_info> new_array(std::initializer_list<py::ssize_t> shape, Element element) {
+    py::tuple dims(shape.size());
+    size_t i = 0;
+    for (py::ssize_t d : shape) dims[i++] = py::int_(d);
+    py::object array = py::module_::import("numpy").attr("empty")(dims, py::arg("dtype") = element_name(element));
+    py::buffer_info b = request_array(array, "numpy.empty", "the new array", element,
+                                      static_cast<py::ssize_t>(shape.size()), true);
+    return {std::move(array), std::move(b)};
+}
+
+// ---------------------------------------------------------------------------------
+// Handles
+// ---------------------------------------------------------------------------------
+
+// Marks handles as in use for the duration of a call; raises l2l.StateError if one already is.
+class InUse {
+public:
+    InUse(const char *function, std::initializer_list<bool *> flags) {
+        for (bool *f : flags) {
+            if (*f) {
+                raise_error(L2L_ERR_STATE, function,
+                            "the object is in use by another call (another thread, or the l2l_train this "
+                            "progress callback runs in); an l2l object serves one call at a time");
+            }
+        }
+        for (bool *f : flags) {
+            *f = true;
+            flags_.push_back(f);
+        }
+    }
+    ~InUse() {
+        for (bool *f : flags_) *f = false;
+    }
+    InUse(const InUse &) = delete;
+    InUse &operator=(const InUse &) = delete;
+
+private:
+    std::vector<bool *> flags_;
+};
+
+struct Dataset {
+    l2l_dataset *handle = nullptr;
+    bool busy = false;
+    explicit Dataset(l2l_dataset *h) : handle(h) {}
+    Dataset(const Dataset &) = delete;
+    Dataset &operator=(const Dataset &) = delete;
+    ~Dataset() { l2l_dataset_free(handle); }
+
+    std::tuple<int64_t, int64_t, int64_t> info() const {
+        int64_t count = 0, features = 0, classes = 0;
+        check(l2l_dataset_info(handle, &count, &features, &classes), "l2l_dataset_info");
+        return {count, features, classes};
+    }
+};
+
+struct Batches {
+    l2l_batches *handle = nullptr;
+    bool busy = false;
+    int64_t batch_size = 0;
+    int64_t features = 0;
+    Batches(l2l_batches *h, int64_t size, int64_t f) : handle(h), batch_size(size), features(f) {}
+    Batches(const Batches &) = delete;
+    Batches &operator=(const Batches &) = delete;
+    ~Batches() { l2l_batches_free(handle); }
+};
+
+struct Learner {
+    l2l_learner *handle = nullptr;
+    bool busy = false;
+    explicit Learner(l2l_learner *h) : handle(h) {}
+    Learner(const Learner &) = delete;
+    Learner &operator=(const Learner &) = delete;
+    ~Learner() { l2l_learner_free(handle); }
+
+    std::tuple<int64_t, int64_t, int64_t, int64_t> info() const {
+        int64_t params = 0, tensors = 0, features = 0, classes = 0;
+        check(l2l_learner_info(handle, &params, &tensors, &features, &classes), "l2l_learner_info");
+        return {params, tensors, features, classes};
+    }
+};
+
+struct Optimizer {
+    l2l_optimizer *handle = nullptr;
+    bool busy = false;
+    explicit Optimizer(l2l_optimizer *h) : handle(h) {}
+    Optimizer(const Optimizer &) = delete;
+    Optimizer &operator=(const Optimizer &) = delete;
+    ~Optimizer() { l2l_optimizer_free(handle); }
+};
+
+const char *c_str_or_null(const std::optional<std::string> &s) { return s ? s->c_str() : nullptr; }
+
+// ---------------------------------------------------------------------------------
+// Data sets and batches
+// ---------------------------------------------------------------------------------
+
+std::unique_ptr<Dataset> dataset_load(const std::string &name, const std::string &split,
+                                      const std::optional<std::string> &directory) {
+    l2l_dataset *out = nullptr;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_dataset_load(&out, name.c_str(), split.c_str(), c_str_or_null(directory));
+    }
+    check(s, "l2l_dataset_load");
+    return std::make_unique<Dataset>(out);
+}
+
+std::unique_ptr<Dataset> dataset_load_idx(const std::string &images, const std::string &labels) {
+    l2l_dataset *out = nullptr;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_dataset_load_idx(&out, images.c_str(), labels.c_str());
+    }
+    check(s, "l2l_dataset_load_idx");
+    return std::make_unique<Dataset>(out);
+}
+
+std::unique_ptr<Dataset> dataset_create(py::handle inputs, py::handle labels, int64_t classes) {
+    const char *fn = "l2l_dataset_create";
+    py::buffer_info x = request_array(inputs, fn, "inputs", Element::float32, 2);
+    py::buffer_info y = request_array(labels, fn, "labels", Element::int32, 1);
+    if (y.shape[0] != x.shape[0]) {
+        raise_error(L2L_ERR_SHAPE, fn,
+                    "inputs have " + std::to_string(x.shape[0]) + " rows but there are " +
+                        std::to_string(y.shape[0]) + " labels");
+    }
+    l2l_dataset *out = nullptr;
+    check(l2l_dataset_create(&out, static_cast<const float *>(x.ptr), static_cast<const int32_t *>(y.ptr),
+                             x.shape[0], x.shape[1], classes),
+          fn);
+    return std::make_unique<Dataset>(out);
+}
+
+py::tuple dataset_statistics(Dataset &d) {
+    InUse use("l2l_dataset_statistics", {&d.busy});
+    float mean = 0, std = 0;
+    check(l2l_dataset_statistics(d.handle, &mean, &std), "l2l_dataset_statistics");
+    return py::make_tuple(mean, std);
+}
+
+void dataset_standardize(Dataset &d, float mean, float std) {
+    InUse use("l2l_dataset_standardize", {&d.busy});
+    check(l2l_dataset_standardize(d.handle, mean, std), "l2l_dataset_standardize");
+}
+
+// Examples [start, start + count) as new arrays (None for a part not asked for).
+py::tuple dataset_read(Dataset &d, int64_t start, int64_t count, bool want_inputs, bool want_labels) {
+    const char *fn = "l2l_dataset_read";
+    InUse use(fn, {&d.busy});
+    if (count < 0) raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "count must be non-negative, got " + std::to_string(count));
+    int64_t features = std::get<1>(d.info());
+    py::object x = py::none(), y = py::none();
+    float *xp = nullptr;
+    int32_t *yp = nullptr;
+    std::optional<py::buffer_info> xb, yb;
+    if (want_inputs) {
+        auto a = new_array({count, features}, Element::float32);
+        x = std::move(a.first);
+        xb.emplace(std::move(a.second));
+        xp = static_cast<float *>(xb->ptr);
+    }
+    if (want_labels) {
+        auto a = new_array({count}, Element::int32);
+        y = std::move(a.first);
+        yb.emplace(std::move(a.second));
+        yp = static_cast<int32_t *>(yb->ptr);
+    }
+    if (count > 0 && (xp != nullptr || yp != nullptr)) {
+        check(l2l_dataset_read(d.handle, start, count, xp, yp), fn);
+    } else {
+        check(l2l_dataset_read(d.handle, start, count, nullptr, nullptr), fn);  // range check only
+    }
+    return py::make_tuple(x, y);
+}
+
+std::unique_ptr<Batches> batches_create(Dataset &d, int64_t batch_size, uint64_t seed,
+                                        const std::optional<std::string> &options) {
+    const char *fn = "l2l_batches_create";
+    InUse use(fn, {&d.busy});
+    int64_t features = std::get<1>(d.info());
+    l2l_batches *out = nullptr;
+    check(l2l_batches_create(&out, d.handle, batch_size, seed, c_str_or_null(options)), fn);
+    return std::make_unique<Batches>(out, batch_size, features);
+}
+
+// The next batch as (inputs, labels), or None at the end of an epoch.
+py::object batches_next(Batches &b) {
+    const char *fn = "l2l_batches_next";
+    InUse use(fn, {&b.busy});
+    auto x = new_array({b.batch_size, b.features}, Element::float32);
+    auto y = new_array({b.batch_size}, Element::int32);
+    int64_t count = 0;
+    check(l2l_batches_next(b.handle, static_cast<float *>(x.second.ptr), b.batch_size * b.features,
+                           static_cast<int32_t *>(y.second.ptr), b.batch_size, &count),
+          fn);
+    if (count == 0) return py::none();
+    if (count == b.batch_size) return py::make_tuple(x.first, y.first);
+    py::slice rows(0, static_cast<py::ssize_t>(count), 1);
+    return py::make_tuple(x.first[rows], y.first[rows]);
+}
+
+// ---------------------------------------------------------------------------------
+// Learners
+// ---------------------------------------------------------------------------------
+
+std::unique_ptr<Learner> learner_create(const std::string &kind, const std::optional<std::string> &options,
+                                        uint64_t seed) {
+    l2l_learner *out = nullptr;
+    check(l2l_learner_create(&out, kind.c_str(), c_str_or_null(options), seed), "l2l_learner_create");
+    return std::make_unique<Learner>(out);
+}
+
+// (name, kind, shape, offset, count) of parameter tensor `index`.
+py::tuple learner_param_info(Learner &l, int64_t index) {
+    InUse use("l2l_learner_param_info", {&l.busy});
+    l2l_param_info info{};
+    check(l2l_learner_param_info(l.handle, index, &info), "l2l_learner_param_info");
+    info.name[L2L_MAX_NAME - 1] = '\0';
+    int32_t rank = info.rank < 0 ? 0 : (info.rank > L2L_MAX_RANK ? L2L_MAX_RANK : info.rank);
+    py::tuple shape(rank);
+    for (int32_t i = 0; i < rank; ++i) shape[i] = py::int_(info.shape[i]);
+    return py::make_tuple(py::str(info.name), info.kind, shape, info.offset, info.count);
+}
+
+py::object learner_get_params(Learner &l) {
+    const char *fn = "l2l_learner_get_params";
+    InUse use(fn, {&l.busy});
+    int64_t n = std::get<0>(l.info());
+    auto out = new_array({n}, Element::float32);
+    int64_t count = 0;
+    check(l2l_learner_get_params(l.handle, static_cast<float *>(out.second.ptr), n, &count), fn);
+    return out.first;
+}
+
+void learner_set_params(Learner &l, py::handle values) {
+    const char *fn = "l2l_learner_set_params";
+    InUse use(fn, {&l.busy});
+    py::buffer_info v = request_array(values, fn, "values", Element::float32, 1);
+    check(l2l_learner_set_params(l.handle, static_cast<const float *>(v.ptr), v.shape[0]), fn);
+}
+
+float learner_loss_grad(Learner &l, py::handle inputs, py::handle labels) {
+    const char *fn = "l2l_learner_loss_grad";
+    InUse use(fn, {&l.busy});
+    py::buffer_info x = request_array(inputs, fn, "inputs", Element::float32, 2);
+    py::buffer_info y = request_array(labels, fn, "labels", Element::int32, 1);
+    if (y.shape[0] != x.shape[0]) {
+        raise_error(L2L_ERR_SHAPE, fn,
+                    "inputs have " + std::to_string(x.shape[0]) + " rows but there are " +
+                        std::to_string(y.shape[0]) + " labels");
+    }
+    float loss = 0;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_learner_loss_grad(l.handle, static_cast<const float *>(x.ptr), static_cast<const int32_t *>(y.ptr),
+                                  x.shape[0], x.shape[1], &loss);
+    }
+    check(s, fn);
+    return loss;
+}
+
+py::object learner_get_grads(Learner &l) {
+    const char *fn = "l2l_learner_get_grads";
+    InUse use(fn, {&l.busy});
+    int64_t n = std::get<0>(l.info());
+    auto out = new_array({n}, Element::float32);
+    int64_t count = 0;
+    check(l2l_learner_get_grads(l.handle, static_cast<float *>(out.second.ptr), n, &count), fn);
+    return out.first;
+}
+
+py::object learner_forward(Learner &l, py::handle inputs) {
+    const char *fn = "l2l_learner_forward";
+    InUse use(fn, {&l.busy});
+    py::buffer_info x = request_array(inputs, fn, "inputs", Element::float32, 2);
+    int64_t classes = std::get<3>(l.info());
+    auto out = new_array({x.shape[0], classes}, Element::float32);
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_learner_forward(l.handle, static_cast<const float *>(x.ptr), x.shape[0], x.shape[1],
+                                static_cast<float *>(out.second.ptr), x.shape[0] * classes);
+    }
+    check(s, fn);
+    return out.first;
+}
+
+py::tuple learner_evaluate(Learner &l, Dataset &d) {
+    const char *fn = "l2l_learner_evaluate";
+    InUse use(fn, {&l.busy, &d.busy});
+    float loss = 0, accuracy = 0;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_learner_evaluate(l.handle, d.handle, &loss, &accuracy);
+    }
+    check(s, fn);
+    return py::make_tuple(loss, accuracy);
+}
+
+// ---------------------------------------------------------------------------------
+// Optimisers and training
+// ---------------------------------------------------------------------------------
+
+std::unique_ptr<Optimizer> optimizer_create(const std::string &kind, const std::optional<std::string> &options) {
+    l2l_optimizer *out = nullptr;
+    check(l2l_optimizer_create(&out, kind.c_str(), c_str_or_null(options)), "l2l_optimizer_create");
+    return std::make_unique<Optimizer>(out);
+}
+
+void optimizer_step(Optimizer &o, Learner &l) {
+    const char *fn = "l2l_optimizer_step";
+    InUse use(fn, {&o.busy, &l.busy});
+    check(l2l_optimizer_step(o.handle, l.handle), fn);
+}
+
+void optimizer_reset(Optimizer &o) {
+    InUse use("l2l_optimizer_reset", {&o.busy});
+    check(l2l_optimizer_reset(o.handle), "l2l_optimizer_reset");
+}
+
+// What the progress trampoline needs: the Python callable (or None) and the first Python
+// exception raised while l2l_train ran (by the callable, or KeyboardInterrupt from a signal).
+struct Progress {
+    py::object callback;
+    std::optional<py::error_already_set> error;
+};
+
+// The l2l_progress_fn handed to l2l_train. It runs on the calling thread with the GIL
+// released by train(), so it takes the GIL back, calls the Python callable (a truthy
+// result cancels), and checks for pending signals so Ctrl-C cancels the run. No C++
+// exception leaves it: they would unwind through Swift frames.
+int progress_trampoline(void *user, int64_t step, int64_t total, float loss) {
+    py::gil_scoped_acquire gil;
+    auto *p = static_cast<Progress *>(user);
+    try {
+        if (!p->callback.is_none()) {
+            py::object result = p->callback(step, total, loss);
+            int truth = PyObject_IsTrue(result.ptr());
+            if (truth < 0) throw py::error_already_set();
+            if (truth) return 1;
+        }
+        if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+        return 0;
+    } catch (py::error_already_set &e) {
+        p->error.emplace(std::move(e));
+    } catch (const std::exception &e) {
+        PyErr_SetString(PyExc_RuntimeError, e.what());
+        p->error.emplace();
+    } catch (...) {
+        PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception in the progress callback");
+        p->error.emplace();
+    }
+    return 1;
+}
+
+// Runs l2l_train without the GIL. `losses` is None or a writable float32 array of at
+// least `steps` elements that receives each step's loss. A Python exception raised in
+// the callback (or by Ctrl-C) cancels the run and is re-raised here; a truthy callback
+// result raises l2l.CancelledError. Either way the steps taken are kept.
+void train(Learner &l, Optimizer &o, Batches &b, int64_t steps, py::handle losses, py::object callback) {
+    const char *fn = "l2l_train";
+    InUse use(fn, {&l.busy, &o.busy, &b.busy});
+    float *losses_ptr = nullptr;
+    std::optional<py::buffer_info> lb;
+    if (!losses.is_none()) {
+        lb.emplace(request_array(losses, fn, "losses", Element::float32, 1, true));
+        if (lb->shape[0] < steps) {
+            raise_error(L2L_ERR_BUFFER_TOO_SMALL, fn,
+                        "losses holds " + std::to_string(lb->shape[0]) + " floats, " + std::to_string(steps) +
+                            " steps need as many");
+        }
+        losses_ptr = static_cast<float *>(lb->ptr);
+    }
+    if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
+        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "progress must be callable or None");
+    }
+    Progress progress{std::move(callback), std::nullopt};
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_train(l.handle, o.handle, b.handle, steps, losses_ptr, progress_trampoline, &progress);
+    }
+    if (progress.error) throw *progress.error;
+    check(s, fn);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_l2l, m) {
+    m.doc() = "Private pybind11 shim over the l2l C ABI (include/l2l.h); use the l2l package instead.";
+
+    // Exceptions: l2l.Error and one subclass per status code.
+    PyObject *base = PyErr_NewExceptionWithDoc("l2l.Error", "Base class of every error raised by l2l.",
+                                               PyExc_Exception, nullptr);
+    if (base == nullptr) throw py::error_already_set();
+    exception_types[0] = base;
+    m.add_object("Error", py::handle(base));
+    struct Spec {
+        l2l_status status;
+        const char *name;
+        const char *doc;
+        std::vector<PyObject *> extra_bases;
+    };
+    const Spec specs[] = {
+        {L2L_ERR_INVALID_ARGUMENT, "InvalidArgumentError",
+         "L2L_ERR_INVALID_ARGUMENT: a malformed argument, an unknown option or an out-of-range value.",
+         {PyExc_ValueError}},
+        {L2L_ERR_SHAPE, "ShapeError", "L2L_ERR_SHAPE: sizes or shapes that do not fit together.", {PyExc_ValueError}},
+        {L2L_ERR_NON_FINITE, "NonFiniteError",
+         "L2L_ERR_NON_FINITE: NaN or infinity in input that must be finite, or a diverged computation.",
+         {PyExc_ArithmeticError, PyExc_ValueError}},
+        {L2L_ERR_IO, "FileError", "L2L_ERR_IO: a file that cannot be opened or read.", {PyExc_OSError}},
+        {L2L_ERR_FORMAT, "FormatError", "L2L_ERR_FORMAT: a file that is truncated, corrupt or of the wrong kind.",
+         {PyExc_ValueError}},
+        {L2L_ERR_BUFFER_TOO_SMALL, "BufferTooSmallError", "L2L_ERR_BUFFER_TOO_SMALL: an output buffer is too small.",
+         {}},
+        {L2L_ERR_CANCELLED, "CancelledError",
+         "L2L_ERR_CANCELLED: a progress callback cancelled the call; the work done so far is kept.", {}},
+        {L2L_ERR_STATE, "StateError",
+         "L2L_ERR_STATE: a call out of order (e.g. an optimiser step before any gradient), or an object "
+         "used by two calls at once.",
+         {PyExc_RuntimeError}},
+        {L2L_ERR_INTERNAL, "InternalError", "L2L_ERR_INTERNAL: a bug in l2l; please report it.", {}},
+    };
+    for (const Spec &spec : specs) {
+        py::tuple bases(1 + spec.extra_bases.size());
+        bases[0] = py::handle(base);
+        for (size_t i = 0; i < spec.extra_bases.size(); ++i) bases[i + 1] = py::handle(spec.extra_bases[i]);
+        std::string qualified = std::string("l2l.") + spec.name;
+        PyObject *type = PyErr_NewExceptionWithDoc(qualified.c_str(), spec.doc, bases.ptr(), nullptr);
+        if (type == nullptr) throw py::error_already_set();
+        exception_types[spec.status] = type;  // the module keeps it alive
+        m.add_object(spec.name, py::handle(type));
+    }
+
+    // Versions, status codes and parameter kinds.
+    m.def("version", [] { return std::string(l2l_version()); }, "l2l_version(): the library's version string.");
+    m.attr("HEADER_VERSION") = L2L_VERSION_STRING;
+    m.attr("HEADER_VERSION_INFO") = py::make_tuple(L2L_VERSION_MAJOR, L2L_VERSION_MINOR, L2L_VERSION_PATCH);
+    m.def("status_string", [](l2l_status s) { return std::string(l2l_status_string(s)); },
+          "l2l_status_string(status): a short name for a status code.");
+    m.def("last_error", [] { return std::string(l2l_last_error()); },
+          "l2l_last_error(): the message of the calling thread's most recent failed call.");
+    m.def("_check", &check, py::arg("status"), py::arg("function"),
+          "Raises what check() raises for `status` (testing hook for the status-to-exception table).");
+    py::dict statuses;
+    statuses["OK"] = static_cast<int>(L2L_OK);
+    statuses["ERR_INVALID_ARGUMENT"] = static_cast<int>(L2L_ERR_INVALID_ARGUMENT);
+    statuses["ERR_SHAPE"] = static_cast<int>(L2L_ERR_SHAPE);
+    statuses["ERR_NON_FINITE"] = static_cast<int>(L2L_ERR_NON_FINITE);
+    statuses["ERR_IO"] = static_cast<int>(L2L_ERR_IO);
+    statuses["ERR_FORMAT"] = static_cast<int>(L2L_ERR_FORMAT);
+    statuses["ERR_BUFFER_TOO_SMALL"] = static_cast<int>(L2L_ERR_BUFFER_TOO_SMALL);
+    statuses["ERR_CANCELLED"] = static_cast<int>(L2L_ERR_CANCELLED);
+    statuses["ERR_STATE"] = static_cast<int>(L2L_ERR_STATE);
+    statuses["ERR_INTERNAL"] = static_cast<int>(L2L_ERR_INTERNAL);
+    m.attr("STATUS") = statuses;
+    py::dict kinds;
+    kinds["fc_weight"] = static_cast<int>(L2L_PARAM_FC_WEIGHT);
+    kinds["fc_bias"] = static_cast<int>(L2L_PARAM_FC_BIAS);
+    kinds["conv_kernel"] = static_cast<int>(L2L_PARAM_CONV_KERNEL);
+    kinds["conv_bias"] = static_cast<int>(L2L_PARAM_CONV_BIAS);
+    kinds["bn_gamma"] = static_cast<int>(L2L_PARAM_BN_GAMMA);
+    kinds["bn_beta"] = static_cast<int>(L2L_PARAM_BN_BETA);
+    m.attr("PARAM_KINDS") = kinds;
+
+    py::class_<Dataset>(m, "Dataset", "An l2l_dataset handle.")
+        .def_static("load", &dataset_load, py::arg("name"), py::arg("split"), py::arg("directory") = py::none(),
+                    "l2l_dataset_load (GIL released).")
+        .def_static("load_idx", &dataset_load_idx, py::arg("images"), py::arg("labels"),
+                    "l2l_dataset_load_idx (GIL released).")
+        .def_static("create", &dataset_create, py::arg("inputs"), py::arg("labels"), py::arg("classes"),
+                    "l2l_dataset_create from a float32 [n, features] and an int32 [n] array (copied).")
+        .def("info", [](Dataset &d) {
+                InUse use("l2l_dataset_info", {&d.busy});
+                auto [count, features, classes] = d.info();
+                return py::make_tuple(count, features, classes);
+            }, "l2l_dataset_info: (count, features, classes).")
+        .def("statistics", &dataset_statistics, "l2l_dataset_statistics: (mean, std).")
+        .def("standardize", &dataset_standardize, py::arg("mean"), py::arg("std"), "l2l_dataset_standardize (in place).")
+        .def("read", &dataset_read, py::arg("start"), py::arg("count"), py::arg("inputs") = true,
+             py::arg("labels") = true, "l2l_dataset_read into new arrays: (inputs or None, labels or None).");
+
+    py::class_<Batches>(m, "Batches", "An l2l_batches handle.")
+        .def(py::init(&batches_create), py::arg("dataset"), py::arg("batch_size"), py::arg("seed"),
+             py::arg("options") = py::none(), "l2l_batches_create.")
+        .def_readonly("batch_size", &Batches::batch_size)
+        .def_readonly("features", &Batches::features)
+        .def("next", &batches_next, "l2l_batches_next: (inputs, labels), or None at the end of an epoch.");
+
+    py::class_<Learner>(m, "Learner", "An l2l_learner handle.")
+        .def(py::init(&learner_create), py::arg("kind"), py::arg("options") = py::none(), py::arg("seed") = 0,
+             "l2l_learner_create.")
+        .def("info", [](Learner &l) {
+                InUse use("l2l_learner_info", {&l.busy});
+                auto [params, tensors, features, classes] = l.info();
+                return py::make_tuple(params, tensors, features, classes);
+            }, "l2l_learner_info: (num_params, num_tensors, input_features, classes).")
+        .def("param_info", &learner_param_info, py::arg("index"),
+             "l2l_learner_param_info: (name, kind, shape, offset, count).")
+        .def("get_params", &learner_get_params, "l2l_learner_get_params into a new float32 array.")
+        .def("set_params", &learner_set_params, py::arg("values"), "l2l_learner_set_params from a float32 array.")
+        .def("loss_grad", &learner_loss_grad, py::arg("inputs"), py::arg("labels"), "l2l_learner_loss_grad: the loss.")
+        .def("get_grads", &learner_get_grads, "l2l_learner_get_grads into a new float32 array.")
+        .def("forward", &learner_forward, py::arg("inputs"), "l2l_learner_forward: logits [count, classes].")
+        .def("evaluate", &learner_evaluate, py::arg("dataset"),
+             "l2l_learner_evaluate (GIL released): (loss, accuracy).");
+
+    py::class_<Optimizer>(m, "Optimizer", "An l2l_optimizer handle.")
+        .def(py::init(&optimizer_create), py::arg("kind"), py::arg("options") = py::none(), "l2l_optimizer_create.")
+        .def("step", &optimizer_step, py::arg("learner"), "l2l_optimizer_step.")
+        .def("reset", &optimizer_reset, "l2l_optimizer_reset.");
+
+    m.def("train", &train, py::arg("learner"), py::arg("optimizer"), py::arg("batches"), py::arg("steps"),
+          py::arg("losses") = py::none(), py::arg("progress") = py::none(),
+          "l2l_train (GIL released; re-acquired in the progress callback).");
+}

@@ -1,0 +1,60 @@
+"""Shared fixtures: the installed l2l package and float64 numpy references of the MLP."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+# Test the installed package (pip install ./bindings/python), never the source tree next
+# to these tests, which has no compiled extension.
+_SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _SOURCE]
+
+import l2l  # noqa: E402
+
+ACTIVATIONS = {
+    "relu": lambda z: np.maximum(z, 0.0),
+    "tanh": np.tanh,
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+}
+
+
+def reference_forward(params, x, activation="relu"):
+    """Logits of an MLP in float64: params = [W0, b0, W1, b1, ...] with W of shape [in, out]."""
+    h = np.asarray(x, dtype=np.float64)
+    layers = len(params) // 2
+    for layer in range(layers):
+        w = np.asarray(params[2 * layer], dtype=np.float64)
+        b = np.asarray(params[2 * layer + 1], dtype=np.float64)
+        h = h @ w + b
+        if layer < layers - 1:
+            h = ACTIVATIONS[activation](h)
+    return h
+
+
+def reference_loss(params, x, y, activation="relu"):
+    """Mean softmax cross-entropy of the MLP in float64."""
+    z = reference_forward(params, x, activation)
+    z = z - z.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-log_p[np.arange(len(y)), np.asarray(y)].mean())
+
+
+def blobs(n=300, features=8, classes=3, seed=0, spread=0.6):
+    """A separable synthetic classification set: Gaussian blobs around random centres."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((classes, features)) * 2.0
+    y = rng.integers(0, classes, size=n)
+    x = centres[y] + spread * rng.standard_normal((n, features))
+    return x, y
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def small_mlp():
+    return l2l.MLP([5, 4, 3], seed=7)
