@@ -11,8 +11,10 @@
  *    gives L2L_ERR_INVALID_ARGUMENT, never a crash.
  *  - Arrays cross as pointer + count. The library copies what it keeps. Outputs are
  *    written into the caller's buffer of a stated capacity (in elements); functions
- *    with a `count` out-parameter accept a NULL buffer to ask for the size, and return
+ *    named *_get_* accept a NULL buffer to ask for the size (in *count), and return
  *    L2L_ERR_BUFFER_TOO_SMALL (with *count set to what is needed) when it is too small.
+ *  - Sizes are bounded: no single array may exceed 2^31 elements; larger requests give
+ *    L2L_ERR_INVALID_ARGUMENT (a count) or L2L_ERR_SHAPE (a product of dimensions).
  *  - Options cross as a short text of key=value pairs separated by ';', spaces or
  *    newlines, e.g. "sizes=784,32,10; activation=relu". NULL or "" means defaults.
  *    Unknown keys and out-of-range values are errors (L2L_ERR_INVALID_ARGUMENT).
@@ -117,19 +119,22 @@ void l2l_dataset_free(l2l_dataset *dataset);
 l2l_status l2l_dataset_info(const l2l_dataset *dataset, int64_t *count, int64_t *features,
                             int64_t *classes);
 
-/** Mean and standard deviation over all input values (what standardisation uses). */
+/**
+ * Mean and standard deviation over all input values (what standardisation uses).
+ * Either out-pointer may be NULL.
+ */
 l2l_status l2l_dataset_statistics(const l2l_dataset *dataset, float *mean, float *std);
 
 /**
  * Maps every input x to (x - mean) / std in place. Use the training split's statistics
- * for every split. `std` must be positive and both finite.
+ * for every split. `std` must be positive and both finite (else L2L_ERR_INVALID_ARGUMENT).
  */
 l2l_status l2l_dataset_standardize(l2l_dataset *dataset, float mean, float std);
 
 /**
  * Copies examples [start, start + count) into `inputs` (count*features floats) and
- * `labels` (count integers); either buffer may be NULL to skip it. The range must lie
- * inside the data set.
+ * `labels` (count integers); either buffer may be NULL to skip it. A negative start or
+ * count gives L2L_ERR_INVALID_ARGUMENT; a range reaching past the end, L2L_ERR_SHAPE.
  */
 l2l_status l2l_dataset_read(const l2l_dataset *dataset, int64_t start, int64_t count,
                             float *inputs, int32_t *labels);
@@ -155,8 +160,9 @@ void l2l_batches_free(l2l_batches *batches);
  * Copies the next batch into `inputs` (capacity `inputs_capacity` floats) and `labels`
  * (capacity `labels_capacity` integers) and sets *count to its number of examples.
  * At the end of an epoch it sets *count to 0 and copies nothing; the next call starts a
- * new epoch. Capacities below batch_size*features and batch_size give
- * L2L_ERR_BUFFER_TOO_SMALL without consuming a batch.
+ * new epoch. All four pointers are required (the size is fixed: batch_size*features
+ * floats and batch_size labels, where a batch_size above the data set's count is reduced
+ * to it). Smaller capacities give L2L_ERR_BUFFER_TOO_SMALL without consuming a batch.
  */
 l2l_status l2l_batches_next(l2l_batches *batches, float *inputs, int64_t inputs_capacity,
                             int32_t *labels, int64_t labels_capacity, int64_t *count);
@@ -230,9 +236,12 @@ l2l_status l2l_learner_set_params(l2l_learner *learner, const float *values, int
 
 /**
  * Computes the mean softmax cross-entropy of a batch — `inputs` holds count*features
- * floats, `labels` count integers in [0, classes) — writes it to *loss and stores its
- * gradient with respect to every parameter in the learner (read it with
- * l2l_learner_get_grads; l2l_optimizer_step uses it).
+ * floats, `labels` count integers in [0, classes) — writes it to *loss (which may be
+ * NULL) and stores its gradient with respect to every parameter in the learner (read it
+ * with l2l_learner_get_grads; l2l_optimizer_step uses it). `count` must be at least 1 and
+ * `features` the learner's input width (else L2L_ERR_SHAPE). If the loss is NaN or
+ * infinite the call returns L2L_ERR_NON_FINITE; on any failure the learner keeps the
+ * gradient it had stored before.
  */
 l2l_status l2l_learner_loss_grad(l2l_learner *learner, const float *inputs,
                                  const int32_t *labels, int64_t count, int64_t features,
@@ -247,13 +256,18 @@ l2l_status l2l_learner_get_grads(const l2l_learner *learner, float *out, int64_t
 
 /**
  * Writes the logits of a batch of `count` examples (count*features floats) into
- * `logits` (capacity `capacity` floats; count*classes are written).
+ * `logits` (capacity `capacity` floats; count*classes are written). `count` must be at
+ * least 1 and `features` the learner's input width (else L2L_ERR_SHAPE).
  */
 l2l_status l2l_learner_forward(const l2l_learner *learner, const float *inputs,
                                int64_t count, int64_t features, float *logits,
                                int64_t capacity);
 
-/** Mean loss and accuracy (in [0, 1]) over a whole data set. Either out-pointer may be NULL. */
+/**
+ * Mean loss and accuracy (in [0, 1]) over a whole data set. Either out-pointer may be
+ * NULL. L2L_ERR_SHAPE if the data do not fit the learner; L2L_ERR_NON_FINITE if the loss
+ * is NaN or infinite.
+ */
 l2l_status l2l_learner_evaluate(const l2l_learner *learner, const l2l_dataset *dataset,
                                 float *loss, float *accuracy);
 
@@ -275,8 +289,10 @@ void l2l_optimizer_free(l2l_optimizer *optimizer);
 
 /**
  * Updates the learner's parameters with the gradient its last l2l_learner_loss_grad
- * stored (L2L_ERR_STATE if none), then forgets that gradient. Both handles must not be
- * used by another thread during the call.
+ * stored (L2L_ERR_STATE if none), then forgets that gradient. L2L_ERR_SHAPE if the
+ * optimiser's state belongs to a learner of other shapes (see l2l_optimizer_reset);
+ * L2L_ERR_NON_FINITE, with parameters and state unchanged, if the step would make a
+ * parameter NaN or infinite. Both handles must not be used by another thread meanwhile.
  */
 l2l_status l2l_optimizer_step(l2l_optimizer *optimizer, l2l_learner *learner);
 
@@ -297,8 +313,9 @@ typedef int (*l2l_progress_fn)(void *user, int64_t step, int64_t total, float lo
 /**
  * Takes `steps` optimiser steps on batches drawn from `batches` (moving on to new epochs
  * as needed). If `losses` is not NULL it receives the loss of each step (`steps` floats).
- * `progress` may be NULL. If the loss becomes NaN or infinite the call stops with
- * L2L_ERR_NON_FINITE and the parameters are those from before that step. The three
+ * `progress` may be NULL. If a step's loss or updated parameters would be NaN or
+ * infinite the call stops with L2L_ERR_NON_FINITE; the parameters are those from before
+ * that step, and `losses` holds the losses of the steps completed before it. The three
  * handles must not be used by another thread during the call.
  */
 l2l_status l2l_train(l2l_learner *learner, l2l_optimizer *optimizer, l2l_batches *batches,

@@ -35,6 +35,7 @@ public func l2l_dataset_create(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ i
         let out = try required(out, "out")
         let n = try count(n, "count"), f = try count(features, "features"), c = try count(classes, "classes")
         guard f >= 1 else { throw invalid("features must be at least 1") }
+        _ = try matrixCount(n, f)
         let x = n == 0 ? Tensor.zeros([0, f]) : Tensor(shape: [n, f], copying: try required(inputs, "inputs"))
         let y = n == 0 ? [] : Array(UnsafeBufferPointer(start: try required(labels, "labels"), count: n))
         store(DatasetHandle(try Dataset(inputs: x, labels: y, classes: c)), out)

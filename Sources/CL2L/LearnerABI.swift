@@ -21,6 +21,7 @@ final class LearnerHandle {
             throw ABIError(status: L2L_ERR_SHAPE, message: "the learner takes \(learner.inputFeatures) features per example, got \(f)")
         }
         guard n >= 1 else { throw ABIError(status: L2L_ERR_SHAPE, message: "count must be at least 1") }
+        _ = try matrixCount(n, f)
         let x = Tensor(shape: [n, f], copying: try required(inputs, "inputs"))
         guard x.isFinite else { throw ABIError(status: L2L_ERR_NON_FINITE, message: "inputs contain NaN or infinity") }
         return x
@@ -118,6 +119,9 @@ public func l2l_learner_loss_grad(_ learner: OpaquePointer?, _ inputs: UnsafePoi
         let y = Array(UnsafeBufferPointer(start: try required(labels, "labels"), count: x.shape[0]))
         try h.learner.validate(inputs: x, labels: y)
         let (value, grads) = Training.lossAndGradients(h.learner, h.parameters, x, y)
+        guard value.isFinite else {
+            throw ABIError(status: L2L_ERR_NON_FINITE, message: "the loss is \(value); no gradient stored")
+        }
         h.gradients = grads
         loss?.pointee = value
     }
@@ -158,6 +162,7 @@ public func l2l_learner_evaluate(_ learner: OpaquePointer?, _ dataset: OpaquePoi
         let d = try object(dataset, DatasetHandle.self, "dataset").dataset
         try checkCompatible(h.learner, d)
         let (l, a) = Training.evaluate(h.learner, h.parameters, on: d)
+        guard l.isFinite else { throw ABIError(status: L2L_ERR_NON_FINITE, message: "the loss is \(l)") }
         loss?.pointee = l
         accuracy?.pointee = a
     }

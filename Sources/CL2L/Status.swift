@@ -86,8 +86,16 @@ func optionalString(_ p: UnsafePointer<CChar>?) -> String? { p.map { String(cStr
 
 /// A count that must be non-negative (and small enough to allocate).
 func count(_ n: Int64, _ what: String) throws -> Int {
-    guard n >= 0, n < 1 << 40 else { throw invalid("\(what) must be in 0..<2^40, got \(n)") }
+    guard n >= 0, n <= Int64(Shape.maxElements) else { throw invalid("\(what) must be in 0...\(Shape.maxElements), got \(n)") }
     return Int(n)
+}
+
+/// Rows × columns of a caller's matrix, checked against the tensor size limit.
+func matrixCount(_ rows: Int, _ columns: Int) throws -> Int {
+    guard let n = Shape.checkedCount([rows, columns]) else {
+        throw ABIError(status: L2L_ERR_SHAPE, message: "\(rows) × \(columns) values exceed the limit of \(Shape.maxElements)")
+    }
+    return n
 }
 
 /// Copies `n` values into a caller's buffer of `capacity`, or reports the size needed.

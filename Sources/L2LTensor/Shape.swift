@@ -8,6 +8,24 @@ public enum Shape {
         return n
     }
 
+    /// The most elements one tensor may hold (2³¹ floats = 8 GiB). Front doors check sizes
+    /// they are given against it so a request for an impossible allocation is an error,
+    /// not a crash.
+    public static let maxElements = 1 << 31
+
+    /// The element count of `shape`, or `nil` if a dimension is negative or the count
+    /// exceeds ``maxElements`` (overflow included).
+    public static func checkedCount(_ shape: [Int]) -> Int? {
+        var n = 1
+        for d in shape {
+            guard d >= 0 else { return nil }
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow, p <= maxElements else { return nil }
+            n = p
+        }
+        return n
+    }
+
     /// Row-major strides of `shape`.
     public static func strides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)

@@ -47,6 +47,7 @@ final class IDXTests: XCTestCase {
         writeFile(dir + "/cut.gz", Array(compressed[0..<(n / 2)]))
         assertThrows(.format) { try IDXArray(contentsOf: dir + "/cut.gz") }
         assertThrows(.io, containing: "cannot open") { try IDXArray(contentsOf: dir + "/missing") }
+        assertThrows(.io, containing: "directory") { try IDXArray(contentsOf: dir) }
     }
 
     func testDatasetFromImagesAndLabels() throws {

@@ -40,4 +40,12 @@ final class OptimiserTests: XCTestCase {
         XCTAssertNoThrow(try session.step(&q, gradients: [Tensor.ones([5])]))
         XCTAssertEqual(session.steps, 1)
     }
+
+    func testSessionRefusesAStepThatOverflows() throws {
+        let session = OptimiserSession(try SGD(learningRate: 1e38))
+        var p = [Tensor(shape: [2], scalars: [1, 2])]
+        assertThrows(.nonFinite, containing: "unchanged") { try session.step(&p, gradients: [Tensor(shape: [2], scalars: [10, 0])]) }
+        XCTAssertEqual(p[0].scalars, [1, 2])
+        XCTAssertEqual(session.steps, 0)
+    }
 }

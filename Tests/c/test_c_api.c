@@ -1512,6 +1512,61 @@ static void test_train(void) {
     l2l_dataset_free(d);
 }
 
+/* Inputs that once crashed the host or let NaN through: each must now be a clean error
+ * that changes nothing. */
+static void test_hostile_inputs(void) {
+    section = "hostile inputs";
+    l2l_learner *l = SENTINEL;
+    /* Each width is plausible; the 2^48-element product is not. */
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_create",
+               l2l_learner_create(&l, "mlp", "sizes=16777216,16777216", 1));
+    CHECK(l == SENTINEL);
+    l2l_dataset *d = SENTINEL;
+    float one = 0;
+    int32_t lab = 0;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_create", l2l_dataset_create(&d, &one, &lab, 1LL << 39, 1LL << 39, 2));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_dataset_create", l2l_dataset_create(&d, &one, &lab, 1LL << 30, 1LL << 10, 2));
+    CHECK(d == SENTINEL);
+    /* A directory is not a readable file. */
+    EXPECT_ERR(L2L_ERR_IO, "l2l_dataset_load_idx", l2l_dataset_load_idx(&d, "/tmp", "/tmp"));
+
+    /* Finite inputs whose logits overflow: the loss is not finite, so no gradient. */
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", "sizes=2,1,2", 1));
+    const float p[7] = {1, 1, 0, 1, 1, 0, 0};
+    REQUIRE_OK(l2l_learner_set_params(l, p, 7));
+    const float huge[2] = {3e38f, 3e38f};
+    const int32_t y[1] = {0};
+    float loss = -7;
+    int64_t n = 0;
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_learner_loss_grad", l2l_learner_loss_grad(l, huge, y, 1, 2, &loss));
+    CHECK(loss == -7);
+    EXPECT_ERR(L2L_ERR_STATE, "l2l_learner_get_grads", l2l_learner_get_grads(l, NULL, 0, &n));
+    l2l_dataset *bad = NULL;
+    REQUIRE_OK(l2l_dataset_create(&bad, huge, y, 1, 2, 2));
+    float acc = -1;
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_learner_evaluate", l2l_learner_evaluate(l, bad, &loss, &acc));
+    CHECK(acc == -1);
+    l2l_dataset_free(bad);
+    l2l_learner_free(l);
+
+    /* An SGD step that overflows the parameters is refused and changes nothing. */
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", "sizes=2,2", 1));
+    const float zeros[6] = {0, 0, 0, 0, 0, 0};
+    REQUIRE_OK(l2l_learner_set_params(l, zeros, 6));
+    const float x[4] = {10, 10, -10, -10};
+    const int32_t y2[2] = {0, 1};
+    l2l_optimizer *o = NULL;
+    REQUIRE_OK(l2l_optimizer_create(&o, "sgd", "lr=1e38"));
+    REQUIRE_OK(l2l_learner_loss_grad(l, x, y2, 2, 2, &loss));
+    /* |gradient| = 5 for the weights, so lr * 5 overflows Float. */
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_optimizer_step", l2l_optimizer_step(o, l));
+    float after[6];
+    REQUIRE_OK(l2l_learner_get_params(l, after, 6, NULL));
+    CHECK(memcmp(zeros, after, sizeof after) == 0);
+    l2l_optimizer_free(o);
+    l2l_learner_free(l);
+}
+
 static void test_free_null(void) {
     section = "free(NULL)";
     /* Each is a no-op; reaching the next line is the check. */
@@ -1543,6 +1598,7 @@ int main(void) {
     test_evaluate();
     test_optimizer();
     test_train();
+    test_hostile_inputs();
     remove_tmp();
 
     printf("%d passed, %d failed\n", passed, failed);

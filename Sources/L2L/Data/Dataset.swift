@@ -80,7 +80,8 @@ public struct Dataset {
 }
 
 /// Seeded mini-batches over a data set: each epoch visits every example once, in an order
-/// drawn from the iterator's own ``RNG`` (or in order when `shuffle` is off).
+/// drawn from the iterator's own ``RNG`` (or in order when `shuffle` is off). A batch size
+/// larger than the data set is reduced to its size.
 public struct BatchIterator {
     public let dataset: Dataset
     public let batchSize: Int
@@ -100,7 +101,7 @@ public struct BatchIterator {
             throw L2LError.invalid("batches: batch size \(batchSize) exceeds the \(dataset.count) examples and drop_last is on")
         }
         self.dataset = dataset
-        self.batchSize = batchSize
+        self.batchSize = min(batchSize, dataset.count)
         self.shuffle = shuffle
         self.dropLast = dropLast
         rng = RNG(seed: seed)

@@ -5,6 +5,10 @@ import Glibc
 /// Fails with `.io` when the file cannot be opened and `.format` when its gzip stream is
 /// corrupt or cut short.
 func readPossiblyGzippedFile(_ path: String) throws -> [UInt8] {
+    var info = stat()
+    if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+        throw L2LError(.io, "cannot read '\(path)': it is a directory")
+    }
     guard access(path, R_OK) == 0, let file = gzopen(path, "rb") else {
         throw L2LError(.io, "cannot open '\(path)': \(String(cString: strerror(errno)))")
     }

@@ -31,6 +31,8 @@ public final class OptimiserSession {
 
     /// Updates `parameters` in place. The first call fixes the parameter shapes; later calls
     /// with other shapes are rejected (call ``reset()`` to start over on a new learner).
+    /// A step that would make any parameter NaN or infinite throws `.nonFinite` and changes
+    /// nothing.
     public func step(_ parameters: inout [Tensor], gradients: [Tensor]) throws {
         guard parameters.count == gradients.count, zip(parameters, gradients).allSatisfy({ $0.shape == $1.shape }) else {
             throw L2LError.shape("optimiser: gradient shapes \(gradients.map(\.shape)) do not match parameter shapes \(parameters.map(\.shape))")
@@ -42,6 +44,9 @@ public final class OptimiserSession {
             throw L2LError.shape("optimiser: its state is for parameter shapes \(shapes), got \(parameters.map(\.shape)); reset it first")
         }
         let (np, ns) = withoutGraph { apply(parameters, gradients, state!) }
+        guard np.allSatisfy(\.isFinite) else {
+            throw L2LError(.nonFinite, "optimiser: the step produced NaN or infinite parameters; parameters and state are unchanged")
+        }
         parameters = np
         state = ns
         steps += 1
