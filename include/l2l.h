@@ -157,6 +157,14 @@ l2l_status l2l_batches_create(l2l_batches **out, const l2l_dataset *dataset,
 void l2l_batches_free(l2l_batches *batches);
 
 /**
+ * Sizes of a batch iterator: examples per batch (after reduction to the data set's
+ * count), features per example, batches per epoch, and epochs started so far. Any
+ * out-pointer may be NULL.
+ */
+l2l_status l2l_batches_info(const l2l_batches *batches, int64_t *batch_size, int64_t *features,
+                            int64_t *batches_per_epoch, int64_t *epochs);
+
+/**
  * Copies the next batch into `inputs` (capacity `inputs_capacity` floats) and `labels`
  * (capacity `labels_capacity` integers) and sets *count to its number of examples.
  * At the end of an epoch it sets *count to 0 and copies nothing; the next call starts a
@@ -306,7 +314,8 @@ l2l_status l2l_optimizer_reset(l2l_optimizer *optimizer);
 /**
  * Progress callback for long calls: `step` of `total` is done with loss `loss`. Return 0
  * to go on, anything else to cancel (the call then returns L2L_ERR_CANCELLED).
- * Called on the calling thread.
+ * Called on the calling thread. The callback must not call l2l functions on the handles
+ * the long call is using (they are in use); other handles are fine.
  */
 typedef int (*l2l_progress_fn)(void *user, int64_t step, int64_t total, float loss);
 

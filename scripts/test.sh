@@ -8,7 +8,7 @@ command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 
 failed=()
 echo "== Swift (XCTest)"
-swift test || failed+=(swift)
+{ swift test && swift run --skip-build l2l-mlp-example --steps 30; } || failed+=(swift)
 echo "== C (include/l2l.h, libl2l.so)"
 bash Tests/c/run.sh || failed+=(c)
 echo "== Python (pytest)"

@@ -24,6 +24,19 @@ public func l2l_batches_create(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ d
 @_cdecl("l2l_batches_free")
 public func l2l_batches_free(_ batches: OpaquePointer?) { release(batches, BatchesHandle.self) }
 
+@_cdecl("l2l_batches_info")
+public func l2l_batches_info(_ batches: OpaquePointer?, _ batchSize: UnsafeMutablePointer<Int64>?,
+                             _ features: UnsafeMutablePointer<Int64>?, _ perEpoch: UnsafeMutablePointer<Int64>?,
+                             _ epochs: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guarded {
+        let b = try object(batches, BatchesHandle.self, "batches").batches
+        batchSize?.pointee = Int64(b.batchSize)
+        features?.pointee = Int64(b.dataset.features)
+        perEpoch?.pointee = Int64(b.batchesPerEpoch)
+        epochs?.pointee = Int64(b.epoch)
+    }
+}
+
 @_cdecl("l2l_batches_next")
 public func l2l_batches_next(_ batches: OpaquePointer?, _ inputs: UnsafeMutablePointer<Float>?, _ inputsCapacity: Int64,
                              _ labels: UnsafeMutablePointer<Int32>?, _ labelsCapacity: Int64,

@@ -29,6 +29,7 @@ final class TrainingTests: XCTestCase {
         var ordered = try BatchIterator(d, batchSize: 4, seed: 0, shuffle: false, dropLast: true)
         XCTAssertEqual(ordered.batchesPerEpoch, 2)
         XCTAssertEqual(epoch(&ordered), (0..<8).map(Float.init))
+        XCTAssertEqual(try BatchIterator(d, batchSize: 25, seed: 0).batchSize, 10, "reduced to the data set")
         assertThrows(.invalidArgument) { try BatchIterator(d, batchSize: 0, seed: 0) }
         assertThrows(.invalidArgument) { try BatchIterator(d, batchSize: 11, seed: 0, dropLast: true) }
     }

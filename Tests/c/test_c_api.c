@@ -746,7 +746,14 @@ static void test_batches(void) {
     l2l_dataset_free(d);
     if (b == NULL || b2 == NULL || b3 == NULL) return;
 
+    int64_t bs = -1, bf = -1, per_epoch = -1, epochs = -1;
+    EXPECT_OK(l2l_batches_info(b, &bs, &bf, &per_epoch, &epochs));
+    CHECK(bs == 3 && bf == BF && per_epoch == 4 && epochs == 0);
+    EXPECT_OK(l2l_batches_info(b, NULL, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_batches_info", l2l_batches_info(NULL, &bs, NULL, NULL, NULL));
     int nb = draw_epoch(b, 3, order, sizes);
+    EXPECT_OK(l2l_batches_info(b, NULL, NULL, NULL, &epochs));
+    CHECK(epochs == 1);
     CHECKF(nb == 4, "an epoch of 10 examples in batches of 3 gave %d batches", nb);
     if (nb == 4) {
         CHECK(sizes[0] == 3 && sizes[1] == 3 && sizes[2] == 3 && sizes[3] == 1);
