@@ -1,17 +1,17 @@
 import Glibc
 import L2L
 
-/// The object behind an `l2l_learner*`: a model, its current parameters and the
-/// gradient of the last loss it computed.
+/// The object behind an `l2l_learner*`: a model, its current parameters and buffers, and
+/// the gradient (with the buffers it produced) of the last loss it computed.
 final class LearnerHandle {
     let learner: any Learner
-    var parameters: [Tensor]
-    var gradients: [Tensor]?
+    var state: LearnerState
+    var gradients: (parameters: [Tensor], buffers: [Tensor])?
 
     init(_ learner: any Learner, seed: UInt64) {
         self.learner = learner
         var rng = RNG(seed: seed)
-        parameters = learner.initialParameters(rng: &rng)
+        state = learner.initialState(rng: &rng)
     }
 
     /// A `[count, features]` tensor copied from a caller's buffer, checked against the learner.
@@ -94,7 +94,7 @@ public func l2l_learner_get_params(_ learner: OpaquePointer?, _ out: UnsafeMutab
                                    _ capacity: Int64, _ n: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let h = try object(learner, LearnerHandle.self, "learner")
-        try deliver(h.learner.parameterCount, into: out, capacity: capacity, count: n) { flatten(h.parameters, into: $0) }
+        try deliver(h.learner.parameterCount, into: out, capacity: capacity, count: n) { flatten(h.state.parameters, into: $0) }
     }
 }
 
@@ -104,7 +104,7 @@ public func l2l_learner_set_params(_ learner: OpaquePointer?, _ values: UnsafePo
         let h = try object(learner, LearnerHandle.self, "learner")
         let n = try count(n, "count")
         let values = try required(values, "values")
-        h.parameters = try h.learner.parameters(flat: UnsafeBufferPointer(start: values, count: n))
+        h.state.parameters = try h.learner.parameters(flat: UnsafeBufferPointer(start: values, count: n))
         h.gradients = nil
     }
 }
@@ -118,11 +118,11 @@ public func l2l_learner_loss_grad(_ learner: OpaquePointer?, _ inputs: UnsafePoi
         let x = try h.batch(inputs, n, features)
         let y = Array(UnsafeBufferPointer(start: try required(labels, "labels"), count: x.shape[0]))
         try h.learner.validate(inputs: x, labels: y)
-        let (value, grads) = Training.lossAndGradients(h.learner, h.parameters, x, y)
+        let (value, grads, buffers) = Training.lossAndGradients(h.learner, h.state, x, .labels(y))
         guard value.isFinite else {
             throw ABIError(status: L2L_ERR_NON_FINITE, message: "the loss is \(value); no gradient stored")
         }
-        h.gradients = grads
+        h.gradients = (grads, buffers)
         loss?.pointee = value
     }
 }
@@ -135,7 +135,7 @@ public func l2l_learner_get_grads(_ learner: OpaquePointer?, _ out: UnsafeMutabl
         guard let grads = h.gradients else {
             throw ABIError(status: L2L_ERR_STATE, message: "no gradient stored: call l2l_learner_loss_grad first")
         }
-        try deliver(h.learner.parameterCount, into: out, capacity: capacity, count: n) { flatten(grads, into: $0) }
+        try deliver(h.learner.parameterCount, into: out, capacity: capacity, count: n) { flatten(grads.parameters, into: $0) }
     }
 }
 
@@ -150,7 +150,8 @@ public func l2l_learner_forward(_ learner: OpaquePointer?, _ inputs: UnsafePoint
         guard capacity >= Int64(needed) else {
             throw ABIError(status: L2L_ERR_BUFFER_TOO_SMALL, message: "logits buffer holds \(capacity) floats, \(needed) are needed")
         }
-        flatten([withoutGraph { h.learner.forward(h.parameters, x) }], into: out)
+        let output = withoutGraph { h.learner.forward(h.state.parameters, x, buffers: h.state.buffers, training: false).output }
+        flatten([output], into: out)
     }
 }
 
@@ -160,18 +161,10 @@ public func l2l_learner_evaluate(_ learner: OpaquePointer?, _ dataset: OpaquePoi
     guarded {
         let h = try object(learner, LearnerHandle.self, "learner")
         let d = try object(dataset, DatasetHandle.self, "dataset").dataset
-        try checkCompatible(h.learner, d)
-        let (l, a) = Training.evaluate(h.learner, h.parameters, on: d)
+        try Training.checkCompatible(h.learner, d)
+        let (l, a) = Training.evaluate(h.learner, h.state, on: d)
         guard l.isFinite else { throw ABIError(status: L2L_ERR_NON_FINITE, message: "the loss is \(l)") }
         loss?.pointee = l
         accuracy?.pointee = a
-    }
-}
-
-/// Fails unless the data's examples and labels fit the learner.
-func checkCompatible(_ learner: any Learner, _ data: Dataset) throws {
-    guard data.features == learner.inputFeatures, data.classes <= learner.classes else {
-        throw ABIError(status: L2L_ERR_SHAPE,
-                       message: "the data have \(data.features) features and \(data.classes) classes; the learner takes \(learner.inputFeatures) features and \(learner.classes) classes")
     }
 }

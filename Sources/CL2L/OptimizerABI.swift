@@ -26,7 +26,8 @@ public func l2l_optimizer_step(_ optimizer: OpaquePointer?, _ learner: OpaquePoi
         guard let grads = h.gradients else {
             throw ABIError(status: L2L_ERR_STATE, message: "no gradient stored: call l2l_learner_loss_grad first")
         }
-        try o.session.step(&h.parameters, gradients: grads)
+        try o.session.step(&h.state.parameters, gradients: grads.parameters)
+        h.state.buffers = grads.buffers
         h.gradients = nil
     }
 }

@@ -11,9 +11,9 @@ public func l2l_train(_ learner: OpaquePointer?, _ optimizer: OpaquePointer?, _ 
         let o = try object(optimizer, OptimizerHandle.self, "optimizer")
         let b = try object(batches, BatchesHandle.self, "batches")
         let steps = try count(steps, "steps")
-        try checkCompatible(h.learner, b.batches.dataset)
+        try Training.checkCompatible(h.learner, b.batches.dataset)
         defer { h.gradients = nil }
-        try Training.train(h.learner, &h.parameters, optimiser: o.session, batches: &b.batches, steps: steps) { s, total, loss in
+        try Training.train(h.learner, &h.state, optimiser: o.session, batches: &b.batches, steps: steps) { s, total, loss in
             losses?[s - 1] = loss
             guard let progress else { return true }
             return progress(user, Int64(s), Int64(total), loss) == 0

@@ -1,15 +1,28 @@
 /// Training and evaluation loops shared by every front door.
 public enum Training {
-    /// The mean loss on one batch and its gradient with respect to every parameter.
-    public static func lossAndGradients(_ learner: some Learner, _ parameters: [Tensor],
-                                        _ inputs: Tensor, _ labels: [Int32]) -> (loss: Float, gradients: [Tensor]) {
-        let tracked = parameters.map { $0.tracked() }
-        let loss = learner.loss(tracked, inputs, labels)
-        return (loss.scalar, gradients(of: loss, wrt: tracked))
+    /// The mean loss on one batch in training mode, its gradient with respect to every
+    /// parameter, and the buffers the training-mode forward pass produced.
+    public static func lossAndGradients(_ learner: some Learner, _ state: LearnerState,
+                                        _ inputs: Tensor, _ targets: Targets)
+        -> (loss: Float, gradients: [Tensor], buffers: [Tensor])
+    {
+        let tracked = state.parameters.map { $0.tracked() }
+        let (outputs, buffers) = learner.forward(tracked, inputs, buffers: state.buffers, training: true)
+        let loss = learner.loss(outputs: outputs, targets: targets)
+        return (loss.scalar, gradients(of: loss, wrt: tracked), buffers.map { $0.detached() })
     }
 
-    /// Mean loss and accuracy over a whole data set, in batches, without recording a graph.
-    public static func evaluate(_ learner: some Learner, _ parameters: [Tensor], on data: Dataset,
+    /// Fails unless the data's examples and labels fit the learner.
+    public static func checkCompatible(_ learner: some Learner, _ data: Dataset) throws {
+        guard data.features == learner.inputFeatures, data.classes <= learner.labelClasses else {
+            throw L2LError.shape("the data have \(data.features) features and \(data.classes) classes; the learner takes \(learner.inputFeatures) features and \(learner.labelClasses) classes")
+        }
+    }
+
+    /// Mean loss and accuracy over a whole data set, in batches, in evaluation mode, without
+    /// recording a graph. A single-logit (binary) learner predicts class 1 where its logit
+    /// is positive.
+    public static func evaluate(_ learner: some Learner, _ state: LearnerState, on data: Dataset,
                                 batchSize: Int = 1000) -> (loss: Float, accuracy: Float) {
         withoutGraph {
             var totalLoss: Double = 0
@@ -18,9 +31,11 @@ public enum Training {
             while start < data.count {
                 let end = min(start + batchSize, data.count)
                 let (x, y) = data.batch(Array(start..<end)[...])
-                let logits = learner.forward(parameters, x)
-                totalLoss += Double(Tensor.softmaxCrossEntropy(logits: logits, labels: y).scalar) * Double(end - start)
-                for (p, t) in zip(logits.argmaxRows(), y) where p == Int(t) { correct += 1 }
+                let logits = learner.forward(state.parameters, x, buffers: state.buffers, training: false).output
+                totalLoss += Double(learner.loss(outputs: logits, targets: .labels(y)).scalar) * Double(end - start)
+                let predicted = learner.objective == .sigmoidBinaryCrossEntropy
+                    ? logits.scalars.map { $0 > 0 ? 1 : 0 } : logits.argmaxRows()
+                for (p, t) in zip(predicted, y) where p == Int(t) { correct += 1 }
                 start = end
             }
             let n = Double(max(data.count, 1))
@@ -33,26 +48,26 @@ public enum Training {
     public typealias Progress = (Int, Int, Float) -> Bool
 
     /// Takes `steps` optimiser steps on batches from `batches` (cycling through epochs),
-    /// updating `parameters` in place. Returns the loss of every step taken.
-    /// Throws `.cancelled` if `progress` asks to stop, `.nonFinite` if the loss diverges.
+    /// updating `state` in place. Returns the loss of every step taken.
+    /// Throws `.cancelled` if `progress` asks to stop, `.nonFinite` if the loss or the
+    /// parameters would stop being finite (the state is then that of the last good step).
     @discardableResult
-    public static func train(_ learner: some Learner, _ parameters: inout [Tensor],
+    public static func train(_ learner: some Learner, _ state: inout LearnerState,
                              optimiser: OptimiserSession, batches: inout BatchIterator,
                              steps: Int, progress: Progress? = nil) throws -> [Float] {
         guard steps >= 0 else { throw L2LError.invalid("train: steps must be non-negative, got \(steps)") }
-        try learner.validate(parameters: parameters)
-        guard batches.dataset.features == learner.inputFeatures, batches.dataset.classes <= learner.classes else {
-            throw L2LError.shape("train: the data have \(batches.dataset.features) features and \(batches.dataset.classes) classes; the learner takes \(learner.inputFeatures) features and \(learner.classes) classes")
-        }
+        try learner.validate(parameters: state.parameters)
+        try checkCompatible(learner, batches.dataset)
         var losses = [Float]()
         losses.reserveCapacity(steps)
         for s in 0..<steps {
             let (x, y) = batches.nextCycling()
-            let (loss, grads) = lossAndGradients(learner, parameters, x, y)
+            let (loss, grads, buffers) = lossAndGradients(learner, state, x, .labels(y))
             guard loss.isFinite else {
                 throw L2LError(.nonFinite, "train: the loss became \(loss) at step \(s + 1); parameters are kept from the step before")
             }
-            try optimiser.step(&parameters, gradients: grads)
+            try optimiser.step(&state.parameters, gradients: grads)
+            state.buffers = buffers
             losses.append(loss)
             if let progress, !progress(s + 1, steps, loss) {
                 throw L2LError(.cancelled, "train: cancelled by the progress callback after step \(s + 1)")

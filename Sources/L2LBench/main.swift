@@ -45,14 +45,14 @@ for n in [256, 512, 1024, 2048] {
 
 // MARK: MLP 784-32-10 training step at batch 128
 let mlp = try MLP(sizes: [784, 32, 10])
-var params = mlp.initialParameters(rng: &rng)
+var state = mlp.initialState(rng: &rng)
 let batch = 128
 let x = Tensor.normal([batch, 784], rng: &rng)
 let labels = (0..<batch).map { _ in Int32(rng.nextInt(below: 10)) }
 let sgd = OptimiserSession(try SGD(learningRate: 0.01))
 func step() {
-    let (_, grads) = Training.lossAndGradients(mlp, params, x, labels)
-    try! sgd.step(&params, gradients: grads)
+    let (_, grads, _) = Training.lossAndGradients(mlp, state, x, .labels(labels))
+    try! sgd.step(&state.parameters, gradients: grads)
 }
 for _ in 0..<100 { step() }   // warm-up
 let t = bestTime(repeats: 3) { for _ in 0..<steps { step() } }

@@ -53,16 +53,16 @@ final class TrainingTests: XCTestCase {
         let mlp = try MLP(sizes: [6, 16, 3])
         func run() throws -> ([Float], [Tensor]) {
             var rng = RNG(seed: 0)
-            var params = mlp.initialParameters(rng: &rng)
+            var state = mlp.initialState(rng: &rng)
             var batches = try BatchIterator(train, batchSize: 32, seed: 1)
-            let losses = try Training.train(mlp, &params, optimiser: OptimiserSession(try SGD(learningRate: 0.1)),
+            let losses = try Training.train(mlp, &state, optimiser: OptimiserSession(try SGD(learningRate: 0.1)),
                                             batches: &batches, steps: 200)
-            return (losses, params)
+            return (losses, state.parameters)
         }
         let (losses, params) = try run()
         let before = losses.prefix(10).reduce(0, +) / 10, after = losses.suffix(10).reduce(0, +) / 10
         XCTAssertLessThan(after, 0.3 * before)
-        XCTAssertGreaterThan(Training.evaluate(mlp, params, on: test).accuracy, 0.9)
+        XCTAssertGreaterThan(Training.evaluate(mlp, LearnerState(parameters: params), on: test).accuracy, 0.9)
         XCTAssertEqual(try run().1.flatMap(\.scalars), params.flatMap(\.scalars), "same seeds, same parameters")
     }
 
@@ -70,19 +70,19 @@ final class TrainingTests: XCTestCase {
         let train = try blobs(64, seed: 3)
         let mlp = try MLP(sizes: [6, 4, 3])
         var rng = RNG(seed: 0)
-        var params = mlp.initialParameters(rng: &rng)
+        var state = mlp.initialState(rng: &rng)
         var batches = try BatchIterator(train, batchSize: 16, seed: 1)
         var calls = 0
         assertThrows(.cancelled, containing: "step 3") {
-            try Training.train(mlp, &params, optimiser: OptimiserSession(try SGD(learningRate: 0.1)), batches: &batches,
+            try Training.train(mlp, &state, optimiser: OptimiserSession(try SGD(learningRate: 0.1)), batches: &batches,
                                steps: 10) { step, total, _ in calls += 1; XCTAssertEqual(total, 10); return step < 3 }
         }
         XCTAssertEqual(calls, 3)
-        let kept = params.flatMap(\.scalars)
+        let kept = state.parameters.flatMap(\.scalars)
         assertThrows(.nonFinite, containing: "loss became") {
-            try Training.train(mlp, &params, optimiser: OptimiserSession(try SGD(learningRate: 1e30)), batches: &batches, steps: 50)
+            try Training.train(mlp, &state, optimiser: OptimiserSession(try SGD(learningRate: 1e30)), batches: &batches, steps: 50)
         }
-        XCTAssertTrue(params.allSatisfy(\.isFinite), "parameters from before the diverging step are kept")
-        XCTAssertNotEqual(params.flatMap(\.scalars), kept)
+        XCTAssertTrue(state.parameters.allSatisfy(\.isFinite), "parameters from before the diverging step are kept")
+        XCTAssertNotEqual(state.parameters.flatMap(\.scalars), kept)
     }
 }

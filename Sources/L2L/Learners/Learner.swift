@@ -17,28 +17,111 @@ public struct ParameterSpec: Equatable, Sendable {
     public var count: Int { Shape.count(shape) }
 }
 
+/// A learner's trainable parameters and its non-trainable buffers (batch-norm running
+/// statistics), in the orders of `parameterSpecs` and `initialBuffers()`.
+public struct LearnerState {
+    public var parameters: [Tensor]
+    public var buffers: [Tensor]
+
+    public init(parameters: [Tensor], buffers: [Tensor] = []) {
+        self.parameters = parameters
+        self.buffers = buffers
+    }
+}
+
+/// What a learner's output is scored with.
+public enum Objective: String, Sendable {
+    /// Logits `[n, classes]` against integer labels: mean softmax cross-entropy.
+    case softmaxCrossEntropy = "softmax_cross_entropy"
+    /// One logit per example `[n, 1]` against labels 0/1: mean sigmoid binary cross-entropy.
+    case sigmoidBinaryCrossEntropy = "sigmoid_binary_cross_entropy"
+    /// Predictions `[n, k]` against real targets `[n, k]`: mean squared error.
+    case meanSquaredError = "mean_squared_error"
+}
+
+/// What a batch's outputs are compared with: class labels or real-valued targets.
+public enum Targets {
+    /// One class index per example.
+    case labels([Int32])
+    /// Real targets shaped like the learner's output `[n, k]`.
+    case values(Tensor)
+
+    /// Number of examples.
+    public var count: Int {
+        switch self {
+        case .labels(let l): return l.count
+        case .values(let v): return v.rank == 0 ? 1 : v.shape[0]
+        }
+    }
+}
+
 /// A functional model: the parameters live outside it, so an optimiser (hand-crafted or
 /// learned) can produce new ones and the model just evaluates them.
+///
+/// Inputs are always a `[n, inputFeatures]` batch (a convolutional learner reshapes rows
+/// into images itself). Non-trainable state — batch-norm running statistics — travels as
+/// `buffers` beside the parameters, so a forward pass stays a pure function.
 public protocol Learner {
     /// The parameter tensors, in the order `forward` takes them.
     var parameterSpecs: [ParameterSpec] { get }
     /// Width of one input example (the `features` of a `[n, features]` batch).
     var inputFeatures: Int { get }
-    /// Number of classes the head scores.
+    /// Width of the output per example: the number of classes for a classifier.
     var classes: Int { get }
+    /// How the output is scored.
+    var objective: Objective { get }
     /// Freshly initialised parameters, drawn from `rng`.
     func initialParameters(rng: inout RNG) -> [Tensor]
-    /// Logits `[n, classes]` for inputs `[n, inputFeatures]`.
-    func forward(_ parameters: [Tensor], _ inputs: Tensor) -> Tensor
+    /// The non-trainable state before any training step (empty for most learners).
+    func initialBuffers() -> [Tensor]
+    /// Outputs `[n, classes]` for inputs `[n, inputFeatures]`. With `training`, layers such
+    /// as batch norm use batch statistics and return updated `buffers`; without it they use
+    /// `buffers` and return them unchanged.
+    func forward(_ parameters: [Tensor], _ inputs: Tensor, buffers: [Tensor], training: Bool)
+        -> (output: Tensor, buffers: [Tensor])
 }
 
 extension Learner {
+    public var objective: Objective { .softmaxCrossEntropy }
+    public func initialBuffers() -> [Tensor] { [] }
+
     /// Total number of scalar parameters.
     public var parameterCount: Int { parameterSpecs.reduce(0) { $0 + $1.count } }
 
-    /// Mean softmax cross-entropy of the logits against `labels`.
+    /// How many distinct labels the learner can be trained on: `classes`, or 2 for a
+    /// single sigmoid output.
+    public var labelClasses: Int { objective == .sigmoidBinaryCrossEntropy ? 2 : classes }
+
+    /// Fresh parameters drawn from `rng` and the initial buffers.
+    public func initialState(rng: inout RNG) -> LearnerState {
+        LearnerState(parameters: initialParameters(rng: &rng), buffers: initialBuffers())
+    }
+
+    /// Outputs in evaluation mode with the initial buffers: for learners without buffers.
+    public func forward(_ parameters: [Tensor], _ inputs: Tensor) -> Tensor {
+        forward(parameters, inputs, buffers: initialBuffers(), training: false).output
+    }
+
+    /// The objective's mean loss of `outputs` against `targets`.
+    public func loss(outputs: Tensor, targets: Targets) -> Tensor {
+        switch (objective, targets) {
+        case (.softmaxCrossEntropy, .labels(let labels)):
+            return Tensor.softmaxCrossEntropy(logits: outputs, labels: labels)
+        case (.sigmoidBinaryCrossEntropy, .labels(let labels)):
+            let t = Tensor(shape: outputs.shape, scalars: labels.map(Float.init))
+            return Tensor.sigmoidBinaryCrossEntropy(logits: outputs, targets: t)
+        case (.sigmoidBinaryCrossEntropy, .values(let t)):
+            return Tensor.sigmoidBinaryCrossEntropy(logits: outputs, targets: t)
+        case (.meanSquaredError, .values(let t)):
+            return Tensor.meanSquaredError(outputs, t)
+        case (.softmaxCrossEntropy, .values), (.meanSquaredError, .labels):
+            preconditionFailure("loss: \(objective.rawValue) cannot score \(targets)")
+        }
+    }
+
+    /// Mean loss of a batch in evaluation mode with the initial buffers.
     public func loss(_ parameters: [Tensor], _ inputs: Tensor, _ labels: [Int32]) -> Tensor {
-        Tensor.softmaxCrossEntropy(logits: forward(parameters, inputs), labels: labels)
+        loss(outputs: forward(parameters, inputs), targets: .labels(labels))
     }
 
     /// Checks user-supplied parameters (count, shapes, finiteness) before they reach an op.
@@ -62,8 +145,8 @@ extension Learner {
             throw L2LError.shape("\(inputs.shape[0]) input rows but \(labels.count) labels")
         }
         guard inputs.shape[0] > 0 else { throw L2LError.shape("empty batch") }
-        if let bad = labels.first(where: { $0 < 0 || Int($0) >= classes }) {
-            throw L2LError.invalid("label \(bad) is outside 0..<\(classes)")
+        if let bad = labels.first(where: { $0 < 0 || Int($0) >= labelClasses }) {
+            throw L2LError.invalid("label \(bad) is outside 0..<\(labelClasses)")
         }
         guard inputs.isFinite else { throw L2LError(.nonFinite, "inputs contain NaN or infinity") }
     }

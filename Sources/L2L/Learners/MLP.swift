@@ -71,7 +71,13 @@ public struct MLP: Learner {
         }
     }
 
-    public func forward(_ parameters: [Tensor], _ inputs: Tensor) -> Tensor {
+    public func forward(_ parameters: [Tensor], _ inputs: Tensor, buffers: [Tensor], training: Bool)
+        -> (output: Tensor, buffers: [Tensor])
+    {
+        (layers(parameters, inputs), buffers)
+    }
+
+    private func layers(_ parameters: [Tensor], _ inputs: Tensor) -> Tensor {
         var h = inputs
         let layers = sizes.count - 1
         for l in 0..<layers {

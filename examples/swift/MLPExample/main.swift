@@ -19,12 +19,12 @@ do {
 
     let mlp = try MLP(sizes: [784, 32, 10])
     var rng = RNG(seed: 0)
-    var params = mlp.initialParameters(rng: &rng)
+    var state = mlp.initialState(rng: &rng)
     var batches = try BatchIterator(train, batchSize: 128, seed: 1)
     let sgd = OptimiserSession(try SGD(learningRate: 0.1))
-    let losses = try Training.train(mlp, &params, optimiser: sgd, batches: &batches,
+    let losses = try Training.train(mlp, &state, optimiser: sgd, batches: &batches,
                                     steps: option("--steps").flatMap { Int($0) } ?? batches.batchesPerEpoch)
-    let (loss, accuracy) = Training.evaluate(mlp, params, on: test)
+    let (loss, accuracy) = Training.evaluate(mlp, state, on: test)
     print("steps \(losses.count)  last train loss \(losses.last ?? .nan)  test loss \(loss)  test accuracy \(accuracy)")
 } catch {
     print("error: \(error)")
