@@ -8,10 +8,11 @@ public enum Kernels {
     static let parallelThreshold = 1 << 16
     public static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
-    /// Runs `body` over `0..<count` in contiguous chunks, in parallel for large counts.
+    /// Runs `body` over `0..<count` in contiguous chunks, in parallel when the total work
+    /// (`count` items of `workPerItem` elements each) is large.
     @inline(__always)
-    static func forChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
-        if count < parallelThreshold || cores == 1 {
+    static func forChunks(_ count: Int, minimumWork workPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
+        if count * workPerItem < parallelThreshold || count < 2 || cores == 1 {
             body(0..<count)
             return
         }

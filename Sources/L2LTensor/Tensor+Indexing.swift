@@ -4,13 +4,8 @@ extension Tensor {
     /// Typical use: the logit or log-probability of each example's label.
     public func gather(rows indices: [Int32]) -> Tensor {
         precondition(rank == 2, "gather: expected a [n, c] tensor, got shape \(shape)")
-        let (n, c) = (shape[0], shape[1])
-        precondition(indices.count == n, "gather: \(indices.count) indices for shape \(shape)")
-        precondition(indices.allSatisfy { $0 >= 0 && Int($0) < c }, "gather: an index is outside 0..<\(c)")
-        let p = storage.pointer
-        return Tensor(shape: [n]) { out, _ in
-            for i in 0..<n { out[i] = p[i * c + Int(indices[i])] }
-        }.recorded([self]) { ctx in [ctx.grad.scatter(rows: indices, columns: c)] }
+        precondition(indices.count == shape[0], "gather: \(indices.count) indices for shape \(shape)")
+        return gather(flat: Tensor.rowIndices(indices, columns: shape[1], op: "gather"), shape: [shape[0]])
     }
 
     /// The adjoint of ``gather(rows:)``: a `[n, columns]` tensor of zeros with `self[i]` at
@@ -18,12 +13,13 @@ extension Tensor {
     public func scatter(rows indices: [Int32], columns c: Int) -> Tensor {
         precondition(rank == 1 && indices.count == shape[0],
                      "scatter: expected [\(indices.count)] values, got shape \(shape)")
-        precondition(indices.allSatisfy { $0 >= 0 && Int($0) < c }, "scatter: an index is outside 0..<\(c)")
-        let n = shape[0]
-        let out = Tensor(repeating: 0, shape: [n, c])
-        let (p, q) = (storage.pointer, out.storage.pointer)
-        for i in 0..<n { q[i * c + Int(indices[i])] = p[i] }
-        return out.recorded([self]) { ctx in [ctx.grad.gather(rows: indices)] }
+        return scatterAdd(flat: Tensor.rowIndices(indices, columns: c, op: "scatter"), shape: [shape[0], c])
+    }
+
+    /// Flat positions `i·c + indices[i]`, after checking every index is in `0..<c`.
+    private static func rowIndices(_ indices: [Int32], columns c: Int, op: String) -> [Int32] {
+        precondition(indices.allSatisfy { $0 >= 0 && Int($0) < c }, "\(op): an index is outside 0..<\(c)")
+        return indices.enumerated().map { Int32($0.offset * c) + $0.element }
     }
 
     /// `a` where `mask` is non-zero, `b` elsewhere. `a` and `b` broadcast to the mask's
