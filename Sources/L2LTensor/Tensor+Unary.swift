@@ -13,6 +13,14 @@ extension Tensor {
         Kernels.map(self) { Glibc.logf($0) }.recorded([self]) { c in [c.grad / c.inputs[0]] }
     }
 
+    public func sin() -> Tensor {
+        Kernels.map(self) { Glibc.sinf($0) }.recorded([self]) { c in [c.grad * c.inputs[0].cos()] }
+    }
+
+    public func cos() -> Tensor {
+        Kernels.map(self) { Glibc.cosf($0) }.recorded([self]) { c in [-(c.grad * c.inputs[0].sin())] }
+    }
+
     public func sqrt() -> Tensor {
         Kernels.map(self) { $0.squareRoot() }.recorded([self], savesOutput: true) { c in
             [c.grad / (c.output * 2)]

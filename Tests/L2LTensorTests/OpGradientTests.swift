@@ -44,6 +44,8 @@ final class OpGradientTests: XCTestCase {
     func testSmoothUnary() {
         let pos = randomTensor([3, 4], low: 0.3, high: 2, seed: 9)
         checkGradients([a]) { $0[0].exp() }
+        checkGradients([a * 3]) { $0[0].sin() }
+        checkGradients([a * 3]) { $0[0].cos() }
         checkGradients([pos]) { $0[0].log() }
         checkGradients([pos]) { $0[0].sqrt() }
         checkGradients([a * 3]) { $0[0].sigmoid() }

@@ -13,6 +13,8 @@ final class OpValueTests: XCTestCase {
             assertClose(t.scalars, input.scalars.map { Float(f(Double($0))) }, atol: 1e-6, rtol: 1e-5, name)
         }
         check(x.exp(), x, Glibc.exp, "exp")
+        check(x.sin(), x, Glibc.sin, "sin")
+        check(x.cos(), x, Glibc.cos, "cos")
         check(pos.log(), pos, Glibc.log, "log")
         check(pos.sqrt(), pos, { $0.squareRoot() }, "sqrt")
         check(x.abs(), x, { Swift.abs($0) }, "abs")

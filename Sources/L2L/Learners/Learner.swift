@@ -176,3 +176,19 @@ public func flatten(_ tensors: [Tensor], into destination: UnsafeMutablePointer<
         offset += t.count
     }
 }
+
+/// PyTorch's default initialisation, which the papers' code uses: U(±1/√fan_in) for each
+/// weight and for the bias that follows it, where fan_in is `in` for a dense weight
+/// `[in, out]` and `in·kh·kw` for a convolution kernel `[out, in, kh, kw]`. Draws in the
+/// order of `specs`.
+func fanInUniformParameters(_ specs: [ParameterSpec], rng: inout RNG) -> [Tensor] {
+    var fanIn = 1
+    return specs.map { spec in
+        switch spec.kind {
+        case .convKernel: fanIn = Shape.count(Array(spec.shape.dropFirst()))
+        case .fcWeight: fanIn = spec.shape[0]
+        case .fcBias, .convBias, .batchNormGamma, .batchNormBeta: break
+        }
+        return Tensor.fanInUniform(spec.shape, fanIn: fanIn, rng: &rng)
+    }
+}
