@@ -324,7 +324,8 @@ typedef int (*l2l_progress_fn)(void *user, int64_t step, int64_t total, float lo
  * as needed). If `losses` is not NULL it receives the loss of each step (`steps` floats).
  * `progress` may be NULL. If a step's loss or updated parameters would be NaN or
  * infinite the call stops with L2L_ERR_NON_FINITE; the parameters are those from before
- * that step, and `losses` holds the losses of the steps completed before it. The three
+ * that step, and `losses` holds the losses of the steps completed before it. Any
+ * gradient stored in the learner by l2l_learner_loss_grad is forgotten. The three
  * handles must not be used by another thread during the call.
  */
 l2l_status l2l_train(l2l_learner *learner, l2l_optimizer *optimizer, l2l_batches *batches,

@@ -118,8 +118,11 @@ func deliver(_ n: Int, into out: UnsafeMutablePointer<Float>?, capacity: Int64,
 func handle<T: AnyObject>(_ object: T) -> OpaquePointer { OpaquePointer(Unmanaged.passRetained(object).toOpaque()) }
 
 /// The object behind a handle (NULL is an error naming the argument).
+/// A handle of another kind (a data set passed as a learner) is an error, not a crash.
 func object<T: AnyObject>(_ h: OpaquePointer?, _ type: T.Type, _ what: String) throws -> T {
-    Unmanaged<T>.fromOpaque(UnsafeRawPointer(try required(h, what))).takeUnretainedValue()
+    let any = Unmanaged<AnyObject>.fromOpaque(UnsafeRawPointer(try required(h, what))).takeUnretainedValue()
+    guard let typed = any as? T else { throw invalid("\(what) is a handle of another kind") }
+    return typed
 }
 
 /// Releases a handle made by `handle(_:)`; NULL is a no-op.

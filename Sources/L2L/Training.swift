@@ -24,7 +24,8 @@ public enum Training {
     /// is positive.
     public static func evaluate(_ learner: some Learner, _ state: LearnerState, on data: Dataset,
                                 batchSize: Int = 1000) -> (loss: Float, accuracy: Float) {
-        withoutGraph {
+        precondition(batchSize >= 1, "evaluate: batch size must be at least 1, got \(batchSize)")
+        return withoutGraph {
             var totalLoss: Double = 0
             var correct = 0
             var start = 0
@@ -59,7 +60,7 @@ public enum Training {
         try learner.validate(parameters: state.parameters)
         try checkCompatible(learner, batches.dataset)
         var losses = [Float]()
-        losses.reserveCapacity(steps)
+        losses.reserveCapacity(min(steps, 1 << 20))
         for s in 0..<steps {
             let (x, y) = batches.nextCycling()
             let (loss, grads, buffers) = lossAndGradients(learner, state, x, .labels(y))

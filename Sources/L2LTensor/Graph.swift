@@ -9,8 +9,13 @@ struct BackwardContext {
     let grad: Tensor
     /// The op's inputs, in order.
     let inputs: [Tensor]
-    /// The op's output (only for ops recorded with `savesOutput`).
-    let output: Tensor
+    let savedOutput: Tensor?
+
+    /// The op's output; only ops recorded with `savesOutput` may read it.
+    var output: Tensor {
+        guard let savedOutput else { preconditionFailure("gradient rule read the output of an op recorded without savesOutput") }
+        return savedOutput
+    }
 }
 
 /// One recorded op: its inputs and its gradient rule. Nodes are numbered in creation order,
@@ -156,9 +161,8 @@ public func gradients(of output: Tensor, wrt: [Tensor], createGraph: Bool = fals
     withRecording(createGraph) {
         for node in order {
             guard let rule = node.rule, let g = grads[ObjectIdentifier(node)] else { continue }
-            let out = Tensor(shape: node.outputShape,
-                             storage: node.savedOutput ?? TensorStorage(uninitializedCount: 0), node: node)
-            let inputGrads = rule(BackwardContext(grad: g, inputs: node.inputs, output: out))
+            let out = node.savedOutput.map { Tensor(shape: node.outputShape, storage: $0, node: node) }
+            let inputGrads = rule(BackwardContext(grad: g, inputs: node.inputs, savedOutput: out))
             for (input, ig) in zip(node.inputs, inputGrads) {
                 guard let n = input.node, let ig else { continue }
                 precondition(ig.shape == input.shape,

@@ -27,6 +27,8 @@ public struct RNG {
 
     /// Resumes a stream saved by ``state``.
     public init(state: (seed: UInt64, counter: UInt64, lane: Int)) {
+        precondition((0...4).contains(state.lane) && (state.lane == 4 || state.counter > 0),
+                     "RNG(state:): lane \(state.lane) with counter \(state.counter) is not a saved state")
         self.init(seed: state.seed)
         counter = state.counter
         lane = state.lane
@@ -77,7 +79,7 @@ public struct RNG {
         let b = UInt64(bound)
         var m = UInt64(nextUInt32()) * b
         if UInt32(truncatingIfNeeded: m) < UInt32(bound) {
-            let threshold = UInt32(truncatingIfNeeded: (0 &- b) % b)
+            let threshold = UInt32((UInt64(1) << 32) % b)   // 2³² mod bound
             while UInt32(truncatingIfNeeded: m) < threshold { m = UInt64(nextUInt32()) * b }
         }
         return Int(m >> 32)

@@ -8,10 +8,10 @@ public enum Shape {
         return n
     }
 
-    /// The most elements one tensor may hold (2³¹ floats = 8 GiB). Front doors check sizes
-    /// they are given against it so a request for an impossible allocation is an error,
-    /// not a crash.
-    public static let maxElements = 1 << 31
+    /// The most elements one tensor may hold (2³¹ − 1 floats ≈ 8 GiB; also the largest
+    /// dimension BLAS's 32-bit sizes take). Front doors check sizes they are given against
+    /// it so a request for an impossible allocation is an error, not a crash.
+    public static let maxElements = Int(Int32.max)
 
     /// The element count of `shape`, or `nil` if a dimension is negative or the count
     /// exceeds ``maxElements`` (overflow included).

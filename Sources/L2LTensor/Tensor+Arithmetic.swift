@@ -1,16 +1,20 @@
+/// Gradient rules read their inputs from the context (`c.inputs`), never from captured
+/// tensors: a captured tensor would keep its graph node alive outside the graph's own
+/// bookkeeping, and freeing a long chain would then recurse.
+///
 /// Element-wise arithmetic with NumPy broadcasting (a row `[n]`/`[1, n]` or a column
 /// `[m, 1]` against `[m, n]`, a scalar against anything). Gradients are summed back to
 /// each input's shape by ``Tensor/sum(toShape:)``.
 extension Tensor {
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         Kernels.broadcast(a, b, op: "add") { $0 + $1 }.recorded([a, b]) { c in
-            [c.grad.sum(toShape: a.shape), c.grad.sum(toShape: b.shape)]
+            [c.grad.sum(toShape: c.inputs[0].shape), c.grad.sum(toShape: c.inputs[1].shape)]
         }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         Kernels.broadcast(a, b, op: "sub") { $0 - $1 }.recorded([a, b]) { c in
-            [c.grad.sum(toShape: a.shape), (-c.grad).sum(toShape: b.shape)]
+            [c.grad.sum(toShape: c.inputs[0].shape), (-c.grad).sum(toShape: c.inputs[1].shape)]
         }
     }
 

@@ -30,14 +30,19 @@ extension Tensor {
             precondition(Shape.broadcast(t.shape, shape) == shape,
                          "where: shape \(t.shape) does not broadcast to the mask's shape \(shape)")
         }
-        let (fa, fb) = (a.broadcast(to: shape).detached(), b.broadcast(to: shape).detached())
-        let (m, pa, pb) = (mask.storage.pointer, fa.storage.pointer, fb.storage.pointer)
-        return Tensor(shape: shape) { out, n in
-            for i in 0..<n { out[i] = m[i] != 0 ? pa[i] : pb[i] }
-        }.recorded([a, b]) { c in
+        let (fa, fb) = withoutGraph { (a.broadcast(to: shape), b.broadcast(to: shape)) }
+        let out = withExtendedLifetime((mask, fa, fb)) {
+            let (m, pa, pb) = (mask.storage.pointer, fa.storage.pointer, fb.storage.pointer)
+            return Tensor(shape: shape) { out, n in
+                for i in 0..<n { out[i] = m[i] != 0 ? pa[i] : pb[i] }
+            }
+        }
+        let constantMask = mask.detached()
+        return out.recorded([a, b]) { c in
             let zero = Tensor.zeros([])
-            return [c.inputs[0].isTracked ? select(mask, c.grad, zero).sum(toShape: a.shape) : nil,
-                    c.inputs[1].isTracked ? select(mask, zero, c.grad).sum(toShape: b.shape) : nil]
+            let (a, b) = (c.inputs[0], c.inputs[1])
+            return [a.isTracked ? select(constantMask, c.grad, zero).sum(toShape: a.shape) : nil,
+                    b.isTracked ? select(constantMask, zero, c.grad).sum(toShape: b.shape) : nil]
         }
     }
 }

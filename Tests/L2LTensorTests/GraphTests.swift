@@ -56,6 +56,24 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(Double(g), exact, accuracy: 3e-3 * exact)
     }
 
+    func testDeepChainsOfEveryRuleShapeAreFreedIteratively() {
+        // Chains whose rules read their inputs: addition, subtraction, selection, products.
+        let x = Tensor(shape: [2], scalars: [1, 2]).tracked()
+        let mask = Tensor(shape: [2], scalars: [1, 0])
+        var y = x
+        for i in 0..<30_000 {
+            switch i % 4 {
+            case 0: y = y + x
+            case 1: y = y - x
+            case 2: y = Tensor.select(mask, y, y)
+            default: y = y * x.detached()   // keeps values bounded: x = [1, 2] → y grows in one slot
+            }
+            if i % 4 == 3 { y = y * 0.5 }
+        }
+        XCTAssertTrue(gradients(of: y.sum(), wrt: [x])[0].isFinite)
+        y = x   // drops the chain: must not overflow the stack
+    }
+
     func testWritingATensorDropsItFromTheGraph() {
         var x = Tensor(shape: [2], scalars: [1, 2]).tracked()
         let shared = x

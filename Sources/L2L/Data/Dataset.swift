@@ -46,8 +46,8 @@ public struct Dataset {
 
     /// The inputs mapped to (x − mean) / std; use the training set's statistics for every split.
     public func standardized(mean: Float, std: Float) throws -> Dataset {
-        guard mean.isFinite, std.isFinite, std > 0 else {
-            throw L2LError.invalid("standardize: need a finite mean and a positive std, got mean \(mean), std \(std)")
+        guard mean.isFinite, std.isFinite, std >= 1e-12 else {
+            throw L2LError.invalid("standardize: need a finite mean and a std of at least 1e-12, got mean \(mean), std \(std)")
         }
         var d = self
         let inv = 1 / std

@@ -42,7 +42,9 @@ public struct MLP: Learner {
     public init(sizes: [Int], activation: Activation = .relu, initialization: Initialization = .fanInUniform,
                 objective: Objective = .softmaxCrossEntropy) throws {
         guard sizes.count >= 2 else { throw L2LError.invalid("mlp: sizes needs at least an input and an output width, got \(sizes)") }
-        guard sizes.allSatisfy({ $0 >= 1 }) else { throw L2LError.invalid("mlp: every size must be at least 1, got \(sizes)") }
+        guard sizes.allSatisfy({ $0 >= 1 && $0 < Shape.maxElements }) else {
+            throw L2LError.invalid("mlp: every size must be in 1..<\(Shape.maxElements), got \(sizes)")
+        }
         var total = 0
         for l in 0..<(sizes.count - 1) {
             guard let w = Shape.checkedCount([sizes[l] + 1, sizes[l + 1]]), total + w <= Shape.maxElements else {

@@ -2,6 +2,17 @@
 /// `initialState(for:)` and `step(parameters:gradients:state:)`. Behaviour changes only
 /// through the state, and the step is written in tensor ops, so meta-gradients can flow
 /// through it (into hyper-parameters or a learned optimiser's meta-parameters).
+///
+/// The hand-crafted optimisers (``SGD``, ``Adam``, ``RMSprop``, ``Adagrad``, ``SMORMS3``)
+/// hold their hyper-parameters as scalar tensors, so a tracked hyper-parameter gets a
+/// gradient through any number of steps:
+///
+/// ```swift
+/// let lr = Tensor(0.1).tracked()
+/// let sgd = try SGD(learningRate: lr)
+/// let (next, _) = sgd.step(parameters: [theta], gradients: [g], state: sgd.initialState(for: [theta]))
+/// let dLossDlr = gradients(of: loss(next[0]), wrt: [lr])[0]
+/// ```
 public protocol Optimiser {
     associatedtype State
     /// The state before the first step, for parameters shaped like `parameters`.
@@ -9,6 +20,14 @@ public protocol Optimiser {
     /// One update: new parameters and new state from the current ones and the gradients
     /// of the loss (one gradient per parameter, same shapes).
     func step(parameters: [Tensor], gradients: [Tensor], state: State) -> (parameters: [Tensor], state: State)
+}
+
+/// A state that can list its tensors, for inspection, checkpoints and tests.
+public protocol OptimiserState {
+    /// The state's tensors by slot name (e.g. `"m"`, `"v"` for Adam), each slot holding one
+    /// tensor per parameter, shaped like it. Slots an optimiser does not use (momentum
+    /// buffers at momentum 0) are absent.
+    var slots: [String: [Tensor]] { get }
 }
 
 /// An optimiser bundled with its state for one set of parameters: the object a training
@@ -28,6 +47,10 @@ public final class OptimiserSession {
             return (np, ns)
         }
     }
+
+    /// The current state's tensors by slot (see ``OptimiserState/slots``); empty before the
+    /// first step and for optimisers whose state does not list its tensors.
+    public var stateSlots: [String: [Tensor]] { (state as? OptimiserState)?.slots ?? [:] }
 
     /// Updates `parameters` in place. The first call fixes the parameter shapes; later calls
     /// with other shapes are rejected (call ``reset()`` to start over on a new learner).
