@@ -43,6 +43,13 @@ for n in [256, 512, 1024, 2048] {
     peak = max(peak, gflops)
 }
 
+// MARK: Element-wise kernels on 4 M elements (memory-bound: GB/s of data moved)
+let big = Tensor.normal([1 << 22], rng: &rng), big2 = Tensor.normal([1 << 22], rng: &rng)
+let bytes = Double(big.count * 4)
+let reluTime = bestTime(repeats: 10) { _ = big.relu() }
+let addTime = bestTime(repeats: 10) { _ = big + big2 }
+let expTime = bestTime(repeats: 10) { _ = big.exp() }
+
 // MARK: MLP 784-32-10 training step at batch 128
 let mlp = try MLP(sizes: [784, 32, 10])
 var state = mlp.initialState(rng: &rng)
@@ -68,6 +75,8 @@ if json {
     print("sgemm (OpenBLAS, \(Kernels.cores) cores)")
     for (n, g) in gemmRows { print("  \(n)×\(n)×\(n): \(String(g, digits: 1)) GFLOP/s") }
     print("  peak: \(String(peak, digits: 1)) GFLOP/s")
+    print("element-wise, 4 M floats")
+    print("  relu: \(String(2 * bytes / reluTime / 1e9, digits: 1)) GB/s, add: \(String(3 * bytes / addTime / 1e9, digits: 1)) GB/s, exp: \(String(Double(big.count) / expTime / 1e9, digits: 2)) G/s")
     print("MLP 784-32-10, batch 128, forward + backward + SGD (Swift)")
     print("  \(String(stepsPerSecond, digits: 0)) steps/s (\(String(1e6 / stepsPerSecond, digits: 1)) µs/step)")
     print("  \(String(achieved, digits: 2)) GFLOP/s = \(String(100 * achieved / peak, digits: 1)) % of the sgemm peak")

@@ -1,11 +1,14 @@
 import Dispatch
 import Glibc
 
-/// Element-wise kernels: tight loops over contiguous buffers. The per-element function is
-/// a closure literal inlined at each call site, so every op compiles to its own loop.
+/// Element-wise kernels: tight loops over contiguous buffers, split across cores for large
+/// tensors. Each op is a case of ``UnaryOp`` or ``BinaryOp``, so the switch on the op runs
+/// once per chunk and every case compiles to its own specialised (vectorisable) loop —
+/// even on the parallel path, where a per-element closure would become an indirect call.
 public enum Kernels {
     /// Work below this many elements runs on the calling thread; above it, split across cores.
     static let parallelThreshold = 1 << 16
+    /// Cores available to element-wise kernels.
     public static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     /// Runs `body` over `0..<count` in contiguous chunks, in parallel when the total work
@@ -24,41 +27,29 @@ public enum Kernels {
         }
     }
 
-    /// `out[i] = f(x[i])`.
-    @inline(__always)
-    static func map(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
+    /// `out[i] = op(x[i])`.
+    static func map(_ x: Tensor, _ op: UnaryOp) -> Tensor {
         Tensor(shape: x.shape) { out, n in
             let p = x.storage.pointer
-            forChunks(n) { r in for i in r { out[i] = f(p[i]) } }
+            forChunks(n) { r in op.apply(p, out, r) }
         }
     }
 
-    /// `out[i] = f(a[i], b[i])` for two tensors of the same element count.
-    @inline(__always)
-    static func zip(_ a: Tensor, _ b: Tensor, shape: [Int], _ f: (Float, Float) -> Float) -> Tensor {
-        Tensor(shape: shape) { out, n in
-            let pa = a.storage.pointer, pb = b.storage.pointer
-            forChunks(n) { r in for i in r { out[i] = f(pa[i], pb[i]) } }
-        }
-    }
-
-    /// `out = f(a, b)` with NumPy broadcasting; `op` names the caller in shape errors.
-    @inline(__always)
-    static func broadcast(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float) -> Tensor {
-        if a.shape == b.shape { return zip(a, b, shape: a.shape, f) }
+    /// `out = op(a, b)` with NumPy broadcasting; `name` names the caller in shape errors.
+    static func broadcast(_ a: Tensor, _ b: Tensor, _ op: BinaryOp, name: String) -> Tensor {
         guard let shape = Shape.broadcast(a.shape, b.shape) else {
-            preconditionFailure("\(op): shapes \(a.shape) and \(b.shape) do not broadcast")
+            preconditionFailure("\(name): shapes \(a.shape) and \(b.shape) do not broadcast")
         }
         let pa = a.storage.pointer, pb = b.storage.pointer
-        if b.count == 1 && a.shape == shape {
-            let s = pb[0]
-            return Tensor(shape: shape) { out, n in forChunks(n) { r in for i in r { out[i] = f(pa[i], s) } } }
+        // Contiguous cases: equal shapes, or a scalar against a full tensor.
+        if a.shape == shape && (b.shape == shape || b.count == 1) {
+            let sb = b.shape == shape ? 1 : 0
+            return Tensor(shape: shape) { out, n in forChunks(n) { r in op.apply(pa, 1, pb, sb, out, r) } }
         }
-        if a.count == 1 && b.shape == shape {
-            let s = pa[0]
-            return Tensor(shape: shape) { out, n in forChunks(n) { r in for i in r { out[i] = f(s, pb[i]) } } }
+        if b.shape == shape && a.count == 1 {
+            return Tensor(shape: shape) { out, n in forChunks(n) { r in op.apply(pa, 0, pb, 1, out, r) } }
         }
-        // General case: walk the output row by row; the innermost dimension is a strided loop.
+        // General case: rows of the innermost dimension, each a strided loop.
         let sa = Shape.broadcastStrides(a.shape, to: shape)
         let sb = Shape.broadcastStrides(b.shape, to: shape)
         let rank = shape.count
@@ -68,11 +59,7 @@ public enum Kernels {
             var index = [Int](repeating: 0, count: rank)
             var oa = 0, ob = 0, o = 0
             while o < n {
-                var ja = oa, jb = ob
-                for k in 0..<inner {
-                    out[o + k] = f(pa[ja], pb[jb])
-                    ja += ia; jb += ib
-                }
+                op.apply(pa + oa, ia, pb + ob, ib, out + o, 0..<inner)
                 o += inner
                 // Advance the outer index (odometer), keeping the two input offsets in step.
                 var d = rank - 2
@@ -83,6 +70,82 @@ public enum Kernels {
                     d -= 1
                 }
             }
+        }
+    }
+}
+
+/// One-input element-wise functions (scalar parameters ride in the case).
+enum UnaryOp {
+    case neg, exp, log, sin, cos, sqrt, abs, sign, relu, sigmoid, tanh, softplus, square
+    case pow(Float), addScalar(Float), mulScalar(Float), subtractFrom(Float), divide(Float)
+    case clamp(Float, Float)
+    /// 1 where lo ≤ x ≤ hi, else 0.
+    case inside(Float, Float)
+    case greaterThan(Float), lessThan(Float)
+
+    /// `out[i] = f(x[i])` for `i` in `r`.
+    @inline(never)
+    func apply(_ x: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ r: Range<Int>) {
+        @inline(__always) func loop(_ f: (Float) -> Float) { for i in r { out[i] = f(x[i]) } }
+        switch self {
+        case .neg: loop { -$0 }
+        case .exp: loop { expf($0) }
+        case .log: loop { logf($0) }
+        case .sin: loop { sinf($0) }
+        case .cos: loop { cosf($0) }
+        case .sqrt: loop { $0.squareRoot() }
+        case .abs: loop { Swift.abs($0) }
+        case .sign: loop { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+        case .relu: loop { Swift.max($0, 0) }
+        case .sigmoid: loop { v in v >= 0 ? 1 / (1 + expf(-v)) : { let e = expf(v); return e / (1 + e) }() }
+        case .tanh: loop { tanhf($0) }
+        case .softplus: loop { v in Swift.max(v, 0) + log1pf(expf(-Swift.abs(v))) }
+        case .square: loop { $0 * $0 }
+        case .pow(let p): loop { powf($0, p) }
+        case .addScalar(let s): loop { $0 + s }
+        case .mulScalar(let s): loop { $0 * s }
+        case .subtractFrom(let s): loop { s - $0 }
+        case .divide(let s): loop { s / $0 }
+        case .clamp(let lo, let hi): loop { Swift.min(Swift.max($0, lo), hi) }
+        case .inside(let lo, let hi): loop { $0 >= lo && $0 <= hi ? 1 : 0 }
+        case .greaterThan(let s): loop { $0 > s ? 1 : 0 }
+        case .lessThan(let s): loop { $0 < s ? 1 : 0 }
+        }
+    }
+}
+
+/// Two-input element-wise functions.
+enum BinaryOp {
+    case add, sub, mul, div
+    /// 1 where a > b, else 0.
+    case greater
+    /// `a` (to stretch `a` to a broadcast shape).
+    case first
+
+    /// `out[i] = f(a[i·sa], b[i·sb])` for `i` in `r` (strides 0 or more).
+    @inline(never)
+    func apply(_ a: UnsafeMutablePointer<Float>, _ sa: Int, _ b: UnsafeMutablePointer<Float>, _ sb: Int,
+               _ out: UnsafeMutablePointer<Float>, _ r: Range<Int>) {
+        @inline(__always) func loop(_ f: (Float, Float) -> Float) {
+            if sa == 1 && sb == 1 {
+                for i in r { out[i] = f(a[i], b[i]) }
+            } else if sa == 1 && sb == 0 {
+                let s = b[0]
+                for i in r { out[i] = f(a[i], s) }
+            } else if sa == 0 && sb == 1 {
+                let s = a[0]
+                for i in r { out[i] = f(s, b[i]) }
+            } else {
+                for i in r { out[i] = f(a[i * sa], b[i * sb]) }
+            }
+        }
+        switch self {
+        case .add: loop { $0 + $1 }
+        case .sub: loop { $0 - $1 }
+        case .mul: loop { $0 * $1 }
+        case .div: loop { $0 / $1 }
+        case .greater: loop { $0 > $1 ? 1 : 0 }
+        case .first: loop { a, _ in a }
         }
     }
 }

@@ -7,19 +7,19 @@
 /// each input's shape by ``Tensor/sum(toShape:)``.
 extension Tensor {
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        Kernels.broadcast(a, b, op: "add") { $0 + $1 }.recorded([a, b]) { c in
+        Kernels.broadcast(a, b, .add, name: "add").recorded([a, b]) { c in
             [c.grad.sum(toShape: c.inputs[0].shape), c.grad.sum(toShape: c.inputs[1].shape)]
         }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        Kernels.broadcast(a, b, op: "sub") { $0 - $1 }.recorded([a, b]) { c in
+        Kernels.broadcast(a, b, .sub, name: "sub").recorded([a, b]) { c in
             [c.grad.sum(toShape: c.inputs[0].shape), (-c.grad).sum(toShape: c.inputs[1].shape)]
         }
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        Kernels.broadcast(a, b, op: "mul") { $0 * $1 }.recorded([a, b]) { c in
+        Kernels.broadcast(a, b, .mul, name: "mul").recorded([a, b]) { c in
             let (a, b) = (c.inputs[0], c.inputs[1])
             return [a.isTracked ? (c.grad * b).sum(toShape: a.shape) : nil,
                     b.isTracked ? (c.grad * a).sum(toShape: b.shape) : nil]
@@ -27,7 +27,7 @@ extension Tensor {
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        Kernels.broadcast(a, b, op: "div") { $0 / $1 }.recorded([a, b]) { c in
+        Kernels.broadcast(a, b, .div, name: "div").recorded([a, b]) { c in
             let (a, b) = (c.inputs[0], c.inputs[1])
             return [a.isTracked ? (c.grad / b).sum(toShape: a.shape) : nil,
                     b.isTracked ? (-(c.grad * a) / (b * b)).sum(toShape: b.shape) : nil]
@@ -35,26 +35,26 @@ extension Tensor {
     }
 
     public static prefix func - (x: Tensor) -> Tensor {
-        Kernels.map(x) { -$0 }.recorded([x]) { c in [-c.grad] }
+        Kernels.map(x, .neg).recorded([x]) { c in [-c.grad] }
     }
 
     // MARK: With a Float
 
     public static func + (a: Tensor, s: Float) -> Tensor {
-        Kernels.map(a) { $0 + s }.recorded([a]) { c in [c.grad] }
+        Kernels.map(a, .addScalar(s)).recorded([a]) { c in [c.grad] }
     }
     public static func + (s: Float, a: Tensor) -> Tensor { a + s }
     public static func - (a: Tensor, s: Float) -> Tensor { a + (-s) }
     public static func - (s: Float, a: Tensor) -> Tensor {
-        Kernels.map(a) { s - $0 }.recorded([a]) { c in [-c.grad] }
+        Kernels.map(a, .subtractFrom(s)).recorded([a]) { c in [-c.grad] }
     }
     public static func * (a: Tensor, s: Float) -> Tensor {
-        Kernels.map(a) { $0 * s }.recorded([a]) { c in [c.grad * s] }
+        Kernels.map(a, .mulScalar(s)).recorded([a]) { c in [c.grad * s] }
     }
     public static func * (s: Float, a: Tensor) -> Tensor { a * s }
     public static func / (a: Tensor, s: Float) -> Tensor { a * (1 / s) }
     public static func / (s: Float, a: Tensor) -> Tensor {
-        Kernels.map(a) { s / $0 }.recorded([a]) { c in
+        Kernels.map(a, .divide(s)).recorded([a]) { c in
             let a = c.inputs[0]
             return [-(c.grad * s) / (a * a)]
         }

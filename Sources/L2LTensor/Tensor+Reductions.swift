@@ -48,8 +48,9 @@ extension Tensor {
         guard let b = Shape.broadcast(shape, target), b == target else {
             preconditionFailure("broadcast(to:): shape \(shape) does not broadcast to \(target)")
         }
-        let zero = Tensor(repeating: 0, shape: target)
-        return Kernels.broadcast(self, zero, op: "broadcast(to:)") { x, _ in x }
+        // The second operand only supplies the shape: a one-element tensor stretched to it.
+        let shapeCarrier = Tensor(shape: target, storage: TensorStorage(repeating: 0, count: 1))
+        return Kernels.broadcast(self, shapeCarrier, .first, name: "broadcast(to:)")
             .recorded([self]) { [shape] c in [c.grad.sum(toShape: shape)] }
     }
 

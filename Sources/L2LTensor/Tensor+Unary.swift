@@ -5,71 +5,69 @@ import Glibc
 /// abs'(0) = 0, clamp' = 1 on the closed interval).
 extension Tensor {
     public func exp() -> Tensor {
-        Kernels.map(self) { Glibc.expf($0) }.recorded([self], savesOutput: true) { c in [c.grad * c.output] }
+        Kernels.map(self, .exp).recorded([self], savesOutput: true) { c in [c.grad * c.output] }
     }
 
     /// Natural logarithm.
     public func log() -> Tensor {
-        Kernels.map(self) { Glibc.logf($0) }.recorded([self]) { c in [c.grad / c.inputs[0]] }
+        Kernels.map(self, .log).recorded([self]) { c in [c.grad / c.inputs[0]] }
     }
 
     public func sin() -> Tensor {
-        Kernels.map(self) { Glibc.sinf($0) }.recorded([self]) { c in [c.grad * c.inputs[0].cos()] }
+        Kernels.map(self, .sin).recorded([self]) { c in [c.grad * c.inputs[0].cos()] }
     }
 
     public func cos() -> Tensor {
-        Kernels.map(self) { Glibc.cosf($0) }.recorded([self]) { c in [-(c.grad * c.inputs[0].sin())] }
+        Kernels.map(self, .cos).recorded([self]) { c in [-(c.grad * c.inputs[0].sin())] }
     }
 
     public func sqrt() -> Tensor {
-        Kernels.map(self) { $0.squareRoot() }.recorded([self], savesOutput: true) { c in
+        Kernels.map(self, .sqrt).recorded([self], savesOutput: true) { c in
             [c.grad / (c.output * 2)]
         }
     }
 
     public func abs() -> Tensor {
-        Kernels.map(self) { Swift.abs($0) }.recorded([self]) { c in [c.grad * c.inputs[0].sign()] }
+        Kernels.map(self, .abs).recorded([self]) { c in [c.grad * c.inputs[0].sign()] }
     }
 
     /// −1, 0 or 1 per element; its gradient is zero.
     public func sign() -> Tensor {
-        Kernels.map(self) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+        Kernels.map(self, .sign)
     }
 
     /// max(x, 0).
     public func relu() -> Tensor {
-        Kernels.map(self) { Swift.max($0, 0) }.recorded([self]) { c in
+        Kernels.map(self, .relu).recorded([self]) { c in
             [c.grad * c.inputs[0].mask(greaterThan: 0)]
         }
     }
 
     /// 1 / (1 + e^(−x)), computed without overflow for large |x|.
     public func sigmoid() -> Tensor {
-        Kernels.map(self) { x in
-            x >= 0 ? 1 / (1 + Glibc.expf(-x)) : { let e = Glibc.expf(x); return e / (1 + e) }()
-        }.recorded([self], savesOutput: true) { c in
+        Kernels.map(self, .sigmoid).recorded([self], savesOutput: true) { c in
             [c.grad * c.output * (1 - c.output)]
         }
     }
 
     public func tanh() -> Tensor {
-        Kernels.map(self) { Glibc.tanhf($0) }.recorded([self], savesOutput: true) { c in
+        Kernels.map(self, .tanh).recorded([self], savesOutput: true) { c in
             [c.grad * (1 - c.output * c.output)]
         }
     }
 
     /// log(1 + e^x), computed as max(x, 0) + log1p(e^(−|x|)) so it never overflows.
     public func softplus() -> Tensor {
-        Kernels.map(self) { x in Swift.max(x, 0) + Glibc.log1pf(Glibc.expf(-Swift.abs(x))) }
+        Kernels.map(self, .softplus)
             .recorded([self]) { c in [c.grad * c.inputs[0].sigmoid()] }
     }
 
     /// x^p element-wise.
     public func pow(_ p: Float) -> Tensor {
         if p == 2 {
-            return Kernels.map(self) { $0 * $0 }.recorded([self]) { c in [c.grad * c.inputs[0] * 2] }
+            return Kernels.map(self, .square).recorded([self]) { c in [c.grad * c.inputs[0] * 2] }
         }
-        return Kernels.map(self) { Glibc.powf($0, p) }.recorded([self]) { c in
+        return Kernels.map(self, .pow(p)).recorded([self]) { c in
             [c.grad * c.inputs[0].pow(p - 1) * p]
         }
     }
@@ -77,20 +75,20 @@ extension Tensor {
     /// Each element limited to `[lo, hi]`; the gradient passes where `lo ≤ x ≤ hi`.
     public func clamped(_ lo: Float, _ hi: Float) -> Tensor {
         precondition(lo <= hi, "clamp: lower bound \(lo) exceeds upper bound \(hi)")
-        return Kernels.map(self) { Swift.min(Swift.max($0, lo), hi) }.recorded([self]) { c in
+        return Kernels.map(self, .clamp(lo, hi)).recorded([self]) { c in
             let x = c.inputs[0]
-            return [c.grad * Kernels.map(x) { $0 >= lo && $0 <= hi ? 1 : 0 }]
+            return [c.grad * Kernels.map(x, .inside(lo, hi))]
         }
     }
 
     // MARK: Masks (constants: comparisons have no gradient)
 
     /// 1 where the element is greater than `s`, else 0.
-    public func mask(greaterThan s: Float) -> Tensor { Kernels.map(self) { $0 > s ? 1 : 0 } }
+    public func mask(greaterThan s: Float) -> Tensor { Kernels.map(self, .greaterThan(s)) }
     /// 1 where the element is less than `s`, else 0.
-    public func mask(lessThan s: Float) -> Tensor { Kernels.map(self) { $0 < s ? 1 : 0 } }
+    public func mask(lessThan s: Float) -> Tensor { Kernels.map(self, .lessThan(s)) }
     /// 1 where `self > other` (broadcasting), else 0.
     public func mask(greaterThan other: Tensor) -> Tensor {
-        Kernels.broadcast(self, other, op: "mask(greaterThan:)") { $0 > $1 ? 1 : 0 }
+        Kernels.broadcast(self, other, .greater, name: "mask(greaterThan:)")
     }
 }

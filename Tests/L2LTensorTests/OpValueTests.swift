@@ -26,6 +26,22 @@ final class OpValueTests: XCTestCase {
         check(x.clamped(-0.3, 0.4), x, { Swift.min(Swift.max($0, -0.3), 0.4) }, "clamp")
     }
 
+    /// Tensors above the parallel threshold take the multi-core path of every kernel shape.
+    func testLargeTensorsTakeTheParallelPathCorrectly() {
+        let n = 300_001
+        let a = randomTensor([n], seed: 11), b = randomTensor([n], seed: 12)
+        let (sa, sb) = (a.scalars, b.scalars)
+        XCTAssertEqual(a.relu().scalars, sa.map { max($0, 0) })
+        XCTAssertEqual((a + b).scalars, zip(sa, sb).map { $0 + $1 })
+        XCTAssertEqual((a * 3).scalars, sa.map { $0 * 3 })
+        XCTAssertEqual((a - Tensor(2)).scalars, sa.map { $0 - 2 })
+        XCTAssertEqual((Tensor(2) / (b.abs() + 1)).scalars, sb.map { 2 / (Swift.abs($0) + 1) })
+        assertClose(a.exp().scalars, sa.map { expf($0) }, atol: 0, rtol: 1e-6)
+        let grid = randomTensor([600, 500], seed: 13), row = randomTensor([500], seed: 14)
+        let sum = (grid + row).scalars, (g, r) = (grid.scalars, row.scalars)
+        for i in [0, 499, 500, 123_456, 299_999] { XCTAssertEqual(sum[i], g[i] + r[i % 500]) }
+    }
+
     func testExtremeInputsStayFinite() {
         let big = Tensor(shape: [4], scalars: [-200, -90, 90, 200])
         XCTAssertTrue(big.sigmoid().isFinite)
