@@ -14,7 +14,9 @@ public struct Adagrad: Optimiser {
     public struct State: OptimiserState {
         /// Steps taken (t of the next step is `step + 1`).
         public var step: Int
+        /// s, the accumulated squared gradients.
         public var sum: [Tensor]
+        /// The tensors by slot name (see ``OptimiserState/slots``).
         public var slots: [String: [Tensor]] { ["sum": sum] }
     }
 
@@ -58,10 +60,13 @@ public struct Adagrad: Optimiser {
                       epsilon: config.float("eps", default: 1e-10))
     }
 
+    /// t = 0 and accumulators s₀ shaped like `parameters`.
     public func initialState(for parameters: [Tensor]) -> State {
         State(step: 0, sum: parameters.map { Tensor.zeros($0.shape) + initialAccumulator })
     }
 
+    /// One step of the update above, in tensor ops (differentiable in θ, g and every
+    /// hyper-parameter, s₀ included).
     public func step(parameters: [Tensor], gradients: [Tensor], state: State) -> (parameters: [Tensor], state: State) {
         let t = state.step + 1
         let rate = learningRate / (1 + learningRateDecay * Float(t - 1))

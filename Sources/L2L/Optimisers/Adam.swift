@@ -29,8 +29,11 @@ public struct Adam: Optimiser {
     public struct State: OptimiserState {
         /// Steps taken (t of the next step is `step + 1`).
         public var step: Int
+        /// The first moments m.
         public var m: [Tensor]
+        /// The second moments v.
         public var v: [Tensor]
+        /// The tensors by slot name (see ``OptimiserState/slots``).
         public var slots: [String: [Tensor]] { ["m": m, "v": v] }
     }
 
@@ -79,11 +82,14 @@ public struct Adam: Optimiser {
                       epsilonInside: config.bool("eps_inside", default: true))
     }
 
+    /// t = 0 and zero moments shaped like `parameters`.
     public func initialState(for parameters: [Tensor]) -> State {
         let zeros = parameters.map { Tensor.zeros($0.shape) }
         return State(step: 0, m: zeros, v: zeros)
     }
 
+    /// One step of the update above, in tensor ops (differentiable in θ, g and every
+    /// hyper-parameter).
     public func step(parameters: [Tensor], gradients: [Tensor], state: State) -> (parameters: [Tensor], state: State) {
         let t = state.step + 1
         let correction1 = 1 - beta1.pow(Float(t)), correction2 = 1 - beta2.pow(Float(t))

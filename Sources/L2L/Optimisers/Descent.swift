@@ -1,6 +1,6 @@
-/// Pieces every hand-crafted optimiser shares: the descent step (the only place the sign
-/// convention lives), hyper-parameter checks, and differentiable helpers whose gradients
-/// stay finite where the textbook formulas' would not.
+// Pieces every hand-crafted optimiser shares: the descent step (the only place the sign
+// convention lives), hyper-parameter checks, and differentiable helpers whose gradients
+// stay finite where the textbook formulas' would not.
 
 /// θ − rate·direction, element-wise: the single place where the descent sign lives.
 ///

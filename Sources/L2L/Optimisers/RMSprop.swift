@@ -17,9 +17,13 @@ public struct RMSprop: Optimiser {
     /// The averages and the momentum buffer, one tensor per parameter each; the gradient
     /// average is empty unless centred, the buffer empty when the momentum is a constant 0.
     public struct State: OptimiserState {
+        /// v, the averages of g².
         public var squareAverage: [Tensor]
+        /// ḡ, the averages of g (centred only).
         public var gradientAverage: [Tensor]
+        /// b, the momentum buffers (momentum only).
         public var momentumBuffer: [Tensor]
+        /// The tensors by slot name (see ``OptimiserState/slots``).
         public var slots: [String: [Tensor]] {
             var s = ["square_avg": squareAverage]
             if !gradientAverage.isEmpty { s["grad_avg"] = gradientAverage }
@@ -72,12 +76,15 @@ public struct RMSprop: Optimiser {
                       centered: config.bool("centered", default: false))
     }
 
+    /// Zero averages and buffers shaped like `parameters`.
     public func initialState(for parameters: [Tensor]) -> State {
         let zeros = parameters.map { Tensor.zeros($0.shape) }
         return State(squareAverage: zeros, gradientAverage: centered ? zeros : [],
                      momentumBuffer: HyperParameter.isActive(momentum) ? zeros : [])
     }
 
+    /// One step of the update above, in tensor ops (differentiable in θ, g and every
+    /// hyper-parameter).
     public func step(parameters: [Tensor], gradients: [Tensor], state: State) -> (parameters: [Tensor], state: State) {
         var next = State(squareAverage: [], gradientAverage: [], momentumBuffer: [])
         var updated = [Tensor]()

@@ -17,7 +17,9 @@
 public struct SGD: Optimiser {
     /// The velocities v, one per parameter (empty when the momentum is a constant 0).
     public struct State: OptimiserState {
+        /// v, one per parameter.
         public var velocities: [Tensor]
+        /// The tensors by slot name (see ``OptimiserState/slots``).
         public var slots: [String: [Tensor]] { velocities.isEmpty ? [:] : ["velocity": velocities] }
     }
 
@@ -61,10 +63,12 @@ public struct SGD: Optimiser {
         try self.init(learningRate: lr, momentum: momentum, nesterov: nesterov)
     }
 
+    /// Zero velocities shaped like `parameters` (none when the momentum is a constant 0).
     public func initialState(for parameters: [Tensor]) -> State {
         State(velocities: HyperParameter.isActive(momentum) ? parameters.map { Tensor.zeros($0.shape) } : [])
     }
 
+    /// One step of the update above, in tensor ops (differentiable in θ, g, lr and μ).
     public func step(parameters: [Tensor], gradients: [Tensor], state: State) -> (parameters: [Tensor], state: State) {
         guard !state.velocities.isEmpty else {
             return (zip(parameters, gradients).map { descentStep($0, rate: learningRate, direction: $1) }, state)

@@ -19,9 +19,13 @@
 public struct SMORMS3: Optimiser {
     /// mem, ḡ and ḡ₂, one tensor per parameter each.
     public struct State: OptimiserState {
+        /// mem, the memory lengths.
         public var memory: [Tensor]
+        /// ḡ, the averages of g.
         public var gradientAverage: [Tensor]
+        /// ḡ₂, the averages of g².
         public var squareAverage: [Tensor]
+        /// The tensors by slot name (see ``OptimiserState/slots``).
         public var slots: [String: [Tensor]] { ["mem": memory, "g": gradientAverage, "g2": squareAverage] }
     }
 
@@ -49,12 +53,14 @@ public struct SMORMS3: Optimiser {
         try self.init(learningRate: config.float("lr", default: 1e-3), epsilon: config.float("eps", default: 1e-16))
     }
 
+    /// mem = 1 and zero averages, shaped like `parameters`.
     public func initialState(for parameters: [Tensor]) -> State {
         State(memory: parameters.map { Tensor.ones($0.shape) },
               gradientAverage: parameters.map { Tensor.zeros($0.shape) },
               squareAverage: parameters.map { Tensor.zeros($0.shape) })
     }
 
+    /// One step of the update above, in tensor ops (differentiable in θ, g, lr and ε).
     public func step(parameters: [Tensor], gradients: [Tensor], state: State) -> (parameters: [Tensor], state: State) {
         var next = State(memory: [], gradientAverage: [], squareAverage: [])
         var updated = [Tensor]()

@@ -1,8 +1,24 @@
 """Optimisers: `step(learner)` applies the gradient of the learner's last `loss_and_grad`.
 
-    opt = l2l.SGD(lr=0.1)
+    opt = l2l.optim.Adam(lr=1e-3)
     loss, _ = net.loss_and_grad(x, y)
     opt.step(net)
+
+Each class names a kind of l2l_optimizer_create, with the same option names and defaults
+as the Swift library (g is the gradient, t the step count from 1):
+
+=========  ================================================================================
+SGD        v <- momentum*v + g; theta <- theta - lr*v (nesterov: theta - lr*(g + momentum*v))
+Momentum   SGD with momentum 0.9
+Nesterov   SGD with Nesterov momentum 0.9
+Adam       m, v moving averages of g, g^2; m^ = m/(1-beta1^t), v^ = v/(1-beta2^t);
+           theta <- theta - lr*m^/sqrt(v^ + eps^2)   (eps_inside=False: lr*m^/(sqrt(v^) + eps))
+RMSprop    v <- alpha*v + (1-alpha)*g^2; theta <- theta - lr*g/(sqrt(v) + eps)
+           (PyTorch's, with optional momentum and centering)
+Adagrad    s <- s + g^2; theta <- theta - lr/(1 + (t-1)*lr_decay) * g/(sqrt(s) + eps)
+SMORMS3    Simon Funk's: steps of min(lr, g_avg^2/g2_avg) * g/sqrt(g2_avg) with an adaptive
+           memory length
+=========  ================================================================================
 """
 
 from __future__ import annotations
@@ -13,7 +29,7 @@ from . import _l2l
 from ._common import format_options
 from .learners import Learner
 
-__all__ = ["Optimizer", "SGD"]
+__all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adam", "RMSprop", "Adagrad", "SMORMS3"]
 
 
 class Optimizer:
@@ -36,15 +52,80 @@ class Optimizer:
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
-        return f"l2l.Optimizer({self.kind!r}, {args})"
+        if type(self) is Optimizer:
+            return f"l2l.Optimizer({self.kind!r}{', ' if args else ''}{args})"
+        return f"l2l.optim.{type(self).__name__}({args})"
+
+    def __getattr__(self, name: str) -> Any:
+        # Hyper-parameters read as attributes: Adam().beta1 == 0.9.
+        options = self.__dict__.get("options", {})
+        if name in options:
+            return options[name]
+        raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
 
 
 class SGD(Optimizer):
-    """Plain stochastic gradient descent: theta <- theta - lr * grad."""
+    """Stochastic gradient descent ("sgd"), PyTorch's formulation: with velocity v from 0,
+    v <- momentum*v + g, theta <- theta - lr*v, or with `nesterov`
+    theta <- theta - lr*(g + momentum*v). Momentum in [0, 1); nesterov needs momentum > 0."""
 
-    def __init__(self, lr: float = 0.1):
-        super().__init__("sgd", lr=float(lr))
-        self.lr = float(lr)
+    def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
+        super().__init__("sgd", lr=float(lr), momentum=float(momentum), nesterov=bool(nesterov))
 
-    def __repr__(self) -> str:
-        return f"l2l.SGD(lr={self.lr!r})"
+
+class Momentum(Optimizer):
+    """SGD with heavy-ball momentum ("momentum"): v <- momentum*v + g, theta <- theta - lr*v."""
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9):
+        super().__init__("momentum", lr=float(lr), momentum=float(momentum))
+
+
+class Nesterov(Optimizer):
+    """SGD with Nesterov momentum ("nesterov"): v <- momentum*v + g,
+    theta <- theta - lr*(g + momentum*v)."""
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9):
+        super().__init__("nesterov", lr=float(lr), momentum=float(momentum))
+
+
+class Adam(Optimizer):
+    """Adam with bias correction ("adam"). By default eps goes inside the square root,
+    theta <- theta - lr*m^/sqrt(v^ + eps^2), whose derivative stays finite where v^ = 0
+    (meta-gradients through the step); `eps_inside=False` gives the paper's
+    theta <- theta - lr*m^/(sqrt(v^) + eps). beta1, beta2 in [0, 1), eps > 0."""
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 eps_inside: bool = True):
+        super().__init__("adam", lr=float(lr), beta1=float(beta1), beta2=float(beta2), eps=float(eps),
+                         eps_inside=bool(eps_inside))
+
+
+class RMSprop(Optimizer):
+    """RMSprop ("rmsprop"), PyTorch's formulation: v <- alpha*v + (1-alpha)*g^2,
+    d = g/(sqrt(v) + eps) (centered: sqrt(v - g_avg^2) with g_avg the moving average of g),
+    theta <- theta - lr*d, or with momentum b <- momentum*b + d, theta <- theta - lr*b."""
+
+    def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8, momentum: float = 0.0,
+                 centered: bool = False):
+        super().__init__("rmsprop", lr=float(lr), alpha=float(alpha), eps=float(eps), momentum=float(momentum),
+                         centered=bool(centered))
+
+
+class Adagrad(Optimizer):
+    """Adagrad ("adagrad"), PyTorch's formulation: s <- s + g^2 (s starts at
+    initial_accumulator), theta <- theta - lr/(1 + (t-1)*lr_decay) * g/(sqrt(s) + eps)."""
+
+    def __init__(self, lr: float = 0.01, lr_decay: float = 0.0, initial_accumulator: float = 0.0,
+                 eps: float = 1e-10):
+        super().__init__("adagrad", lr=float(lr), lr_decay=float(lr_decay),
+                         initial_accumulator=float(initial_accumulator), eps=float(eps))
+
+
+class SMORMS3(Optimizer):
+    """Simon Funk's SMORMS3 ("smorms3"), per coordinate with mem from 1 and averages from 0:
+    r = 1/(mem+1); g_avg <- (1-r)*g_avg + r*g; g2_avg <- (1-r)*g2_avg + r*g^2;
+    x = g_avg^2/(g2_avg + eps); theta <- theta - min(lr, x)*g/(sqrt(g2_avg) + eps);
+    mem <- 1 + mem*(1 - x)."""
+
+    def __init__(self, lr: float = 1e-3, eps: float = 1e-16):
+        super().__init__("smorms3", lr=float(lr), eps=float(eps))
