@@ -89,11 +89,27 @@ const char *l2l_last_error(void);
 typedef struct l2l_dataset l2l_dataset;
 
 /**
- * Loads a named data set. `name` is "fashion-mnist"; `split` is "train" or "test";
- * `directory` holds the IDX files (gzipped or raw), or NULL for $L2L_DATA, else Debian's
- * /usr/share/datasets/fashion-mnist. Pixels are scaled to [0, 1]; images flattened.
- * Returns L2L_ERR_IO if a file is missing, L2L_ERR_FORMAT if one is corrupt or truncated.
- * On success *out is a new handle the caller frees with l2l_dataset_free.
+ * Loads split `split` ("train" or "test") of the data set called `name`:
+ *
+ *   "fashion-mnist"  IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte,
+ *                    t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each raw or .gz);
+ *                    60000 / 10000 examples of 784 features, example shape [28, 28].
+ *   "mnist", "kmnist"  the same file names and layout as Fashion-MNIST.
+ *   "cifar10"        CIFAR-10's binary version: data_batch_1.bin ... data_batch_5.bin
+ *                    (train) or test_batch.bin (test), records of 1 label + 3072 bytes;
+ *                    3072 features channel-major, example shape [3, 32, 32].
+ *   "stl10"          STL-10's binary version: train_X.bin/train_y.bin or test_X.bin/
+ *                    test_y.bin (column-major 96x96 channels, labels 1-10); 27648 features
+ *                    row-major per channel, example shape [3, 96, 96], labels shifted to 0-9.
+ *
+ * Every set has 10 classes and pixels scaled to [0, 1]. `directory` holds the files, directly
+ * or in a sub-folder named after the set (fashion-mnist, mnist, kmnist, cifar-10-batches-bin,
+ * stl10_binary); NULL means $L2L_DATA (that sub-folder or $L2L_DATA itself), and for
+ * "fashion-mnist" only, if L2L_DATA is not set, Debian's /usr/share/datasets/fashion-mnist.
+ * Returns L2L_ERR_INVALID_ARGUMENT for an unknown name (the message lists the known ones) or
+ * split, L2L_ERR_IO if a file is missing (or no directory is given and L2L_DATA is unset),
+ * L2L_ERR_FORMAT if one is corrupt or truncated. On success *out is a new handle the caller
+ * frees with l2l_dataset_free.
  */
 l2l_status l2l_dataset_load(l2l_dataset **out, const char *name, const char *split,
                             const char *directory);
@@ -138,6 +154,122 @@ l2l_status l2l_dataset_standardize(l2l_dataset *dataset, float mean, float std);
  */
 l2l_status l2l_dataset_read(const l2l_dataset *dataset, int64_t start, int64_t count,
                             float *inputs, int32_t *labels);
+
+/**
+ * Writes the shape of one example before flattening into `shape` (capacity `capacity`
+ * values) and its length into *rank: e.g. [3, 32, 32] for CIFAR-10, [28, 28] for the IDX
+ * sets, [features] for a set made by l2l_dataset_create. `rank` is required; `shape` may be
+ * NULL to ask for the rank only. A capacity below the rank gives L2L_ERR_BUFFER_TOO_SMALL
+ * (with *rank set).
+ */
+l2l_status l2l_dataset_example_shape(const l2l_dataset *dataset, int64_t *shape, int64_t capacity,
+                                     int64_t *rank);
+
+/**
+ * The "modified CIFAR-10" of the MTL2L paper (its Appendix B.2) as a transform: each
+ * [3, H, W] colour example made grey by weighted channels and cut to its first `rows` rows
+ * and `columns` columns (top-left corner, no resizing), giving `rows*columns` features,
+ * example shape [rows, columns]; labels and classes unchanged. Options: weights=mtl2l
+ * (0.30 R + 0.59 G + 0.11 B, the default), mtl2l_as_printed (0.30 R + 0.11 G + 0.59 B, the
+ * paper's text taken literally) or itu601 (0.299 R + 0.587 G + 0.114 B). The usual call is
+ * rows = columns = 28 on CIFAR-10.
+ *
+ * Returns L2L_ERR_SHAPE unless `dataset`'s examples have shape [3, H, W] (see
+ * l2l_dataset_example_shape) with 1 <= rows <= H and 1 <= columns <= W;
+ * L2L_ERR_INVALID_ARGUMENT for a NULL pointer, a negative size or a bad option. On success
+ * *out is a new handle (free it with l2l_dataset_free); `dataset` is unchanged.
+ */
+l2l_status l2l_dataset_grey_crop(l2l_dataset **out, const l2l_dataset *dataset, int64_t rows,
+                                 int64_t columns, const char *options);
+
+/**
+ * Splits a data set at random, deterministically for `seed`, into parts of `train`,
+ * `validation` and `test` examples, which must sum to its count (else
+ * L2L_ERR_INVALID_ARGUMENT, as for a negative count). A permutation drawn from the seed is
+ * cut in that order, and each part keeps the original order of its examples; the parts are
+ * disjoint and cover every example. Each part is a new handle stored in its out-pointer
+ * (free each with l2l_dataset_free); a part whose count is 0 is not made: its out-pointer
+ * receives NULL, and may itself be NULL. Out-pointers of non-empty parts are required.
+ * Nothing is written on failure. `dataset` is unchanged and may be freed afterwards.
+ */
+l2l_status l2l_dataset_split(const l2l_dataset *dataset, int64_t train, int64_t validation,
+                             int64_t test, uint64_t seed, l2l_dataset **train_out,
+                             l2l_dataset **validation_out, l2l_dataset **test_out);
+
+/**
+ * Mean and standard deviation (population, divisor count) of each input column, computed in
+ * double: `features` floats into each of `mean` and `std` (capacity `capacity` floats each).
+ * Either buffer may be NULL to skip it (both NULL: nothing to do, L2L_OK). A capacity below
+ * the number of features gives L2L_ERR_BUFFER_TOO_SMALL (ask l2l_dataset_info for it). An
+ * empty data set gives zeros.
+ */
+l2l_status l2l_dataset_feature_statistics(const l2l_dataset *dataset, float *mean, float *std,
+                                          int64_t capacity);
+
+/**
+ * Maps input column j to (x - mean[j]) / std[j] in place, for every example; a column whose
+ * std is 0 is only centred. Use the training split's l2l_dataset_feature_statistics for
+ * every split. `count` must equal the number of features (else L2L_ERR_SHAPE); `mean` and
+ * `std` are required and copied; a non-finite mean or a negative or non-finite std gives
+ * L2L_ERR_INVALID_ARGUMENT and changes nothing.
+ */
+l2l_status l2l_dataset_standardize_features(l2l_dataset *dataset, const float *mean,
+                                            const float *std, int64_t count);
+
+/* ---------------------------------------------------------------------------------- */
+/* Synthetic data and task families                                                    */
+/* ---------------------------------------------------------------------------------- */
+
+/**
+ * Draws one synthetic data set of `family` from `seed` (the same seed gives the same data
+ * set here, in Python and in Swift). `family` "binary_xor": the random binary classification
+ * sets of Bosc (2016), "Learning to Learn Neural Networks" (random covariance A A^T with A
+ * uniform in [-1, 1], exponential noise, two random linear thresholds combined by XOR,
+ * draws with a minority class below minimum_balance rejected, columns standardised); labels
+ * 0/1, 2 classes. Options (the Swift BinaryXORDatasets' parameters): dimension=10 (features,
+ * 1..4096), samples=200 (examples, 2..2^24), noise_scale=1 (lambda, the mean of the
+ * per-set noise parameter), minimum_balance=0.15 (0..0.5), maximum_attempts=1000,
+ * threshold_spread=0 (thresholds drawn this many standard deviations around the centre).
+ *
+ * Returns L2L_ERR_INVALID_ARGUMENT for a NULL pointer, an unknown family or option, a value
+ * out of range, or when no draw reaches minimum_balance within maximum_attempts. On success
+ * *out is a new handle the caller frees with l2l_dataset_free. Thread-safe.
+ */
+l2l_status l2l_dataset_synthetic(l2l_dataset **out, const char *family, const char *options,
+                                 uint64_t seed);
+
+/**
+ * Samples `tasks` few-shot sine-regression tasks of MAML / Meta-SGD, y = A sin(x - phase)
+ * with A uniform in [0.1, 5], phase uniform in [0, pi] and inputs x uniform in [-5, 5],
+ * each with `k` points. Everything is drawn in sequence from one generator seeded with
+ * `seed`: task 1's amplitude and phase, its k inputs, task 2, ...; the same seed gives the
+ * same numbers as the Swift SineTask.sample(tasks:k:seed:) and Python's
+ * l2l.datasets.sine_tasks. (Inputs are drawn one per value, so with k = 2K the first K
+ * points of a task are a K-shot support set and the last K its query set.)
+ *
+ * `x` and `y` (required) receive tasks*k floats each, task after task ([tasks, k, 1]);
+ * `amplitude` and `phase` receive `tasks` floats each, or may be NULL. Returns
+ * L2L_ERR_INVALID_ARGUMENT for a negative count, k above 2^24 or a NULL x or y;
+ * L2L_ERR_SHAPE if tasks*k exceeds 2^31. Nothing is written on failure. Thread-safe.
+ */
+l2l_status l2l_sine_tasks(uint64_t seed, int64_t tasks, int64_t k, float *x, float *y,
+                          float *amplitude, float *phase);
+
+/**
+ * Samples `tasks` quadratic tasks f(theta) = |W theta - y|^2 of Andrychowicz et al. (2016):
+ * per task a `dimension` x `dimension` matrix W (row-major) then a `dimension`-vector y,
+ * drawn in sequence from one generator seeded with `seed` (the same numbers as the Swift
+ * QuadraticTask.sample(tasks:dimension:distribution:seed:) and Python's
+ * l2l.datasets.quadratic_tasks). Options: distribution=normal (standard normal, as the
+ * paper says; the default) or uniform (in [0, 1), as DeepMind's released code).
+ *
+ * `w` (required) receives tasks*dimension*dimension floats, `y` (required) tasks*dimension.
+ * Returns L2L_ERR_INVALID_ARGUMENT for a NULL pointer, a negative count, a dimension outside
+ * 1..16384 or a bad option; L2L_ERR_SHAPE if tasks*dimension^2 exceeds 2^31. Nothing is
+ * written on failure. Thread-safe.
+ */
+l2l_status l2l_quadratic_tasks(uint64_t seed, int64_t tasks, int64_t dimension, const char *options,
+                               float *w, float *y);
 
 /* ---------------------------------------------------------------------------------- */
 /* Batches: seeded mini-batches over a data set                                        */

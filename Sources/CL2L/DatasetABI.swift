@@ -13,8 +13,7 @@ public func l2l_dataset_load(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ nam
         let out = try required(out, "out")
         let name = try string(name, "name"), splitName = try string(split, "split")
         guard let split = Split(rawValue: splitName) else { throw invalid("split must be \"train\" or \"test\", got \"\(splitName)\"") }
-        guard name == "fashion-mnist" else { throw invalid("unknown data set \"\(name)\" (known: fashion-mnist)") }
-        store(DatasetHandle(try IDXDataset.fashionMNIST(split, directory: optionalString(directory))), out)
+        store(DatasetHandle(try DatasetCatalog.load(name: name, split: split, directory: optionalString(directory))), out)
     }
 }
 

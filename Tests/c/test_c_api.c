@@ -13,6 +13,7 @@
  * Prints one line per failed check and, last, "N passed, M failed"; exits 1 if any check
  * failed. Files it needs are written into a fresh temporary directory, removed at the end.
  * If Debian's dataset-fashion-mnist is installed, the real test split is loaded too.
+ * MNIST/KMNIST (IDX), CIFAR-10 and STL-10 are read from small files in their real layouts.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---------------------------------------------------------------------------------- */
@@ -252,13 +254,22 @@ static const char *tmp_files[] = {
     "images.idx", "labels.idx", "truncated-images.idx", "truncated-labels.idx",
     "bad-magic.idx", "short-header.idx", "empty.idx", "few-labels.idx", "big-label.idx",
     "float-images.idx", "corrupt.gz", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+    "mnist/train-images-idx3-ubyte", "mnist/train-labels-idx1-ubyte", "kmnist/t10k-images-idx3-ubyte",
+    "kmnist/t10k-labels-idx1-ubyte", "cifar-10-batches-bin/test_batch.bin", "stl10_binary/train_X.bin",
+    "stl10_binary/train_y.bin", "grey/test_batch.bin",
 };
+/* Sub-folders of the temp dir, removed after the files. */
+static const char *tmp_dirs[] = {"mnist", "kmnist", "cifar-10-batches-bin", "stl10_binary", "grey"};
 
 static void remove_tmp(void) {
     char path[512];
     for (size_t i = 0; i < sizeof tmp_files / sizeof tmp_files[0]; i++) {
         path_in_tmp(path, sizeof path, tmp_files[i]);
         remove(path);
+    }
+    for (size_t i = 0; i < sizeof tmp_dirs / sizeof tmp_dirs[0]; i++) {
+        path_in_tmp(path, sizeof path, tmp_dirs[i]);
+        rmdir(path);
     }
     rmdir(tmpdir);
 }
@@ -827,6 +838,635 @@ static void test_batches(void) {
 }
 
 /* ---------------------------------------------------------------------------------- */
+/* The data-set catalogue: MNIST/KMNIST (IDX), CIFAR-10 and STL-10 files                 */
+/* ---------------------------------------------------------------------------------- */
+
+static void make_tmp_subdir(const char *name) {
+    char path[512];
+    path_in_tmp(path, sizeof path, name);
+    if (mkdir(path, 0755) != 0) {
+        printf("FATAL: cannot create %s\n", path);
+        exit(1);
+    }
+}
+
+/* Pixel (channel c, row r, column k) of CIFAR record e, and its label. */
+static unsigned char cifar_pixel(int e, int c, int r, int k) {
+    return (unsigned char)((e * 31 + c * 67 + r * 7 + k * 3) % 256);
+}
+static int32_t cifar_label(int e) { return (int32_t)((e * 3 + 1) % 10); }
+enum { CIFAR_N = 3, CIFAR_RECORD = 3073, CIFAR_FEATURES = 3072 };
+
+static unsigned char *make_cifar(int n) {
+    unsigned char *buf = malloc((size_t)n * CIFAR_RECORD);
+    for (int e = 0; e < n; e++) {
+        unsigned char *rec = buf + (size_t)e * CIFAR_RECORD;
+        rec[0] = (unsigned char)cifar_label(e);
+        for (int c = 0; c < 3; c++)
+            for (int r = 0; r < 32; r++)
+                for (int k = 0; k < 32; k++) rec[1 + c * 1024 + r * 32 + k] = cifar_pixel(e, c, r, k);
+    }
+    return buf;
+}
+
+/* STL-10: pixel (channel c, row r, column k) of image e; the file stores each channel
+ * column-major. Labels in the file are 1..10. */
+static unsigned char stl_pixel(int e, int c, int r, int k) {
+    return (unsigned char)((e * 101 + c * 13 + r * 5 + k * 17) % 251);
+}
+enum { STL_N = 2, STL_SIDE = 96, STL_FEATURES = 3 * 96 * 96 };
+
+static unsigned char *make_stl_images(int n) {
+    unsigned char *buf = malloc((size_t)n * STL_FEATURES);
+    for (int e = 0; e < n; e++)
+        for (int c = 0; c < 3; c++)
+            for (int k = 0; k < STL_SIDE; k++)
+                for (int r = 0; r < STL_SIDE; r++)
+                    buf[(size_t)e * STL_FEATURES + c * STL_SIDE * STL_SIDE + k * STL_SIDE + r] = stl_pixel(e, c, r, k);
+    return buf;
+}
+
+static void test_catalogue(void) {
+    section = "dataset_load catalogue";
+    char dir[512], p[512];
+    l2l_dataset *d = NULL, *out = SENTINEL;
+    int64_t count = 0, features = 0, classes = 0, shape[L2L_MAX_RANK], rank = 0;
+
+    /* MNIST and KMNIST: Fashion-MNIST's file names, in <directory>/<name>/ or <directory>. */
+    unsigned char images[16 + IDX_N * IDX_FEATURES], labels[8 + IDX_N];
+    size_t ni = make_idx_images(images), nl = make_idx_labels(labels);
+    make_tmp_subdir("mnist");
+    write_file("mnist/train-images-idx3-ubyte", images, ni);
+    write_file("mnist/train-labels-idx1-ubyte", labels, nl);
+    EXPECT_OK(l2l_dataset_load(&d, "mnist", "train", tmpdir));
+    if (d != NULL) {
+        EXPECT_OK(l2l_dataset_info(d, &count, &features, &classes));
+        CHECK(count == IDX_N && features == IDX_FEATURES && classes == 10);
+        float x[IDX_N * IDX_FEATURES];
+        int32_t y[IDX_N];
+        EXPECT_OK(l2l_dataset_read(d, 0, IDX_N, x, y));
+        int bad = 0;
+        for (int e = 0; e < IDX_N; e++) {
+            bad += y[e] != idx_label(e);
+            for (int k = 0; k < IDX_FEATURES; k++) bad += fabsf(x[e * IDX_FEATURES + k] - idx_pixel(e, k) / 255.0f) > 1e-6f;
+        }
+        CHECKF(bad == 0, "%d MNIST values differ from the file", bad);
+        EXPECT_OK(l2l_dataset_example_shape(d, shape, L2L_MAX_RANK, &rank));
+        CHECKF(rank == 2 && shape[0] == IDX_ROWS && shape[1] == IDX_COLS, "MNIST example shape rank %lld", (long long)rank);
+        l2l_dataset_free(d);
+        d = NULL;
+    }
+    path_in_tmp(dir, sizeof dir, "mnist");
+    EXPECT_OK(l2l_dataset_load(&d, "mnist", "train", dir)); /* the folder itself */
+    l2l_dataset_free(d);
+    d = NULL;
+    /* KMNIST is looked for in its own folder, not MNIST's. */
+    EXPECT_ERR(L2L_ERR_IO, "l2l_dataset_load", l2l_dataset_load(&out, "kmnist", "train", tmpdir));
+    make_tmp_subdir("kmnist");
+    write_file("kmnist/t10k-images-idx3-ubyte", images, ni);
+    write_file("kmnist/t10k-labels-idx1-ubyte", labels, nl);
+    /* $L2L_DATA/kmnist when the directory is NULL; nothing at all without L2L_DATA. */
+    const char *old = getenv("L2L_DATA");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("L2L_DATA", tmpdir, 1);
+    EXPECT_OK(l2l_dataset_load(&d, "kmnist", "test", NULL));
+    count = 0;
+    if (d != NULL) EXPECT_OK(l2l_dataset_info(d, &count, NULL, NULL));
+    CHECK(count == IDX_N);
+    l2l_dataset_free(d);
+    d = NULL;
+    EXPECT_ERR(L2L_ERR_IO, "l2l_dataset_load", l2l_dataset_load(&out, "kmnist", "train", NULL));
+    unsetenv("L2L_DATA");
+    EXPECT_ERR(L2L_ERR_IO, "l2l_dataset_load", l2l_dataset_load(&out, "kmnist", "test", NULL));
+    CHECKF(strstr(l2l_last_error(), "L2L_DATA") != NULL, "message \"%s\" does not mention L2L_DATA", l2l_last_error());
+    if (saved) {
+        setenv("L2L_DATA", saved, 1);
+        free(saved);
+    }
+    /* A truncated MNIST file. */
+    write_file("kmnist/t10k-images-idx3-ubyte", images, ni - 5);
+    path_in_tmp(dir, sizeof dir, "kmnist");
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_dataset_load", l2l_dataset_load(&out, "kmnist", "test", dir));
+
+    /* Unknown names: the message lists the known ones. */
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_load", l2l_dataset_load(&out, "cifar100", "test", tmpdir));
+    const char *msg = l2l_last_error();
+    CHECKF(strstr(msg, "fashion-mnist") && strstr(msg, "mnist") && strstr(msg, "kmnist") && strstr(msg, "cifar10") &&
+               strstr(msg, "stl10"),
+           "message \"%s\" does not list the known names", msg);
+
+    section = "dataset_load cifar10";
+    make_tmp_subdir("cifar-10-batches-bin");
+    unsigned char *cifar = make_cifar(CIFAR_N);
+    write_file("cifar-10-batches-bin/test_batch.bin", cifar, (size_t)CIFAR_N * CIFAR_RECORD);
+    EXPECT_OK(l2l_dataset_load(&d, "cifar10", "test", tmpdir));
+    if (d != NULL) {
+        EXPECT_OK(l2l_dataset_info(d, &count, &features, &classes));
+        CHECK(count == CIFAR_N && features == CIFAR_FEATURES && classes == 10);
+        float *x = malloc(sizeof(float) * CIFAR_N * CIFAR_FEATURES);
+        int32_t y[CIFAR_N];
+        EXPECT_OK(l2l_dataset_read(d, 0, CIFAR_N, x, y));
+        int bad = 0;
+        for (int e = 0; e < CIFAR_N; e++) {
+            bad += y[e] != cifar_label(e);
+            for (int c = 0; c < 3; c++)
+                for (int r = 0; r < 32; r++)
+                    for (int k = 0; k < 32; k++)
+                        bad += x[e * CIFAR_FEATURES + c * 1024 + r * 32 + k] != cifar_pixel(e, c, r, k) / 255.0f;
+        }
+        CHECKF(bad == 0, "%d CIFAR-10 values differ from the records (channel-major, / 255)", bad);
+        free(x);
+        rank = 0;
+        EXPECT_OK(l2l_dataset_example_shape(d, shape, 3, &rank));
+        CHECK(rank == 3 && shape[0] == 3 && shape[1] == 32 && shape[2] == 32);
+        l2l_dataset_free(d);
+        d = NULL;
+    }
+    /* The training split needs data_batch_1..5.bin. */
+    EXPECT_ERR(L2L_ERR_IO, "l2l_dataset_load", l2l_dataset_load(&out, "cifar10", "train", tmpdir));
+    CHECKF(strstr(l2l_last_error(), "data_batch_1.bin") != NULL, "message \"%s\" does not name the file", l2l_last_error());
+    /* A record cut short, a label above 9, an empty file. */
+    write_file("cifar-10-batches-bin/test_batch.bin", cifar, (size_t)CIFAR_N * CIFAR_RECORD - 100);
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_dataset_load", l2l_dataset_load(&out, "cifar10", "test", tmpdir));
+    cifar[CIFAR_RECORD] = 10;
+    write_file("cifar-10-batches-bin/test_batch.bin", cifar, (size_t)CIFAR_N * CIFAR_RECORD);
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_dataset_load", l2l_dataset_load(&out, "cifar10", "test", tmpdir));
+    write_file("cifar-10-batches-bin/test_batch.bin", cifar, 0);
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_dataset_load", l2l_dataset_load(&out, "cifar10", "test", tmpdir));
+    cifar[CIFAR_RECORD] = (unsigned char)cifar_label(1);
+    write_file("cifar-10-batches-bin/test_batch.bin", cifar, (size_t)CIFAR_N * CIFAR_RECORD);
+    free(cifar);
+
+    section = "dataset_load stl10";
+    make_tmp_subdir("stl10_binary");
+    unsigned char *stl = make_stl_images(STL_N);
+    unsigned char stl_labels[STL_N] = {10, 3};
+    write_file("stl10_binary/train_X.bin", stl, (size_t)STL_N * STL_FEATURES);
+    write_file("stl10_binary/train_y.bin", stl_labels, STL_N);
+    path_in_tmp(dir, sizeof dir, "stl10_binary");
+    EXPECT_OK(l2l_dataset_load(&d, "stl10", "train", dir));
+    if (d != NULL) {
+        EXPECT_OK(l2l_dataset_info(d, &count, &features, &classes));
+        CHECK(count == STL_N && features == STL_FEATURES && classes == 10);
+        float *x = malloc(sizeof(float) * STL_N * STL_FEATURES);
+        int32_t y[STL_N];
+        EXPECT_OK(l2l_dataset_read(d, 0, STL_N, x, y));
+        CHECKF(y[0] == 9 && y[1] == 2, "STL-10 labels 10, 3 read as %d, %d (expected 9, 2)", y[0], y[1]);
+        int bad = 0;
+        for (int e = 0; e < STL_N; e++)
+            for (int c = 0; c < 3; c++)
+                for (int r = 0; r < STL_SIDE; r++)
+                    for (int k = 0; k < STL_SIDE; k++)
+                        bad += x[e * STL_FEATURES + c * STL_SIDE * STL_SIDE + r * STL_SIDE + k] !=
+                               stl_pixel(e, c, r, k) / 255.0f;
+        CHECKF(bad == 0, "%d STL-10 values differ from the column-major file read row-major", bad);
+        free(x);
+        EXPECT_OK(l2l_dataset_example_shape(d, shape, L2L_MAX_RANK, &rank));
+        CHECK(rank == 3 && shape[0] == 3 && shape[1] == 96 && shape[2] == 96);
+        l2l_dataset_free(d);
+        d = NULL;
+    }
+    EXPECT_ERR(L2L_ERR_IO, "l2l_dataset_load", l2l_dataset_load(&out, "stl10", "test", tmpdir));
+    /* Truncated images, labels that disagree in number, a label 0 (STL-10's are 1..10). */
+    write_file("stl10_binary/train_X.bin", stl, (size_t)STL_N * STL_FEATURES - 1);
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_dataset_load", l2l_dataset_load(&out, "stl10", "train", tmpdir));
+    write_file("stl10_binary/train_X.bin", stl, (size_t)STL_N * STL_FEATURES);
+    write_file("stl10_binary/train_y.bin", stl_labels, 1);
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_dataset_load", l2l_dataset_load(&out, "stl10", "train", tmpdir));
+    stl_labels[1] = 0;
+    write_file("stl10_binary/train_y.bin", stl_labels, STL_N);
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_dataset_load", l2l_dataset_load(&out, "stl10", "train", tmpdir));
+    free(stl);
+    CHECK(out == SENTINEL);
+    path_in_tmp(p, sizeof p, "no-such-dir");
+    EXPECT_ERR(L2L_ERR_IO, "l2l_dataset_load", l2l_dataset_load(&out, "stl10", "train", p));
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Example shapes, grey crop, splits, per-feature statistics                           */
+/* ---------------------------------------------------------------------------------- */
+
+static void test_example_shape(void) {
+    section = "dataset_example_shape";
+    float x[6] = {1, 2, 3, 4, 5, 6};
+    int32_t y[2] = {0, 1};
+    l2l_dataset *d = NULL;
+    REQUIRE_OK(l2l_dataset_create(&d, x, y, 2, 3, 2));
+    int64_t shape[4] = {-1, -1, -1, -1}, rank = -1;
+    EXPECT_OK(l2l_dataset_example_shape(d, NULL, 0, &rank));
+    CHECK(rank == 1);
+    EXPECT_OK(l2l_dataset_example_shape(d, shape, 4, &rank));
+    CHECK(rank == 1 && shape[0] == 3 && shape[1] == -1);
+    rank = -1;
+    shape[0] = -1;
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_dataset_example_shape", l2l_dataset_example_shape(d, shape, 0, &rank));
+    CHECK(rank == 1 && shape[0] == -1);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_example_shape", l2l_dataset_example_shape(d, shape, 4, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_example_shape", l2l_dataset_example_shape(NULL, shape, 4, &rank));
+    l2l_dataset_free(d);
+}
+
+static void test_grey_crop(void) {
+    section = "dataset_grey_crop";
+    char path[512];
+    enum { N = 2 };
+    unsigned char *cifar = make_cifar(N);
+    make_tmp_subdir("grey");
+    write_file("grey/test_batch.bin", cifar, (size_t)N * CIFAR_RECORD);
+    free(cifar);
+    path_in_tmp(path, sizeof path, "grey");
+    l2l_dataset *colour = NULL;
+    REQUIRE_OK(l2l_dataset_load(&colour, "cifar10", "test", path));
+
+    const char *options[] = {NULL, "weights=mtl2l", "weights=mtl2l_as_printed", "weights=itu601"};
+    const float weights[][3] = {{0.30f, 0.59f, 0.11f}, {0.30f, 0.59f, 0.11f}, {0.30f, 0.11f, 0.59f},
+                                {0.299f, 0.587f, 0.114f}};
+    for (int w = 0; w < 4; w++) {
+        l2l_dataset *g = NULL;
+        EXPECT_OK(l2l_dataset_grey_crop(&g, colour, 28, 28, options[w]));
+        if (g == NULL) continue;
+        int64_t count = 0, features = 0, classes = 0, shape[3], rank = 0;
+        EXPECT_OK(l2l_dataset_info(g, &count, &features, &classes));
+        CHECK(count == N && features == 784 && classes == 10);
+        EXPECT_OK(l2l_dataset_example_shape(g, shape, 3, &rank));
+        CHECK(rank == 2 && shape[0] == 28 && shape[1] == 28);
+        float x[N * 784];
+        int32_t y[N];
+        EXPECT_OK(l2l_dataset_read(g, 0, N, x, y));
+        int bad = 0;
+        for (int e = 0; e < N; e++) {
+            bad += y[e] != cifar_label(e);
+            for (int r = 0; r < 28; r++)
+                for (int k = 0; k < 28; k++) {
+                    double want = weights[w][0] * (cifar_pixel(e, 0, r, k) / 255.0) +
+                                  weights[w][1] * (cifar_pixel(e, 1, r, k) / 255.0) +
+                                  weights[w][2] * (cifar_pixel(e, 2, r, k) / 255.0);
+                    bad += fabs(x[e * 784 + r * 28 + k] - want) > 1e-6;
+                }
+        }
+        CHECKF(bad == 0, "%d grey values differ from the weighted top-left 28x28 (options %s)", bad,
+               options[w] ? options[w] : "NULL");
+        l2l_dataset_free(g);
+    }
+    /* Other sizes: the whole image, one pixel. */
+    l2l_dataset *g = NULL;
+    int64_t features = 0;
+    EXPECT_OK(l2l_dataset_grey_crop(&g, colour, 32, 32, ""));
+    if (g) EXPECT_OK(l2l_dataset_info(g, NULL, &features, NULL));
+    CHECK(features == 1024);
+    l2l_dataset_free(g);
+    g = NULL;
+    EXPECT_OK(l2l_dataset_grey_crop(&g, colour, 1, 3, NULL));
+    if (g) EXPECT_OK(l2l_dataset_info(g, NULL, &features, NULL));
+    CHECK(features == 3);
+    l2l_dataset_free(g);
+
+    l2l_dataset *out = SENTINEL;
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_dataset_grey_crop", l2l_dataset_grey_crop(&out, colour, 33, 28, NULL));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_dataset_grey_crop", l2l_dataset_grey_crop(&out, colour, 28, 33, NULL));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_dataset_grey_crop", l2l_dataset_grey_crop(&out, colour, 0, 28, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_grey_crop", l2l_dataset_grey_crop(&out, colour, -1, 28, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_grey_crop", l2l_dataset_grey_crop(&out, colour, 28, 28, "weights=rgb"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_grey_crop", l2l_dataset_grey_crop(&out, colour, 28, 28, "weight=itu601"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_grey_crop", l2l_dataset_grey_crop(&out, NULL, 28, 28, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_grey_crop", l2l_dataset_grey_crop(NULL, colour, 28, 28, NULL));
+    /* A set whose examples are not [3, H, W] images: a flat one, and an already grey one. */
+    float flat[2 * 3072];
+    for (int i = 0; i < 2 * 3072; i++) flat[i] = 0.5f;
+    int32_t y[2] = {0, 1};
+    l2l_dataset *plain = NULL, *grey = NULL;
+    REQUIRE_OK(l2l_dataset_create(&plain, flat, y, 2, 3072, 2));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_dataset_grey_crop", l2l_dataset_grey_crop(&out, plain, 28, 28, NULL));
+    REQUIRE_OK(l2l_dataset_grey_crop(&grey, colour, 28, 28, NULL));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_dataset_grey_crop", l2l_dataset_grey_crop(&out, grey, 28, 28, NULL));
+    CHECK(out == SENTINEL);
+    l2l_dataset_free(plain);
+    l2l_dataset_free(grey);
+    l2l_dataset_free(colour);
+}
+
+/* Labels of a split part (its examples are those of indexed_dataset: label = index). */
+static int part_labels(l2l_dataset *d, int32_t *labels) {
+    int64_t n = 0;
+    if (d == NULL) return 0;
+    if (l2l_dataset_info(d, &n, NULL, NULL) != L2L_OK) return -1;
+    if (n > 0 && l2l_dataset_read(d, 0, n, NULL, labels) != L2L_OK) return -1;
+    return (int)n;
+}
+
+static void test_split(void) {
+    section = "dataset_split";
+    l2l_dataset *d = indexed_dataset();
+    l2l_dataset *tr = SENTINEL, *va = SENTINEL, *te = SENTINEL;
+    EXPECT_OK(l2l_dataset_split(d, 6, 3, 1, 5, &tr, &va, &te));
+    int32_t a[BN], b[BN], c[BN];
+    int na = part_labels(tr, a), nb = part_labels(va, b), nc = part_labels(te, c);
+    CHECKF(na == 6 && nb == 3 && nc == 1, "part sizes %d %d %d", na, nb, nc);
+    if (na == 6 && nb == 3 && nc == 1) {
+        int hits[BN] = {0}, sorted = 1, shuffled = 0;
+        for (int i = 0; i < 6; i++) hits[a[i]]++, sorted &= i == 0 || a[i] > a[i - 1], shuffled |= a[i] != i;
+        for (int i = 0; i < 3; i++) hits[b[i]]++, sorted &= i == 0 || b[i] > b[i - 1];
+        hits[c[0]]++;
+        int cover = 1;
+        for (int i = 0; i < BN; i++) cover &= hits[i] == 1;
+        CHECKF(cover, "the parts are not disjoint or do not cover the data set");
+        CHECKF(sorted, "a part is not in the original order");
+        CHECKF(shuffled, "the training part is the first 6 examples: not random");
+        /* The inputs travel with their labels. */
+        float x[6 * BF];
+        EXPECT_OK(l2l_dataset_read(tr, 0, 6, x, NULL));
+        int ok = 1;
+        for (int i = 0; i < 6; i++) ok &= x[i * BF] == (float)a[i] && x[i * BF + 1] == (float)-a[i];
+        CHECK(ok);
+    }
+    /* The same seed gives the same parts; the source may be freed first. */
+    l2l_dataset *tr2 = NULL, *va2 = NULL, *te2 = NULL, *d2 = indexed_dataset();
+    EXPECT_OK(l2l_dataset_split(d2, 6, 3, 1, 5, &tr2, &va2, &te2));
+    l2l_dataset_free(d2);
+    int32_t a2[BN], b2[BN], c2[BN];
+    CHECK(part_labels(tr2, a2) == 6 && memcmp(a, a2, 6 * sizeof(int32_t)) == 0);
+    CHECK(part_labels(va2, b2) == 3 && memcmp(b, b2, 3 * sizeof(int32_t)) == 0);
+    CHECK(part_labels(te2, c2) == 1 && c[0] == c2[0]);
+    l2l_dataset_free(tr2);
+    l2l_dataset_free(va2);
+    l2l_dataset_free(te2);
+    /* Another seed, another cut (a seed that keeps all three parts equal would have
+     * probability 1/2520; 5 and 6 are known to differ). */
+    EXPECT_OK(l2l_dataset_split(d, 6, 3, 1, 6, &tr2, &va2, &te2));
+    CHECK(part_labels(tr2, a2) == 6 && (memcmp(a, a2, 6 * sizeof(int32_t)) != 0 ||
+                                        (part_labels(va2, b2) == 3 && memcmp(b, b2, 3 * sizeof(int32_t)) != 0)));
+    l2l_dataset_free(tr2);
+    l2l_dataset_free(va2);
+    l2l_dataset_free(te2);
+    l2l_dataset_free(tr);
+    l2l_dataset_free(va);
+    l2l_dataset_free(te);
+
+    /* A count of 0: that part is NULL, and its out-pointer may be NULL. */
+    tr = va = te = SENTINEL;
+    EXPECT_OK(l2l_dataset_split(d, 8, 0, 2, 1, &tr, &va, &te));
+    CHECK(tr != NULL && tr != SENTINEL && va == NULL && te != NULL && te != SENTINEL);
+    CHECK(part_labels(tr, a) == 8 && part_labels(te, c) == 2);
+    l2l_dataset_free(tr);
+    l2l_dataset_free(te);
+    tr = SENTINEL;
+    EXPECT_OK(l2l_dataset_split(d, BN, 0, 0, 1, &tr, NULL, NULL));
+    CHECK(part_labels(tr, a) == BN);
+    int identity = 1;
+    for (int i = 0; i < BN; i++) identity &= a[i] == i;
+    CHECKF(identity, "a single part keeps every example in order");
+    l2l_dataset_free(tr);
+
+    /* Counts that do not sum to the data set, negative counts, missing pointers: errors
+     * that write nothing. */
+    tr = va = te = SENTINEL;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_split", l2l_dataset_split(d, 8, 2, 1, 1, &tr, &va, &te));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_split", l2l_dataset_split(d, 1000, 0, 0, 1, &tr, &va, &te));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_split", l2l_dataset_split(d, 5, 3, 1, 1, &tr, &va, &te));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_split", l2l_dataset_split(d, 12, -1, -1, 1, &tr, &va, &te));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_split", l2l_dataset_split(d, 6, 3, 1, 1, &tr, NULL, &te));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_split", l2l_dataset_split(NULL, 6, 3, 1, 1, &tr, &va, &te));
+    CHECK(tr == SENTINEL && va == SENTINEL && te == SENTINEL);
+    l2l_dataset_free(d);
+}
+
+static void test_feature_statistics(void) {
+    section = "dataset_feature_statistics/standardize_features";
+    enum { N = 40, F = 5 };
+    float x[N * F];
+    int32_t y[N];
+    for (int i = 0; i < N; i++) {
+        y[i] = i % 3;
+        for (int j = 0; j < F; j++) x[i * F + j] = j == 3 ? 2.5f : uniform(-1, 1) * (float)(j + 1) + (float)j;
+    }
+    double mean_ref[F], std_ref[F];
+    for (int j = 0; j < F; j++) {
+        double s = 0, s2 = 0;
+        for (int i = 0; i < N; i++) s += x[i * F + j];
+        mean_ref[j] = s / N;
+        for (int i = 0; i < N; i++) s2 += (x[i * F + j] - mean_ref[j]) * (x[i * F + j] - mean_ref[j]);
+        std_ref[j] = sqrt(s2 / N);
+    }
+    l2l_dataset *d = NULL;
+    REQUIRE_OK(l2l_dataset_create(&d, x, y, N, F, 3));
+    float mean[F + 1], sd[F + 1];
+    mean[F] = sd[F] = -9;
+    EXPECT_OK(l2l_dataset_feature_statistics(d, mean, sd, F + 1));
+    int bad = 0;
+    for (int j = 0; j < F; j++)
+        bad += fabs(mean[j] - mean_ref[j]) > 1e-6 * (1 + fabs(mean_ref[j])) || fabs(sd[j] - std_ref[j]) > 1e-5 * (1 + std_ref[j]);
+    CHECKF(bad == 0, "%d per-feature statistics differ from the double reference", bad);
+    CHECK(mean[F] == -9 && sd[F] == -9);
+    CHECK(sd[3] == 0 && mean[3] == 2.5f);
+    /* Either buffer alone; both NULL is a no-op. */
+    float only[F];
+    EXPECT_OK(l2l_dataset_feature_statistics(d, NULL, only, F));
+    CHECK(floats_equal(only, sd, F));
+    EXPECT_OK(l2l_dataset_feature_statistics(d, only, NULL, F));
+    CHECK(floats_equal(only, mean, F));
+    EXPECT_OK(l2l_dataset_feature_statistics(d, NULL, NULL, 0));
+    float small[F];
+    for (int j = 0; j < F; j++) small[j] = -3;
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_dataset_feature_statistics",
+               l2l_dataset_feature_statistics(d, small, small, F - 1));
+    CHECK(all_equal_to(small, F, -3));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_feature_statistics",
+               l2l_dataset_feature_statistics(NULL, mean, sd, F));
+
+    /* Standardising by them: every column mean 0, std 1, the constant column only centred. */
+    float keep[N * F];
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_dataset_standardize_features", l2l_dataset_standardize_features(d, mean, sd, F - 1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_standardize_features",
+               l2l_dataset_standardize_features(d, NULL, sd, F));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_standardize_features",
+               l2l_dataset_standardize_features(d, mean, NULL, F));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_standardize_features",
+               l2l_dataset_standardize_features(d, mean, sd, -1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_standardize_features",
+               l2l_dataset_standardize_features(NULL, mean, sd, F));
+    float nan_mean[F], negative_std[F];
+    memcpy(nan_mean, mean, sizeof nan_mean);
+    memcpy(negative_std, sd, sizeof negative_std);
+    nan_mean[2] = NAN;
+    negative_std[1] = -1;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_standardize_features",
+               l2l_dataset_standardize_features(d, nan_mean, sd, F));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_standardize_features",
+               l2l_dataset_standardize_features(d, mean, negative_std, F));
+    REQUIRE_OK(l2l_dataset_read(d, 0, N, keep, NULL));
+    CHECK(floats_equal(keep, x, N * F));
+    EXPECT_OK(l2l_dataset_standardize_features(d, mean, sd, F));
+    REQUIRE_OK(l2l_dataset_read(d, 0, N, keep, NULL));
+    bad = 0;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < F; j++) {
+            double want = sd[j] > 0 ? ((double)x[i * F + j] - mean[j]) / sd[j] : (double)x[i * F + j] - mean[j];
+            bad += fabs(keep[i * F + j] - want) > 1e-5 * (1 + fabs(want));
+        }
+    CHECKF(bad == 0, "%d standardised values differ from (x - mean[j]) / std[j]", bad);
+    float m2[F], s2[F];
+    EXPECT_OK(l2l_dataset_feature_statistics(d, m2, s2, F));
+    int off = 0;
+    for (int j = 0; j < F; j++) off += fabsf(m2[j]) > 1e-5f || fabsf(s2[j] - (j == 3 ? 0.0f : 1.0f)) > 1e-5f;
+    CHECKF(off == 0, "after standardising, %d columns are not mean 0 / std 1 (constant: 0)", off);
+    l2l_dataset_free(d);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Synthetic data and task samplers                                                    */
+/* ---------------------------------------------------------------------------------- */
+
+static void test_synthetic(void) {
+    section = "dataset_synthetic";
+    l2l_dataset *d = NULL, *again = NULL, *other = NULL;
+    EXPECT_OK(l2l_dataset_synthetic(&d, "binary_xor", NULL, 3));
+    if (d == NULL) return;
+    int64_t count = 0, features = 0, classes = 0;
+    EXPECT_OK(l2l_dataset_info(d, &count, &features, &classes));
+    CHECKF(count == 200 && features == 10 && classes == 2, "defaults: %lld x %lld, %lld classes", (long long)count,
+           (long long)features, (long long)classes);
+    float x[200 * 10], x2[200 * 10];
+    int32_t y[200], y2[200];
+    EXPECT_OK(l2l_dataset_read(d, 0, 200, x, y));
+    int ones = 0, other_labels = 0;
+    for (int i = 0; i < 200; i++) ones += y[i] == 1, other_labels += y[i] != 0 && y[i] != 1;
+    CHECK(other_labels == 0);
+    CHECKF(ones >= 30 && ones <= 170, "class balance %d of 200 is below 0.15", ones);
+    float mean[10], sd[10];
+    EXPECT_OK(l2l_dataset_feature_statistics(d, mean, sd, 10));
+    int off = 0;
+    for (int j = 0; j < 10; j++) off += fabsf(mean[j]) > 1e-5f || fabsf(sd[j] - 1) > 1e-4f;
+    CHECKF(off == 0, "%d columns are not standardised", off);
+    /* The same seed and the same options in other words give the same set; another seed another. */
+    EXPECT_OK(l2l_dataset_synthetic(&again, "binary_xor", "dimension=10; samples=200 noise_scale=1", 3));
+    EXPECT_OK(l2l_dataset_synthetic(&other, "binary_xor", "", 4));
+    if (again != NULL && other != NULL) {
+        EXPECT_OK(l2l_dataset_read(again, 0, 200, x2, y2));
+        CHECK(floats_equal(x, x2, 200 * 10) && memcmp(y, y2, sizeof y) == 0);
+        EXPECT_OK(l2l_dataset_read(other, 0, 200, x2, y2));
+        CHECK(!floats_equal(x, x2, 200 * 10));
+    }
+    l2l_dataset_free(again);
+    l2l_dataset_free(other);
+    l2l_dataset_free(d);
+    d = NULL;
+    /* Every option. */
+    EXPECT_OK(l2l_dataset_synthetic(&d, "binary_xor",
+                                    "dimension=3 samples=20 noise_scale=0.5 minimum_balance=0.5 "
+                                    "maximum_attempts=5000 threshold_spread=0.25",
+                                    9));
+    if (d != NULL) {
+        EXPECT_OK(l2l_dataset_info(d, &count, &features, &classes));
+        CHECK(count == 20 && features == 3 && classes == 2);
+        EXPECT_OK(l2l_dataset_read(d, 0, 20, NULL, y));
+        ones = 0;
+        for (int i = 0; i < 20; i++) ones += y[i];
+        CHECKF(ones == 10, "minimum_balance=0.5 gave %d ones of 20", ones);
+        l2l_dataset_free(d);
+    }
+
+    l2l_dataset *out = SENTINEL;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_synthetic", l2l_dataset_synthetic(&out, "sine", NULL, 1));
+    CHECKF(strstr(l2l_last_error(), "binary_xor") != NULL, "message \"%s\" does not list the families", l2l_last_error());
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_synthetic", l2l_dataset_synthetic(&out, NULL, NULL, 1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_synthetic", l2l_dataset_synthetic(NULL, "binary_xor", NULL, 1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_synthetic", l2l_dataset_synthetic(&out, "binary_xor", "dimensions=3", 1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_synthetic", l2l_dataset_synthetic(&out, "binary_xor", "dimension=0", 1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_synthetic", l2l_dataset_synthetic(&out, "binary_xor", "samples=1", 1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_synthetic", l2l_dataset_synthetic(&out, "binary_xor", "noise_scale=-1", 1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_synthetic", l2l_dataset_synthetic(&out, "binary_xor", "minimum_balance=0.6", 1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_synthetic", l2l_dataset_synthetic(&out, "binary_xor", "samples=ten", 1));
+    /* Three samples can never be split half and half. */
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_synthetic",
+               l2l_dataset_synthetic(&out, "binary_xor", "samples=3 minimum_balance=0.5 maximum_attempts=20", 1));
+    CHECK(out == SENTINEL);
+}
+
+static void test_sine_tasks(void) {
+    section = "sine_tasks";
+    enum { T = 50, K = 8 };
+    static float x[T * K], y[T * K], a[T], ph[T], x2[T * K], y2[T * K], a2[T], ph2[T];
+    EXPECT_OK(l2l_sine_tasks(17, T, K, x, y, a, ph));
+    int bad = 0;
+    double amin = 10, amax = -10, pmin = 10, pmax = -10;
+    for (int t = 0; t < T; t++) {
+        bad += !(a[t] >= 0.1f && a[t] <= 5.0f) || !(ph[t] >= 0 && ph[t] <= 3.14159275f);
+        amin = fmin(amin, a[t]), amax = fmax(amax, a[t]), pmin = fmin(pmin, ph[t]), pmax = fmax(pmax, ph[t]);
+        for (int i = 0; i < K; i++) {
+            float xi = x[t * K + i];
+            bad += !(xi >= -5 && xi <= 5);
+            bad += fabs(y[t * K + i] - a[t] * sin((double)xi - ph[t])) > 1e-5;
+        }
+    }
+    CHECKF(bad == 0, "%d values are out of range or not A sin(x - phase)", bad);
+    CHECKF(amax - amin > 2 && pmax - pmin > 1.5, "amplitudes %g..%g, phases %g..%g: not spread", amin, amax, pmin, pmax);
+    /* Same seed, same numbers; amplitude and phase may be NULL without changing x and y. */
+    EXPECT_OK(l2l_sine_tasks(17, T, K, x2, y2, NULL, NULL));
+    CHECK(floats_equal(x, x2, T * K) && floats_equal(y, y2, T * K));
+    /* Tasks are drawn in sequence: the first 20 of 50 are the 20 tasks of the same seed. */
+    EXPECT_OK(l2l_sine_tasks(17, 20, K, x2, y2, a2, ph2));
+    CHECK(floats_equal(x, x2, 20 * K) && floats_equal(a, a2, 20) && floats_equal(ph, ph2, 20));
+    EXPECT_OK(l2l_sine_tasks(18, T, K, x2, y2, a2, ph2));
+    CHECK(!floats_equal(x, x2, T * K) && !floats_equal(a, a2, T));
+    /* k = 0 gives tasks without points; tasks = 0 writes nothing. */
+    EXPECT_OK(l2l_sine_tasks(17, 3, 0, x2, y2, a2, ph2));
+    CHECK(floats_equal(a, a2, 1));
+    x2[0] = -99;
+    EXPECT_OK(l2l_sine_tasks(17, 0, K, x2, y2, NULL, NULL));
+    CHECK(x2[0] == -99);
+
+    a2[0] = -1;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_sine_tasks", l2l_sine_tasks(1, -1, K, x2, y2, a2, ph2));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_sine_tasks", l2l_sine_tasks(1, T, -1, x2, y2, a2, ph2));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_sine_tasks", l2l_sine_tasks(1, T, K, NULL, y2, a2, ph2));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_sine_tasks", l2l_sine_tasks(1, T, K, x2, NULL, a2, ph2));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_sine_tasks", l2l_sine_tasks(1, 1, (1LL << 24) + 1, x2, y2, a2, ph2));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_sine_tasks", l2l_sine_tasks(1, 1LL << 20, 1LL << 12, x2, y2, a2, ph2));
+    CHECK(a2[0] == -1);
+}
+
+static void test_quadratic_tasks(void) {
+    section = "quadratic_tasks";
+    enum { T = 40, D = 10 };
+    static float w[T * D * D], y[T * D], w2[T * D * D], y2[T * D];
+    EXPECT_OK(l2l_quadratic_tasks(5, T, D, NULL, w, y));
+    double s = 0, s2 = 0;
+    for (int i = 0; i < T * D * D; i++) s += w[i], s2 += (double)w[i] * w[i];
+    for (int i = 0; i < T * D; i++) s += y[i], s2 += (double)y[i] * y[i];
+    double n = T * D * D + T * D, m = s / n, v = s2 / n - m * m;
+    /* Standard normal: 4400 values, mean within 5 standard errors (0.075), variance 1 +- 0.15. */
+    CHECKF(fabs(m) < 0.075 && fabs(v - 1) < 0.15, "normal W and y: mean %g variance %g", m, v);
+    EXPECT_OK(l2l_quadratic_tasks(5, T, D, "distribution=normal", w2, y2));
+    CHECK(floats_equal(w, w2, T * D * D) && floats_equal(y, y2, T * D));
+    /* In sequence: the first 3 tasks of the seed, W then y per task. */
+    EXPECT_OK(l2l_quadratic_tasks(5, 3, D, "", w2, y2));
+    CHECK(floats_equal(w, w2, 3 * D * D) && floats_equal(y, y2, 3 * D));
+    EXPECT_OK(l2l_quadratic_tasks(6, T, D, NULL, w2, y2));
+    CHECK(!floats_equal(w, w2, T * D * D));
+    EXPECT_OK(l2l_quadratic_tasks(5, T, D, "distribution=uniform", w2, y2));
+    int bad = 0;
+    s = 0;
+    for (int i = 0; i < T * D * D; i++) bad += !(w2[i] >= 0 && w2[i] < 1), s += w2[i];
+    for (int i = 0; i < T * D; i++) bad += !(y2[i] >= 0 && y2[i] < 1);
+    CHECKF(bad == 0 && fabs(s / (T * D * D) - 0.5) < 0.05, "uniform: %d values outside [0, 1), mean %g", bad,
+           s / (T * D * D));
+    /* Another dimension. */
+    EXPECT_OK(l2l_quadratic_tasks(5, 2, 3, NULL, w2, y2));
+
+    w2[0] = -99;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_quadratic_tasks", l2l_quadratic_tasks(5, T, D, "distribution=cauchy", w2, y2));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_quadratic_tasks", l2l_quadratic_tasks(5, T, D, "dist=uniform", w2, y2));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_quadratic_tasks", l2l_quadratic_tasks(5, T, 0, NULL, w2, y2));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_quadratic_tasks", l2l_quadratic_tasks(5, 0, 0, NULL, w2, y2));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_quadratic_tasks", l2l_quadratic_tasks(5, T, 20000, NULL, w2, y2));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_quadratic_tasks", l2l_quadratic_tasks(5, -1, D, NULL, w2, y2));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_quadratic_tasks", l2l_quadratic_tasks(5, T, D, NULL, NULL, y2));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_quadratic_tasks", l2l_quadratic_tasks(5, T, D, NULL, w2, NULL));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_quadratic_tasks", l2l_quadratic_tasks(5, 1LL << 20, 100, NULL, w2, y2));
+    CHECK(w2[0] == -99);
+}
+
+/* ---------------------------------------------------------------------------------- */
 /* Learners                                                                            */
 /* ---------------------------------------------------------------------------------- */
 
@@ -1332,7 +1972,7 @@ static void test_optimizer(void) {
     EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_create", l2l_optimizer_create(&bad_o, NULL, NULL));
     EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_create", l2l_optimizer_create(&bad_o, "adamw", NULL));
     const char *bad_options[] = {"lr=-0.1", "lr=nan", "lr=inf", "lr=1e39", "lr=fast", "lr=", "lr",
-                                 "lr=0.1 momentum=0.9", "lr=0.1;lr=0.2"};
+                                 "lr=0.1 speed=0.9", "lr=0.1;lr=0.2"};
     for (size_t i = 0; i < sizeof bad_options / sizeof bad_options[0]; i++) {
         prime_last_error("l2l_optimizer_create");
         s = l2l_optimizer_create(&bad_o, "sgd", bad_options[i]);
@@ -1597,6 +2237,14 @@ int main(void) {
     test_idx_files();
     test_dataset_load();
     test_batches();
+    test_catalogue();
+    test_example_shape();
+    test_grey_crop();
+    test_split();
+    test_feature_statistics();
+    test_synthetic();
+    test_sine_tasks();
+    test_quadratic_tasks();
     test_learner_info();
     test_learner_create_errors();
     test_learner_params();
