@@ -25,8 +25,8 @@ from ._l2l import (
     StateError,
 )
 from .datasets import Dataset, fashion_mnist, load_idx, standardize_splits
-from .learners import MLP, Learner, Parameter, ParamInfo
-from .optim import SGD, Optimizer
+from .learners import MLP, Convnet, Learner, Parameter, ParamInfo, ResNet, ResNet20
+from .optim import SGD, SMORMS3, Adagrad, Adam, Momentum, Nesterov, Optimizer, RMSprop
 from .training import Batches, train
 
 __version__: str = _l2l.version()
@@ -46,7 +46,7 @@ __all__ = [
     "Error", "InvalidArgumentError", "ShapeError", "NonFiniteError", "FileError", "FormatError",
     "BufferTooSmallError", "CancelledError", "StateError", "InternalError",
     "Dataset", "fashion_mnist", "load_idx", "standardize_splits",
-    "Learner", "MLP", "Parameter", "ParamInfo",
-    "Optimizer", "SGD",
+    "Learner", "MLP", "Convnet", "ResNet", "ResNet20", "Parameter", "ParamInfo",
+    "Optimizer", "SGD", "Momentum", "Nesterov", "Adam", "RMSprop", "Adagrad", "SMORMS3",
     "Batches", "train",
 ]

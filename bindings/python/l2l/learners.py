@@ -16,7 +16,7 @@ from . import _l2l
 from ._common import as_inputs, as_labels, format_options
 from .datasets import Dataset
 
-__all__ = ["Learner", "MLP", "Parameter", "ParamInfo"]
+__all__ = ["Learner", "MLP", "Convnet", "ResNet", "ResNet20", "Parameter", "ParamInfo"]
 
 _KIND_NAMES = {code: name for name, code in _l2l.PARAM_KINDS.items()}
 
@@ -133,18 +133,73 @@ class Learner:
 
 
 class MLP(Learner):
-    """A multi-layer perceptron: `sizes` = [inputs, hidden..., classes]; layer l computes
+    """A multi-layer perceptron: `sizes` = [inputs, hidden..., outputs]; layer l computes
     x @ fc{l}.weight + fc{l}.bias with weights [in, out], and `activation` (relu, sigmoid
     or tanh) between layers. `init`: fan_in_uniform (U(+-1/sqrt(fan_in)), weights and
-    biases), glorot or he (zero biases). Parameters are drawn from `seed`."""
+    biases), glorot or he (zero biases). `objective`: "ce" (softmax cross-entropy, a
+    classifier), "bce" (one sigmoid output scored by binary cross-entropy: the LSTM-learner
+    paper's [d, 32, 1] net) or "mse" (regression: the sine tasks' [1, 40, 40, 1] net).
+    Parameters are drawn from `seed`."""
 
-    def __init__(self, sizes: Sequence[int], activation: str = "relu", init: str = "fan_in_uniform", seed: int = 0):
+    def __init__(self, sizes: Sequence[int], activation: str = "relu", init: str = "fan_in_uniform",
+                 objective: str = "ce", seed: int = 0):
         sizes = [int(s) for s in sizes]
-        super().__init__("mlp", {"sizes": sizes, "activation": activation, "init": init}, seed)
+        super().__init__("mlp", {"sizes": sizes, "activation": activation, "init": init,
+                                 "objective": objective}, seed)
         self.sizes = sizes
         self.activation = activation
         self.init = init
+        self.objective = objective
 
     def __repr__(self) -> str:
         return (f"l2l.MLP({self.sizes}, activation={self.activation!r}, init={self.init!r}, "
-                f"seed={self.seed}) with {self.num_params} parameters")
+                f"objective={self.objective!r}, seed={self.seed}) with {self.num_params} parameters")
+
+
+class Convnet(Learner):
+    """Convolutions (each followed by `activation` and `pool`×`pool` max pooling, or
+    average pooling with pooling="avg"), then dense layers of widths `hidden`, then
+    `classes` scores. Kernels are `kernel`×`kernel` with "same" padding; inputs are rows
+    of `input_shape` = (channels, height, width) images. The defaults are the 28×28 net
+    of the papers' Fashion-MNIST experiments: two 5×5 convolutions of 32 and 64 channels,
+    2×2 max pooling, 128 hidden units. Weights and biases: U(+-1/sqrt(fan_in))."""
+
+    def __init__(self, input_shape: Sequence[int] = (1, 28, 28), channels: Sequence[int] = (32, 64),
+                 kernel: int = 5, pool: int = 2, hidden: Sequence[int] = (128,), classes: int = 10,
+                 activation: str = "relu", pooling: str = "max", seed: int = 0):
+        options = {"input": [int(d) for d in input_shape], "channels": [int(c) for c in channels],
+                   "kernel": int(kernel), "pool": int(pool),
+                   "hidden": [int(h) for h in hidden] if len(hidden) else "none",
+                   "classes": int(classes), "activation": activation, "pooling": pooling}
+        super().__init__("convnet", options, seed)
+        self.options = options
+
+    def __repr__(self) -> str:
+        return f"l2l.Convnet({self.options}, seed={self.seed}) with {self.num_params} parameters"
+
+
+class ResNet(Learner):
+    """A CIFAR-style residual network (He et al. 2016): a 3×3 stem, `len(stages)` stages of
+    `blocks` basic blocks (the first block of each later stage halves the resolution, with
+    the parameter-free zero-padding shortcut), batch norm, global average pooling and a
+    dense classifier. version="v2" uses pre-activation blocks (the Hessian-free paper's
+    mini ResNet). Batch norm uses batch statistics in `loss_and_grad` and training, and
+    running statistics in `forward` and `evaluate`."""
+
+    def __init__(self, input_shape: Sequence[int] = (3, 32, 32), stages: Sequence[int] = (16, 32, 64),
+                 blocks: int = 3, version: str = "v1", classes: int = 10, activation: str = "relu",
+                 seed: int = 0):
+        options = {"input": [int(d) for d in input_shape], "stages": [int(c) for c in stages],
+                   "blocks": int(blocks), "version": version, "classes": int(classes),
+                   "activation": activation}
+        super().__init__("resnet", options, seed)
+        self.options = options
+
+    def __repr__(self) -> str:
+        return f"l2l.ResNet({self.options}, seed={self.seed}) with {self.num_params} parameters"
+
+
+def ResNet20(classes: int = 10, version: str = "v1", seed: int = 0) -> ResNet:
+    """ResNet20 for 32×32×3 inputs: 3 stages × 3 blocks of 16/32/64 channels, 269,722
+    parameters (He et al.: 0.27 M)."""
+    return ResNet(classes=classes, version=version, seed=seed)
