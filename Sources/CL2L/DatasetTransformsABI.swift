@@ -100,8 +100,10 @@ public func l2l_sine_tasks(_ seed: UInt64, _ tasks: Int64, _ k: Int64, _ x: Unsa
                            _ phase: UnsafeMutablePointer<Float>?) -> Int32 {
     guarded {
         let t = try count(tasks, "tasks"), k = try count(k, "k")
-        let x = try required(x, "x"), y = try required(y, "y")
+        // Sizes are checked (while sampling) before the pointers, so a size error is
+        // reported as such even with NULL buffers.
         let sampled = try SineTask.sample(tasks: t, k: k, seed: seed)
+        let x = try required(x, "x"), y = try required(y, "y")
         for (i, s) in sampled.enumerated() {
             if k > 0 {
                 s.x.withUnsafeBufferPointer { (x + i * k).update(from: $0.baseAddress!, count: k) }
@@ -122,8 +124,8 @@ public func l2l_quadratic_tasks(_ seed: UInt64, _ tasks: Int64, _ dimension: Int
         let distribution = try config.choice("distribution", default: QuadraticTask.Distribution.normal,
                                              ["normal": .normal, "uniform": .uniform])
         try config.finish()
-        let w = try required(w, "w"), y = try required(y, "y")
         let sampled = try QuadraticTask.sample(tasks: t, dimension: d, distribution: distribution, seed: seed)
+        let w = try required(w, "w"), y = try required(y, "y")
         for (i, task) in sampled.enumerated() {
             task.w.withUnsafeBufferPointer { (w + i * d * d).update(from: $0.baseAddress!, count: d * d) }
             task.y.withUnsafeBufferPointer { (y + i * d).update(from: $0.baseAddress!, count: d) }
