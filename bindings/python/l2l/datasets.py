@@ -4,21 +4,44 @@
     test = l2l.fashion_mnist("test")
     mean, std = l2l.standardize_splits(train, test)   # both by the training statistics
     x, y = test.inputs, test.labels                    # numpy copies: float32 [n, 784], int32 [n]
+
+Every named set of the library (`load(name, split, directory)`: "fashion-mnist", "mnist",
+"kmnist", "cifar10", "stl10"), the MTL2L paper's grey 28x28 CIFAR-10 (`Dataset.grey_crop`,
+`modified_cifar10`), seeded splits, per-feature standardisation, and the synthetic families
+(`binary_xor`, `sine_tasks`, `quadratic_tasks`) with the names, defaults and, for the same
+seed, the same numbers as the C ABI and the Swift API:
+
+    train, validation, test = l2l.datasets.cifar10("train", "/data").split(45000, 5000, 0, seed=1)
+    grey = l2l.datasets.modified_cifar10("test", "/data")       # [10000, 784], example_shape (28, 28)
+    tasks = l2l.datasets.sine_tasks(25, k=10, seed=3)            # x, y [25, 10, 1]; amplitude, phase [25]
+    W, y = l2l.datasets.quadratic_tasks(100, dimension=10, seed=4)
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 import numpy as np
 
 from . import _l2l
-from ._common import as_inputs, as_labels, as_path
+from ._common import as_inputs, as_labels, as_path, format_options
+from ._l2l import ShapeError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-__all__ = ["Dataset", "fashion_mnist", "load_idx", "standardize_splits"]
+__all__ = [
+    "Dataset", "NAMES", "load", "fashion_mnist", "mnist", "kmnist", "cifar10", "stl10", "modified_cifar10",
+    "load_idx", "standardize_splits", "binary_xor", "sine_tasks", "quadratic_tasks",
+]
+
+#: The names `load` knows (the C ABI's l2l_dataset_load and Swift's DatasetCatalog.names).
+NAMES = ("fashion-mnist", "mnist", "kmnist", "cifar10", "stl10")
+
+#: Grey weights `Dataset.grey_crop` knows: "mtl2l" is 0.30 R + 0.59 G + 0.11 B (the MTL2L
+#: paper's B.2 read as the usual luma), "mtl2l_as_printed" 0.30 R + 0.11 G + 0.59 B (its text
+#: taken literally), "itu601" 0.299 R + 0.587 G + 0.114 B.
+GREY_WEIGHTS = ("mtl2l", "mtl2l_as_printed", "itu601")
 
 
 class Dataset:
@@ -111,6 +134,52 @@ class Dataset:
         self._handle.standardize(float(mean), float(std))
         return self
 
+    # -- shapes, transforms, splits -------------------------------------------------
+
+    @property
+    def example_shape(self) -> Tuple[int, ...]:
+        """The shape of one example before flattening: (3, 32, 32) for CIFAR-10, (28, 28)
+        for the IDX sets, (features,) for a set made from a 2-D array."""
+        return tuple(int(v) for v in self._handle.example_shape())
+
+    def grey_crop(self, rows: int = 28, columns: int = 28, weights: str = "mtl2l") -> "Dataset":
+        """A new data set of the MTL2L paper's "modified CIFAR-10" (its Appendix B.2): each
+        [3, H, W] colour example made grey by `weights` (see `GREY_WEIGHTS`) and cut to its
+        first `rows` rows and `columns` columns; `rows * columns` features, example shape
+        (rows, columns), labels unchanged. Raises ShapeError unless the examples are
+        [3, H, W] images at least that large."""
+        options = format_options({"weights": weights})
+        return Dataset(self._handle.grey_crop(int(rows), int(columns), options))
+
+    def split(self, train: int, validation: int, test: int,
+              seed: int = 0) -> Tuple[Optional["Dataset"], Optional["Dataset"], Optional["Dataset"]]:
+        """Splits the examples at random, deterministically for `seed`, into new data sets of
+        `train`, `validation` and `test` examples (which must sum to `len(self)`, else
+        InvalidArgumentError). The parts are disjoint, cover every example and each keeps
+        the original order; a part of 0 examples is None."""
+        parts = self._handle.split(int(train), int(validation), int(test), int(seed))
+        return tuple(None if p is None else Dataset(p) for p in parts)  # type: ignore[return-value]
+
+    def feature_statistics(self) -> Tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation (population) of each input column: two float32
+        arrays of `features` values."""
+        mean, std = self._handle.feature_statistics()
+        return mean, std
+
+    def standardize_features(self, mean: Any, std: Any) -> "Dataset":
+        """Maps input column j to (x - mean[j]) / std[j] in place and returns self; a column
+        whose std is 0 is only centred. Use the training split's `feature_statistics()` for
+        every split. Raises ShapeError unless both have `features` values."""
+        self._handle.standardize_features(_vector(mean, "mean"), _vector(std, "std"))
+        return self
+
+
+def _vector(values: Any, what: str) -> np.ndarray:
+    a = np.ascontiguousarray(values, dtype=np.float32)
+    if a.ndim != 1:
+        raise ShapeError(f"{what} must be a 1-D array, got shape {a.shape}")
+    return a
+
 
 def load_idx(images: PathLike, labels: PathLike) -> Dataset:
     """`Dataset.load_idx(images, labels)`."""
@@ -152,3 +221,104 @@ def fashion_mnist(split: str = "train", directory: Optional[PathLike] = None,
         mean, std = standardize
         data.standardize(mean, std)
     return data
+
+
+# -- named data sets --------------------------------------------------------------------
+
+def load(name: str, split: str = "train", directory: Optional[PathLike] = None) -> Dataset:
+    """Split `split` ("train" or "test") of the data set called `name` (see `NAMES`), read
+    from `directory` (the files directly or in a sub-folder named after the set:
+    fashion-mnist, mnist, kmnist, cifar-10-batches-bin, stl10_binary), else from $L2L_DATA
+    (and, for "fashion-mnist" only, Debian's /usr/share/datasets/fashion-mnist). Pixels are
+    scaled to [0, 1] and flattened; `example_shape` keeps the image shape.
+
+    Raises InvalidArgumentError for an unknown name or split, FileError if a file is
+    missing, FormatError if one is truncated or corrupt.
+    """
+    path = None if directory is None else as_path(directory)
+    return Dataset(_l2l.Dataset.load(str(name), str(split), path))
+
+
+def mnist(split: str = "train", directory: Optional[PathLike] = None) -> Dataset:
+    """MNIST (IDX files named as Fashion-MNIST's) from `directory` or $L2L_DATA/mnist:
+    784 features in [0, 1], example shape (28, 28), 10 classes. See `load`."""
+    return load("mnist", split, directory)
+
+
+def kmnist(split: str = "train", directory: Optional[PathLike] = None) -> Dataset:
+    """Kuzushiji-MNIST (IDX files named as Fashion-MNIST's) from `directory` or
+    $L2L_DATA/kmnist: 784 features in [0, 1], example shape (28, 28), 10 classes. See `load`."""
+    return load("kmnist", split, directory)
+
+
+def cifar10(split: str = "train", directory: Optional[PathLike] = None) -> Dataset:
+    """CIFAR-10's binary version (data_batch_1..5.bin or test_batch.bin) from `directory` or
+    $L2L_DATA/cifar-10-batches-bin: 50000 / 10000 examples of 3072 features in [0, 1],
+    channel-major, example shape (3, 32, 32), 10 classes. See `load`."""
+    return load("cifar10", split, directory)
+
+
+def stl10(split: str = "train", directory: Optional[PathLike] = None) -> Dataset:
+    """STL-10's binary version (train_X.bin/train_y.bin or test_X.bin/test_y.bin) from
+    `directory` or $L2L_DATA/stl10_binary: 5000 / 8000 examples of 27648 features in
+    [0, 1], example shape (3, 96, 96) (read row-major from the column-major files), labels
+    0-9. See `load`."""
+    return load("stl10", split, directory)
+
+
+def modified_cifar10(split: str = "train", directory: Optional[PathLike] = None, rows: int = 28,
+                     columns: int = 28, weights: str = "mtl2l") -> Dataset:
+    """The MTL2L paper's grey 28x28 CIFAR-10: `cifar10(split, directory).grey_crop(rows,
+    columns, weights)`."""
+    return cifar10(split, directory).grey_crop(rows, columns, weights)
+
+
+# -- synthetic data and task families ---------------------------------------------------
+
+def binary_xor(seed: int = 0, dimension: int = 10, samples: int = 200, noise_scale: float = 1.0,
+               minimum_balance: float = 0.15, maximum_attempts: int = 1000,
+               threshold_spread: float = 0.0) -> Dataset:
+    """One random binary classification set of Bosc (2016), "Learning to Learn Neural
+    Networks", drawn from `seed`: `samples` examples of `dimension` standardised features
+    (random covariance A A^T, exponential noise of mean-`noise_scale` scale, the XOR of two
+    random linear thresholds, draws whose minority class is below `minimum_balance`
+    rejected), labels 0/1. The same seed gives the same set as C's
+    l2l_dataset_synthetic(.., "binary_xor", ..) and Swift's BinaryXORDatasets.
+
+    Raises InvalidArgumentError for a setting out of range, or when no draw reaches
+    `minimum_balance` within `maximum_attempts`.
+    """
+    options = format_options({
+        "dimension": int(dimension), "samples": int(samples), "noise_scale": float(noise_scale),
+        "minimum_balance": float(minimum_balance), "maximum_attempts": int(maximum_attempts),
+        "threshold_spread": float(threshold_spread),
+    })
+    return Dataset(_l2l.Dataset.synthetic("binary_xor", options, int(seed)))
+
+
+def sine_tasks(tasks: int, k: int, seed: int = 0) -> Dict[str, np.ndarray]:
+    """`tasks` few-shot sine-regression tasks y = A sin(x - phase) of MAML and Meta-SGD
+    (A uniform in [0.1, 5], phase in [0, pi], x in [-5, 5]), each with `k` points, drawn in
+    sequence from `seed` (the same numbers as C's l2l_sine_tasks and Swift's
+    SineTask.sample(tasks:k:seed:)).
+
+    Returns a dict of float32 arrays: "x" and "y" of shape [tasks, k, 1], "amplitude" and
+    "phase" of shape [tasks]. With k = 2K, [:, :K] is a K-shot support set and [:, K:] its
+    query set.
+    """
+    x, y, amplitude, phase = _l2l.sine_tasks(int(seed), int(tasks), int(k))
+    return {"x": x, "y": y, "amplitude": amplitude, "phase": phase}
+
+
+def quadratic_tasks(tasks: int, dimension: int = 10, seed: int = 0,
+                    distribution: str = "normal") -> Tuple[np.ndarray, np.ndarray]:
+    """`tasks` quadratic tasks f(theta) = |W theta - y|^2 of Andrychowicz et al. (2016),
+    drawn in sequence from `seed` (the same numbers as C's l2l_quadratic_tasks and Swift's
+    QuadraticTask.sample(tasks:dimension:distribution:seed:)). `distribution` is "normal"
+    (standard normal, as the paper says) or "uniform" (in [0, 1), as DeepMind's code).
+
+    Returns (W, y): float32 arrays of shapes [tasks, dimension, dimension] and
+    [tasks, dimension].
+    """
+    options = format_options({"distribution": distribution})
+    return _l2l.quadratic_tasks(int(seed), int(tasks), int(dimension), options)

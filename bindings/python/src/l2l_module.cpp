@@ -333,6 +333,143 @@ py::object batches_next(Batches &b) {
 }
 
 // ---------------------------------------------------------------------------------
+// Data-set transforms, splits, per-feature statistics; synthetic data and task samplers
+// ---------------------------------------------------------------------------------
+
+py::tuple dataset_example_shape(Dataset &d) {
+    const char *fn = "l2l_dataset_example_shape";
+    InUse use(fn, {&d.busy});
+    int64_t rank = 0;
+    check(l2l_dataset_example_shape(d.handle, nullptr, 0, &rank), fn);
+    std::vector<int64_t> shape(static_cast<size_t>(rank));
+    check(l2l_dataset_example_shape(d.handle, shape.data(), rank, &rank), fn);
+    py::tuple t(shape.size());
+    for (size_t i = 0; i < shape.size(); ++i) t[i] = py::int_(shape[i]);
+    return t;
+}
+
+std::unique_ptr<Dataset> dataset_grey_crop(Dataset &d, int64_t rows, int64_t columns,
+                                           const std::optional<std::string> &options) {
+    const char *fn = "l2l_dataset_grey_crop";
+    InUse use(fn, {&d.busy});
+    l2l_dataset *out = nullptr;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_dataset_grey_crop(&out, d.handle, rows, columns, c_str_or_null(options));
+    }
+    check(s, fn);
+    return std::make_unique<Dataset>(out);
+}
+
+// (train, validation, test); a part of 0 examples is None.
+py::tuple dataset_split(Dataset &d, int64_t train, int64_t validation, int64_t test, uint64_t seed) {
+    const char *fn = "l2l_dataset_split";
+    InUse use(fn, {&d.busy});
+    l2l_dataset *parts[3] = {nullptr, nullptr, nullptr};
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_dataset_split(d.handle, train, validation, test, seed, &parts[0], &parts[1], &parts[2]);
+    }
+    check(s, fn);
+    // Own every part before anything can throw.
+    std::unique_ptr<Dataset> owned[3];
+    for (int i = 0; i < 3; ++i)
+        if (parts[i] != nullptr) owned[i] = std::make_unique<Dataset>(parts[i]);
+    py::tuple result(3);
+    for (int i = 0; i < 3; ++i) result[i] = owned[i] ? py::cast(std::move(owned[i])) : py::none();
+    return result;
+}
+
+// (mean, std), each a new float32 array of `features` values.
+py::tuple dataset_feature_statistics(Dataset &d) {
+    const char *fn = "l2l_dataset_feature_statistics";
+    InUse use(fn, {&d.busy});
+    int64_t features = std::get<1>(d.info());
+    auto mean = new_array({features}, Element::float32);
+    auto std = new_array({features}, Element::float32);
+    check(l2l_dataset_feature_statistics(d.handle, static_cast<float *>(mean.second.ptr),
+                                         static_cast<float *>(std.second.ptr), features),
+          fn);
+    return py::make_tuple(mean.first, std.first);
+}
+
+void dataset_standardize_features(Dataset &d, py::handle mean, py::handle std) {
+    const char *fn = "l2l_dataset_standardize_features";
+    InUse use(fn, {&d.busy});
+    py::buffer_info m = request_array(mean, fn, "mean", Element::float32, 1);
+    py::buffer_info s = request_array(std, fn, "std", Element::float32, 1);
+    if (m.shape[0] != s.shape[0]) {
+        raise_error(L2L_ERR_SHAPE, fn,
+                    "mean has " + std::to_string(m.shape[0]) + " values but std has " + std::to_string(s.shape[0]));
+    }
+    check(l2l_dataset_standardize_features(d.handle, static_cast<const float *>(m.ptr),
+                                           static_cast<const float *>(s.ptr), m.shape[0]),
+          fn);
+}
+
+std::unique_ptr<Dataset> dataset_synthetic(const std::string &family, const std::optional<std::string> &options,
+                                           uint64_t seed) {
+    l2l_dataset *out = nullptr;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_dataset_synthetic(&out, family.c_str(), c_str_or_null(options), seed);
+    }
+    check(s, "l2l_dataset_synthetic");
+    return std::make_unique<Dataset>(out);
+}
+
+// True if a*b*c (each non-negative) stays within the library's 2^31 - 1 element limit.
+bool fits(int64_t a, int64_t b, int64_t c = 1) {
+    const int64_t limit = INT32_MAX;
+    if (a == 0 || b == 0 || c == 0) return true;
+    return a <= limit / b && a * b <= limit / c;
+}
+
+// (x [tasks, k, 1], y [tasks, k, 1], amplitude [tasks], phase [tasks]).
+py::tuple sine_tasks(uint64_t seed, int64_t tasks, int64_t k) {
+    const char *fn = "l2l_sine_tasks";
+    if (tasks < 0 || k < 0 || k > (int64_t(1) << 24) || !fits(tasks, k)) {
+        // Not allocatable: the library names the problem (it checks sizes before buffers).
+        check(l2l_sine_tasks(seed, tasks, k, nullptr, nullptr, nullptr, nullptr), fn);
+        raise_error(L2L_ERR_INTERNAL, fn, "accepted a size it should refuse");
+    }
+    auto x = new_array({tasks, k, 1}, Element::float32);
+    auto y = new_array({tasks, k, 1}, Element::float32);
+    auto amplitude = new_array({tasks}, Element::float32);
+    auto phase = new_array({tasks}, Element::float32);
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_sine_tasks(seed, tasks, k, static_cast<float *>(x.second.ptr), static_cast<float *>(y.second.ptr),
+                           static_cast<float *>(amplitude.second.ptr), static_cast<float *>(phase.second.ptr));
+    }
+    check(s, fn);
+    return py::make_tuple(x.first, y.first, amplitude.first, phase.first);
+}
+
+// (w [tasks, dimension, dimension], y [tasks, dimension]).
+py::tuple quadratic_tasks(uint64_t seed, int64_t tasks, int64_t dimension, const std::optional<std::string> &options) {
+    const char *fn = "l2l_quadratic_tasks";
+    if (tasks < 0 || dimension < 1 || dimension > 16384 || !fits(tasks, dimension, dimension)) {
+        check(l2l_quadratic_tasks(seed, tasks, dimension, c_str_or_null(options), nullptr, nullptr), fn);
+        raise_error(L2L_ERR_INTERNAL, fn, "accepted a size it should refuse");
+    }
+    auto w = new_array({tasks, dimension, dimension}, Element::float32);
+    auto y = new_array({tasks, dimension}, Element::float32);
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_quadratic_tasks(seed, tasks, dimension, c_str_or_null(options), static_cast<float *>(w.second.ptr),
+                                static_cast<float *>(y.second.ptr));
+    }
+    check(s, fn);
+    return py::make_tuple(w.first, y.first);
+}
+
+// ---------------------------------------------------------------------------------
 // Learners
 // ---------------------------------------------------------------------------------
 
@@ -614,7 +751,18 @@ PYBIND11_MODULE(_l2l, m) {
         .def("statistics", &dataset_statistics, "l2l_dataset_statistics: (mean, std).")
         .def("standardize", &dataset_standardize, py::arg("mean"), py::arg("std"), "l2l_dataset_standardize (in place).")
         .def("read", &dataset_read, py::arg("start"), py::arg("count"), py::arg("inputs") = true,
-             py::arg("labels") = true, "l2l_dataset_read into new arrays: (inputs or None, labels or None).");
+             py::arg("labels") = true, "l2l_dataset_read into new arrays: (inputs or None, labels or None).")
+        .def("example_shape", &dataset_example_shape, "l2l_dataset_example_shape: a tuple of ints.")
+        .def("grey_crop", &dataset_grey_crop, py::arg("rows"), py::arg("columns"), py::arg("options") = py::none(),
+             "l2l_dataset_grey_crop (GIL released): a new Dataset.")
+        .def("split", &dataset_split, py::arg("train"), py::arg("validation"), py::arg("test"), py::arg("seed"),
+             "l2l_dataset_split (GIL released): (train, validation, test), None for a part of 0 examples.")
+        .def("feature_statistics", &dataset_feature_statistics,
+             "l2l_dataset_feature_statistics: (mean, std) as new float32 arrays.")
+        .def("standardize_features", &dataset_standardize_features, py::arg("mean"), py::arg("std"),
+             "l2l_dataset_standardize_features from float32 arrays (in place).")
+        .def_static("synthetic", &dataset_synthetic, py::arg("family"), py::arg("options") = py::none(),
+                    py::arg("seed") = 0, "l2l_dataset_synthetic (GIL released).");
 
     py::class_<Batches>(m, "Batches", "An l2l_batches handle.")
         .def(py::init(&batches_create), py::arg("dataset"), py::arg("batch_size"), py::arg("seed"),
@@ -645,6 +793,12 @@ PYBIND11_MODULE(_l2l, m) {
         .def(py::init(&optimizer_create), py::arg("kind"), py::arg("options") = py::none(), "l2l_optimizer_create.")
         .def("step", &optimizer_step, py::arg("learner"), "l2l_optimizer_step.")
         .def("reset", &optimizer_reset, "l2l_optimizer_reset.");
+
+    m.def("sine_tasks", &sine_tasks, py::arg("seed"), py::arg("tasks"), py::arg("k"),
+          "l2l_sine_tasks (GIL released): (x [tasks, k, 1], y [tasks, k, 1], amplitude [tasks], phase [tasks]).");
+    m.def("quadratic_tasks", &quadratic_tasks, py::arg("seed"), py::arg("tasks"), py::arg("dimension"),
+          py::arg("options") = py::none(),
+          "l2l_quadratic_tasks (GIL released): (w [tasks, dimension, dimension], y [tasks, dimension]).");
 
     m.def("train", &train, py::arg("learner"), py::arg("optimizer"), py::arg("batches"), py::arg("steps"),
           py::arg("losses") = py::none(), py::arg("progress") = py::none(),
