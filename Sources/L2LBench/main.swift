@@ -50,39 +50,59 @@ let reluTime = bestTime(repeats: 10) { _ = big.relu() }
 let addTime = bestTime(repeats: 10) { _ = big + big2 }
 let expTime = bestTime(repeats: 10) { _ = big.exp() }
 
-// MARK: MLP 784-32-10 training step at batch 128
-let mlp = try MLP(sizes: [784, 32, 10])
-var state = mlp.initialState(rng: &rng)
-let batch = 128
-let x = Tensor.normal([batch, 784], rng: &rng)
-let labels = (0..<batch).map { _ in Int32(rng.nextInt(below: 10)) }
-let sgd = OptimiserSession(try SGD(learningRate: 0.01))
-func step() {
-    let (_, grads, _) = Training.lossAndGradients(mlp, state, x, .labels(labels))
-    try! sgd.step(&state.parameters, gradients: grads)
+// MARK: Training steps of the papers' learners at batch 128, with SGD and with Adam
+/// Steps per second and GEMM GFLOP/s of `learner` trained by `optimiser` on one fixed
+/// random batch (forward, backward, optimiser step), best of three timed runs.
+func trainingSpeed(_ learner: some Learner, _ optimiser: OptimiserSession, steps: Int) -> (stepsPerSecond: Double, gflops: Double) {
+    var rng = RNG(seed: 1)
+    var state = learner.initialState(rng: &rng)
+    let x = Tensor.normal([128, learner.inputFeatures], rng: &rng)
+    let labels = (0..<128).map { _ in Int32(rng.nextInt(below: learner.classes)) }
+    func step() {
+        let (_, grads, buffers) = Training.lossAndGradients(learner, state, x, .labels(labels))
+        try! optimiser.step(&state.parameters, gradients: grads)
+        state.buffers = buffers
+    }
+    for _ in 0..<max(2, steps / 20) { step() }   // warm-up
+    let flops0 = gemmFlopCount
+    step()
+    let flopsPerStep = Double(gemmFlopCount - flops0)
+    let t = bestTime(repeats: 3) { for _ in 0..<steps { step() } }
+    return (Double(steps) / t, flopsPerStep * Double(steps) / t / 1e9)
 }
-for _ in 0..<100 { step() }   // warm-up
-let t = bestTime(repeats: 3) { for _ in 0..<steps { step() } }
-let stepsPerSecond = Double(steps) / t
-// GEMM work per step: forward x·W1 and h·W2; backward xᵀ·g1, hᵀ·g2 and g2·W2ᵀ (no input gradient).
-let (i, h, o) = (784.0, 32.0, 10.0)
-let flopsPerStep = 2 * Double(batch) * (i * h + h * o) + 2 * Double(batch) * (i * h + 2 * h * o)
-let achieved = flopsPerStep * stepsPerSecond / 1e9
+
+let learners: [(String, any Learner, Int)] = [
+    ("MLP 784-32-10", try MLP(sizes: [784, 32, 10]), steps),
+    ("convnet 28×28", try Convnet(inputShape: [1, 28, 28]), max(1, steps / 200)),
+    ("ResNet20 32×32", try ResNet(), max(1, steps / 1000)),
+]
+var rows = [(name: String, optimiser: String, stepsPerSecond: Double, gflops: Double)]()
+for (name, learner, n) in learners {
+    for kind in ["sgd", "adam"] {
+        let (sps, gf) = trainingSpeed(learner, try Factory.optimiser(kind: kind, options: "lr=0.001"), steps: n)
+        rows.append((name, kind, sps, gf))
+    }
+}
+let mlpRow = rows[0]
 
 if json {
-    print("{\"sgemm_peak_gflops\": \(peak), \"mlp_steps_per_second\": \(stepsPerSecond), \"mlp_gflops\": \(achieved), \"mlp_flops_per_step\": \(flopsPerStep)}")
+    print("{\"sgemm_peak_gflops\": \(peak), \"mlp_steps_per_second\": \(mlpRow.stepsPerSecond), \"mlp_gflops\": \(mlpRow.gflops)}")
 } else {
     print("sgemm (OpenBLAS, \(Kernels.cores) cores)")
     for (n, g) in gemmRows { print("  \(n)×\(n)×\(n): \(String(g, digits: 1)) GFLOP/s") }
     print("  peak: \(String(peak, digits: 1)) GFLOP/s")
     print("element-wise, 4 M floats")
     print("  relu: \(String(2 * bytes / reluTime / 1e9, digits: 1)) GB/s, add: \(String(3 * bytes / addTime / 1e9, digits: 1)) GB/s, exp: \(String(Double(big.count) / expTime / 1e9, digits: 2)) G/s")
-    print("MLP 784-32-10, batch 128, forward + backward + SGD (Swift)")
-    print("  \(String(stepsPerSecond, digits: 0)) steps/s (\(String(1e6 / stepsPerSecond, digits: 1)) µs/step)")
-    print("  \(String(achieved, digits: 2)) GFLOP/s = \(String(100 * achieved / peak, digits: 1)) % of the sgemm peak")
+    print("training steps at batch 128 (forward + backward + optimiser step, Swift)")
+    for r in rows {
+        let pad = String(repeating: " ", count: max(0, 16 - r.name.count))
+        print("  \(r.name)\(pad) \(r.optimiser.padding(4)) \(String(r.stepsPerSecond, digits: 1)) steps/s, GEMM \(String(r.gflops, digits: 1)) GFLOP/s = \(String(100 * r.gflops / peak, digits: 1)) % of peak")
+    }
 }
 
 extension String {
+    func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+
     init(_ v: Double, digits: Int) {
         let scale = Glibc.pow(10, Double(digits))
         let r = (v * scale).rounded() / scale

@@ -1,4 +1,10 @@
 import COpenBLAS
+import Synchronization
+
+/// Floating-point operations done by `sgemm` since the process started (2·m·n·k per
+/// product): what benchmarks divide by time to report achieved GFLOP/s.
+public var gemmFlopCount: Int { gemmFlops.load(ordering: .relaxed) }
+private let gemmFlops = Atomic<Int>(0)
 
 /// Matrix products on CBLAS `sgemm`.
 extension Tensor {
@@ -15,6 +21,7 @@ extension Tensor {
         let out = Tensor(shape: [m, n]) { c, count in
             if k == 0 { c.initialize(repeating: 0, count: count); return }
             guard m > 0 && n > 0 else { return }
+            gemmFlops.add(2 * m * n * k, ordering: .relaxed)
             cblas_sgemm(CblasRowMajor,
                         transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), 1,

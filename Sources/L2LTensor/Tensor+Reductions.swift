@@ -3,9 +3,15 @@
 extension Tensor {
     /// Sum of all elements (shape `[]`).
     public func sum() -> Tensor {
+        // Blocks of 4096 summed in Float (vectorised), the block sums accumulated in Double.
         let p = storage.pointer
-        var acc: Double = 0   // accumulate in double: sums of 10⁵–10⁶ floats stay exact enough
-        for i in 0..<count { acc += Double(p[i]) }
+        var acc: Double = 0
+        var start = 0
+        while start < count {
+            let n = Swift.min(4096, count - start)
+            acc += Double(contiguousSum(p + start, n))
+            start += n
+        }
         return Tensor(Float(acc)).recorded([self]) { [shape] c in [c.grad.broadcast(to: shape)] }
     }
 
@@ -22,11 +28,20 @@ extension Tensor {
         let p = storage.pointer
         let result = Tensor(repeating: 0, shape: outShape)
         let q = result.storage.pointer
-        for o in 0..<outer {
-            let dst = q + o * inner
-            for k in 0..<n {
-                let src = p + (o * n + k) * inner
-                for i in 0..<inner { dst[i] += src[i] }
+        if inner == 1 {
+            // Rows of contiguous values: eight partial sums so the loop vectorises.
+            Kernels.forChunks(outer, minimumWork: n) { rows in
+                for o in rows { q[o] = contiguousSum(p + o * n, n) }
+            }
+        } else {
+            Kernels.forChunks(outer, minimumWork: n * inner) { blocks in
+                for o in blocks {
+                    let dst = q + o * inner
+                    for k in 0..<n {
+                        let src = p + (o * n + k) * inner
+                        for i in 0..<inner { dst[i] += src[i] }
+                    }
+                }
             }
         }
         let keptShape: [Int] = { var s = shape; s[ax] = 1; return s }()
@@ -80,4 +95,19 @@ extension Tensor {
             return best
         }
     }
+}
+
+/// Sum of `n` contiguous floats with eight independent partial sums (so the loop
+/// vectorises without reordering a single accumulator).
+@inline(__always)
+func contiguousSum(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+    var lanes = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n {
+        lanes += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < n { total += p[i]; i += 1 }
+    return total
 }

@@ -1,38 +1,109 @@
 import Glibc
+import Synchronization
 
 /// A 64-byte-aligned, heap-allocated buffer of `Float`s; the memory behind a ``Tensor``.
 ///
 /// Storage is a class so tensors can share it cheaply; ``Tensor`` gives value semantics
-/// on top by copying before any write to shared storage.
+/// on top by copying before any write to shared storage. Large buffers come from
+/// ``BufferCache``, so a training loop that allocates the same big activations every step
+/// reuses memory instead of faulting in fresh pages each time.
 public final class TensorStorage {
     /// Start of the buffer: `count` contiguous `Float`s, 64-byte aligned.
-    public let pointer: UnsafeMutablePointer<Float>
+    let pointer: UnsafeMutablePointer<Float>
     /// Number of elements.
     public let count: Int
+    /// Bytes actually reserved (a cache bucket's size for large buffers).
+    private let capacityBytes: Int
 
     /// Allocates uninitialised storage for `count` elements.
-    public init(uninitializedCount count: Int) {
+    init(uninitializedCount count: Int) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
-        var raw: UnsafeMutableRawPointer?
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let rc = posix_memalign(&raw, 64, bytes)
-        precondition(rc == 0 && raw != nil, "TensorStorage: out of memory allocating \(bytes) bytes")
-        pointer = raw!.bindMemory(to: Float.self, capacity: max(count, 1))
+        let (raw, bytes) = BufferCache.allocate(bytes: max(count, 1) * MemoryLayout<Float>.stride)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        capacityBytes = bytes
         self.count = count
     }
 
     /// Allocates storage for `count` elements, every one set to `value`.
-    public convenience init(repeating value: Float, count: Int) {
+    convenience init(repeating value: Float, count: Int) {
         self.init(uninitializedCount: count)
         pointer.initialize(repeating: value, count: count)
     }
 
     /// A new storage holding a copy of this one.
-    public func copy() -> TensorStorage {
+    func copy() -> TensorStorage {
         let s = TensorStorage(uninitializedCount: count)
         s.pointer.update(from: pointer, count: count)
         return s
     }
 
-    deinit { free(pointer) }
+    deinit { BufferCache.release(UnsafeMutableRawPointer(pointer), bytes: capacityBytes) }
+}
+
+/// Keeps freed large buffers (≥ 256 KiB) for reuse, in size buckets a quarter-octave
+/// apart (at most 25 % slack), up to ``limitBytes`` in total. Small buffers go straight
+/// to the C allocator. Thread-safe.
+public enum BufferCache {
+    /// Buffers below this size are not cached.
+    static let minimumBytes = 256 << 10
+    /// The most memory the cache holds on to (1 GiB).
+    public static let limitBytes = 1 << 30
+
+    private struct State {
+        var free: [Int: [UnsafeMutableRawPointer]] = [:]
+        var cachedBytes = 0
+    }
+    private static let state = Mutex(State())
+
+    /// The bucket size for a request of `bytes`: the next of 2^k · {1, 1.25, 1.5, 1.75}.
+    static func bucket(_ bytes: Int) -> Int {
+        guard bytes > minimumBytes else { return bytes }
+        let octave = 1 << (Int.bitWidth - 1 - (bytes - 1).leadingZeroBitCount)   // largest power of 2 ≤ bytes − 1
+        let quarter = octave / 4
+        return octave + ((bytes - octave + quarter - 1) / quarter) * quarter
+    }
+
+    static func allocate(bytes request: Int) -> (UnsafeMutableRawPointer, Int) {
+        let bytes = bucket(request)
+        if bytes >= minimumBytes, let reused = state.withLock({ s -> UnsafeMutableRawPointer? in
+            guard let p = s.free[bytes]?.popLast() else { return nil }
+            s.cachedBytes -= bytes
+            return p
+        }) {
+            return (reused, bytes)
+        }
+        var raw: UnsafeMutableRawPointer?
+        let rc = posix_memalign(&raw, 64, bytes)
+        if rc != 0 || raw == nil {
+            releaseAll()   // give the cache back and try once more
+            let retry = posix_memalign(&raw, 64, bytes)
+            precondition(retry == 0 && raw != nil, "TensorStorage: out of memory allocating \(bytes) bytes")
+        }
+        return (raw!, bytes)
+    }
+
+    static func release(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
+        if bytes >= minimumBytes {
+            let kept = state.withLock { s -> Bool in
+                guard s.cachedBytes + bytes <= limitBytes else { return false }
+                s.free[bytes, default: []].append(pointer)
+                s.cachedBytes += bytes
+                return true
+            }
+            if kept { return }
+        }
+        free(pointer)
+    }
+
+    /// Bytes currently held for reuse.
+    public static var cachedBytes: Int { state.withLock { $0.cachedBytes } }
+
+    /// Returns every cached buffer to the system.
+    public static func releaseAll() {
+        let buffers = state.withLock { s -> [UnsafeMutableRawPointer] in
+            defer { s.free = [:]; s.cachedBytes = 0 }
+            return s.free.values.flatMap { $0 }
+        }
+        for p in buffers { free(p) }
+    }
 }
