@@ -160,7 +160,7 @@ l2l_status l2l_dataset_read(const l2l_dataset *dataset, int64_t start, int64_t c
  * values) and its length into *rank: e.g. [3, 32, 32] for CIFAR-10, [28, 28] for the IDX
  * sets, [features] for a set made by l2l_dataset_create. `rank` is required; `shape` may be
  * NULL to ask for the rank only. A capacity below the rank gives L2L_ERR_BUFFER_TOO_SMALL
- * (with *rank set).
+ * (with *rank set). L2L_ERR_INVALID_ARGUMENT for a NULL dataset or rank.
  */
 l2l_status l2l_dataset_example_shape(const l2l_dataset *dataset, int64_t *shape, int64_t capacity,
                                      int64_t *rank);
@@ -177,7 +177,8 @@ l2l_status l2l_dataset_example_shape(const l2l_dataset *dataset, int64_t *shape,
  * Returns L2L_ERR_SHAPE unless `dataset`'s examples have shape [3, H, W] (see
  * l2l_dataset_example_shape) with 1 <= rows <= H and 1 <= columns <= W;
  * L2L_ERR_INVALID_ARGUMENT for a NULL pointer, a negative size or a bad option. On success
- * *out is a new handle (free it with l2l_dataset_free); `dataset` is unchanged.
+ * *out is a new handle (free it with l2l_dataset_free); `dataset` is unchanged (it is only
+ * read, so other threads may read it meanwhile, but not modify it).
  */
 l2l_status l2l_dataset_grey_crop(l2l_dataset **out, const l2l_dataset *dataset, int64_t rows,
                                  int64_t columns, const char *options);
@@ -190,7 +191,9 @@ l2l_status l2l_dataset_grey_crop(l2l_dataset **out, const l2l_dataset *dataset, 
  * disjoint and cover every example. Each part is a new handle stored in its out-pointer
  * (free each with l2l_dataset_free); a part whose count is 0 is not made: its out-pointer
  * receives NULL, and may itself be NULL. Out-pointers of non-empty parts are required.
- * Nothing is written on failure. `dataset` is unchanged and may be freed afterwards.
+ * Nothing is written on failure. `dataset` is only read (other threads may read it meanwhile,
+ * not modify it), and may be freed afterwards: the parts share nothing with it.
+ * L2L_ERR_INVALID_ARGUMENT for a NULL dataset.
  */
 l2l_status l2l_dataset_split(const l2l_dataset *dataset, int64_t train, int64_t validation,
                              int64_t test, uint64_t seed, l2l_dataset **train_out,
@@ -200,8 +203,8 @@ l2l_status l2l_dataset_split(const l2l_dataset *dataset, int64_t train, int64_t 
  * Mean and standard deviation (population, divisor count) of each input column, computed in
  * double: `features` floats into each of `mean` and `std` (capacity `capacity` floats each).
  * Either buffer may be NULL to skip it (both NULL: nothing to do, L2L_OK). A capacity below
- * the number of features gives L2L_ERR_BUFFER_TOO_SMALL (ask l2l_dataset_info for it). An
- * empty data set gives zeros.
+ * the number of features gives L2L_ERR_BUFFER_TOO_SMALL (ask l2l_dataset_info for it) and
+ * writes nothing; a NULL dataset, L2L_ERR_INVALID_ARGUMENT. An empty data set gives zeros.
  */
 l2l_status l2l_dataset_feature_statistics(const l2l_dataset *dataset, float *mean, float *std,
                                           int64_t capacity);
@@ -210,8 +213,9 @@ l2l_status l2l_dataset_feature_statistics(const l2l_dataset *dataset, float *mea
  * Maps input column j to (x - mean[j]) / std[j] in place, for every example; a column whose
  * std is 0 is only centred. Use the training split's l2l_dataset_feature_statistics for
  * every split. `count` must equal the number of features (else L2L_ERR_SHAPE); `mean` and
- * `std` are required and copied; a non-finite mean or a negative or non-finite std gives
- * L2L_ERR_INVALID_ARGUMENT and changes nothing.
+ * `std` are required and only read during the call; a NULL pointer, a negative count, a
+ * non-finite mean or a negative or non-finite std gives L2L_ERR_INVALID_ARGUMENT and changes
+ * nothing. Modifies `dataset`: no other thread may use it meanwhile.
  */
 l2l_status l2l_dataset_standardize_features(l2l_dataset *dataset, const float *mean,
                                             const float *std, int64_t count);

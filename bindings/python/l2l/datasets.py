@@ -49,7 +49,8 @@ class Dataset:
     with a label in `range(d.classes)`. The data live in the library; `inputs` and
     `labels` are numpy copies.
 
-    Make one with `Dataset.from_arrays`, `Dataset.load_idx` or `l2l.fashion_mnist`.
+    Make one with `Dataset.from_arrays`, `Dataset.load_idx`, `l2l.fashion_mnist` or the
+    loaders of this module (`load`, `mnist`, `kmnist`, `cifar10`, `stl10`, `binary_xor`).
     """
 
     __slots__ = ("_handle",)
