@@ -341,10 +341,20 @@ typedef struct l2l_param_info {
 } l2l_param_info;
 
 /**
- * Creates a learner with freshly initialised parameters drawn from `seed`.
- * `kind` "mlp": options sizes=784,32,10 (required: input, hidden..., classes),
- * activation=relu|sigmoid|tanh (default relu), init=fan_in_uniform|glorot|he (default
- * fan_in_uniform: U(+-1/sqrt(fan_in)) for weights and biases). Weights are [in, out].
+ * Creates a learner with freshly initialised parameters drawn from `seed`. Inputs are
+ * always rows of `input_features` floats (images flattened channel-major, [c, h, w]).
+ *
+ * "mlp": sizes=784,32,10 (required: input, hidden..., outputs), activation=relu|sigmoid|
+ *   tanh (relu), init=fan_in_uniform|glorot|he (fan_in_uniform: U(+-1/sqrt(fan_in)) for
+ *   weights and biases), objective=ce|bce|mse (ce: softmax cross-entropy; bce: one sigmoid
+ *   output, labels 0/1; mse: regression). Weights are [in, out].
+ * "convnet": input=1,28,28, channels=32,64 (5x5 "same" convolutions, each followed by the
+ *   activation and pool x pool max pooling), kernel=5, pool=2, hidden=128 (dense widths,
+ *   or "none"), classes=10, activation=relu, pooling=max|avg. U(+-1/sqrt(fan_in)) init.
+ * "resnet": input=3,32,32, stages=16,32,64, blocks=3 (per stage), version=v1|v2
+ *   (v2: pre-activation), classes=10, activation=relu. The defaults are ResNet20
+ *   (269,722 parameters). Batch norm uses batch statistics in l2l_learner_loss_grad and
+ *   l2l_train, and running statistics in l2l_learner_forward and l2l_learner_evaluate.
  */
 l2l_status l2l_learner_create(l2l_learner **out, const char *kind, const char *options,
                               uint64_t seed);
@@ -422,7 +432,17 @@ l2l_status l2l_learner_evaluate(const l2l_learner *learner, const l2l_dataset *d
 typedef struct l2l_optimizer l2l_optimizer;
 
 /**
- * Creates an optimiser. `kind` "sgd": options lr=0.01 (theta <- theta - lr * grad).
+ * Creates an optimiser (g: gradient; defaults in brackets):
+ *
+ * "sgd": lr [0.01], momentum [0], nesterov [0]: v <- momentum v + g; theta -= lr v
+ *   (Nesterov: theta -= lr (g + momentum v)).
+ * "momentum", "nesterov": as "sgd" with momentum [0.9] (and nesterov on).
+ * "adam": lr [1e-3], beta1 [0.9], beta2 [0.999], eps [1e-8], eps_inside [1]: with bias
+ *   corrected moments, theta -= lr m / sqrt(v + eps^2) (eps_inside=0: m / (sqrt(v) + eps)).
+ * "rmsprop": lr [1e-2], alpha [0.99], eps [1e-8], momentum [0], centered [0] (PyTorch's).
+ * "adagrad": lr [1e-2], lr_decay [0], initial_accumulator [0], eps [1e-10].
+ * "smorms3": lr [1e-3], eps [1e-16] (Simon Funk's).
+ *
  * The optimiser's state (if any) is created for the first learner it steps and is
  * tied to that learner's shapes until l2l_optimizer_reset.
  */

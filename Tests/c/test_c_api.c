@@ -2214,6 +2214,47 @@ static void test_hostile_inputs(void) {
     l2l_learner_free(l);
 }
 
+/* The convolutional learners through the same calls as the MLP. */
+static void test_conv_learners(void) {
+    section = "conv learners";
+    l2l_learner *l = NULL;
+    int64_t np = 0, nt = 0, nf = 0, nc = 0;
+    REQUIRE_OK(l2l_learner_create(&l, "resnet", NULL, 1));
+    EXPECT_OK(l2l_learner_info(l, &np, &nt, &nf, &nc));
+    CHECK(np == 269722 && nf == 3 * 32 * 32 && nc == 10);   /* ResNet20 */
+    l2l_param_info info;
+    EXPECT_OK(l2l_learner_param_info(l, 1, &info));
+    CHECK(info.kind == L2L_PARAM_BN_GAMMA && info.rank == 1 && info.shape[0] == 16);
+    l2l_learner_free(l);
+
+    REQUIRE_OK(l2l_learner_create(&l, "convnet", NULL, 1));
+    EXPECT_OK(l2l_learner_info(l, &np, NULL, &nf, NULL));
+    CHECK(np == 832 + 51264 + 401536 + 1290 && nf == 784);
+    l2l_learner_free(l);
+
+    /* A tiny convnet trains: its loss falls on a fixed batch. */
+    REQUIRE_OK(l2l_learner_create(&l, "convnet", "input=1,6,6 channels=2 kernel=3 hidden=4 classes=2", 3));
+    float x[8 * 36];
+    int32_t y[8];
+    for (int i = 0; i < 8; i++) {
+        y[i] = i % 2;
+        for (int j = 0; j < 36; j++) x[i * 36 + j] = (float)(uniform01() - 0.5) + (y[i] ? 0.5f : -0.5f);
+    }
+    l2l_optimizer *o = NULL;
+    REQUIRE_OK(l2l_optimizer_create(&o, "momentum", "lr=0.05"));
+    float first = 0, loss = 0;
+    for (int step = 0; step < 30; step++) {
+        REQUIRE_OK(l2l_learner_loss_grad(l, x, y, 8, 36, &loss));
+        if (step == 0) first = loss;
+        REQUIRE_OK(l2l_optimizer_step(o, l));
+    }
+    CHECKF(loss < 0.5f * first, "convnet loss %g after 30 steps, %g at first", loss, first);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_create", l2l_learner_create(&l, "convnet", "kernel=4", 1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_create", l2l_learner_create(&l, "resnet", "stages=16,31", 1));
+    l2l_optimizer_free(o);
+    l2l_learner_free(l);
+}
+
 static void test_free_null(void) {
     section = "free(NULL)";
     /* Each is a no-op; reaching the next line is the check. */
@@ -2254,6 +2295,7 @@ int main(void) {
     test_optimizer();
     test_train();
     test_hostile_inputs();
+    test_conv_learners();
     remove_tmp();
 
     printf("%d passed, %d failed\n", passed, failed);
