@@ -6,6 +6,19 @@ import Synchronization
 public var gemmFlopCount: Int { gemmFlops.load(ordering: .relaxed) }
 private let gemmFlops = Atomic<Int>(0)
 
+/// Products below this many FLOPs run on one OpenBLAS thread: waking the other thread
+/// costs more than it saves, and an idle OpenBLAS thread spinning on the second core
+/// slows everything else down.
+let multiThreadedGemmFlops = 16_000_000
+private let gemmThreads = Atomic<Int>(0)
+
+/// Sets OpenBLAS's thread count for a product of `flops`, calling into OpenBLAS only when
+/// the count changes.
+private func chooseGemmThreads(flops: Int) {
+    let wanted = flops < multiThreadedGemmFlops ? 1 : Kernels.cores
+    if gemmThreads.exchange(wanted, ordering: .relaxed) != wanted { openblas_set_num_threads(Int32(wanted)) }
+}
+
 /// Matrix products on CBLAS `sgemm`.
 extension Tensor {
     /// `op(a) · op(b)` for matrices, where `op` transposes when asked.
@@ -22,6 +35,7 @@ extension Tensor {
             if k == 0 { c.initialize(repeating: 0, count: count); return }
             guard m > 0 && n > 0 else { return }
             gemmFlops.add(2 * m * n * k, ordering: .relaxed)
+            chooseGemmThreads(flops: 2 * m * n * k)
             cblas_sgemm(CblasRowMajor,
                         transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), 1,
