@@ -128,5 +128,8 @@ final class ConvLearnerTests: XCTestCase {
         var direct: Float = 0
         for (p, y) in zip(predictions, ys.scalars) { direct += (p - y) * (p - y) / 5 }
         XCTAssertEqual(mse, direct, accuracy: 1e-5)
+        let small = try MLP(sizes: [1, 6, 6, 1], activation: .tanh, objective: .meanSquaredError)
+        let sp = small.initialParameters(rng: &rng)
+        checkGradients(sp) { small.loss(outputs: small.forward($0, xs), targets: .values(ys)) }
     }
 }
