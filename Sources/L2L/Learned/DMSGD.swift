@@ -1,0 +1,92 @@
+/// Dynamic Meta-SGD and Masked Meta-SGD (Kuo et al., M²SGD paper, Table 1, eqs. 6–11).
+///
+///     [h, c] = LSTM(preprocess(∇), h, c)                 coordinate-wise, H units
+///     β_t    = ReLU(β^sta + γ ⊙ tanh(h · U_β))           one rate per learner coordinate
+///     θ      ← θ − β_t ⊙ ∇
+///     M²SGD: θ ← θ ⊙ 1[β_t > ξ]                           in the phases `mask` names
+///
+/// This follows the paper's coordinate-wise formulation. The authors' released code is
+/// different (spec §1, §6.2): its LSTM reads one projection of the whole network, its head
+/// maps 20 → P, γ is fixed and there is no mask at all.
+///
+/// β^sta starts at 1e-3 (as the code) and U_β at zero, so the untrained optimiser is
+/// Meta-SGD at 1e-3: a random U_β makes tanh(U_β h) dwarf β^sta and switch half the
+/// coordinates off at once (spec §1), and a large one saturates tanh, freezing β_t
+/// (`pitfalls-measured.md` §2). γ is the constant 1 unless `learn_gamma=1`.
+/// Masking defaults to meta-testing only: masked at ξ from the first meta-training step,
+/// every weight can vanish and no meta-gradient flows (`pitfalls-measured.md` §3).
+public struct DMSGD: LearnedOptimiser {
+    public let shapes: [[Int]]
+    public let network: CoordinateLSTM
+    public let initialStatic: Float
+    public let learnGamma: Bool
+    public let p: Float
+    /// ξ and the phases in which the mask acts; `nil` for plain DMSGD.
+    public let mask: (threshold: Float, phases: Set<LearnedPhase>)?
+
+    public init(shapes: [[Int]], masked: Bool, config: inout Config) throws {
+        guard !shapes.isEmpty else { throw L2LError.invalid("dmsgd: needs the learner's parameter shapes") }
+        self.shapes = shapes
+        network = try CoordinateLSTM(inputSize: 2, layers: [try config.int("hidden", default: 20, range: 1...4096)])
+        initialStatic = try config.float("beta_static", default: 1e-3, range: -10...10)
+        learnGamma = try config.bool("learn_gamma", default: false)
+        p = try config.float("p", default: 10, range: 1...50)
+        if masked {
+            let xi = try config.float("xi", default: 0, range: 0...100)
+            let phases: Set<LearnedPhase> = try config.choice("mask_during", default: [.metaTesting],
+                ["meta_testing": [.metaTesting], "meta_training": [.metaTraining], "both": [.metaTraining, .metaTesting]])
+            mask = (xi, phases)
+        } else {
+            mask = nil
+        }
+    }
+
+    public var kind: String { mask == nil ? "dmsgd" : "m2sgd" }
+
+    public var options: String {
+        var text = "hidden=\(network.layers[0]) beta_static=\(initialStatic) learn_gamma=\(learnGamma ? 1 : 0) p=\(p)"
+        if let mask {
+            let during = mask.phases.count == 2 ? "both" : mask.phases.first!.rawValue
+            text += " xi=\(mask.threshold) mask_during=\(during)"
+        }
+        return text
+    }
+
+    public var metaParameterSpecs: [MetaParameterSpec] {
+        network.specs + [MetaParameterSpec(name: "u_beta", shape: [network.layers[0], 1])]
+            + shapes.enumerated().map { MetaParameterSpec(name: "beta_static\($0.offset)", shape: $0.element) }
+            + (learnGamma ? shapes.enumerated().map { MetaParameterSpec(name: "gamma\($0.offset)", shape: $0.element) } : [])
+    }
+
+    public func initialMetaParameters(rng: inout RNG) -> [Tensor] {
+        network.initialParameters(rng: &rng) + [Tensor.zeros([network.layers[0], 1])]
+            + shapes.map { Tensor(repeating: initialStatic, shape: $0) }
+            + (learnGamma ? shapes.map { Tensor.ones($0) } : [])
+    }
+
+    /// The LSTM's `(h, c)`, then the last rates β_t `[P, 1]` (for masks and reports).
+    public func initialState(for parameters: [Tensor]) -> [Tensor] {
+        let n = parameters.reduce(0) { $0 + $1.count }
+        return network.initialState(coordinates: n) + [Tensor(repeating: initialStatic, shape: [n, 1])]
+    }
+
+    /// β_t of the last step, `[P, 1]`, from a state this optimiser produced.
+    public func rates(in state: [Tensor]) -> Tensor { state[state.count - 1] }
+
+    public func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
+                     phase: LearnedPhase) -> (parameters: [Tensor], state: [Tensor]) {
+        let lstmCount = 3 * network.layers.count
+        let g = coordinates(gradients)
+        let (h, next) = network(GradientPreprocessing.logAndSign(g, p: p), parameters: meta[0..<lstmCount],
+                                state: Array(state.prefix(2 * network.layers.count)))
+        let dynamic = matmul(h, meta[lstmCount]).tanh()                                      // [P, 1]
+        let statics = coordinates(Array(meta[(lstmCount + 1)..<(lstmCount + 1 + shapes.count)]))
+        let gamma = learnGamma ? coordinates(Array(meta.suffix(shapes.count))) : Tensor(1)
+        let beta = (statics + gamma * dynamic).relu()                                       // [P, 1]
+        var theta = coordinates(parameters) - beta * g
+        if let mask, mask.phases.contains(phase) {
+            theta = theta * withoutGraph { beta.mask(greaterThan: mask.threshold) }
+        }
+        return (split(theta, like: parameters.map(\.shape)), next + [beta.detached()])
+    }
+}

@@ -1,0 +1,110 @@
+/// The coordinate-wise LSTM optimiser of Andrychowicz et al. (2016): every learner
+/// coordinate's preprocessed gradient goes through one shared LSTM stack, whose output is
+/// the update: θ ← θ + Δ, with Δ = scale · head(h) (or scale · h when the last layer has
+/// one unit and there is no head).
+///
+/// Two documented presets:
+/// - `paper`: 2 layers of 20 units and a linear head (as the paper; DeepMind's code has
+///   5,141 parameters for this shape). The head starts near zero (U(±0.01), bias 0) and
+///   Δ is scaled by 0.1: a randomly initialised head pushes every coordinate the same way
+///   and can collapse the learner at chance level (`pitfalls-measured.md` §1), so the
+///   untrained optimiser starts by taking small steps.
+/// - `mtl2l`: the MTL2L authors' baseline (spec §2a): 20 units then 1 unit, no head,
+///   Δ = 0.1·h₂, forget/input gate biases +1/−1, weights U(±0.5/√H).
+public struct LSTMOptimiser: LearnedOptimiser {
+    public let network: CoordinateLSTM
+    /// A linear head from the last hidden layer to one output per coordinate.
+    public let head: Bool
+    /// Δ = scale · output.
+    public let scale: Float
+    /// The preprocessing's p.
+    public let p: Float
+    /// Half-width of the head weights' uniform initialisation.
+    public let headInit: Float
+    public let preset: String
+
+    public init(preset: String = "paper", config: inout Config) throws {
+        let presets: [String: (layers: [Int], head: Bool, forget: Float, input: Float, scales: [Float]?)] = [
+            "paper": ([20, 20], true, 1, 0, nil),
+            "mtl2l": ([20, 1], false, 1, -1, [0.5, 0.5]),
+        ]
+        let name = config.string("preset") ?? preset
+        guard let d = presets[name] else { throw L2LError.invalid("lstm: unknown preset '\(name)' (known: paper, mtl2l)") }
+        let layers = try config.ints("layers") ?? d.layers
+        let head = try config.bool("head", default: d.head)
+        guard head || layers.last == 1 else {
+            throw L2LError.invalid("lstm: without a head the last layer must have 1 unit, got layers \(layers)")
+        }
+        network = try CoordinateLSTM(inputSize: 2, layers: layers,
+                                     forgetBias: try config.float("forget_bias", default: d.forget, range: -10...10),
+                                     inputBias: try config.float("input_bias", default: d.input, range: -10...10),
+                                     initScales: layers == d.layers ? d.scales : nil)
+        self.head = head
+        scale = try config.float("scale", default: 0.1, range: 1e-6...100)
+        p = try config.float("p", default: 10, range: 1...50)
+        headInit = try config.float("head_init", default: 0.01, range: 0...10)
+        self.preset = name
+    }
+
+    public var kind: String { "lstm" }
+
+    public var options: String {
+        "preset=\(preset) layers=\(network.layers.map(String.init).joined(separator: ",")) head=\(head ? 1 : 0) scale=\(scale) p=\(p) forget_bias=\(network.forgetBias) input_bias=\(network.inputBias) head_init=\(headInit)"
+    }
+
+    public var metaParameterSpecs: [MetaParameterSpec] {
+        network.specs + (head ? [MetaParameterSpec(name: "head.w", shape: [network.layers.last!, 1]),
+                                 MetaParameterSpec(name: "head.b", shape: [1])] : [])
+    }
+
+    public func initialMetaParameters(rng: inout RNG) -> [Tensor] {
+        network.initialParameters(rng: &rng)
+            + (head ? [Tensor.uniform([network.layers.last!, 1], low: -headInit, high: headInit, rng: &rng), Tensor.zeros([1])] : [])
+    }
+
+    public func initialState(for parameters: [Tensor]) -> [Tensor] {
+        network.initialState(coordinates: parameters.reduce(0) { $0 + $1.count })
+    }
+
+    public func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
+                     phase: LearnedPhase) -> (parameters: [Tensor], state: [Tensor]) {
+        let x = GradientPreprocessing.logAndSign(coordinates(gradients), p: p)
+        let (h, next) = network(x, parameters: meta[0..<(3 * network.layers.count)], state: state)
+        let out = head ? matmul(h, meta[meta.count - 2]) + meta[meta.count - 1] : h
+        let delta = split(out * scale, like: parameters.map(\.shape))
+        return (zip(parameters, delta).map { $0 + $1 }, next)
+    }
+}
+
+/// Meta-SGD (Li et al., 2017): θ ← θ − β ⊙ ∇ with one learned rate per learner parameter,
+/// so it is tied to one learner architecture. β starts at `lr` everywhere. Nothing keeps
+/// β positive: about 1 % of rates went negative in a plain re-implementation
+/// (`pitfalls-measured.md` §6); the meta-test reports their share.
+public struct MetaSGD: LearnedOptimiser {
+    public let shapes: [[Int]]
+    public let initialRate: Float
+
+    public init(shapes: [[Int]], config: inout Config) throws {
+        guard !shapes.isEmpty else { throw L2LError.invalid("meta_sgd: needs the learner's parameter shapes") }
+        self.shapes = shapes
+        initialRate = try config.float("lr", default: 1e-3, range: -10...10)
+    }
+
+    public var kind: String { "meta_sgd" }
+    public var options: String { "lr=\(initialRate)" }
+
+    public var metaParameterSpecs: [MetaParameterSpec] {
+        shapes.enumerated().map { MetaParameterSpec(name: "beta\($0.offset)", shape: $0.element) }
+    }
+
+    public func initialMetaParameters(rng: inout RNG) -> [Tensor] {
+        shapes.map { Tensor(repeating: initialRate, shape: $0) }
+    }
+
+    public func initialState(for parameters: [Tensor]) -> [Tensor] { [] }
+
+    public func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
+                     phase: LearnedPhase) -> (parameters: [Tensor], state: [Tensor]) {
+        (zip(zip(parameters, gradients), meta).map { pg, beta in pg.0 - beta * pg.1 }, state)
+    }
+}

@@ -1,0 +1,96 @@
+/// Whether a learned optimiser is being meta-trained or used (meta-tested). Some behaviour
+/// depends on it: M²SGD masks weights in the phases its options name.
+public enum LearnedPhase: String, Sendable {
+    case metaTraining = "meta_training", metaTesting = "meta_testing"
+}
+
+/// Name and shape of one meta-parameter tensor (a part of φ).
+public struct MetaParameterSpec: Equatable, Sendable {
+    public let name: String
+    public let shape: [Int]
+    public var count: Int { Shape.count(shape) }
+
+    public init(name: String, shape: [Int]) {
+        self.name = name
+        self.shape = shape
+    }
+}
+
+/// A learned optimiser: meta-parameters φ in, an ordinary optimiser step out.
+///
+/// `step` is written in tensor ops, so it is differentiable in φ (and in the learner's
+/// parameters), which is what meta-training differentiates. The state is a list of
+/// tensors (recurrent states, for instance) so the meta-training engine can detach it at
+/// unroll boundaries and save it in checkpoints without knowing what it holds.
+public protocol LearnedOptimiser {
+    /// The factory kind ("lstm", "meta_sgd", "dmsgd", "m2sgd").
+    var kind: String { get }
+    /// The options text that rebuilds this optimiser with ``Factory/learnedOptimiser(kind:options:)``.
+    var options: String { get }
+    /// The meta-parameter tensors, in the order `step` takes them.
+    var metaParameterSpecs: [MetaParameterSpec] { get }
+    /// φ before meta-training, drawn from `rng`.
+    func initialMetaParameters(rng: inout RNG) -> [Tensor]
+    /// The state before the first step on a learner with these parameters.
+    func initialState(for parameters: [Tensor]) -> [Tensor]
+    /// One update of the learner's parameters from their gradients.
+    func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
+              phase: LearnedPhase) -> (parameters: [Tensor], state: [Tensor])
+}
+
+extension LearnedOptimiser {
+    /// Total number of meta-parameters.
+    public var metaParameterCount: Int { metaParameterSpecs.reduce(0) { $0 + $1.count } }
+
+    /// Checks φ against the specs (count, shapes, finiteness).
+    public func validate(meta: [Tensor]) throws {
+        let specs = metaParameterSpecs
+        guard meta.count == specs.count else {
+            throw L2LError.shape("\(kind): takes \(specs.count) meta-parameter tensors, got \(meta.count)")
+        }
+        for (t, s) in zip(meta, specs) {
+            guard t.shape == s.shape else { throw L2LError.shape("\(kind): meta-parameter \(s.name) must have shape \(s.shape), got \(t.shape)") }
+            guard t.isFinite else { throw L2LError(.nonFinite, "\(kind): meta-parameter \(s.name) contains NaN or infinity") }
+        }
+    }
+}
+
+/// A learned optimiser with fixed meta-parameters, as an ordinary ``Optimiser``: what
+/// meta-testing, the C ABI and the Python module use to train learners with it.
+public struct TrainedOptimiser: Optimiser {
+    public let learned: any LearnedOptimiser
+    public let meta: [Tensor]
+    public let phase: LearnedPhase
+
+    public init(_ learned: any LearnedOptimiser, meta: [Tensor], phase: LearnedPhase = .metaTesting) throws {
+        try learned.validate(meta: meta)
+        self.learned = learned
+        self.meta = meta.map { $0.detached() }
+        self.phase = phase
+    }
+
+    public func initialState(for parameters: [Tensor]) -> [Tensor] { learned.initialState(for: parameters) }
+
+    public func step(parameters: [Tensor], gradients: [Tensor], state: [Tensor]) -> (parameters: [Tensor], state: [Tensor]) {
+        learned.step(meta: meta, parameters: parameters, gradients: gradients, state: state, phase: phase)
+    }
+}
+
+// MARK: Coordinates
+
+/// All parameter tensors as one column `[P, 1]` of coordinates, the batch a
+/// coordinate-wise network runs over (differentiable).
+func coordinates(_ tensors: [Tensor]) -> Tensor {
+    Tensor.concatenate(tensors.map { $0.reshaped([-1, 1]) }, axis: 0)
+}
+
+/// The inverse of ``coordinates(_:)``: a `[P, 1]` column split back into tensors shaped
+/// like `like`.
+func split(_ column: Tensor, like shapes: [[Int]]) -> [Tensor] {
+    var start = 0
+    return shapes.map { shape in
+        let n = Shape.count(shape)
+        defer { start += n }
+        return column.slice(axis: 0, start..<(start + n)).reshaped(shape)
+    }
+}

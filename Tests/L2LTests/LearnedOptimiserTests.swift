@@ -1,0 +1,170 @@
+import Glibc
+@testable import L2L
+import L2LTestSupport
+import XCTest
+
+/// The learned optimisers' steps against Float64 references written here, and the
+/// meta-gradient of one unroll against finite differences in φ.
+final class LearnedOptimiserTests: XCTestCase {
+    /// reference-code-facts.md §0, for p = 10. The spec's 1e-3 → −0.69068 comes from the
+    /// authors' ln(|g| + 1e-6); the paper's formula (ours) gives ln(1e-3)/10 = −0.69078.
+    func testPreprocessingCheckValues() {
+        let g = Tensor(shape: [6, 1], scalars: [0, 1e-5, -3e-5, 1e-3, -0.5, 2])
+        let f = GradientPreprocessing.logAndSign(g).scalars
+        let expected: [(Float, Float)] = [(-1, 0), (-1, 0.22026), (-1, -0.66079), (-0.69078, 1), (-0.06931, -1), (0.06931, 1)]
+        for (i, e) in expected.enumerated() {
+            XCTAssertEqual(f[2 * i], e.0, accuracy: 1e-4, "log feature of \(g.scalars[i])")
+            XCTAssertEqual(f[2 * i + 1], e.1, accuracy: 1e-4, "sign feature of \(g.scalars[i])")
+        }
+        // Exactly at the threshold e^-p the log branch applies.
+        let edge = GradientPreprocessing.logAndSign(Tensor(shape: [1, 1], scalars: [expf(-10)])).scalars
+        XCTAssertEqual(edge[0], -1, accuracy: 1e-5)
+        XCTAssertEqual(edge[1], 1)
+    }
+
+    func testMetaSGDStep() throws {
+        var c = try Config("lr=0.5", context: "t")
+        let opt = try MetaSGD(shapes: [[2], [1]], config: &c)
+        var rng = RNG(seed: 0)
+        var meta = opt.initialMetaParameters(rng: &rng)
+        XCTAssertEqual(meta.map(\.scalars), [[0.5, 0.5], [0.5]])
+        meta[0] = Tensor(shape: [2], scalars: [0.1, -0.2])
+        let (p, _) = opt.step(meta: meta, parameters: [Tensor(shape: [2], scalars: [1, 2]), Tensor(shape: [1], scalars: [3])],
+                              gradients: [Tensor(shape: [2], scalars: [10, 5]), Tensor(shape: [1], scalars: [-2])], state: [], phase: .metaTesting)
+        XCTAssertEqual(p[0].scalars, [0, 3])
+        XCTAssertEqual(p[1].scalars, [4])
+    }
+
+    /// One LSTM layer of `h` units on preprocessed gradients, in Double.
+    func referenceLSTM(x: [[Double]], w: [Double], u: [Double], b: [Double], h0: [[Double]], c0: [[Double]], hidden h: Int)
+        -> (h: [[Double]], c: [[Double]])
+    {
+        func sigmoid(_ v: Double) -> Double { 1 / (1 + Glibc.exp(-v)) }
+        var hs = [[Double]](), cs = [[Double]]()
+        for (r, xr) in x.enumerated() {
+            var gates = b
+            for k in 0..<(4 * h) {
+                for j in 0..<xr.count { gates[k] += xr[j] * w[j * 4 * h + k] }
+                for j in 0..<h { gates[k] += h0[r][j] * u[j * 4 * h + k] }
+            }
+            var c = [Double](), hh = [Double]()
+            for j in 0..<h {
+                let cj = sigmoid(gates[h + j]) * c0[r][j] + sigmoid(gates[j]) * Glibc.tanh(gates[2 * h + j])
+                c.append(cj)
+                hh.append(sigmoid(gates[3 * h + j]) * Glibc.tanh(cj))
+            }
+            hs.append(hh)
+            cs.append(c)
+        }
+        return (hs, cs)
+    }
+
+    func preprocess(_ g: Double) -> [Double] {
+        abs(g) >= Glibc.exp(-10) ? [Glibc.log(abs(g)) / 10, g > 0 ? 1 : (g < 0 ? -1 : 0)] : [-1, Glibc.exp(10) * g]
+    }
+
+    func testLSTMOptimiserStepsAgainstFloat64() throws {
+        var c = try Config("layers=3 scale=0.5 head_init=0.5", context: "t")
+        let opt = try LSTMOptimiser(config: &c)
+        var rng = RNG(seed: 4)
+        let meta = opt.initialMetaParameters(rng: &rng)
+        XCTAssertEqual(opt.metaParameterSpecs.map(\.shape), [[2, 12], [3, 12], [12], [3, 1], [1]])
+        var params = [Tensor(shape: [2], scalars: [0.3, -0.1]), Tensor(shape: [1], scalars: [2])]
+        var state = opt.initialState(for: params)
+        var h = [[Double]](repeating: [0, 0, 0], count: 3), cs = h
+        var theta = params.flatMap(\.scalars).map(Double.init)
+        let m = meta.map { $0.scalars.map(Double.init) }
+        for grads in [[0.5, -2e-5, 3.0], [-0.01, 0.2, 0]] {
+            let g = [Tensor(shape: [2], scalars: [Float(grads[0]), Float(grads[1])]), Tensor(shape: [1], scalars: [Float(grads[2])])]
+            (params, state) = opt.step(meta: meta, parameters: params, gradients: g, state: state, phase: .metaTesting)
+            (h, cs) = referenceLSTM(x: grads.map(preprocess), w: m[0], u: m[1], b: m[2], h0: h, c0: cs, hidden: 3)
+            for r in 0..<3 {
+                let out = (0..<3).reduce(m[4][0]) { $0 + h[r][$1] * m[3][$1] }
+                theta[r] += 0.5 * out
+            }
+            assertClose(params.flatMap(\.scalars), theta.map(Float.init), atol: 1e-6, rtol: 1e-5, "θ after a step")
+        }
+        XCTAssertEqual(m[2][3], m[2][3])   // forget-gate bias (index H..2H) starts near +1
+        XCTAssertGreaterThan(m[2][3], 0.4)
+    }
+
+    func testDMSGDAndM2SGDStepsAgainstFloat64() throws {
+        for masked in [false, true] {
+            var c = try Config(masked ? "hidden=2 xi=0.002" : "hidden=2", context: "t")
+            let opt = try DMSGD(shapes: [[3]], masked: masked, config: &c)
+            var rng = RNG(seed: 6)
+            var meta = opt.initialMetaParameters(rng: &rng)
+            XCTAssertEqual(meta[3].scalars, [0, 0], "U_β starts at zero")
+            meta[3] = Tensor(shape: [2, 1], scalars: [0.5, -0.8])
+            meta[4] = Tensor(shape: [3], scalars: [0.01, 0.001, -0.02])
+            let params = [Tensor(shape: [3], scalars: [1, -1, 0.5])]
+            let grads: [Double] = [0.3, -1e-6, 2]
+            let g = [Tensor(shape: [3], scalars: grads.map(Float.init))]
+            let m = meta.map { $0.scalars.map(Double.init) }
+            let (h, _) = referenceLSTM(x: grads.map(preprocess), w: m[0], u: m[1], b: m[2], h0: [[0, 0], [0, 0], [0, 0]],
+                                       c0: [[0, 0], [0, 0], [0, 0]], hidden: 2)
+            let beta = (0..<3).map { r in max(0, m[4][r] + Glibc.tanh(h[r][0] * 0.5 - h[r][1] * 0.8)) }
+            for phase in [LearnedPhase.metaTraining, .metaTesting] {
+                let (p, state) = opt.step(meta: meta, parameters: params, gradients: g, state: opt.initialState(for: params), phase: phase)
+                var expected = (0..<3).map { Double(params[0].scalars[$0]) - beta[$0] * grads[$0] }
+                if masked && phase == .metaTesting { expected = expected.enumerated().map { beta[$0.offset] > 0.002 ? $0.element : 0 } }
+                assertClose(p[0].scalars, expected.map(Float.init), atol: 1e-6, rtol: 1e-5, "masked \(masked), \(phase)")
+                assertClose(opt.rates(in: state).scalars, beta.map(Float.init), atol: 1e-7, rtol: 1e-5, "β_t")
+            }
+        }
+    }
+
+    /// The meta-gradient of one unroll of a tiny MLP by autodiff, against central differences
+    /// of the meta-loss in φ. Finite differences see every path from φ to the loss, including
+    /// through the learner's gradients at later steps, so they match the exact (second-order)
+    /// meta-gradient over 3 steps, and the first-order one over a 1-step unroll (where the
+    /// only gradient is taken before φ acts). Float32 meta-loss of order 1, ε = 1e-3:
+    /// rounding ≈ 1e-4, truncation ≈ 1e-6, so 2e-3 + 2 % separates noise from a wrong gradient.
+    func testMetaGradientOfOneUnrollMatchesFiniteDifferences() throws {
+        for (unroll, secondOrder) in [(3, true), (1, false)] {
+            try checkUnrollMetaGradient(unroll: unroll, secondOrder: secondOrder)
+        }
+    }
+
+    func checkUnrollMetaGradient(unroll: Int, secondOrder: Bool) throws {
+        var rng = RNG(seed: 11)
+        let x = Tensor.normal([12, 4], rng: &rng)
+        let data = try Dataset(inputs: x, labels: (0..<12).map { Int32($0 % 3) }, classes: 3)
+        let learner = try MLP(sizes: [4, 5, 3], activation: .tanh)
+        let task = try MetaTask.checked(learner: learner, data: data)
+        for (kind, options) in [("lstm", "layers=4 head_init=0.3 scale=0.5"), ("meta_sgd", "lr=0.05"), ("dmsgd", "hidden=3 beta_static=0.05")] {
+            let opt = try Factory.learnedOptimiser(kind: kind, options: options, parameterShapes: task.parameterShapes)
+            var config = MetaTrainingConfig()
+            config.unroll = unroll
+            config.steps = unroll
+            config.secondOrder = secondOrder
+            config.batchSize = 6
+            var meta = opt.initialMetaParameters(rng: &rng)
+            if kind == "dmsgd" { meta[3] = Tensor.normal([3, 1], std: 0.5, rng: &rng) }   // exercise U_β
+            let trainer = try MetaTrainer(opt, tasks: [task], config: config, meta: meta)
+            func metaLoss(_ phi: [Tensor], tracked: Bool) throws -> (Tensor, [Tensor]) {
+                var episodeRNG = RNG(seed: 3)
+                var episode = try Episode(task, batchSize: 6, rng: &episodeRNG)
+                let p = tracked ? phi.map { $0.tracked() } : phi
+                let u = trainer.unroll(p, episode: &episode, parameters: episode.state.parameters,
+                                       state: opt.initialState(for: episode.state.parameters),
+                                       weights: [Float](repeating: 1, count: unroll))
+                return (u.metaLoss, p)
+            }
+            let (loss, tracked) = try metaLoss(meta, tracked: true)
+            let analytic = gradients(of: loss, wrt: tracked)
+            var pick = RNG(seed: 2)
+            for _ in 0..<12 {
+                let k = pick.nextInt(below: meta.count), i = pick.nextInt(below: meta[k].count)
+                func value(_ d: Float) throws -> Double {
+                    var m = meta
+                    m[k].withUnsafeMutableBufferPointer { $0[i] += d }
+                    return Double(try metaLoss(m, tracked: false).0.scalar)   // (the unroll needs the graph for the learner gradient)
+                }
+                let numeric = Float((try value(1e-3) - value(-1e-3)) / 2e-3)
+                let a = analytic[k].scalars[i]
+                XCTAssertEqual(a, numeric, accuracy: 2e-3 + 0.02 * abs(numeric), "\(kind), unroll \(unroll): ∂L/∂\(opt.metaParameterSpecs[k].name)[\(i)]")
+            }
+        }
+    }
+}
