@@ -131,6 +131,21 @@ public struct MetaTrainingConfig: Sendable {
             throw L2LError.invalid("meta-training: steps (\(steps)) must be a multiple of unroll (\(unroll))")
         }
     }
+
+    /// The options text that rebuilds this configuration.
+    public var options: String {
+        var parts = ["trials=\(trials)", "steps=\(steps)", "unroll=\(unroll)", "meta_lr=\(metaLearningRate)", "batch=\(batchSize)"]
+        if let weights { parts.append("weights=" + weights.map { "\($0)" }.joined(separator: ",")) }
+        parts.append("same_batch=\(sameBatch ? 1 : 0)")
+        switch clip {
+        case .none: parts.append("clip=none")
+        case .value(let c): parts += ["clip=value", "clip_at=\(c)"]
+        case .norm(let c): parts += ["clip=norm", "clip_at=\(c)"]
+        }
+        parts += ["second_order=\(secondOrder ? 1 : 0)", "sample_tasks=\(sampleTasks ? 1 : 0)",
+                  "rollback_after=\(rollbackAfter)", "seed=\(seed)"]
+        return parts.joined(separator: " ")
+    }
 }
 
 /// Something that happened during meta-training that the caller should know about.
@@ -167,20 +182,20 @@ public final class MetaTrainer {
     public let tasks: [MetaTask]
     public let config: MetaTrainingConfig
     /// φ, the meta-parameters being trained.
-    public private(set) var meta: [Tensor]
+    public internal(set) var meta: [Tensor]
     /// Meta-loss of every unroll so far.
-    public private(set) var history: [Float] = []
-    public private(set) var events: [MetaEvent] = []
+    public internal(set) var history: [Float] = []
+    public internal(set) var events: [MetaEvent] = []
     /// Trials completed (a checkpoint resumes from here).
-    public private(set) var trialsDone = 0
+    public internal(set) var trialsDone = 0
     /// Meta-updates applied.
-    public private(set) var metaSteps = 0
+    public internal(set) var metaSteps = 0
 
     let adam: Adam
     var adamState: Adam.State
     var rng: RNG
-    private var lastGood: (meta: [Tensor], adam: Adam.State)
-    private var consecutiveSkips = 0
+    var lastGood: (meta: [Tensor], adam: Adam.State)
+    var consecutiveSkips = 0
 
     public init(_ optimiser: any LearnedOptimiser, tasks: [MetaTask], config: MetaTrainingConfig,
                 meta initialMeta: [Tensor]? = nil) throws {
@@ -201,9 +216,11 @@ public final class MetaTrainer {
     /// `false` to stop (the run throws `.cancelled`, φ keeps the updates made so far).
     public typealias Progress = (_ trial: Int, _ step: Int, _ metaLoss: Float) -> Bool
 
-    /// Runs the remaining trials (all of them, or those after a restored checkpoint).
-    public func run(progress: Progress? = nil) throws {
-        while trialsDone < config.trials {
+    /// Runs the remaining trials (all of them, or those after a restored checkpoint), or
+    /// only the next `trials` of them.
+    public func run(trials limit: Int? = nil, progress: Progress? = nil) throws {
+        let end = min(config.trials, trialsDone + (limit ?? config.trials))
+        while trialsDone < end {
             try runTrial(progress: progress)
             trialsDone += 1
         }

@@ -1,0 +1,187 @@
+import Glibc
+@testable import L2L
+import L2LTestSupport
+import XCTest
+
+/// The meta-training engine end to end: it learns, it is reproducible and resumable, it
+/// survives NaN, and what it learns can be saved and loaded.
+final class MetaTrainingTests: XCTestCase {
+    /// Mean loss after 100 steps on `problems` fresh 10-d quadratics.
+    func quadraticFinalLoss(problems: Int = 30, _ step: ([Tensor], [Tensor], [Tensor]) -> ([Tensor], [Tensor]),
+                            initialState: ([Tensor]) -> [Tensor]) throws -> Double {
+        var rng = RNG(seed: 12_345)
+        var total = 0.0
+        for _ in 0..<problems {
+            let q = try QuadraticTask.sample(dimension: 10, distribution: .normal, rng: &rng)
+            var theta = [Tensor.normal([10], std: 0.01, rng: &rng)]
+            var state = initialState(theta)
+            for _ in 0..<100 {
+                let t = theta.map { $0.tracked() }
+                let g = gradients(of: q.loss(t[0]), wrt: t)
+                (theta, state) = withoutGraph { step(theta, g, state) }
+            }
+            total += Double(q.loss(theta[0]).scalar)
+        }
+        return total / Double(problems)
+    }
+
+    /// Andrychowicz et al.'s experiment: an LSTM optimiser meta-trained on 10-d quadratics
+    /// beats its untrained self and SGD at its best rate after 100 steps on fresh ones.
+    func testLSTMOptimiserLearnsQuadratics() throws {
+        let task = MetaTask.quadratic(dimension: 10, distribution: .normal)
+        let opt = try Factory.learnedOptimiser(kind: "lstm", options: "preset=paper", parameterShapes: task.parameterShapes)
+        var config = MetaTrainingConfig()
+        config.trials = 100
+        config.unroll = 20
+        let trainer = try MetaTrainer(opt, tasks: [task], config: config)
+        let untrained = trainer.meta
+        try trainer.run()
+        let h = trainer.history
+        XCTAssertLessThan(h.suffix(50).reduce(0, +), 0.5 * h.prefix(50).reduce(0, +), "the meta-loss falls")
+        let trained = try quadraticFinalLoss({ opt.step(meta: trainer.meta, parameters: $0, gradients: $1, state: $2, phase: .metaTesting) },
+                                             initialState: opt.initialState)
+        let before = try quadraticFinalLoss({ opt.step(meta: untrained, parameters: $0, gradients: $1, state: $2, phase: .metaTesting) },
+                                            initialState: opt.initialState)
+        var bestSGD = Double.infinity, bestAdam = Double.infinity
+        for lr: Float in [0.001, 0.003, 0.01, 0.03, 0.1, 0.3] {
+            let sgd = try SGD(learningRate: lr)
+            let s = try quadraticFinalLoss({ p, g, st in (sgd.step(parameters: p, gradients: g, state: sgd.initialState(for: p)).parameters, st) },
+                                           initialState: { _ in [] })
+            if s.isFinite { bestSGD = min(bestSGD, s) }
+            let adam = try Adam(learningRate: lr)
+            var adamState: Adam.State?
+            let a = try quadraticFinalLoss({ p, g, st in
+                if adamState == nil || adamState!.step == 100 { adamState = adam.initialState(for: p) }
+                let r = adam.step(parameters: p, gradients: g, state: adamState!)
+                adamState = r.state
+                return (r.parameters, st)
+            }, initialState: { _ in [] })
+            if a.isFinite { bestAdam = min(bestAdam, a) }
+        }
+        print("quadratics, loss after 100 steps: trained LSTM \(trained), untrained \(before), best SGD \(bestSGD), best Adam \(bestAdam)")
+        XCTAssertLessThan(trained, before)
+        XCTAssertLessThan(trained, bestSGD)
+    }
+
+    /// A small classification task for quick runs.
+    func tinyTask(badExample: Bool = false) throws -> MetaTask {
+        var rng = RNG(seed: 21)
+        var x = Tensor.normal([32, 5], rng: &rng)
+        let labels = (0..<32).map { Int32($0 % 3) }
+        x.withUnsafeMutableBufferPointer { p in
+            for i in 0..<32 { p[i * 5 + Int(labels[i])] += 2 }
+            if badExample { p[0] = 3e38 }   // finite, but overflows the logits
+        }
+        return try MetaTask.checked(learner: try MLP(sizes: [5, 8, 3]), data: try Dataset(inputs: x, labels: labels, classes: 3))
+    }
+
+    func config(trials: Int, seed: UInt64 = 1) -> MetaTrainingConfig {
+        var c = MetaTrainingConfig()
+        c.trials = trials
+        c.steps = 20
+        c.unroll = 5
+        c.batchSize = 8
+        c.metaLearningRate = 0.01
+        c.seed = seed
+        return c
+    }
+
+    func testMetaTrainingIsDeterministicAndResumesBitIdentically() throws {
+        let task = try tinyTask()
+        let path = temporaryDirectory() + "/checkpoint.safetensors"
+        for kind in ["lstm", "dmsgd"] {
+            let opt = try Factory.learnedOptimiser(kind: kind, options: kind == "lstm" ? "layers=4 head_init=0.1" : "hidden=4",
+                                                   parameterShapes: task.parameterShapes)
+            let whole = try MetaTrainer(opt, tasks: [task], config: config(trials: 4))
+            try whole.run()
+            let again = try MetaTrainer(opt, tasks: [task], config: config(trials: 4))
+            try again.run()
+            XCTAssertEqual(again.meta.flatMap(\.scalars), whole.meta.flatMap(\.scalars), "\(kind): same seed, same φ")
+
+            let first = try MetaTrainer(opt, tasks: [task], config: config(trials: 4))
+            try first.run(trials: 2)
+            try first.saveCheckpoint(to: path)
+            let resumed = try MetaTrainer(resuming: path, optimiser: opt, tasks: [task], config: config(trials: 4))
+            XCTAssertEqual(resumed.trialsDone, 2)
+            try resumed.run()
+            XCTAssertEqual(resumed.meta.flatMap(\.scalars), whole.meta.flatMap(\.scalars), "\(kind): resumed φ is bit-identical")
+            XCTAssertEqual(resumed.history, whole.history)
+            XCTAssertEqual(resumed.metaSteps, whole.metaSteps)
+            assertThrows(.invalidArgument) { try MetaTrainer(resuming: path, optimiser: opt, tasks: [task], config: self.config(trials: 5)) }
+        }
+    }
+
+    /// An MLP whose outputs turn NaN on the forward passes `poisoned` selects.
+    struct PoisonedLearner: Learner {
+        final class Counter { var calls = 0 }
+        let base: MLP
+        let counter = Counter()
+        let poisoned: (Int) -> Bool
+        var parameterSpecs: [ParameterSpec] { base.parameterSpecs }
+        var inputFeatures: Int { base.inputFeatures }
+        var classes: Int { base.classes }
+        func initialParameters(rng: inout RNG) -> [Tensor] { base.initialParameters(rng: &rng) }
+        func forward(_ parameters: [Tensor], _ inputs: Tensor, buffers: [Tensor], training: Bool) -> (output: Tensor, buffers: [Tensor]) {
+            counter.calls += 1
+            let out = base.forward(parameters, inputs)
+            return (poisoned(counter.calls) ? out * Float.nan : out, buffers)
+        }
+    }
+
+    func testNonFiniteMetaLossNeverReachesPhiAndIsReported() throws {
+        let clean = try tinyTask()
+        guard case .supervised(_, let data) = clean else { return XCTFail() }
+        let opt = try Factory.learnedOptimiser(kind: "meta_sgd", options: "lr=0.01", parameterShapes: clean.parameterShapes)
+        // Always NaN: nothing is ever applied; φ rolls back and stays as it started.
+        let always = MetaTask.supervised(learner: PoisonedLearner(base: try MLP(sizes: [5, 8, 3]), poisoned: { _ in true }), data: data)
+        let trainer = try MetaTrainer(opt, tasks: [always], config: config(trials: 2))
+        let before = trainer.meta.flatMap(\.scalars)
+        try trainer.run()
+        XCTAssertEqual(trainer.meta.flatMap(\.scalars), before, "no update was applied")
+        XCTAssertEqual(trainer.metaSteps, 0)
+        XCTAssertEqual(trainer.events.filter { $0.kind == .nonFiniteLoss }.count, 8)
+        XCTAssertTrue(trainer.events.contains { $0.kind == .rollback })
+        // Now and then NaN: the good unrolls train φ, the bad ones are skipped and reported.
+        let sometimes = MetaTask.supervised(learner: PoisonedLearner(base: try MLP(sizes: [5, 8, 3]), poisoned: { $0 % 23 == 0 }), data: data)
+        let mixed = try MetaTrainer(opt, tasks: [sometimes], config: config(trials: 4))
+        try mixed.run()
+        XCTAssertTrue(mixed.meta.allSatisfy(\.isFinite))
+        XCTAssertGreaterThan(mixed.metaSteps, 0)
+        XCTAssertFalse(mixed.events.isEmpty)
+        XCTAssertEqual(mixed.metaSteps + mixed.events.filter { $0.kind != .rollback && $0.kind != .collapse }.count, mixed.history.count)
+    }
+
+    func testSaveAndLoadGiveIdenticalStepsAndRejectDamage() throws {
+        let task = try tinyTask()
+        let dir = temporaryDirectory()
+        for (kind, options) in [("lstm", "preset=mtl2l"), ("meta_sgd", ""), ("dmsgd", "hidden=4"), ("m2sgd", "hidden=4 xi=0.001")] {
+            let opt = try Factory.learnedOptimiser(kind: kind, options: options, parameterShapes: task.parameterShapes)
+            let trainer = try MetaTrainer(opt, tasks: [task], config: config(trials: 1))
+            try trainer.run()
+            let path = dir + "/\(kind).safetensors"
+            try LearnedOptimiserFile(opt, meta: trainer.meta).write(to: path, parameterShapes: task.parameterShapes)
+            let (loaded, shapes) = try LearnedOptimiserFile.read(path)
+            XCTAssertEqual(shapes, task.parameterShapes)
+            XCTAssertEqual(loaded.optimiser.kind, kind)
+            XCTAssertEqual(loaded.optimiser.options, opt.options)
+            // The same steps from the same start.
+            var rng = RNG(seed: 5)
+            let params = try MLP(sizes: [5, 8, 3]).initialParameters(rng: &rng)
+            let grads = params.map { Tensor.normal($0.shape, rng: &rng) }
+            let a = opt.step(meta: trainer.meta, parameters: params, gradients: grads, state: opt.initialState(for: params), phase: .metaTesting)
+            let b = loaded.optimiser.step(meta: loaded.meta, parameters: params, gradients: grads,
+                                          state: loaded.optimiser.initialState(for: params), phase: .metaTesting)
+            XCTAssertEqual(a.parameters.flatMap(\.scalars), b.parameters.flatMap(\.scalars), kind)
+
+            // Damage: truncation, a changed value, a changed option.
+            let bytes = try SafetensorsFile(contentsOf: path).serialized()
+            writeFile(dir + "/cut", Array(bytes.prefix(bytes.count - 3)))
+            assertThrows(.format) { try LearnedOptimiserFile.read(dir + "/cut") }
+            var altered = bytes
+            altered[altered.count - 2] ^= 0x40
+            writeFile(dir + "/altered", altered)
+            assertThrows(.format, containing: "checksum") { try LearnedOptimiserFile.read(dir + "/altered") }
+        }
+        assertThrows(.io) { try LearnedOptimiserFile.read(dir + "/missing.safetensors") }
+    }
+}
