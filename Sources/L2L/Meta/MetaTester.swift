@@ -28,6 +28,24 @@ public struct MetaTestResult: Sendable {
         return (0..<n).map { t in trainingLoss.reduce(Float(0)) { $0 + $1[t] } / Float(trainingLoss.count) }
     }
 
+    /// JSON with every field (curves as arrays of numbers; non-finite values as null).
+    public func json() -> String {
+        func num(_ v: Double) -> JSONValue { v.isFinite ? .number(v) : .null }
+        func nums<T: BinaryFloatingPoint>(_ a: [T]) -> JSONValue { .array(a.map { num(Double($0)) }) }
+        let object: [(key: String, value: JSONValue)] = [
+            ("training_loss", .array(trainingLoss.map { nums($0) })),
+            ("evaluation_steps", .array(evaluationSteps.map { .integer($0) })),
+            ("test_loss", .array(testLoss.map { nums($0) })),
+            ("test_accuracy", .array(testAccuracy.map { nums($0) })),
+            ("zero_weights", nums(zeroWeights)),
+            ("tensor_sizes", .array(tensorSizes.map { .integer($0) })),
+            ("tensor_names", .array(tensorNames.map { .string($0) })),
+            ("sparsity", num(sparsity)),
+            ("seconds_per_step", num(secondsPerStep)),
+        ]
+        return String(decoding: JSONValue.object(object).serialized(), as: UTF8.self)
+    }
+
     /// CSV: `learner,step,train_loss,test_loss,test_accuracy` (test columns empty between evaluations).
     public func csv() -> String {
         var out = "learner,step,train_loss,test_loss,test_accuracy\n"

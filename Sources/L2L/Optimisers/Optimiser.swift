@@ -35,6 +35,7 @@ public protocol OptimiserState {
 public final class OptimiserSession {
     private let initialise: ([Tensor]) -> Any
     private let apply: ([Tensor], [Tensor], Any) -> ([Tensor], Any)
+    private let make: () -> OptimiserSession
     private var state: Any?
     private var shapes: [[Int]] = []
     /// Steps taken so far.
@@ -46,7 +47,11 @@ public final class OptimiserSession {
             let (np, ns) = optimiser.step(parameters: p, gradients: g, state: s as! O.State)
             return (np, ns)
         }
+        make = { OptimiserSession(optimiser) }
     }
+
+    /// A new session of the same optimiser with no state (for training another learner).
+    public func fresh() -> OptimiserSession { make() }
 
     /// The current state's tensors by slot (see ``OptimiserState/slots``); empty before the
     /// first step and for optimisers whose state does not list its tensors.
