@@ -487,6 +487,328 @@ typedef int (*l2l_progress_fn)(void *user, int64_t step, int64_t total, float lo
 l2l_status l2l_train(l2l_learner *learner, l2l_optimizer *optimizer, l2l_batches *batches,
                      int64_t steps, float *losses, l2l_progress_fn progress, void *user);
 
+/* ---------------------------------------------------------------------------------- */
+/* Learned optimisers: an optimiser network with its meta-parameters phi                */
+/* ---------------------------------------------------------------------------------- */
+
+typedef struct l2l_learned l2l_learned;
+
+/**
+ * Creates a learned optimiser of `kind` with meta-parameters phi drawn from `seed` (the
+ * untrained optimiser; train it with l2l_meta_trainer_*). Kinds and options (defaults in
+ * brackets; g: the learner's gradient, pre(g): the log/sign gradient preprocessing of
+ * Andrychowicz et al. with parameter p):
+ *
+ * "lstm": the coordinate-wise LSTM optimiser of Andrychowicz et al. (2016), theta <- theta +
+ *   scale * out, one small network shared by every coordinate, so it fits learners of any
+ *   size. preset [paper] (paper: 2 x 20 LSTM + linear head; mtl2l: 20 then 1 unit, no
+ *   head, forget/input biases +1/-1), layers (comma list, overrides the preset's),
+ *   head [preset's], scale [0.1], p [10], forget_bias, input_bias [preset's], head_init
+ *   [0.01] (half-width of the head's uniform initialisation).
+ * "meta_sgd": Meta-SGD, theta <- theta - beta * g with one learned rate per learner
+ *   parameter; lr [1e-3] (every beta's start).
+ * "dmsgd": Dynamic Meta-SGD (M2SGD paper, eqs. 6-9): beta_t = ReLU(beta_static + gamma *
+ *   tanh(U h_t)) with h_t from a coordinate-wise LSTM over pre(g); theta <- theta - beta_t * g.
+ *   hidden [20], beta_static [1e-3], learn_gamma [0] (gamma the constant 1, else learned per
+ *   parameter), p [10].
+ * "m2sgd": DMSGD, then theta <- theta * 1[beta_t > xi] (Masked Meta-SGD, eqs. 10-11); the
+ *   options of "dmsgd" plus xi [0] and mask_during [meta_testing] (meta_training or both).
+ *
+ * "meta_sgd", "dmsgd" and "m2sgd" have meta-parameters per learner parameter: `learner` is
+ * required, and the optimiser only fits learners with its parameter shapes (its
+ * parameters are not used otherwise, and it may be freed afterwards). For "lstm" `learner`
+ * may be NULL (and is ignored). Returns L2L_ERR_INVALID_ARGUMENT for a NULL out or kind,
+ * an unknown kind or option, a value out of range, or a NULL learner for a per-parameter
+ * kind. On success *out is a new handle the caller frees with l2l_learned_free.
+ * Thread-safe for distinct handles (the learner is only read).
+ */
+l2l_status l2l_learned_create(l2l_learned **out, const char *kind, const char *options,
+                              const l2l_learner *learner, uint64_t seed);
+
+/** Releases a learned optimiser (NULL is a no-op). Optimisers and trainers made from it stay valid. */
+void l2l_learned_free(l2l_learned *learned);
+
+/**
+ * Sizes of a learned optimiser: the number of meta-parameters (scalars) and of
+ * meta-parameter tensors. Either out-pointer may be NULL. L2L_ERR_INVALID_ARGUMENT for a
+ * NULL handle.
+ */
+l2l_status l2l_learned_info(const l2l_learned *learned, int64_t *num_meta_params,
+                            int64_t *num_tensors);
+
+/**
+ * Writes the kind (e.g. "m2sgd") and the full options text that rebuilds the optimiser
+ * (every option, defaults included, e.g. "hidden=20 beta_static=0.001 learn_gamma=0 p=10.0
+ * xi=0.0 mask_during=meta_testing") as NUL-terminated strings into `kind` (capacity
+ * `kind_capacity` bytes) and `options` (`options_capacity` bytes). Either buffer may be
+ * NULL to skip it. If a buffer is too short for its string and NUL the call returns
+ * L2L_ERR_BUFFER_TOO_SMALL and writes neither (the message says how many bytes are
+ * needed; 64 for the kind and 512 for the options always suffice for the built-in kinds).
+ * L2L_ERR_INVALID_ARGUMENT for a NULL handle.
+ */
+l2l_status l2l_learned_describe(const l2l_learned *learned, char *kind, int64_t kind_capacity,
+                                char *options, int64_t options_capacity);
+
+/**
+ * Copies phi, tensor after tensor in the optimiser's order (flat, row-major), into `out`
+ * (capacity `capacity` floats) and sets *count to num_meta_params. `out` may be NULL to ask
+ * for the size; a smaller capacity gives L2L_ERR_BUFFER_TOO_SMALL (with *count set).
+ * L2L_ERR_INVALID_ARGUMENT for a NULL handle, or both `out` and `count` NULL.
+ */
+l2l_status l2l_learned_get_meta(const l2l_learned *learned, float *out, int64_t capacity,
+                                int64_t *count);
+
+/**
+ * Replaces phi with `count` values laid out as l2l_learned_get_meta gives them (copied).
+ * `count` must equal num_meta_params (else L2L_ERR_SHAPE); any NaN or infinity gives
+ * L2L_ERR_NON_FINITE. On any failure phi is unchanged. Optimisers already made with
+ * l2l_optimizer_create_learned keep the phi they copied. L2L_ERR_INVALID_ARGUMENT for a NULL
+ * handle or values, or a negative count. Modifies the handle: no other thread may use it.
+ */
+l2l_status l2l_learned_set_meta(l2l_learned *learned, const float *values, int64_t count);
+
+/**
+ * Saves the optimiser to `path` as .safetensors: phi's tensors under their names, and in the
+ * metadata the format tag "l2l.learned_optimiser", the kind, the options, the learner
+ * parameter shapes it was built for, the library version and a CRC-32 of the data. The file
+ * is written to `path`.tmp and renamed, so `path` is never left half-written. L2L_ERR_IO if
+ * it cannot be written; L2L_ERR_INVALID_ARGUMENT for a NULL handle or path.
+ */
+l2l_status l2l_learned_save(const l2l_learned *learned, const char *path);
+
+/**
+ * Loads an optimiser saved by l2l_learned_save (or by the Swift or Python API): kind,
+ * options, phi and learner shapes. L2L_ERR_IO if the file is missing or unreadable;
+ * L2L_ERR_FORMAT if it is truncated, altered (checksum), of another kind of file, or its
+ * kind, options, tensor names or shapes do not make a valid optimiser;
+ * L2L_ERR_INVALID_ARGUMENT for a NULL out or path. On success *out is a new handle the caller
+ * frees with l2l_learned_free. Thread-safe.
+ */
+l2l_status l2l_learned_load(l2l_learned **out, const char *path);
+
+/**
+ * Makes an ordinary optimiser from a learned one, with a copy of its current phi (later
+ * changes to `learned` do not affect it): use it with l2l_optimizer_step, l2l_train and
+ * l2l_meta_test_run like any other. Its state (recurrent states, last rates) starts afresh
+ * on the first learner it steps, as for any optimiser (see l2l_optimizer_reset). Option:
+ * phase=meta_testing|meta_training [meta_testing] (what the optimiser's phase-dependent
+ * behaviour follows: M2SGD masks in the phases its mask_during names). An optimiser of a
+ * per-parameter kind steps only learners of the shapes it was built for: others give
+ * L2L_ERR_SHAPE from l2l_optimizer_step, l2l_train and l2l_meta_test_run.
+ * L2L_ERR_INVALID_ARGUMENT for a NULL pointer or a bad option. On success *out is a new
+ * handle the caller frees with l2l_optimizer_free. `learned` is only read.
+ */
+l2l_status l2l_optimizer_create_learned(l2l_optimizer **out, const l2l_learned *learned,
+                                        const char *options);
+
+/* ---------------------------------------------------------------------------------- */
+/* Meta-training: Algorithm 1 (truncated backprop through unrolls, Adam on phi)          */
+/* ---------------------------------------------------------------------------------- */
+
+typedef struct l2l_meta_trainer l2l_meta_trainer;
+
+/** Kinds of meta-training events (l2l_meta_trainer_events). */
+enum {
+    /** The meta-loss of an unroll was NaN or infinite: no update; the learner restarted. */
+    L2L_EVENT_NON_FINITE_LOSS = 0,
+    /** A meta-gradient was NaN or infinite: no update. */
+    L2L_EVENT_NON_FINITE_GRADIENT = 1,
+    /** After rollback_after consecutive skipped updates phi went back to its last good value. */
+    L2L_EVENT_ROLLBACK = 2,
+    /** The learner sat at chance level with a vanishing gradient (optimiser collapse). */
+    L2L_EVENT_COLLAPSE = 3
+};
+
+/**
+ * Progress callback of meta-training, called after every unroll on the calling thread:
+ * `trial` (0-based) is the learner being trained, `step` the learner steps done in that
+ * trial (a multiple of the unroll), `meta_loss` the unroll's meta-loss (NaN or infinite
+ * if it was not finite). Return 0 to go on, anything else to cancel (the call then returns
+ * L2L_ERR_CANCELLED). It must not call l2l functions on the trainer.
+ */
+typedef int (*l2l_meta_progress_fn)(void *user, int64_t trial, int64_t step, float meta_loss);
+
+/**
+ * Creates a meta-trainer for `learned` starting from its current phi: `tasks` tasks, task i
+ * a learner `learners[i]` trained on mini-batches of `datasets[i]`. Trial q trains a fresh
+ * learner of task q mod tasks (or a random one with sample_tasks=1), freshly initialised
+ * from the run's seed: the learners' current parameters are not used. The learners and
+ * data sets are copied, so the caller may free them afterwards.
+ *
+ * Options (defaults in brackets): trials [1] (Q, learners trained one after another),
+ * steps [100] (S, steps per learner; a multiple of unroll), unroll [5] (steps per
+ * meta-update), meta_lr [1e-3] (Adam on phi), batch [128], weights (unroll comma-separated
+ * non-negative weights of each step's loss in the meta-loss; uniform), same_batch [0]
+ * (score an update on the batch that produced its gradient, as the authors' code),
+ * clip=none|value|norm [none] with clip_at [1] (element-wise clamp or global-norm
+ * scaling of the meta-gradient), second_order [0] (differentiate through the learner's
+ * gradient), sample_tasks [0], rollback_after [3], seed [0].
+ *
+ * Returns L2L_ERR_INVALID_ARGUMENT for a NULL out, learned, array or array element, tasks < 1,
+ * an unknown option or a value out of range (or steps not a multiple of unroll);
+ * L2L_ERR_SHAPE if a data set does not fit its learner, or (per-parameter kinds) a learner's
+ * parameter shapes differ from those `learned` was built for. On success *out is a new
+ * handle the caller frees with l2l_meta_trainer_free.
+ */
+l2l_status l2l_meta_trainer_create(l2l_meta_trainer **out, const l2l_learned *learned,
+                                   const l2l_learner *const *learners,
+                                   const l2l_dataset *const *datasets, int64_t tasks,
+                                   const char *options);
+
+/**
+ * Resumes meta-training from a checkpoint written by l2l_meta_trainer_save_checkpoint: phi,
+ * the meta-optimiser's state, the random generator's position, counters, history and events
+ * come from the file; `learned` (kind and options; its phi is not used), the tasks and the
+ * options must be those of the run that wrote it. Running the resumed trainer then gives
+ * bit-identical results to a run that never stopped. L2L_ERR_IO if the file is missing;
+ * L2L_ERR_FORMAT if it is truncated, altered or not a checkpoint; L2L_ERR_INVALID_ARGUMENT if
+ * it belongs to another optimiser or other options, and as l2l_meta_trainer_create.
+ */
+l2l_status l2l_meta_trainer_resume(l2l_meta_trainer **out, const char *checkpoint_path,
+                                   const l2l_learned *learned, const l2l_learner *const *learners,
+                                   const l2l_dataset *const *datasets, int64_t tasks,
+                                   const char *options);
+
+/** Releases a meta-trainer (NULL is a no-op). */
+void l2l_meta_trainer_free(l2l_meta_trainer *trainer);
+
+/**
+ * Runs the next `trials` trials (clamped to those remaining of the configured trials), or all
+ * remaining ones if `trials` is negative; 0 does nothing. `progress` (may be NULL) is called
+ * after every unroll with `user`; a non-zero return stops the run with L2L_ERR_CANCELLED,
+ * keeping phi's updates, history and events so far, but the interrupted trial is not counted
+ * in trials_done (a later run starts it again, from new random draws). Non-finite
+ * meta-losses or meta-gradients never reach phi: they are recorded as events (see
+ * l2l_meta_trainer_events) and the run goes on. L2L_ERR_INVALID_ARGUMENT for a NULL handle.
+ * The trainer must not be used by another thread meanwhile.
+ */
+l2l_status l2l_meta_trainer_run(l2l_meta_trainer *trainer, int64_t trials,
+                                l2l_meta_progress_fn progress, void *user);
+
+/**
+ * Counters: trials completed, meta-updates applied (unrolls whose update was not skipped),
+ * and unrolls run (the length of the history). Any out-pointer may be NULL.
+ * L2L_ERR_INVALID_ARGUMENT for a NULL handle.
+ */
+l2l_status l2l_meta_trainer_info(const l2l_meta_trainer *trainer, int64_t *trials_done,
+                                 int64_t *meta_steps, int64_t *unrolls);
+
+/**
+ * Copies the meta-loss of every unroll so far, in order (trials * steps / unroll values after
+ * a complete run), into `out` (capacity `capacity` floats) and sets *count to their number.
+ * `out` may be NULL to ask for the size; a smaller capacity gives L2L_ERR_BUFFER_TOO_SMALL
+ * (with *count set). L2L_ERR_INVALID_ARGUMENT for a NULL handle, or both `out` and `count` NULL.
+ */
+l2l_status l2l_meta_trainer_history(const l2l_meta_trainer *trainer, float *out, int64_t capacity,
+                                    int64_t *count);
+
+/**
+ * Copies the events so far, in order: their kinds (L2L_EVENT_*), 0-based trials and learner
+ * steps (within the trial) into `kinds`, `trials` and `steps` (each of capacity `capacity`
+ * values, each may be NULL to skip it) and sets *count (which may be NULL) to their number.
+ * With all three buffers NULL it only sets *count. A capacity below the count gives
+ * L2L_ERR_BUFFER_TOO_SMALL (with *count set) and writes no event. L2L_ERR_INVALID_ARGUMENT
+ * for a NULL handle, or every pointer NULL.
+ */
+l2l_status l2l_meta_trainer_events(const l2l_meta_trainer *trainer, int32_t *kinds,
+                                   int64_t *trials, int64_t *steps, int64_t capacity,
+                                   int64_t *count);
+
+/**
+ * Saves everything needed to resume the run exactly (phi, Adam's state, the generator's
+ * position, counters, history, events, the rollback point) to `path` as .safetensors,
+ * written to `path`.tmp and renamed. Take it between runs: a trial interrupted by a
+ * cancelled run is not in it. L2L_ERR_IO if the file cannot be written;
+ * L2L_ERR_INVALID_ARGUMENT for a NULL handle or path.
+ */
+l2l_status l2l_meta_trainer_save_checkpoint(const l2l_meta_trainer *trainer, const char *path);
+
+/**
+ * Copies the trainer's current phi into `into`, which must be a learned optimiser of the
+ * same kind and options (else L2L_ERR_INVALID_ARGUMENT) built for the same learner shapes
+ * (else L2L_ERR_SHAPE); typically the handle the trainer was created from. Then save it,
+ * make an optimiser from it, or meta-test it. L2L_ERR_INVALID_ARGUMENT for a NULL handle.
+ * Modifies `into`: no other thread may use it meanwhile.
+ */
+l2l_status l2l_meta_trainer_get_learned(const l2l_meta_trainer *trainer, l2l_learned *into);
+
+/* ---------------------------------------------------------------------------------- */
+/* Meta-testing: fresh learners trained by one optimiser, curves and scores             */
+/* ---------------------------------------------------------------------------------- */
+
+typedef struct l2l_meta_test l2l_meta_test;
+
+/**
+ * Trains `learners` fresh learners of the same architecture as `learner` (freshly
+ * initialised from the seed: `learner`'s own parameters are not used nor changed) for
+ * `steps` steps each on mini-batches of `train`, each with a fresh copy of `optimizer`
+ * (hand-crafted, or from l2l_optimizer_create_learned; `optimizer`'s own state is not used
+ * nor changed), and records every step's training loss, the loss and accuracy on `test` at
+ * the evaluation steps, the weights exactly zero at the end, and the wall time per step.
+ * A step whose update would make a parameter NaN or infinite is refused (the learner stays
+ * where it was and the curve shows the loss).
+ *
+ * Options (defaults in brackets): learners [10], steps [1000], batch [128], eval (comma list
+ * of distinct steps in 0..steps at which `test` is scored, 0 meaning before training; [the
+ * last step]), seed [0].
+ *
+ * `progress` (may be NULL) is called after every step with (user, learner * steps + step,
+ * learners * steps, NaN) — the loss argument is NaN: read the curves afterwards — and a
+ * non-zero return stops the run with L2L_ERR_CANCELLED (no result is made).
+ * Returns L2L_ERR_INVALID_ARGUMENT for a NULL pointer, an unknown option or a value out of
+ * range; L2L_ERR_SHAPE if a data set does not fit the learner, learners * steps exceeds
+ * 2^31, or a learned per-parameter optimiser was built for other learner shapes. On success
+ * *out is a new handle the caller frees with l2l_meta_test_free. The handles are only read
+ * (other threads may read them meanwhile, not modify them).
+ */
+l2l_status l2l_meta_test_run(l2l_meta_test **out, const l2l_learner *learner,
+                             const l2l_optimizer *optimizer, const l2l_dataset *train,
+                             const l2l_dataset *test, const char *options,
+                             l2l_progress_fn progress, void *user);
+
+/** Releases a meta-test result (NULL is a no-op). */
+void l2l_meta_test_free(l2l_meta_test *test);
+
+/**
+ * Sizes and summary of a meta-test: learners K, steps T, evaluations E, parameter tensors of
+ * the learner, sparsity (the fraction of all parameters exactly zero at the end, mean over
+ * learners) and the mean wall time of one step (gradient and update) in seconds. Any
+ * out-pointer may be NULL. L2L_ERR_INVALID_ARGUMENT for a NULL handle.
+ */
+l2l_status l2l_meta_test_info(const l2l_meta_test *test, int64_t *learners, int64_t *steps,
+                              int64_t *evaluations, int64_t *tensors, double *sparsity,
+                              double *seconds_per_step);
+
+/**
+ * Copies the curves, row-major with one row per learner: `training_loss` K*T floats (the loss
+ * of each step's batch, before its update), `test_loss` and `test_accuracy` K*E floats each
+ * (accuracy in [0, 1]), and `evaluation_steps` the E steps they were taken after, ascending.
+ * Sizes from l2l_meta_test_info; any buffer may be NULL to skip it.
+ * L2L_ERR_INVALID_ARGUMENT for a NULL handle.
+ */
+l2l_status l2l_meta_test_curves(const l2l_meta_test *test, float *training_loss, float *test_loss,
+                                float *test_accuracy, int64_t *evaluation_steps);
+
+/**
+ * Per parameter tensor of the learner (tensor i is the learner's tensor i, named by
+ * l2l_learner_param_info): the number of its weights exactly zero at the end, mean over
+ * learners, into `zeros`, and its size into `sizes` (capacity `capacity` values each; either
+ * may be NULL to skip it). A capacity below the number of tensors gives
+ * L2L_ERR_BUFFER_TOO_SMALL and writes nothing. L2L_ERR_INVALID_ARGUMENT for a NULL handle.
+ */
+l2l_status l2l_meta_test_zero_weights(const l2l_meta_test *test, double *zeros, int64_t *sizes,
+                                      int64_t capacity);
+
+/**
+ * Saves the results to `path`: format "json" (an object with training_loss, evaluation_steps,
+ * test_loss, test_accuracy, zero_weights, tensor_sizes, tensor_names, sparsity and
+ * seconds_per_step; non-finite numbers as null) or "csv" (header
+ * learner,step,train_loss,test_loss,test_accuracy, one row per learner step, the test
+ * columns empty between evaluations). Written to `path`.tmp and renamed. L2L_ERR_IO if the
+ * file cannot be written; L2L_ERR_INVALID_ARGUMENT for a NULL pointer or another format.
+ */
+l2l_status l2l_meta_test_save(const l2l_meta_test *test, const char *path, const char *format);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,9 +1,20 @@
 import L2L
 
-/// The object behind an `l2l_optimizer*`.
+/// The object behind an `l2l_optimizer*`. `requiredShapes` are the learner parameter shapes
+/// a learned optimiser with per-parameter meta-parameters was built for (nil: any learner);
+/// stepping another learner is refused before it reaches the Swift code.
 final class OptimizerHandle {
     let session: OptimiserSession
-    init(_ session: OptimiserSession) { self.session = session }
+    let requiredShapes: [[Int]]?
+    init(_ session: OptimiserSession, requiredShapes: [[Int]]? = nil) {
+        self.session = session
+        self.requiredShapes = requiredShapes
+    }
+
+    /// Fails with L2L_ERR_SHAPE if this optimiser cannot step `learner`.
+    func check(fits learner: any Learner) throws {
+        try checkShapes(requiredShapes, fit: learner, "this learned optimiser")
+    }
 }
 
 @_cdecl("l2l_optimizer_create")
@@ -23,6 +34,7 @@ public func l2l_optimizer_step(_ optimizer: OpaquePointer?, _ learner: OpaquePoi
     guarded {
         let o = try object(optimizer, OptimizerHandle.self, "optimizer")
         let h = try object(learner, LearnerHandle.self, "learner")
+        try o.check(fits: h.learner)
         guard let grads = h.gradients else {
             throw ABIError(status: L2L_ERR_STATE, message: "no gradient stored: call l2l_learner_loss_grad first")
         }
