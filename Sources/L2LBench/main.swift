@@ -85,6 +85,44 @@ for (name, learner, n) in learners {
 }
 let mlpRow = rows[0]
 
+// MARK: Learned optimisers on the MLP 784-32-10 at batch 128
+/// Learner steps per second while meta-training (unroll 5) and while meta-testing, the
+/// GEMM GFLOP/s during meta-testing steps, and the peak resident memory.
+func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, metaTest: Double, gflops: Double, stepSeconds: Double) {
+    var dataRNG = RNG(seed: 3)
+    let data = try Dataset(inputs: Tensor.normal([1024, 784], rng: &dataRNG),
+                           labels: (0..<1024).map { _ in Int32(dataRNG.nextInt(below: 10)) }, classes: 10)
+    let mlp = try MLP(sizes: [784, 32, 10])
+    let task = try MetaTask.checked(learner: mlp, data: data)
+    let opt = try Factory.learnedOptimiser(kind: kind, options: nil, parameterShapes: task.parameterShapes)
+    var config = MetaTrainingConfig()
+    config.steps = 50
+    config.trials = 2
+    let trainer = try MetaTrainer(opt, tasks: [task], config: config)
+    try trainer.run(trials: 1)   // warm-up
+    let trainTime = bestTime(repeats: 1) { try! trainer.run(trials: 1) }
+    let metaTrain = Double(config.steps) / trainTime
+    // Meta-testing: the trained optimiser as an ordinary optimiser.
+    let session = OptimiserSession(try TrainedOptimiser(opt, meta: trainer.meta))
+    var rng = RNG(seed: 1)
+    var state = mlp.initialState(rng: &rng)
+    let (x, labels) = data.batch(Array(0..<128)[...])
+    func step() {
+        let (_, grads, _) = Training.lossAndGradients(mlp, state, x, .labels(labels))
+        try! session.step(&state.parameters, gradients: grads)
+    }
+    for _ in 0..<3 { step() }
+    let n = 30
+    let flops0 = gemmFlopCount
+    let t = bestTime(repeats: 1) { for _ in 0..<n { step() } }
+    return (metaTrain, Double(n) / t, Double(gemmFlopCount - flops0) / t / 1e9, t / Double(n))
+}
+var learnedRows = [(String, (metaTrain: Double, metaTest: Double, gflops: Double, stepSeconds: Double))]()
+for kind in ["lstm", "dmsgd", "meta_sgd"] { learnedRows.append((kind, try learnedSpeed(kind))) }
+let adamStep = 1 / rows[1].stepsPerSecond
+var usage = rusage()
+getrusage(RUSAGE_SELF.rawValue, &usage)
+
 if json {
     print("{\"sgemm_peak_gflops\": \(peak), \"mlp_steps_per_second\": \(mlpRow.stepsPerSecond), \"mlp_gflops\": \(mlpRow.gflops)}")
 } else {
@@ -93,6 +131,11 @@ if json {
     print("  peak: \(String(peak, digits: 1)) GFLOP/s")
     print("element-wise, 4 M floats")
     print("  relu: \(String(2 * bytes / reluTime / 1e9, digits: 1)) GB/s, add: \(String(3 * bytes / addTime / 1e9, digits: 1)) GB/s, exp: \(String(Double(big.count) / expTime / 1e9, digits: 2)) G/s")
+    print("learned optimisers on the MLP 784-32-10, batch 128 (Swift)")
+    for (kind, r) in learnedRows {
+        print("  \(kind.padding(8)) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5), meta-testing \(String(r.metaTest, digits: 1)) steps/s = \(String(r.stepSeconds / adamStep, digits: 1)) × an Adam step, GEMM \(String(r.gflops, digits: 1)) GFLOP/s = \(String(100 * r.gflops / peak, digits: 1)) % of peak")
+    }
+    print("  peak resident memory of the whole benchmark: \(usage.ru_maxrss / 1024) MiB")
     print("training steps at batch 128 (forward + backward + optimiser step, Swift)")
     for r in rows {
         let pad = String(repeating: " ", count: max(0, 16 - r.name.count))
