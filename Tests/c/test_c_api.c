@@ -256,7 +256,8 @@ static const char *tmp_files[] = {
     "float-images.idx", "corrupt.gz", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
     "mnist/train-images-idx3-ubyte", "mnist/train-labels-idx1-ubyte", "kmnist/t10k-images-idx3-ubyte",
     "kmnist/t10k-labels-idx1-ubyte", "cifar-10-batches-bin/test_batch.bin", "stl10_binary/train_X.bin",
-    "stl10_binary/train_y.bin", "grey/test_batch.bin",
+    "stl10_binary/train_y.bin", "grey/test_batch.bin", "meta_sgd.safetensors", "lstm.safetensors",
+    "bad.safetensors", "meta.ckpt", "bad.ckpt", "meta-test.json", "meta-test.csv",
 };
 /* Sub-folders of the temp dir, removed after the files. */
 static const char *tmp_dirs[] = {"mnist", "kmnist", "cifar-10-batches-bin", "stl10_binary", "grey"};
@@ -2255,6 +2256,852 @@ static void test_conv_learners(void) {
     l2l_learner_free(l);
 }
 
+/* ---------------------------------------------------------------------------------- */
+/* Learned optimisers, meta-training and meta-testing                                   */
+/* ---------------------------------------------------------------------------------- */
+
+/* The learner of these tests: a 2-8-2 MLP (the separable set's), 50 parameters in 4 tensors. */
+enum { LP = 2 * 8 + 8 + 8 * 2 + 2 };
+static const char *const LEARNER_OPTIONS = "sizes=2,8,2";
+
+static long file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* The whole file at `path` (malloc'd, *n bytes), or NULL. */
+static unsigned char *read_all(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return NULL;
+    long size = file_size(path);
+    unsigned char *buf = malloc(size > 0 ? (size_t)size : 1);
+    *n = size > 0 ? fread(buf, 1, (size_t)size, f) : 0;
+    fclose(f);
+    return buf;
+}
+
+static void write_path(const char *path, const unsigned char *bytes, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || fwrite(bytes, 1, n, f) != n || fclose(f) != 0) {
+        printf("FATAL: cannot write %s\n", path);
+        exit(1);
+    }
+}
+
+/* Whether `n` bytes at `p` contain the string `s`. */
+static int contains(const unsigned char *p, size_t n, const char *s) {
+    size_t m = strlen(s);
+    for (size_t i = 0; i + m <= n; i++)
+        if (memcmp(p + i, s, m) == 0) return 1;
+    return 0;
+}
+
+static l2l_learned *make_learned(const char *kind, const char *options, const l2l_learner *learner, uint64_t seed) {
+    l2l_learned *h = NULL;
+    REQUIRE_OK(l2l_learned_create(&h, kind, options, learner, seed));
+    return h;
+}
+
+static void test_learned_create(void) {
+    section = "learned create/info/describe";
+    l2l_learner *l = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", LEARNER_OPTIONS, 1));
+
+    /* Meta-SGD: one rate per learner parameter, all starting at lr. */
+    l2l_learned *m = NULL;
+    EXPECT_OK(l2l_learned_create(&m, "meta_sgd", "lr=0.05", l, 1));
+    int64_t np = -1, nt = -1, n = -1;
+    EXPECT_OK(l2l_learned_info(m, &np, &nt));
+    CHECKF(np == LP && nt == 4, "meta_sgd: %lld meta-parameters in %lld tensors", (long long)np, (long long)nt);
+    EXPECT_OK(l2l_learned_info(m, NULL, NULL));
+    float phi[LP];
+    EXPECT_OK(l2l_learned_get_meta(m, NULL, 0, &n));
+    CHECK(n == LP);
+    EXPECT_OK(l2l_learned_get_meta(m, phi, LP, &n));
+    CHECK(all_equal_to(phi, LP, 0.05f));
+    char kind[16], options[256];
+    EXPECT_OK(l2l_learned_describe(m, kind, sizeof kind, options, sizeof options));
+    CHECKF(strcmp(kind, "meta_sgd") == 0 && strstr(options, "lr=0.05") != NULL, "describe: \"%s\" \"%s\"", kind, options);
+    EXPECT_OK(l2l_learned_describe(m, NULL, 0, options, sizeof options));
+    EXPECT_OK(l2l_learned_describe(m, kind, sizeof kind, NULL, 0));
+
+    /* The LSTM optimiser fits any learner: no learner needed; phi drawn from the seed. */
+    l2l_learned *a = NULL, *b = NULL, *c = NULL;
+    EXPECT_OK(l2l_learned_create(&a, "lstm", NULL, NULL, 7));
+    EXPECT_OK(l2l_learned_create(&b, "lstm", "preset=paper", NULL, 7));
+    EXPECT_OK(l2l_learned_create(&c, "lstm", NULL, l, 8));
+    int64_t na = 0, nb = 0, nc = 0, ta = 0;
+    EXPECT_OK(l2l_learned_info(a, &na, &ta));
+    EXPECT_OK(l2l_learned_info(b, &nb, NULL));
+    EXPECT_OK(l2l_learned_info(c, &nc, NULL));
+    CHECKF(na > 1000 && na == nb && na == nc && ta >= 6, "lstm: %lld, %lld, %lld meta-parameters, %lld tensors",
+           (long long)na, (long long)nb, (long long)nc, (long long)ta);
+    float *pa = malloc(sizeof(float) * (size_t)na), *pb = malloc(sizeof(float) * (size_t)na),
+          *pc = malloc(sizeof(float) * (size_t)na);
+    EXPECT_OK(l2l_learned_get_meta(a, pa, na, NULL));
+    EXPECT_OK(l2l_learned_get_meta(b, pb, na, NULL));
+    EXPECT_OK(l2l_learned_get_meta(c, pc, na, NULL));
+    CHECK(floats_equal(pa, pb, na));  /* same seed, same phi */
+    CHECK(!floats_equal(pa, pc, na)); /* another seed */
+    EXPECT_OK(l2l_learned_describe(a, kind, sizeof kind, options, sizeof options));
+    CHECKF(strcmp(kind, "lstm") == 0 && strncmp(options, "preset=paper", 12) == 0, "lstm: \"%s\" \"%s\"", kind, options);
+    l2l_learned *mt = NULL;
+    EXPECT_OK(l2l_learned_create(&mt, "lstm", "preset=mtl2l", NULL, 7));
+    int64_t nm = 0;
+    EXPECT_OK(l2l_learned_info(mt, &nm, NULL));
+    CHECKF(nm > 0 && nm < na, "mtl2l preset: %lld meta-parameters (paper: %lld)", (long long)nm, (long long)na);
+    l2l_learned_free(mt);
+    l2l_learned_free(b);
+    l2l_learned_free(c);
+    free(pb);
+    free(pc);
+
+    /* DMSGD and M2SGD: a coordinate-wise LSTM plus per-parameter beta_static. */
+    l2l_learned *d = NULL, *d2 = NULL;
+    EXPECT_OK(l2l_learned_create(&d, "dmsgd", "hidden=4", l, 3));
+    EXPECT_OK(l2l_learned_create(&d2, "m2sgd", "hidden=4 xi=0.1 mask_during=both", l, 3));
+    int64_t nd = 0, nd2 = 0;
+    EXPECT_OK(l2l_learned_info(d, &nd, NULL));
+    EXPECT_OK(l2l_learned_info(d2, &nd2, NULL));
+    CHECKF(nd > LP && nd == nd2, "dmsgd %lld, m2sgd %lld meta-parameters", (long long)nd, (long long)nd2);
+    EXPECT_OK(l2l_learned_describe(d2, kind, sizeof kind, options, sizeof options));
+    CHECKF(strcmp(kind, "m2sgd") == 0 && strstr(options, "mask_during=both") != NULL, "m2sgd: \"%s\"", options);
+    l2l_learned_free(d);
+    l2l_learned_free(d2);
+
+    section = "learned errors";
+    l2l_learned *bad = SENTINEL;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create", l2l_learned_create(NULL, "lstm", NULL, NULL, 0));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create", l2l_learned_create(&bad, NULL, NULL, NULL, 0));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create", l2l_learned_create(&bad, "lstm2", NULL, NULL, 0));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create", l2l_learned_create(&bad, "lstm", "bogus=1", NULL, 0));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create", l2l_learned_create(&bad, "lstm", "preset=huge", NULL, 0));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create", l2l_learned_create(&bad, "meta_sgd", "lr=fast", l, 0));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create", l2l_learned_create(&bad, "m2sgd", "xi=-1", l, 0));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create", l2l_learned_create(&bad, "meta_sgd", NULL, NULL, 0));
+    CHECKF(strstr(l2l_last_error(), "learner") != NULL, "a missing learner: \"%s\"", l2l_last_error());
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create", l2l_learned_create(&bad, "dmsgd", NULL, NULL, 0));
+    /* A handle of another kind where a learner is expected. */
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create",
+               l2l_learned_create(&bad, "meta_sgd", NULL, (const l2l_learner *)(void *)a, 0));
+    CHECK(bad == SENTINEL);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_info", l2l_learned_info(NULL, &np, &nt));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_info", l2l_learned_info((const l2l_learned *)(void *)l, &np, &nt));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_describe", l2l_learned_describe(NULL, kind, 16, NULL, 0));
+
+    /* Small buffers: BUFFER_TOO_SMALL, nothing written. */
+    memset(kind, 'x', sizeof kind);
+    memset(options, 'x', sizeof options);
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_learned_describe", l2l_learned_describe(m, kind, 8, options, sizeof options));
+    CHECK(kind[0] == 'x' && options[0] == 'x');
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_learned_describe", l2l_learned_describe(m, kind, sizeof kind, options, 4));
+    CHECK(kind[0] == 'x' && options[0] == 'x');
+    EXPECT_OK(l2l_learned_describe(m, kind, 9, NULL, 0)); /* "meta_sgd" and its NUL fit exactly */
+    CHECK(strcmp(kind, "meta_sgd") == 0);
+    float small[LP];
+    for (int i = 0; i < LP; i++) small[i] = -1;
+    n = -1;
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_learned_get_meta", l2l_learned_get_meta(m, small, LP - 1, &n));
+    CHECK(n == LP && all_equal_to(small, LP, -1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_get_meta", l2l_learned_get_meta(m, NULL, 0, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_get_meta", l2l_learned_get_meta(NULL, phi, LP, &n));
+
+    section = "learned set_meta";
+    float values[LP];
+    for (int i = 0; i < LP; i++) values[i] = 0.001f * (float)(i + 1);
+    EXPECT_OK(l2l_learned_set_meta(m, values, LP));
+    EXPECT_OK(l2l_learned_get_meta(m, phi, LP, NULL));
+    CHECK(floats_equal(phi, values, LP));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_learned_set_meta", l2l_learned_set_meta(m, values, LP - 1));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_learned_set_meta", l2l_learned_set_meta(m, values, LP + 1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_set_meta", l2l_learned_set_meta(m, values, -1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_set_meta", l2l_learned_set_meta(m, NULL, LP));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_set_meta", l2l_learned_set_meta(NULL, values, LP));
+    float poisoned[LP];
+    memcpy(poisoned, values, sizeof poisoned);
+    for (int i = 0; i < LP; i++) poisoned[i] *= 2;
+    poisoned[17] = NAN;
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_learned_set_meta", l2l_learned_set_meta(m, poisoned, LP));
+    poisoned[17] = INFINITY;
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_learned_set_meta", l2l_learned_set_meta(m, poisoned, LP));
+    EXPECT_OK(l2l_learned_get_meta(m, phi, LP, NULL));
+    CHECK(floats_equal(phi, values, LP)); /* nothing changed */
+    /* The LSTM optimiser's phi round-trips too. */
+    for (int64_t i = 0; i < na; i++) pa[i] = (float)((i % 13) - 6) * 0.01f;
+    EXPECT_OK(l2l_learned_set_meta(a, pa, na));
+    float *back = malloc(sizeof(float) * (size_t)na);
+    EXPECT_OK(l2l_learned_get_meta(a, back, na, NULL));
+    CHECK(floats_equal(pa, back, na));
+    free(back);
+    free(pa);
+
+    l2l_learned_free(a);
+    l2l_learned_free(m);
+    l2l_learner_free(l);
+}
+
+/* One gradient step of `o` on a fresh 2-8-2 learner (seed 11) on a fixed batch; returns the
+ * parameters before and after and the gradient. */
+static void one_step(l2l_optimizer *o, float *before, float *after, float *grad) {
+    l2l_learner *l = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", LEARNER_OPTIONS, 11));
+    float x[8 * 2] = {1, 0.5f, -1, 0.25f, 0.3f, -0.7f, -0.2f, -0.9f, 0.8f, 0.8f, -0.5f, 0.1f, 0.6f, -0.1f, -1, -1};
+    int32_t y[8] = {1, 0, 0, 0, 1, 0, 1, 0};
+    float loss;
+    REQUIRE_OK(l2l_learner_get_params(l, before, LP, NULL));
+    REQUIRE_OK(l2l_learner_loss_grad(l, x, y, 8, 2, &loss));
+    if (grad != NULL) REQUIRE_OK(l2l_learner_get_grads(l, grad, LP, NULL));
+    REQUIRE_OK(l2l_optimizer_step(o, l));
+    REQUIRE_OK(l2l_learner_get_params(l, after, LP, NULL));
+    l2l_learner_free(l);
+}
+
+static void test_learned_files(void) {
+    section = "learned save/load";
+    l2l_learner *l = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", LEARNER_OPTIONS, 1));
+    l2l_learned *m = make_learned("meta_sgd", "lr=0.02", l, 1);
+    float values[LP];
+    for (int i = 0; i < LP; i++) values[i] = 0.01f + 0.003f * (float)(i % 7) - 0.001f * (float)(i % 3);
+    REQUIRE_OK(l2l_learned_set_meta(m, values, LP));
+    char path[512], lstm_path[512], bad_path[512];
+    path_in_tmp(path, sizeof path, "meta_sgd.safetensors");
+    path_in_tmp(lstm_path, sizeof lstm_path, "lstm.safetensors");
+    path_in_tmp(bad_path, sizeof bad_path, "bad.safetensors");
+    EXPECT_OK(l2l_learned_save(m, path));
+    CHECK(file_size(path) > 8 + LP * 4);
+
+    l2l_learned *loaded = SENTINEL;
+    EXPECT_OK(l2l_learned_load(&loaded, path));
+    if (loaded == SENTINEL) return;
+    float phi[LP];
+    int64_t n = 0;
+    EXPECT_OK(l2l_learned_get_meta(loaded, phi, LP, &n));
+    CHECK(n == LP && floats_equal(phi, values, LP));
+    char k1[16], k2[16], o1[256], o2[256];
+    EXPECT_OK(l2l_learned_describe(m, k1, sizeof k1, o1, sizeof o1));
+    EXPECT_OK(l2l_learned_describe(loaded, k2, sizeof k2, o2, sizeof o2));
+    CHECK(strcmp(k1, k2) == 0 && strcmp(o1, o2) == 0);
+
+    /* Saved and loaded optimisers take the same step: theta - beta * g. */
+    l2l_optimizer *om = NULL, *ol = NULL;
+    EXPECT_OK(l2l_optimizer_create_learned(&om, m, NULL));
+    EXPECT_OK(l2l_optimizer_create_learned(&ol, loaded, "phase=meta_testing"));
+    float b1[LP], a1[LP], g1[LP], b2[LP], a2[LP];
+    one_step(om, b1, a1, g1);
+    one_step(ol, b2, a2, NULL);
+    CHECK(floats_equal(b1, b2, LP) && floats_equal(a1, a2, LP));
+    int bad = 0;
+    for (int i = 0; i < LP; i++) {
+        volatile float step = values[i] * g1[i];
+        volatile float want = b1[i] - step;
+        if (fabsf(a1[i] - want) > 1e-6f * (1 + fabsf(want))) bad++;
+    }
+    CHECKF(bad == 0, "%d parameters are not theta - beta * g after a Meta-SGD step", bad);
+    /* The optimiser copied phi: changing the handle afterwards does not change its steps. */
+    float zeros[LP] = {0};
+    REQUIRE_OK(l2l_learned_set_meta(m, zeros, LP));
+    one_step(om, b2, a2, NULL);
+    CHECK(!floats_equal(a2, b2, LP)); /* om is stateless Meta-SGD: a fresh learner, same step */
+    REQUIRE_OK(l2l_optimizer_reset(om));
+    one_step(om, b2, a2, NULL);
+    CHECK(floats_equal(a1, a2, LP));
+    l2l_optimizer *oz = NULL;
+    EXPECT_OK(l2l_optimizer_create_learned(&oz, m, "phase=meta_training"));
+    one_step(oz, b2, a2, NULL);
+    CHECK(floats_equal(b2, a2, LP)); /* beta = 0: no move */
+    l2l_optimizer_free(oz);
+
+    /* A learned per-parameter optimiser refuses a learner of other shapes. */
+    l2l_learner *other = NULL;
+    REQUIRE_OK(l2l_learner_create(&other, "mlp", "sizes=2,4,2", 1));
+    float xo[4] = {0.5f, -0.5f, 1, 0};
+    int32_t yo[2] = {0, 1};
+    float loss;
+    REQUIRE_OK(l2l_learner_loss_grad(other, xo, yo, 2, 2, &loss));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_optimizer_step", l2l_optimizer_step(ol, other));
+    l2l_dataset *d = separable_dataset();
+    l2l_batches *bt = NULL;
+    REQUIRE_OK(l2l_batches_create(&bt, d, 16, 1, NULL));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_train", l2l_train(other, ol, bt, 3, NULL, NULL, NULL));
+    l2l_learner_free(other);
+
+    /* The LSTM optimiser, saved without a learner, trains any learner through l2l_train. */
+    l2l_learned *lstm = make_learned("lstm", "preset=mtl2l", NULL, 5);
+    EXPECT_OK(l2l_learned_save(lstm, lstm_path));
+    l2l_learned *lstm2 = NULL;
+    EXPECT_OK(l2l_learned_load(&lstm2, lstm_path));
+    int64_t nl = 0;
+    REQUIRE_OK(l2l_learned_info(lstm, &nl, NULL));
+    float *p1 = malloc(sizeof(float) * (size_t)nl), *p2 = malloc(sizeof(float) * (size_t)nl);
+    REQUIRE_OK(l2l_learned_get_meta(lstm, p1, nl, NULL));
+    if (lstm2 != NULL) REQUIRE_OK(l2l_learned_get_meta(lstm2, p2, nl, NULL));
+    CHECK(lstm2 != NULL && floats_equal(p1, p2, nl));
+    free(p1);
+    free(p2);
+    l2l_optimizer *olstm = NULL, *olstm2 = NULL;
+    EXPECT_OK(l2l_optimizer_create_learned(&olstm, lstm, NULL));
+    EXPECT_OK(l2l_optimizer_create_learned(&olstm2, lstm2, NULL));
+    one_step(olstm, b1, a1, NULL);
+    one_step(olstm2, b2, a2, NULL);
+    CHECK(floats_equal(a1, a2, LP) && !floats_equal(a1, b1, LP));
+    l2l_learner *big = NULL;
+    REQUIRE_OK(l2l_learner_create(&big, "mlp", "sizes=2,16,2", 2));
+    float losses[5];
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_train", l2l_train(big, olstm, bt, 5, losses, NULL, NULL)); /* state of 2-8-2 */
+    REQUIRE_OK(l2l_optimizer_reset(olstm));
+    EXPECT_OK(l2l_train(big, olstm, bt, 5, losses, NULL, NULL));
+    CHECK(isfinite(losses[0]) && isfinite(losses[4]));
+    l2l_learner_free(big);
+    l2l_optimizer_free(olstm);
+    l2l_optimizer_free(olstm2);
+    l2l_learned_free(lstm2);
+
+    section = "learned file errors";
+    l2l_learned *none = SENTINEL;
+    char missing[512];
+    path_in_tmp(missing, sizeof missing, "no-such.safetensors");
+    EXPECT_ERR(L2L_ERR_IO, "l2l_learned_load", l2l_learned_load(&none, missing));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_load", l2l_learned_load(&none, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_load", l2l_learned_load(NULL, path));
+    size_t size = 0;
+    unsigned char *bytes = read_all(path, &size);
+    REQUIRE_OK(bytes != NULL && size > 64 ? L2L_OK : L2L_ERR_IO);
+    /* Truncated anywhere: in the length, the header, the data. */
+    const size_t cuts[] = {0, 5, 8, 40, size / 2, size - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        write_path(bad_path, bytes, cuts[i]);
+        EXPECT_ERR(L2L_ERR_FORMAT, "l2l_learned_load", l2l_learned_load(&none, bad_path));
+    }
+    /* One altered bit in the last tensor value: the checksum catches it. */
+    bytes[size - 2] ^= 0x01;
+    write_path(bad_path, bytes, size);
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_learned_load", l2l_learned_load(&none, bad_path));
+    bytes[size - 2] ^= 0x01;
+    /* An altered kind in the metadata ("meta_sgd" -> "meta_sgx"). */
+    unsigned char *at = NULL;
+    for (size_t i = 0; i + 8 < size; i++)
+        if (memcmp(bytes + i, "meta_sgd", 8) == 0) at = bytes + i;
+    CHECK(at != NULL);
+    if (at != NULL) {
+        at[7] = 'x';
+        write_path(bad_path, bytes, size);
+        EXPECT_ERR(L2L_ERR_FORMAT, "l2l_learned_load", l2l_learned_load(&none, bad_path));
+        at[7] = 'd';
+    }
+    /* Some other file. */
+    write_path(bad_path, (const unsigned char *)"not a safetensors file at all", 29);
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_learned_load", l2l_learned_load(&none, bad_path));
+    CHECK(none == SENTINEL);
+    free(bytes);
+    char nodir[512];
+    path_in_tmp(nodir, sizeof nodir, "no-such-dir/x.safetensors");
+    EXPECT_ERR(L2L_ERR_IO, "l2l_learned_save", l2l_learned_save(m, nodir));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_save", l2l_learned_save(m, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_save", l2l_learned_save(NULL, path));
+
+    section = "optimizer_create_learned errors";
+    l2l_optimizer *ob = SENTINEL;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_create_learned", l2l_optimizer_create_learned(&ob, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_create_learned", l2l_optimizer_create_learned(NULL, m, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_create_learned",
+               l2l_optimizer_create_learned(&ob, m, "phase=testing"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_create_learned", l2l_optimizer_create_learned(&ob, m, "lr=1"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_create_learned",
+               l2l_optimizer_create_learned(&ob, (const l2l_learned *)(void *)l, NULL));
+    CHECK(ob == SENTINEL);
+
+    l2l_batches_free(bt);
+    l2l_dataset_free(d);
+    l2l_optimizer_free(om);
+    l2l_optimizer_free(ol);
+    l2l_learned_free(lstm);
+    l2l_learned_free(loaded);
+    l2l_learned_free(m);
+    l2l_learner_free(l);
+}
+
+/* Meta-training progress: every call's arguments, and a call after which to cancel. */
+struct meta_log {
+    int64_t calls, cancel_at;
+    int64_t trials[64], steps[64];
+    float losses[64];
+};
+
+static int on_meta_progress(void *user, int64_t trial, int64_t step, float meta_loss) {
+    struct meta_log *log = user;
+    if (log->calls < 64) {
+        log->trials[log->calls] = trial;
+        log->steps[log->calls] = step;
+        log->losses[log->calls] = meta_loss;
+    }
+    log->calls++;
+    return log->cancel_at > 0 && log->calls >= log->cancel_at;
+}
+
+static const char *const META_OPTIONS = "trials=2 steps=10 unroll=5 batch=16 meta_lr=0.01 seed=3";
+static const char *const META_OPTIONS4 = "trials=4 steps=10 unroll=5 batch=16 meta_lr=0.01 seed=3";
+
+/* A trainer of a fresh Meta-SGD (lr 0.05) on the 2-8-2 learner and the separable set. */
+static l2l_meta_trainer *meta_sgd_trainer(l2l_learned **learned, const char *options, l2l_learner *l, l2l_dataset *d) {
+    *learned = make_learned("meta_sgd", "lr=0.05", l, 1);
+    const l2l_learner *learners[1] = {l};
+    const l2l_dataset *datasets[1] = {d};
+    l2l_meta_trainer *t = NULL;
+    REQUIRE_OK(l2l_meta_trainer_create(&t, *learned, learners, datasets, 1, options));
+    return t;
+}
+
+static void trained_phi(l2l_meta_trainer *t, l2l_learned *into, float *phi) {
+    REQUIRE_OK(l2l_meta_trainer_get_learned(t, into));
+    REQUIRE_OK(l2l_learned_get_meta(into, phi, LP, NULL));
+}
+
+static void test_meta_trainer(void) {
+    section = "meta-training";
+    l2l_dataset *d = separable_dataset();
+    l2l_learner *l = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", LEARNER_OPTIONS, 1));
+    l2l_learned *learned = NULL;
+    l2l_meta_trainer *t = meta_sgd_trainer(&learned, META_OPTIONS, l, d);
+    float before[LP], after[LP];
+    REQUIRE_OK(l2l_learned_get_meta(learned, before, LP, NULL));
+
+    int64_t trials = -1, steps = -1, unrolls = -1;
+    EXPECT_OK(l2l_meta_trainer_info(t, &trials, &steps, &unrolls));
+    CHECK(trials == 0 && steps == 0 && unrolls == 0);
+    int64_t n = -1;
+    EXPECT_OK(l2l_meta_trainer_history(t, NULL, 0, &n));
+    CHECK(n == 0);
+
+    struct meta_log log;
+    memset(&log, 0, sizeof log);
+    EXPECT_OK(l2l_meta_trainer_run(t, -1, on_meta_progress, &log));
+    EXPECT_OK(l2l_meta_trainer_info(t, &trials, &steps, &unrolls));
+    /* 2 trials x 10 steps / unroll 5 = 4 unrolls, each a meta-update. */
+    CHECKF(trials == 2 && steps == 4 && unrolls == 4, "after the run: %lld trials, %lld meta-steps, %lld unrolls",
+           (long long)trials, (long long)steps, (long long)unrolls);
+    CHECKF(log.calls == 4, "%lld progress calls", (long long)log.calls);
+    const int64_t want_trials[4] = {0, 0, 1, 1}, want_steps[4] = {5, 10, 5, 10};
+    for (int i = 0; i < 4 && i < log.calls; i++)
+        CHECKF(log.trials[i] == want_trials[i] && log.steps[i] == want_steps[i], "progress call %d: trial %lld step %lld",
+               i, (long long)log.trials[i], (long long)log.steps[i]);
+    float history[4] = {-1, -1, -1, -1};
+    EXPECT_OK(l2l_meta_trainer_history(t, history, 4, &n));
+    CHECK(n == 4 && floats_equal(history, log.losses, 4));
+    for (int i = 0; i < 4; i++) CHECKF(isfinite(history[i]) && history[i] > 0, "meta-loss %d: %g", i, history[i]);
+    EXPECT_OK(l2l_meta_trainer_history(t, history, 4, NULL));
+    float short_history[3] = {-1, -1, -1};
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_meta_trainer_history", l2l_meta_trainer_history(t, short_history, 3, &n));
+    CHECK(n == 4 && all_equal_to(short_history, 3, -1));
+    int64_t events = -1;
+    EXPECT_OK(l2l_meta_trainer_events(t, NULL, NULL, NULL, 0, &events));
+    CHECKF(events == 0, "%lld events in a healthy run", (long long)events);
+
+    /* phi moved; the learned handle itself still holds the initial phi until copied. */
+    REQUIRE_OK(l2l_learned_get_meta(learned, after, LP, NULL));
+    CHECK(floats_equal(before, after, LP));
+    EXPECT_OK(l2l_meta_trainer_get_learned(t, learned));
+    REQUIRE_OK(l2l_learned_get_meta(learned, after, LP, NULL));
+    int finite = 1;
+    for (int i = 0; i < LP; i++) finite &= isfinite(after[i]) != 0;
+    CHECK(finite && !floats_equal(before, after, LP));
+    /* A run with nothing left, or of 0 trials, does nothing. */
+    EXPECT_OK(l2l_meta_trainer_run(t, -1, NULL, NULL));
+    EXPECT_OK(l2l_meta_trainer_run(t, 0, NULL, NULL));
+    EXPECT_OK(l2l_meta_trainer_info(t, &trials, NULL, &unrolls));
+    CHECK(trials == 2 && unrolls == 4);
+
+    /* Deterministic: the same run again gives the same history and phi. */
+    l2l_learned *learned2 = NULL;
+    l2l_meta_trainer *t2 = meta_sgd_trainer(&learned2, META_OPTIONS, l, d);
+    EXPECT_OK(l2l_meta_trainer_run(t2, 1, NULL, NULL));
+    EXPECT_OK(l2l_meta_trainer_run(t2, 5, NULL, NULL)); /* clamped to the one remaining */
+    float history2[4], phi2[LP];
+    EXPECT_OK(l2l_meta_trainer_history(t2, history2, 4, &n));
+    trained_phi(t2, learned2, phi2);
+    CHECK(n == 4 && floats_equal(history, history2, 4) && floats_equal(after, phi2, LP));
+    l2l_meta_trainer_free(t2);
+
+    section = "meta-training checkpoints";
+    /* Uninterrupted: 4 trials. Interrupted: 2 trials, checkpoint, resume, 2 more. */
+    char ckpt[512];
+    path_in_tmp(ckpt, sizeof ckpt, "meta.ckpt");
+    l2l_learned *la = NULL, *lb = NULL;
+    l2l_meta_trainer *ta = meta_sgd_trainer(&la, META_OPTIONS4, l, d);
+    l2l_meta_trainer *tb = meta_sgd_trainer(&lb, META_OPTIONS4, l, d);
+    EXPECT_OK(l2l_meta_trainer_run(ta, -1, NULL, NULL));
+    EXPECT_OK(l2l_meta_trainer_run(tb, 2, NULL, NULL));
+    EXPECT_OK(l2l_meta_trainer_save_checkpoint(tb, ckpt));
+    l2l_meta_trainer_free(tb);
+    const l2l_learner *learners[2] = {l, l};
+    const l2l_dataset *datasets[2] = {d, d};
+    l2l_meta_trainer *tr = SENTINEL;
+    EXPECT_OK(l2l_meta_trainer_resume(&tr, ckpt, lb, learners, datasets, 1, META_OPTIONS4));
+    if (tr == SENTINEL) return;
+    EXPECT_OK(l2l_meta_trainer_info(tr, &trials, NULL, &unrolls));
+    CHECK(trials == 2 && unrolls == 4);
+    EXPECT_OK(l2l_meta_trainer_run(tr, -1, NULL, NULL));
+    float pa[LP], pb[LP], ha[8], hb[8];
+    trained_phi(ta, la, pa);
+    trained_phi(tr, lb, pb);
+    CHECK(floats_equal(pa, pb, LP));
+    EXPECT_OK(l2l_meta_trainer_history(ta, ha, 8, &n));
+    CHECK(n == 8);
+    EXPECT_OK(l2l_meta_trainer_history(tr, hb, 8, &n));
+    CHECK(n == 8 && floats_equal(ha, hb, 8));
+    CHECK(floats_equal(ha, history, 4)); /* the first two trials are those of the 2-trial run */
+    l2l_meta_trainer_free(ta);
+    l2l_meta_trainer_free(tr);
+
+    /* Resume errors: missing, truncated or altered files; another optimiser or options. */
+    char bad[512], missing[512];
+    path_in_tmp(bad, sizeof bad, "bad.ckpt");
+    path_in_tmp(missing, sizeof missing, "no-such.ckpt");
+    tr = SENTINEL;
+    EXPECT_ERR(L2L_ERR_IO, "l2l_meta_trainer_resume",
+               l2l_meta_trainer_resume(&tr, missing, lb, learners, datasets, 1, META_OPTIONS4));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_resume",
+               l2l_meta_trainer_resume(&tr, ckpt, lb, learners, datasets, 1, META_OPTIONS));
+    l2l_learned *other_kind = make_learned("meta_sgd", "lr=0.01", l, 1);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_resume",
+               l2l_meta_trainer_resume(&tr, ckpt, other_kind, learners, datasets, 1, META_OPTIONS4));
+    size_t size = 0;
+    unsigned char *bytes = read_all(ckpt, &size);
+    REQUIRE_OK(bytes != NULL && size > 64 ? L2L_OK : L2L_ERR_IO);
+    write_path(bad, bytes, size / 2);
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_meta_trainer_resume",
+               l2l_meta_trainer_resume(&tr, bad, lb, learners, datasets, 1, META_OPTIONS4));
+    bytes[size - 3] ^= 0x10;
+    write_path(bad, bytes, size);
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_meta_trainer_resume",
+               l2l_meta_trainer_resume(&tr, bad, lb, learners, datasets, 1, META_OPTIONS4));
+    free(bytes);
+    char learned_file[512];
+    path_in_tmp(learned_file, sizeof learned_file, "meta_sgd.safetensors");
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_meta_trainer_resume",
+               l2l_meta_trainer_resume(&tr, learned_file, lb, learners, datasets, 1, META_OPTIONS4));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_resume",
+               l2l_meta_trainer_resume(&tr, NULL, lb, learners, datasets, 1, META_OPTIONS4));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_resume",
+               l2l_meta_trainer_resume(NULL, ckpt, lb, learners, datasets, 1, META_OPTIONS4));
+    CHECK(tr == SENTINEL);
+    l2l_learned_free(other_kind);
+
+    section = "meta-training cancel";
+    l2l_learned *lc = NULL;
+    l2l_meta_trainer *tc = meta_sgd_trainer(&lc, META_OPTIONS, l, d);
+    memset(&log, 0, sizeof log);
+    log.cancel_at = 3;
+    EXPECT_ERR(L2L_ERR_CANCELLED, "l2l_meta_trainer_run", l2l_meta_trainer_run(tc, -1, on_meta_progress, &log));
+    CHECK(log.calls == 3);
+    EXPECT_OK(l2l_meta_trainer_info(tc, &trials, &steps, &unrolls));
+    /* The work so far is kept: trial 0 completed, one unroll of trial 1. */
+    CHECKF(trials == 1 && steps == 3 && unrolls == 3, "after cancelling: %lld trials, %lld meta-steps, %lld unrolls",
+           (long long)trials, (long long)steps, (long long)unrolls);
+    float hc[3];
+    EXPECT_OK(l2l_meta_trainer_history(tc, hc, 3, &n));
+    CHECK(n == 3 && floats_equal(hc, history, 3));
+    l2l_meta_trainer_free(tc);
+    l2l_learned_free(lc);
+
+    section = "meta-training events";
+    /* Rates of 1e37 blow every learner up: each unroll's update is skipped and reported,
+     * and after rollback_after=2 consecutive skips phi rolls back; phi stays finite. */
+    l2l_learned *lh = make_learned("meta_sgd", NULL, l, 1);
+    float huge[LP];
+    for (int i = 0; i < LP; i++) huge[i] = 1e37f;
+    REQUIRE_OK(l2l_learned_set_meta(lh, huge, LP));
+    l2l_meta_trainer *th = NULL;
+    EXPECT_OK(l2l_meta_trainer_create(&th, lh, learners, datasets, 1,
+                                      "trials=1 steps=20 unroll=5 batch=16 rollback_after=2 seed=1"));
+    EXPECT_OK(l2l_meta_trainer_run(th, -1, NULL, NULL));
+    int64_t ne = 0;
+    EXPECT_OK(l2l_meta_trainer_events(th, NULL, NULL, NULL, 0, &ne));
+    CHECKF(ne >= 4, "%lld events", (long long)ne);
+    int32_t kinds[16];
+    int64_t etrials[16], esteps[16];
+    for (int i = 0; i < 16; i++) kinds[i] = -9;
+    if (ne > 0 && ne <= 16) {
+        EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_meta_trainer_events",
+                   l2l_meta_trainer_events(th, kinds, etrials, esteps, ne - 1, &n));
+        CHECK(n == ne && kinds[0] == -9);
+        EXPECT_OK(l2l_meta_trainer_events(th, kinds, etrials, esteps, 16, &n));
+        EXPECT_OK(l2l_meta_trainer_events(th, kinds, NULL, NULL, 16, NULL));
+        int skips = 0, rollbacks = 0, others = 0;
+        for (int64_t i = 0; i < ne; i++) {
+            if (kinds[i] == L2L_EVENT_NON_FINITE_LOSS || kinds[i] == L2L_EVENT_NON_FINITE_GRADIENT) skips++;
+            else if (kinds[i] == L2L_EVENT_ROLLBACK) rollbacks++;
+            else if (kinds[i] != L2L_EVENT_COLLAPSE) others++;
+            CHECK(etrials[i] == 0 && esteps[i] % 5 == 0 && esteps[i] >= 5 && esteps[i] <= 20);
+        }
+        CHECKF(skips == 4 && rollbacks == 2 && others == 0, "%d skipped updates, %d rollbacks, %d unknown kinds",
+               skips, rollbacks, others);
+    }
+    EXPECT_OK(l2l_meta_trainer_info(th, NULL, &steps, &unrolls));
+    CHECK(steps == 0 && unrolls == 4);
+    float ph[LP];
+    trained_phi(th, lh, ph);
+    CHECK(floats_equal(ph, huge, LP)); /* no update reached phi */
+    l2l_meta_trainer_free(th);
+    l2l_learned_free(lh);
+
+    section = "meta-training errors";
+    l2l_meta_trainer *te = SENTINEL;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_create",
+               l2l_meta_trainer_create(NULL, learned, learners, datasets, 1, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_create",
+               l2l_meta_trainer_create(&te, NULL, learners, datasets, 1, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_create",
+               l2l_meta_trainer_create(&te, learned, NULL, datasets, 1, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_create",
+               l2l_meta_trainer_create(&te, learned, learners, NULL, 1, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_create",
+               l2l_meta_trainer_create(&te, learned, learners, datasets, 0, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_create",
+               l2l_meta_trainer_create(&te, learned, learners, datasets, -1, NULL));
+    const l2l_learner *with_null[2] = {l, NULL};
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_create",
+               l2l_meta_trainer_create(&te, learned, with_null, datasets, 2, NULL));
+    const char *bad_options[] = {"bogus=1", "steps=12 unroll=5", "trials=0", "meta_lr=-1", "clip=sometimes",
+                                 "weights=1,1", "unroll=0"};
+    for (size_t i = 0; i < sizeof bad_options / sizeof bad_options[0]; i++)
+        EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_create",
+                   l2l_meta_trainer_create(&te, learned, learners, datasets, 1, bad_options[i]));
+    /* A Meta-SGD built for 2-8-2 cannot meta-train a 2-4-2 learner; data must fit the learner. */
+    l2l_learner *small_net = NULL, *wide = NULL;
+    REQUIRE_OK(l2l_learner_create(&small_net, "mlp", "sizes=2,4,2", 1));
+    REQUIRE_OK(l2l_learner_create(&wide, "mlp", "sizes=3,8,2", 1));
+    const l2l_learner *mismatched[1] = {small_net};
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_trainer_create",
+               l2l_meta_trainer_create(&te, learned, mismatched, datasets, 1, NULL));
+    const l2l_learner *wrong_features[1] = {wide};
+    l2l_learned *lw = make_learned("lstm", "preset=mtl2l", NULL, 1);
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_trainer_create",
+               l2l_meta_trainer_create(&te, lw, wrong_features, datasets, 1, NULL));
+    CHECK(te == SENTINEL);
+    /* The LSTM optimiser meta-trains learners of different sizes in one run. */
+    const l2l_learner *mixed[2] = {l, small_net};
+    EXPECT_OK(l2l_meta_trainer_create(&te, lw, mixed, datasets, 2, "trials=2 steps=5 unroll=5 batch=16"));
+    EXPECT_OK(l2l_meta_trainer_run(te, -1, NULL, NULL));
+    EXPECT_OK(l2l_meta_trainer_get_learned(te, lw));
+    /* get_learned needs a handle of the same kind, options and shapes. */
+    l2l_learned *other_lstm = make_learned("lstm", "preset=paper", NULL, 1);
+    l2l_learned *other_sgd = make_learned("meta_sgd", "lr=0.05", small_net, 1);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_get_learned", l2l_meta_trainer_get_learned(te, other_lstm));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_get_learned", l2l_meta_trainer_get_learned(te, learned));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_trainer_get_learned", l2l_meta_trainer_get_learned(t, other_sgd));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_get_learned", l2l_meta_trainer_get_learned(t, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_get_learned", l2l_meta_trainer_get_learned(NULL, learned));
+    l2l_learned_free(other_lstm);
+    l2l_learned_free(other_sgd);
+    l2l_meta_trainer_free(te);
+    l2l_learned_free(lw);
+    l2l_learner_free(small_net);
+    l2l_learner_free(wide);
+
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_run", l2l_meta_trainer_run(NULL, 1, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_run",
+               l2l_meta_trainer_run((l2l_meta_trainer *)(void *)learned, 1, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_info", l2l_meta_trainer_info(NULL, &trials, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_history", l2l_meta_trainer_history(NULL, history, 4, &n));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_history", l2l_meta_trainer_history(t, NULL, 0, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_events",
+               l2l_meta_trainer_events(NULL, NULL, NULL, NULL, 0, &n));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_events", l2l_meta_trainer_events(t, NULL, NULL, NULL, 0, NULL));
+    char nodir[512];
+    path_in_tmp(nodir, sizeof nodir, "no-such-dir/meta.ckpt");
+    EXPECT_ERR(L2L_ERR_IO, "l2l_meta_trainer_save_checkpoint", l2l_meta_trainer_save_checkpoint(t, nodir));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_save_checkpoint", l2l_meta_trainer_save_checkpoint(t, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_save_checkpoint",
+               l2l_meta_trainer_save_checkpoint(NULL, ckpt));
+
+    l2l_meta_trainer_free(t);
+    l2l_learned_free(learned);
+    l2l_learned_free(learned2);
+    l2l_learned_free(la);
+    l2l_learned_free(lb);
+    l2l_learner_free(l);
+    l2l_dataset_free(d);
+}
+
+/* Meta-testing progress: calls, the last step, arguments out of order. */
+struct test_log {
+    int64_t calls, last, total, bad, cancel_at;
+};
+
+static int on_test_progress(void *user, int64_t step, int64_t total, float loss) {
+    struct test_log *log = user;
+    log->calls++;
+    if (step != log->last + 1 || total != log->total || !isnan(loss)) log->bad++;
+    log->last = step;
+    return log->cancel_at > 0 && step >= log->cancel_at;
+}
+
+static void test_meta_test(void) {
+    section = "meta-test";
+    l2l_dataset *train = separable_dataset(), *test = separable_dataset();
+    l2l_learner *l = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", LEARNER_OPTIONS, 1));
+    float params_before[LP], params_after[LP];
+    REQUIRE_OK(l2l_learner_get_params(l, params_before, LP, NULL));
+    l2l_optimizer *sgd = NULL;
+    REQUIRE_OK(l2l_optimizer_create(&sgd, "sgd", "lr=0.5"));
+    enum { K = 3, T = 20, E = 3 };
+    const char *options = "learners=3 steps=20 batch=16 eval=20,0,10 seed=1";
+    l2l_meta_test *r = SENTINEL;
+    struct test_log log = {0, 0, K * T, 0, 0};
+    EXPECT_OK(l2l_meta_test_run(&r, l, sgd, train, test, options, on_test_progress, &log));
+    if (r == SENTINEL) return;
+    CHECKF(log.calls == K * T && log.bad == 0, "progress: %lld calls, %lld bad", (long long)log.calls, (long long)log.bad);
+    REQUIRE_OK(l2l_learner_get_params(l, params_after, LP, NULL));
+    CHECK(floats_equal(params_before, params_after, LP)); /* the learner passed in is not trained */
+
+    int64_t k = -1, t = -1, e = -1, tensors = -1;
+    double sparsity = -1, seconds = -1;
+    EXPECT_OK(l2l_meta_test_info(r, &k, &t, &e, &tensors, &sparsity, &seconds));
+    CHECKF(k == K && t == T && e == E && tensors == 4, "info: %lld learners, %lld steps, %lld evaluations, %lld tensors",
+           (long long)k, (long long)t, (long long)e, (long long)tensors);
+    CHECKF(sparsity >= 0 && sparsity <= 1 && seconds > 0 && seconds < 1, "sparsity %g, %g s per step", sparsity, seconds);
+    EXPECT_OK(l2l_meta_test_info(r, NULL, NULL, NULL, NULL, NULL, NULL));
+
+    float loss[K * T], tloss[K * E], acc[K * E];
+    int64_t at[E];
+    EXPECT_OK(l2l_meta_test_curves(r, loss, tloss, acc, at));
+    CHECKF(at[0] == 0 && at[1] == 10 && at[2] == 20, "evaluation steps %lld %lld %lld", (long long)at[0],
+           (long long)at[1], (long long)at[2]);
+    int ok = 1;
+    for (int i = 0; i < K * T; i++) ok &= isfinite(loss[i]) && loss[i] >= 0;
+    for (int i = 0; i < K * E; i++) ok &= isfinite(tloss[i]) && acc[i] >= 0 && acc[i] <= 1;
+    CHECK(ok);
+    for (int j = 0; j < K; j++)
+        CHECKF(tloss[j * E + 2] < tloss[j * E] && acc[j * E + 2] >= 0.9f, "learner %d: test loss %g -> %g, accuracy %g", j,
+               tloss[j * E], tloss[j * E + 2], acc[j * E + 2]);
+    EXPECT_OK(l2l_meta_test_curves(r, NULL, NULL, acc, NULL));
+    EXPECT_OK(l2l_meta_test_curves(r, NULL, NULL, NULL, NULL));
+
+    double zeros[4];
+    int64_t sizes[4];
+    EXPECT_OK(l2l_meta_test_zero_weights(r, zeros, sizes, 4));
+    CHECK(sizes[0] == 16 && sizes[1] == 8 && sizes[2] == 16 && sizes[3] == 2);
+    for (int i = 0; i < 4; i++) CHECK(zeros[i] >= 0 && zeros[i] <= (double)sizes[i]);
+    EXPECT_OK(l2l_meta_test_zero_weights(r, NULL, sizes, 4));
+    sizes[0] = -5;
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_meta_test_zero_weights", l2l_meta_test_zero_weights(r, zeros, sizes, 3));
+    CHECK(sizes[0] == -5);
+
+    /* Deterministic for a seed: the same curves again. */
+    l2l_meta_test *r2 = NULL;
+    EXPECT_OK(l2l_meta_test_run(&r2, l, sgd, train, test, options, NULL, NULL));
+    float loss2[K * T];
+    EXPECT_OK(l2l_meta_test_curves(r2, loss2, NULL, NULL, NULL));
+    CHECK(floats_equal(loss, loss2, K * T));
+    l2l_meta_test_free(r2);
+
+    section = "meta-test files";
+    char json[512], csv[512], nodir[512];
+    path_in_tmp(json, sizeof json, "meta-test.json");
+    path_in_tmp(csv, sizeof csv, "meta-test.csv");
+    path_in_tmp(nodir, sizeof nodir, "no-such-dir/meta-test.json");
+    EXPECT_OK(l2l_meta_test_save(r, json, "json"));
+    EXPECT_OK(l2l_meta_test_save(r, csv, "csv"));
+    size_t nj = 0, nc = 0;
+    unsigned char *tj = read_all(json, &nj), *tc = read_all(csv, &nc);
+    CHECK(tj != NULL && nj > 100 && tj[0] == '{' && contains(tj, nj, "\"test_accuracy\""));
+    CHECK(tc != NULL && nc > 100 && memcmp(tc, "learner,step,train_loss,test_loss,test_accuracy\n", 48) == 0);
+    int lines = 0;
+    for (size_t i = 0; tc != NULL && i < nc; i++) lines += tc[i] == '\n';
+    CHECKF(lines == 1 + K * T, "the CSV has %d lines", lines);
+    free(tj);
+    free(tc);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_save", l2l_meta_test_save(r, json, "xml"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_save", l2l_meta_test_save(r, json, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_save", l2l_meta_test_save(r, NULL, "json"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_save", l2l_meta_test_save(NULL, json, "json"));
+    EXPECT_ERR(L2L_ERR_IO, "l2l_meta_test_save", l2l_meta_test_save(r, nodir, "csv"));
+    l2l_meta_test_free(r);
+
+    section = "meta-test of learned optimisers";
+    /* Default evaluation: the last step. A Meta-SGD at rate 0.5 everywhere trains like SGD 0.5. */
+    l2l_learned *m = make_learned("meta_sgd", "lr=0.5", l, 1);
+    l2l_optimizer *om = NULL;
+    REQUIRE_OK(l2l_optimizer_create_learned(&om, m, NULL));
+    l2l_meta_test *rm = NULL, *rs = NULL;
+    EXPECT_OK(l2l_meta_test_run(&rm, l, om, train, test, "learners=2 steps=15 batch=16 seed=4", NULL, NULL));
+    EXPECT_OK(l2l_meta_test_run(&rs, l, sgd, train, test, "learners=2 steps=15 batch=16 seed=4", NULL, NULL));
+    if (rm != NULL && rs != NULL) {
+        EXPECT_OK(l2l_meta_test_info(rm, &k, &t, &e, NULL, NULL, NULL));
+        CHECK(k == 2 && t == 15 && e == 1);
+        float lm[30], ls[30], am[2], as[2];
+        int64_t em = 0;
+        EXPECT_OK(l2l_meta_test_curves(rm, lm, NULL, am, &em));
+        EXPECT_OK(l2l_meta_test_curves(rs, ls, NULL, as, NULL));
+        CHECK(em == 15);
+        int close = 1;
+        for (int i = 0; i < 30; i++) close &= fabsf(lm[i] - ls[i]) <= 1e-4f * (1 + fabsf(ls[i]));
+        CHECK(close);
+    }
+    l2l_meta_test_free(rm);
+    l2l_meta_test_free(rs);
+    /* ... but not a learner of other shapes. */
+    l2l_learner *other = NULL;
+    REQUIRE_OK(l2l_learner_create(&other, "mlp", "sizes=2,4,2", 1));
+    l2l_meta_test *rx = SENTINEL;
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_test_run", l2l_meta_test_run(&rx, other, om, train, test, "learners=1 steps=2", NULL, NULL));
+    /* M2SGD at xi = 0.1 above every rate masks every weight away: sparsity 1. */
+    l2l_learned *mask = make_learned("m2sgd", "hidden=4 xi=0.1", other, 1);
+    l2l_optimizer *omask = NULL;
+    REQUIRE_OK(l2l_optimizer_create_learned(&omask, mask, NULL));
+    EXPECT_OK(l2l_meta_test_run(&rx, other, omask, train, test, "learners=2 steps=3 batch=16", NULL, NULL));
+    if (rx != SENTINEL) {
+        EXPECT_OK(l2l_meta_test_info(rx, NULL, NULL, NULL, NULL, &sparsity, NULL));
+        CHECKF(sparsity == 1.0, "M2SGD with xi above every rate: sparsity %g", sparsity);
+        l2l_meta_test_free(rx);
+    }
+    l2l_optimizer_free(omask);
+    l2l_learned_free(mask);
+
+    section = "meta-test cancel and errors";
+    struct test_log cancel = {0, 0, 2 * 10, 0, 13};
+    r = SENTINEL;
+    EXPECT_ERR(L2L_ERR_CANCELLED, "l2l_meta_test_run",
+               l2l_meta_test_run(&r, l, sgd, train, test, "learners=2 steps=10", on_test_progress, &cancel));
+    CHECK(r == SENTINEL && cancel.calls == 13 && cancel.bad == 0);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_run", l2l_meta_test_run(NULL, l, sgd, train, test, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_run", l2l_meta_test_run(&r, NULL, sgd, train, test, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_run", l2l_meta_test_run(&r, l, NULL, train, test, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_run", l2l_meta_test_run(&r, l, sgd, NULL, test, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_run", l2l_meta_test_run(&r, l, sgd, train, NULL, NULL, NULL, NULL));
+    const char *bad_options[] = {"bogus=1", "learners=0", "steps=0", "steps=10 eval=11", "steps=10 eval=5,5",
+                                 "eval=-1", "batch=0", "seed=-3", "eval=a"};
+    for (size_t i = 0; i < sizeof bad_options / sizeof bad_options[0]; i++) {
+        prime_last_error("l2l_meta_test_run");
+        l2l_status s = l2l_meta_test_run(&r, l, sgd, train, test, bad_options[i], NULL, NULL);
+        CHECKF(s == L2L_ERR_INVALID_ARGUMENT, "meta-test options \"%s\" gave %d", bad_options[i], (int)s);
+        CHECK(names_function(l2l_last_error(), "l2l_meta_test_run"));
+    }
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_test_run",
+               l2l_meta_test_run(&r, l, sgd, train, test, "learners=70000 steps=70000", NULL, NULL));
+    l2l_learner *wide = NULL;
+    REQUIRE_OK(l2l_learner_create(&wide, "mlp", "sizes=3,4,2", 1));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_test_run", l2l_meta_test_run(&r, wide, sgd, train, test, "learners=1 steps=2", NULL, NULL));
+    CHECK(r == SENTINEL);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_info", l2l_meta_test_info(NULL, &k, NULL, NULL, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_curves", l2l_meta_test_curves(NULL, loss, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_zero_weights", l2l_meta_test_zero_weights(NULL, zeros, sizes, 4));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_info",
+               l2l_meta_test_info((const l2l_meta_test *)(void *)l, &k, NULL, NULL, NULL, NULL, NULL));
+
+    l2l_learner_free(wide);
+    l2l_learner_free(other);
+    l2l_optimizer_free(om);
+    l2l_learned_free(m);
+    l2l_optimizer_free(sgd);
+    l2l_learner_free(l);
+    l2l_dataset_free(train);
+    l2l_dataset_free(test);
+}
+
 static void test_free_null(void) {
     section = "free(NULL)";
     /* Each is a no-op; reaching the next line is the check. */
@@ -2262,6 +3109,9 @@ static void test_free_null(void) {
     l2l_batches_free(NULL);
     l2l_learner_free(NULL);
     l2l_optimizer_free(NULL);
+    l2l_learned_free(NULL);
+    l2l_meta_trainer_free(NULL);
+    l2l_meta_test_free(NULL);
     CHECK(1);
 }
 
@@ -2296,6 +3146,10 @@ int main(void) {
     test_train();
     test_hostile_inputs();
     test_conv_learners();
+    test_learned_create();
+    test_learned_files();
+    test_meta_trainer();
+    test_meta_test();
     remove_tmp();
 
     printf("%d passed, %d failed\n", passed, failed);
