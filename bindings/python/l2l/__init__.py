@@ -7,6 +7,13 @@
     losses = l2l.train(net, l2l.SGD(lr=0.1), train, epochs=1, batch_size=128, progress=True)
     print(net.accuracy(test))
 
+Learned optimisers (l2l.learned) are meta-trained and meta-tested with l2l.meta:
+
+    opt = l2l.MetaSGD(net)
+    trainer = l2l.MetaTrainer(opt, [(net, train)], trials=5, steps=100, unroll=5)
+    trainer.run(progress=True)
+    result = l2l.meta_test(trainer.learned(), net, train, test, learners=5, steps=500)
+
 Errors are l2l.Error subclasses, one per C status code; each carries `.function` (the C
 function that failed), `.status` and `.detail` (l2l_last_error()).
 """
@@ -28,6 +35,9 @@ from .datasets import Dataset, fashion_mnist, load_idx, standardize_splits
 from .learners import MLP, Convnet, Learner, Parameter, ParamInfo, ResNet, ResNet20
 from .optim import SGD, SMORMS3, Adagrad, Adam, Momentum, Nesterov, Optimizer, RMSprop
 from .training import Batches, train
+from . import learned, meta
+from .learned import DMSGD, LearnedOptimizer, LSTMOptimizer, M2SGD, MetaSGD
+from .meta import MetaTestResult, MetaTrainer, meta_test, plot_loss_curves
 
 __version__: str = _l2l.version()
 
@@ -49,4 +59,6 @@ __all__ = [
     "Learner", "MLP", "Convnet", "ResNet", "ResNet20", "Parameter", "ParamInfo",
     "Optimizer", "SGD", "Momentum", "Nesterov", "Adam", "RMSprop", "Adagrad", "SMORMS3",
     "Batches", "train",
+    "learned", "LearnedOptimizer", "LSTMOptimizer", "MetaSGD", "DMSGD", "M2SGD",
+    "meta", "MetaTrainer", "MetaTestResult", "meta_test", "plot_loss_curves",
 ]

@@ -72,13 +72,22 @@ void check(l2l_status status, const char *function) {
 // Arrays through the buffer protocol
 // ---------------------------------------------------------------------------------
 
-enum class Element { float32, int32 };
+enum class Element { float32, int32, float64, int64 };
 
-const char *element_name(Element e) { return e == Element::float32 ? "float32" : "int32"; }
+const char *element_name(Element e) {
+    switch (e) {
+    case Element::float32: return "float32";
+    case Element::int32: return "int32";
+    case Element::float64: return "float64";
+    default: return "int64";
+    }
+}
+
+size_t element_size(Element e) { return e == Element::float32 || e == Element::int32 ? 4 : 8; }
 
 // True if a buffer's format string denotes `e` in native byte order.
 bool format_matches(const py::buffer_info &b, Element e) {
-    if (b.itemsize != 4) return false;
+    if (static_cast<size_t>(b.itemsize) != element_size(e)) return false;
     std::string f = b.format;
     if (f.size() == 2 && (f[0] == '@' || f[0] == '=')) f.erase(0, 1);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -86,8 +95,12 @@ bool format_matches(const py::buffer_info &b, Element e) {
 #else
     if (f.size() == 2 && (f[0] == '>' || f[0] == '!')) f.erase(0, 1);
 #endif
-    if (e == Element::float32) return f == "f";
-    return f == "i" || (f == "l" && sizeof(long) == 4);
+    switch (e) {
+    case Element::float32: return f == "f";
+    case Element::float64: return f == "d";
+    case Element::int32: return f == "i" || (f == "l" && sizeof(long) == 4);
+    default: return f == "q" || (f == "l" && sizeof(long) == 8);
+    }
 }
 
 // True if the buffer is laid out row-major without gaps (size-1 axes may have any stride).
@@ -217,6 +230,39 @@ struct Optimizer {
     Optimizer(const Optimizer &) = delete;
     Optimizer &operator=(const Optimizer &) = delete;
     ~Optimizer() { l2l_optimizer_free(handle); }
+};
+
+struct Learned {
+    l2l_learned *handle = nullptr;
+    bool busy = false;
+    explicit Learned(l2l_learned *h) : handle(h) {}
+    Learned(const Learned &) = delete;
+    Learned &operator=(const Learned &) = delete;
+    ~Learned() { l2l_learned_free(handle); }
+
+    int64_t meta_count() const {
+        int64_t n = 0;
+        check(l2l_learned_info(handle, &n, nullptr), "l2l_learned_info");
+        return n;
+    }
+};
+
+struct MetaTrainer {
+    l2l_meta_trainer *handle = nullptr;
+    bool busy = false;
+    explicit MetaTrainer(l2l_meta_trainer *h) : handle(h) {}
+    MetaTrainer(const MetaTrainer &) = delete;
+    MetaTrainer &operator=(const MetaTrainer &) = delete;
+    ~MetaTrainer() { l2l_meta_trainer_free(handle); }
+};
+
+struct MetaTest {
+    l2l_meta_test *handle = nullptr;
+    bool busy = false;
+    explicit MetaTest(l2l_meta_test *h) : handle(h) {}
+    MetaTest(const MetaTest &) = delete;
+    MetaTest &operator=(const MetaTest &) = delete;
+    ~MetaTest() { l2l_meta_test_free(handle); }
 };
 
 const char *c_str_or_null(const std::optional<std::string> &s) { return s ? s->c_str() : nullptr; }
@@ -656,6 +702,361 @@ void train(Learner &l, Optimizer &o, Batches &b, int64_t steps, py::handle losse
     check(s, fn);
 }
 
+// ---------------------------------------------------------------------------------
+// Learned optimisers
+// ---------------------------------------------------------------------------------
+
+std::unique_ptr<Learned> learned_create(const std::string &kind, const std::optional<std::string> &options,
+                                        Learner *learner, uint64_t seed) {
+    const char *fn = "l2l_learned_create";
+    std::optional<InUse> use;
+    if (learner != nullptr) use.emplace(fn, std::initializer_list<bool *>{&learner->busy});
+    l2l_learned *out = nullptr;
+    check(l2l_learned_create(&out, kind.c_str(), c_str_or_null(options), learner ? learner->handle : nullptr, seed),
+          fn);
+    return std::make_unique<Learned>(out);
+}
+
+std::unique_ptr<Learned> learned_load(const std::string &path) {
+    l2l_learned *out = nullptr;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_learned_load(&out, path.c_str());
+    }
+    check(s, "l2l_learned_load");
+    return std::make_unique<Learned>(out);
+}
+
+py::tuple learned_info(Learned &h) {
+    InUse use("l2l_learned_info", {&h.busy});
+    int64_t params = 0, tensors = 0;
+    check(l2l_learned_info(h.handle, &params, &tensors), "l2l_learned_info");
+    return py::make_tuple(params, tensors);
+}
+
+// (kind, options text); the buffers grow until both fit.
+py::tuple learned_describe(Learned &h) {
+    const char *fn = "l2l_learned_describe";
+    InUse use(fn, {&h.busy});
+    for (int64_t capacity = 256;; capacity *= 4) {
+        std::vector<char> kind(static_cast<size_t>(capacity)), options(static_cast<size_t>(capacity));
+        l2l_status s = l2l_learned_describe(h.handle, kind.data(), capacity, options.data(), capacity);
+        if (s == L2L_ERR_BUFFER_TOO_SMALL && capacity < (int64_t(1) << 24)) continue;
+        check(s, fn);
+        return py::make_tuple(py::str(kind.data()), py::str(options.data()));
+    }
+}
+
+py::object learned_get_meta(Learned &h) {
+    const char *fn = "l2l_learned_get_meta";
+    InUse use(fn, {&h.busy});
+    int64_t n = h.meta_count();
+    auto out = new_array({n}, Element::float32);
+    int64_t count = 0;
+    check(l2l_learned_get_meta(h.handle, static_cast<float *>(out.second.ptr), n, &count), fn);
+    return out.first;
+}
+
+void learned_set_meta(Learned &h, py::handle values) {
+    const char *fn = "l2l_learned_set_meta";
+    InUse use(fn, {&h.busy});
+    py::buffer_info v = request_array(values, fn, "values", Element::float32, 1);
+    check(l2l_learned_set_meta(h.handle, static_cast<const float *>(v.ptr), v.shape[0]), fn);
+}
+
+void learned_save(Learned &h, const std::string &path) {
+    const char *fn = "l2l_learned_save";
+    InUse use(fn, {&h.busy});
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_learned_save(h.handle, path.c_str());
+    }
+    check(s, fn);
+}
+
+std::unique_ptr<Optimizer> optimizer_create_learned(Learned &h, const std::optional<std::string> &options) {
+    const char *fn = "l2l_optimizer_create_learned";
+    InUse use(fn, {&h.busy});
+    l2l_optimizer *out = nullptr;
+    check(l2l_optimizer_create_learned(&out, h.handle, c_str_or_null(options)), fn);
+    return std::make_unique<Optimizer>(out);
+}
+
+// ---------------------------------------------------------------------------------
+// Meta-training
+// ---------------------------------------------------------------------------------
+
+// The tasks of a meta-trainer as C arrays, with every handle marked in use meanwhile.
+struct TaskArrays {
+    std::vector<const l2l_learner *> learners;
+    std::vector<const l2l_dataset *> datasets;
+    std::vector<bool *> flags;
+};
+
+TaskArrays task_arrays(const char *fn, const std::vector<Learner *> &learners, const std::vector<Dataset *> &datasets) {
+    if (learners.size() != datasets.size()) {
+        raise_error(L2L_ERR_INVALID_ARGUMENT, fn,
+                    std::to_string(learners.size()) + " learners but " + std::to_string(datasets.size()) +
+                        " data sets; give one of each per task");
+    }
+    TaskArrays t;
+    for (size_t i = 0; i < learners.size(); ++i) {
+        if (learners[i] == nullptr || datasets[i] == nullptr) {
+            raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "task " + std::to_string(i) + " has no learner or data set");
+        }
+        t.learners.push_back(learners[i]->handle);
+        t.datasets.push_back(datasets[i]->handle);
+    }
+    return t;
+}
+
+// Marks every distinct flag of `flags` in use (a learner may serve several tasks).
+std::vector<bool *> distinct(std::vector<bool *> flags) {
+    std::vector<bool *> out;
+    for (bool *f : flags) {
+        bool seen = false;
+        for (bool *g : out) seen = seen || g == f;
+        if (!seen) out.push_back(f);
+    }
+    return out;
+}
+
+class InUseList {
+public:
+    InUseList(const char *function, const std::vector<bool *> &flags) {
+        for (bool *f : flags) {
+            if (*f) {
+                raise_error(L2L_ERR_STATE, function,
+                            "an object is in use by another call (another thread, or the call this progress "
+                            "callback runs in); an l2l object serves one call at a time");
+            }
+        }
+        for (bool *f : flags) {
+            *f = true;
+            flags_.push_back(f);
+        }
+    }
+    ~InUseList() {
+        for (bool *f : flags_) *f = false;
+    }
+    InUseList(const InUseList &) = delete;
+    InUseList &operator=(const InUseList &) = delete;
+
+private:
+    std::vector<bool *> flags_;
+};
+
+std::vector<bool *> task_flags(Learned &h, const std::vector<Learner *> &learners, const std::vector<Dataset *> &datasets) {
+    std::vector<bool *> flags{&h.busy};
+    for (Learner *l : learners)
+        if (l != nullptr) flags.push_back(&l->busy);
+    for (Dataset *d : datasets)
+        if (d != nullptr) flags.push_back(&d->busy);
+    return distinct(flags);
+}
+
+std::unique_ptr<MetaTrainer> meta_trainer_create(Learned &h, const std::vector<Learner *> &learners,
+                                                 const std::vector<Dataset *> &datasets,
+                                                 const std::optional<std::string> &options) {
+    const char *fn = "l2l_meta_trainer_create";
+    InUseList use(fn, task_flags(h, learners, datasets));
+    TaskArrays t = task_arrays(fn, learners, datasets);
+    l2l_meta_trainer *out = nullptr;
+    check(l2l_meta_trainer_create(&out, h.handle, t.learners.data(), t.datasets.data(),
+                                  static_cast<int64_t>(t.learners.size()), c_str_or_null(options)),
+          fn);
+    return std::make_unique<MetaTrainer>(out);
+}
+
+std::unique_ptr<MetaTrainer> meta_trainer_resume(const std::string &path, Learned &h, const std::vector<Learner *> &learners,
+                                                 const std::vector<Dataset *> &datasets,
+                                                 const std::optional<std::string> &options) {
+    const char *fn = "l2l_meta_trainer_resume";
+    InUseList use(fn, task_flags(h, learners, datasets));
+    TaskArrays t = task_arrays(fn, learners, datasets);
+    l2l_meta_trainer *out = nullptr;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_meta_trainer_resume(&out, path.c_str(), h.handle, t.learners.data(), t.datasets.data(),
+                                    static_cast<int64_t>(t.learners.size()), c_str_or_null(options));
+    }
+    check(s, fn);
+    return std::make_unique<MetaTrainer>(out);
+}
+
+// The l2l_meta_progress_fn handed to l2l_meta_trainer_run: as progress_trampoline, with the
+// Python callable receiving (trial, step, meta_loss).
+int meta_progress_trampoline(void *user, int64_t trial, int64_t step, float meta_loss) {
+    py::gil_scoped_acquire gil;
+    auto *p = static_cast<Progress *>(user);
+    try {
+        if (!p->callback.is_none()) {
+            py::object result = p->callback(trial, step, meta_loss);
+            int truth = PyObject_IsTrue(result.ptr());
+            if (truth < 0) throw py::error_already_set();
+            if (truth) return 1;
+        }
+        if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+        return 0;
+    } catch (py::error_already_set &e) {
+        p->error.emplace(std::move(e));
+    } catch (const std::exception &e) {
+        PyErr_SetString(PyExc_RuntimeError, e.what());
+        p->error.emplace();
+    } catch (...) {
+        PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception in the progress callback");
+        p->error.emplace();
+    }
+    return 1;
+}
+
+// Runs l2l_meta_trainer_run without the GIL; exceptions as train().
+void meta_trainer_run(MetaTrainer &t, int64_t trials, py::object callback) {
+    const char *fn = "l2l_meta_trainer_run";
+    InUse use(fn, {&t.busy});
+    if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
+        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "progress must be callable or None");
+    }
+    Progress progress{std::move(callback), std::nullopt};
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_meta_trainer_run(t.handle, trials, meta_progress_trampoline, &progress);
+    }
+    if (progress.error) throw *progress.error;
+    check(s, fn);
+}
+
+py::tuple meta_trainer_info(MetaTrainer &t) {
+    InUse use("l2l_meta_trainer_info", {&t.busy});
+    int64_t trials = 0, steps = 0, unrolls = 0;
+    check(l2l_meta_trainer_info(t.handle, &trials, &steps, &unrolls), "l2l_meta_trainer_info");
+    return py::make_tuple(trials, steps, unrolls);
+}
+
+py::object meta_trainer_history(MetaTrainer &t) {
+    const char *fn = "l2l_meta_trainer_history";
+    InUse use(fn, {&t.busy});
+    int64_t n = 0;
+    check(l2l_meta_trainer_history(t.handle, nullptr, 0, &n), fn);
+    auto out = new_array({n}, Element::float32);
+    if (n > 0) check(l2l_meta_trainer_history(t.handle, static_cast<float *>(out.second.ptr), n, &n), fn);
+    return out.first;
+}
+
+// A list of (kind code, trial, step).
+py::list meta_trainer_events(MetaTrainer &t) {
+    const char *fn = "l2l_meta_trainer_events";
+    InUse use(fn, {&t.busy});
+    int64_t n = 0;
+    check(l2l_meta_trainer_events(t.handle, nullptr, nullptr, nullptr, 0, &n), fn);
+    std::vector<int32_t> kinds(static_cast<size_t>(n));
+    std::vector<int64_t> trials(static_cast<size_t>(n)), steps(static_cast<size_t>(n));
+    if (n > 0) check(l2l_meta_trainer_events(t.handle, kinds.data(), trials.data(), steps.data(), n, &n), fn);
+    py::list out;
+    for (size_t i = 0; i < kinds.size(); ++i) out.append(py::make_tuple(kinds[i], trials[i], steps[i]));
+    return out;
+}
+
+void meta_trainer_save_checkpoint(MetaTrainer &t, const std::string &path) {
+    const char *fn = "l2l_meta_trainer_save_checkpoint";
+    InUse use(fn, {&t.busy});
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_meta_trainer_save_checkpoint(t.handle, path.c_str());
+    }
+    check(s, fn);
+}
+
+void meta_trainer_get_learned(MetaTrainer &t, Learned &h) {
+    const char *fn = "l2l_meta_trainer_get_learned";
+    InUse use(fn, {&t.busy, &h.busy});
+    check(l2l_meta_trainer_get_learned(t.handle, h.handle), fn);
+}
+
+// ---------------------------------------------------------------------------------
+// Meta-testing
+// ---------------------------------------------------------------------------------
+
+std::unique_ptr<MetaTest> meta_test_run(Learner &l, Optimizer &o, Dataset &train_set, Dataset &test_set,
+                                        const std::optional<std::string> &options, py::object callback) {
+    const char *fn = "l2l_meta_test_run";
+    InUseList use(fn, distinct({&l.busy, &o.busy, &train_set.busy, &test_set.busy}));
+    if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
+        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "progress must be callable or None");
+    }
+    Progress progress{std::move(callback), std::nullopt};
+    l2l_meta_test *out = nullptr;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_meta_test_run(&out, l.handle, o.handle, train_set.handle, test_set.handle, c_str_or_null(options),
+                              progress_trampoline, &progress);
+    }
+    if (s == L2L_OK) {
+        auto result = std::make_unique<MetaTest>(out);  // owned before anything can throw
+        if (progress.error) throw *progress.error;
+        return result;
+    }
+    if (progress.error) throw *progress.error;
+    check(s, fn);
+    raise_error(L2L_ERR_INTERNAL, fn, "no result and no error");
+}
+
+// (learners, steps, evaluations, tensors, sparsity, seconds_per_step).
+py::tuple meta_test_info(MetaTest &r) {
+    InUse use("l2l_meta_test_info", {&r.busy});
+    int64_t k = 0, t = 0, e = 0, tensors = 0;
+    double sparsity = 0, seconds = 0;
+    check(l2l_meta_test_info(r.handle, &k, &t, &e, &tensors, &sparsity, &seconds), "l2l_meta_test_info");
+    return py::make_tuple(k, t, e, tensors, sparsity, seconds);
+}
+
+// (training_loss [K, T], test_loss [K, E], test_accuracy [K, E], evaluation_steps int64 [E]).
+py::tuple meta_test_curves(MetaTest &r) {
+    const char *fn = "l2l_meta_test_curves";
+    InUse use(fn, {&r.busy});
+    int64_t k = 0, t = 0, e = 0;
+    check(l2l_meta_test_info(r.handle, &k, &t, &e, nullptr, nullptr, nullptr), "l2l_meta_test_info");
+    auto loss = new_array({k, t}, Element::float32);
+    auto test_loss = new_array({k, e}, Element::float32);
+    auto accuracy = new_array({k, e}, Element::float32);
+    auto steps = new_array({e}, Element::int64);
+    check(l2l_meta_test_curves(r.handle, static_cast<float *>(loss.second.ptr), static_cast<float *>(test_loss.second.ptr),
+                               static_cast<float *>(accuracy.second.ptr), static_cast<int64_t *>(steps.second.ptr)),
+          fn);
+    return py::make_tuple(loss.first, test_loss.first, accuracy.first, steps.first);
+}
+
+// (zeros float64 [tensors], sizes int64 [tensors]).
+py::tuple meta_test_zero_weights(MetaTest &r) {
+    const char *fn = "l2l_meta_test_zero_weights";
+    InUse use(fn, {&r.busy});
+    int64_t tensors = 0;
+    check(l2l_meta_test_info(r.handle, nullptr, nullptr, nullptr, &tensors, nullptr, nullptr), "l2l_meta_test_info");
+    auto zeros = new_array({tensors}, Element::float64);
+    auto sizes = new_array({tensors}, Element::int64);
+    check(l2l_meta_test_zero_weights(r.handle, static_cast<double *>(zeros.second.ptr),
+                                     static_cast<int64_t *>(sizes.second.ptr), tensors),
+          fn);
+    return py::make_tuple(zeros.first, sizes.first);
+}
+
+void meta_test_save(MetaTest &r, const std::string &path, const std::string &format) {
+    const char *fn = "l2l_meta_test_save";
+    InUse use(fn, {&r.busy});
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_meta_test_save(r.handle, path.c_str(), format.c_str());
+    }
+    check(s, fn);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_l2l, m) {
@@ -799,6 +1200,53 @@ PYBIND11_MODULE(_l2l, m) {
     m.def("quadratic_tasks", &quadratic_tasks, py::arg("seed"), py::arg("tasks"), py::arg("dimension"),
           py::arg("options") = py::none(),
           "l2l_quadratic_tasks (GIL released): (w [tasks, dimension, dimension], y [tasks, dimension]).");
+
+    py::dict events;
+    events["non_finite_loss"] = static_cast<int>(L2L_EVENT_NON_FINITE_LOSS);
+    events["non_finite_gradient"] = static_cast<int>(L2L_EVENT_NON_FINITE_GRADIENT);
+    events["rollback"] = static_cast<int>(L2L_EVENT_ROLLBACK);
+    events["collapse"] = static_cast<int>(L2L_EVENT_COLLAPSE);
+    m.attr("EVENT_KINDS") = events;
+
+    py::class_<Learned>(m, "Learned", "An l2l_learned handle.")
+        .def(py::init(&learned_create), py::arg("kind"), py::arg("options") = py::none(),
+             py::arg("learner") = py::none(), py::arg("seed") = 0, "l2l_learned_create (learner may be None).")
+        .def_static("load", &learned_load, py::arg("path"), "l2l_learned_load (GIL released).")
+        .def("info", &learned_info, "l2l_learned_info: (num_meta_params, num_tensors).")
+        .def("describe", &learned_describe, "l2l_learned_describe: (kind, options text).")
+        .def("get_meta", &learned_get_meta, "l2l_learned_get_meta into a new float32 array.")
+        .def("set_meta", &learned_set_meta, py::arg("values"), "l2l_learned_set_meta from a float32 array.")
+        .def("save", &learned_save, py::arg("path"), "l2l_learned_save (GIL released).");
+
+    m.def("optimizer_create_learned", &optimizer_create_learned, py::arg("learned"), py::arg("options") = py::none(),
+          "l2l_optimizer_create_learned: an Optimizer handle.");
+
+    py::class_<MetaTrainer>(m, "MetaTrainer", "An l2l_meta_trainer handle.")
+        .def(py::init(&meta_trainer_create), py::arg("learned"), py::arg("learners"), py::arg("datasets"),
+             py::arg("options") = py::none(), "l2l_meta_trainer_create.")
+        .def_static("resume", &meta_trainer_resume, py::arg("path"), py::arg("learned"), py::arg("learners"),
+                    py::arg("datasets"), py::arg("options") = py::none(), "l2l_meta_trainer_resume (GIL released).")
+        .def("run", &meta_trainer_run, py::arg("trials"), py::arg("progress") = py::none(),
+             "l2l_meta_trainer_run (GIL released; re-acquired in the progress callback).")
+        .def("info", &meta_trainer_info, "l2l_meta_trainer_info: (trials_done, meta_steps, unrolls).")
+        .def("history", &meta_trainer_history, "l2l_meta_trainer_history into a new float32 array.")
+        .def("events", &meta_trainer_events, "l2l_meta_trainer_events: a list of (kind code, trial, step).")
+        .def("save_checkpoint", &meta_trainer_save_checkpoint, py::arg("path"),
+             "l2l_meta_trainer_save_checkpoint (GIL released).")
+        .def("get_learned", &meta_trainer_get_learned, py::arg("into"), "l2l_meta_trainer_get_learned.");
+
+    py::class_<MetaTest>(m, "MetaTest", "An l2l_meta_test handle (a meta-test's results).")
+        .def("info", &meta_test_info,
+             "l2l_meta_test_info: (learners, steps, evaluations, tensors, sparsity, seconds_per_step).")
+        .def("curves", &meta_test_curves,
+             "l2l_meta_test_curves: (training_loss [K, T], test_loss [K, E], test_accuracy [K, E], "
+             "evaluation_steps [E]).")
+        .def("zero_weights", &meta_test_zero_weights, "l2l_meta_test_zero_weights: (zeros [tensors], sizes [tensors]).")
+        .def("save", &meta_test_save, py::arg("path"), py::arg("format"), "l2l_meta_test_save (GIL released).");
+
+    m.def("meta_test_run", &meta_test_run, py::arg("learner"), py::arg("optimizer"), py::arg("train"), py::arg("test"),
+          py::arg("options") = py::none(), py::arg("progress") = py::none(),
+          "l2l_meta_test_run (GIL released; re-acquired in the progress callback): a MetaTest.");
 
     m.def("train", &train, py::arg("learner"), py::arg("optimizer"), py::arg("batches"), py::arg("steps"),
           py::arg("losses") = py::none(), py::arg("progress") = py::none(),

@@ -1,0 +1,379 @@
+"""Meta-training and meta-testing of learned optimisers.
+
+    net = l2l.MLP([784, 32, 10], seed=0)
+    opt = l2l.learned.MetaSGD(net)
+    trainer = l2l.meta.MetaTrainer(opt, [(net, train_set)], trials=10, steps=100, unroll=5)
+    trainer.run(progress=True)                     # Ctrl-C stops it; the work is kept
+    trained = trainer.learned()                    # a LearnedOptimizer with the trained phi
+    result = l2l.meta.meta_test(trained, net, train_set, test_set, learners=10, steps=1000)
+    print(result.final_accuracy())                 # (mean, std) over the learners
+    result.to_json("meta_sgd.json")
+    l2l.meta.plot_loss_curves({"Meta-SGD": result}, "loss.png")
+
+Meta-training options (keyword arguments of MetaTrainer, those of l2l_meta_trainer_create):
+trials=1 (learners trained one after another), steps=100 (steps per learner, a multiple of
+unroll), unroll=5 (steps per meta-update), meta_lr=1e-3 (Adam on phi), batch=128,
+weights (one weight per unroll step; uniform), same_batch=False, clip="none" ("value" or
+"norm") with clip_at=1, second_order=False, sample_tasks=False, rollback_after=3, seed=0.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _l2l
+from ._common import as_path, format_options
+from .datasets import Dataset
+from .learned import LearnedOptimizer
+from .learners import Learner
+from .optim import Optimizer
+from .training import _TextBar
+
+__all__ = ["MetaTrainer", "MetaTestResult", "meta_test", "plot_loss_curves", "EVENT_KINDS"]
+
+#: Event kinds of meta-training (L2L_EVENT_* of include/l2l.h).
+EVENT_KINDS = tuple(sorted(_l2l.EVENT_KINDS, key=_l2l.EVENT_KINDS.get))
+_EVENT_NAMES = {code: name for name, code in _l2l.EVENT_KINDS.items()}
+
+# Defaults of the options that size a run (MetaTrainingConfig's), for the progress bar.
+_DEFAULTS = {"trials": 1, "steps": 100, "unroll": 5}
+
+Task = Tuple[Learner, Dataset]
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class _Bar:
+    """A progress bar like l2l.train's (tqdm if installed, else a text bar on stderr), with
+    its own label and an optional loss column."""
+
+    def __init__(self, total: int, desc: str, unit: str, loss_label: Optional[str]):
+        self.total, self.desc, self.unit, self.loss_label = total, desc, unit, loss_label
+        self.position = 0
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            self.tqdm = None
+            self.text = _TextBar(total)
+            self.text._draw = self._draw_text  # the same bar, this label and columns
+        else:
+            self.tqdm = tqdm(total=total, unit=unit, desc=desc)
+
+    def update(self, position: int, loss: float = math.nan) -> None:
+        if self.tqdm is not None:
+            self.tqdm.update(position - self.position)
+            if self.loss_label is not None:
+                self.tqdm.set_postfix({self.loss_label: f"{loss:.4f}"}, refresh=False)
+        else:
+            self.text.update(position, loss)
+        self.position = position
+
+    def _draw_text(self, now: float) -> None:
+        t = self.text
+        t.drawn = t.step
+        done = t.step / t.total if t.total else 1.0
+        filled = int(round(done * t.width))
+        rate = t.step / max(now - t.start, 1e-9)
+        loss = f" {self.loss_label} {t.loss:.4f}" if self.loss_label is not None else ""
+        t.stream.write(f"\r{self.desc} [{'#' * filled}{'.' * (t.width - filled)}] {t.step}/{t.total}{loss} "
+                       f"{rate:.1f} {self.unit}s/s")
+        t.stream.flush()
+
+    def close(self) -> None:
+        if self.tqdm is not None:
+            self.tqdm.close()
+        else:
+            self.text.close()
+
+
+def _path(path: PathLike) -> str:
+    return os.fsdecode(as_path(path))
+
+
+def _tasks(tasks: Sequence[Task]) -> Tuple[List[Any], List[Any], List[Learner]]:
+    if isinstance(tasks, tuple) and len(tasks) == 2 and isinstance(tasks[0], Learner):
+        tasks = [tasks]  # one (learner, dataset) pair
+    learners, datasets, owners = [], [], []
+    for i, task in enumerate(tasks):
+        try:
+            learner, dataset = task
+        except (TypeError, ValueError):
+            raise _l2l.InvalidArgumentError(f"MetaTrainer: task {i} must be a (learner, dataset) pair") from None
+        if not isinstance(learner, Learner) or not isinstance(dataset, Dataset):
+            raise _l2l.InvalidArgumentError(
+                f"MetaTrainer: task {i} must be a (Learner, Dataset) pair, got ({type(learner).__name__}, "
+                f"{type(dataset).__name__})")
+        learners.append(learner._handle)
+        datasets.append(dataset._handle)
+        owners.append(learner)
+    return learners, datasets, owners
+
+
+class MetaTrainer:
+    """Meta-trains `learned` (a LearnedOptimizer, starting from its current phi) on `tasks`,
+    a list of (learner, dataset) pairs: trial q trains a fresh learner of task q mod len(tasks)
+    (freshly initialised from the seed: the learners' own parameters are not used), updating
+    phi by Adam after every unroll. `config` holds the meta-training options (see the module
+    docstring); unknown ones raise InvalidArgumentError. The learners and data sets are
+    copied, and `learned` is not changed: `learned()` gives the trained optimiser.
+    """
+
+    def __init__(self, learned: LearnedOptimizer, tasks: Sequence[Task], **config: Any):
+        learners, datasets, owners = _tasks(tasks)
+        self._handle = _l2l.MetaTrainer(learned._handle, learners, datasets, format_options(config))
+        self._init(learned, owners, config)
+
+    def _init(self, learned: LearnedOptimizer, owners: List[Learner], config: Dict[str, Any]) -> None:
+        self.kind = learned.kind
+        self.options_text = learned.options_text
+        self.config = dict(config)
+        self._learner = owners[0] if owners else None
+
+    @classmethod
+    def resume(cls, path: PathLike, learned: LearnedOptimizer, tasks: Sequence[Task], **config: Any) -> "MetaTrainer":
+        """A trainer resumed from a checkpoint written by `save_checkpoint`: `learned` (its
+        kind and options; its phi is not used), `tasks` and `config` must be those of the
+        run that wrote it (InvalidArgumentError otherwise). Running it gives bit-identical
+        results to a run that never stopped. FileError if the file is missing, FormatError
+        if it is truncated, altered or not a checkpoint."""
+        learners, datasets, owners = _tasks(tasks)
+        made = cls.__new__(cls)
+        made._handle = _l2l.MetaTrainer.resume(_path(path), learned._handle, learners, datasets,
+                                               format_options(config))
+        made._init(learned, owners, config)
+        return made
+
+    # -- running ------------------------------------------------------------------------
+
+    def run(self, trials: Optional[int] = None, progress: bool = False,
+            callback: Optional[Callable[[int, int, float], Any]] = None) -> np.ndarray:
+        """Runs the next `trials` trials (all remaining ones if None) and returns the
+        meta-loss of each unroll it ran (float32).
+
+        `progress=True` shows a progress bar (tqdm if installed, else a text bar on stderr).
+        `callback(trial, step, meta_loss)` runs after every unroll; a truthy result cancels
+        with l2l.CancelledError. Ctrl-C (or any exception raised by the callback) also stops
+        the run after the current unroll and is re-raised. In every case phi's updates so
+        far are kept (a trial stopped midway is not counted in `trials_done`).
+        """
+        if trials is not None and int(trials) < 0:
+            raise _l2l.InvalidArgumentError(f"MetaTrainer.run: trials must be non-negative, got {trials}")
+        start_trials, _, start_unrolls = self._handle.info()
+        bar = None
+        if progress:
+            total_trials = int(self.config.get("trials", _DEFAULTS["trials"]))
+            per_trial = max(1, int(self.config.get("steps", _DEFAULTS["steps"])) //
+                            max(1, int(self.config.get("unroll", _DEFAULTS["unroll"]))))
+            remaining = max(0, total_trials - start_trials)
+            count = remaining if trials is None else min(int(trials), remaining)
+            bar = _Bar(count * per_trial, "meta-train", "unroll", "meta-loss")
+
+        done = 0
+
+        def on_unroll(trial: int, step: int, meta_loss: float) -> Any:
+            nonlocal done
+            done += 1
+            if bar is not None:
+                bar.update(done, meta_loss)
+            return callback(trial, step, meta_loss) if callback is not None else False
+
+        try:
+            self._handle.run(-1 if trials is None else int(trials), on_unroll)
+        except (_l2l.Error, KeyboardInterrupt) as e:
+            e.history = self.history[start_unrolls:]  # the meta-losses of the unrolls run
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        return self.history[start_unrolls:]
+
+    # -- results ------------------------------------------------------------------------
+
+    @property
+    def history(self) -> np.ndarray:
+        """The meta-loss of every unroll so far (float32; trials * steps / unroll values
+        after a complete run)."""
+        return self._handle.history()
+
+    @property
+    def events(self) -> List[Dict[str, Any]]:
+        """What happened that a caller should know: dicts with "kind" (one of EVENT_KINDS:
+        non_finite_loss, non_finite_gradient, rollback, collapse), "trial" and "step"."""
+        return [{"kind": _EVENT_NAMES.get(k, str(k)), "trial": int(t), "step": int(s)}
+                for k, t, s in self._handle.events()]
+
+    @property
+    def trials_done(self) -> int:
+        """Trials completed."""
+        return int(self._handle.info()[0])
+
+    @property
+    def meta_steps(self) -> int:
+        """Meta-updates applied (unrolls whose update was not skipped)."""
+        return int(self._handle.info()[1])
+
+    @property
+    def unrolls(self) -> int:
+        """Unrolls run (the length of `history`)."""
+        return int(self._handle.info()[2])
+
+    def save_checkpoint(self, path: PathLike) -> None:
+        """Saves everything needed to resume exactly (see `resume`) to a .safetensors file."""
+        self._handle.save_checkpoint(_path(path))
+
+    def learned(self) -> LearnedOptimizer:
+        """A new LearnedOptimizer (same kind and options) holding the current, trained phi."""
+        learner = self._learner._handle if self._learner is not None else None
+        handle = _l2l.Learned(self.kind, self.options_text, learner, 0)
+        self._handle.get_learned(handle)
+        return LearnedOptimizer._from_handle(handle)
+
+    def __repr__(self) -> str:
+        trials, steps, unrolls = self._handle.info()
+        return f"<l2l.meta.MetaTrainer {self.kind}: {trials} trials done, {steps} meta-steps, {unrolls} unrolls>"
+
+
+class MetaTestResult:
+    """Results of `meta_test`: K learners trained for T steps each, scored on the test set
+    after the E steps of `evaluation_steps`.
+
+    Attributes (numpy): training_loss [K, T] (each step's batch loss, before its update),
+    evaluation_steps [E] (ascending; 0 means before training), test_loss and test_accuracy
+    [K, E] (accuracy in [0, 1]), zero_weights (per parameter tensor, weights exactly zero at
+    the end, mean over learners), tensor_sizes, tensor_names; sparsity (the fraction of all
+    weights zero at the end) and seconds_per_step (mean wall time of a step).
+    """
+
+    def __init__(self, handle: "_l2l.MetaTest", tensor_names: Sequence[str]):
+        self._handle = handle
+        k, t, e, tensors, sparsity, seconds = handle.info()
+        self.training_loss, self.test_loss, self.test_accuracy, self.evaluation_steps = handle.curves()
+        self.zero_weights, self.tensor_sizes = handle.zero_weights()
+        names = list(tensor_names)
+        self.tensor_names: List[str] = names if len(names) == int(tensors) else [f"tensor{i}" for i in range(tensors)]
+        self.sparsity = float(sparsity)
+        self.seconds_per_step = float(seconds)
+        self.learners, self.steps = int(k), int(t)
+
+    def final_accuracy(self) -> Tuple[float, float]:
+        """Mean and standard deviation (population) over learners of the test accuracy at
+        the last evaluation step (NaN if there was none)."""
+        if self.test_accuracy.shape[1] == 0:
+            return math.nan, math.nan
+        last = self.test_accuracy[:, -1].astype(np.float64)
+        return float(last.mean()), float(last.std())
+
+    def mean_training_loss(self) -> np.ndarray:
+        """The training-loss curve averaged over learners ([T])."""
+        return self.training_loss.astype(np.float64).mean(axis=0)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Every field as plain Python values (lists, floats), ready for json.dump."""
+        mean, std = self.final_accuracy()
+        return {
+            "training_loss": self.training_loss.tolist(),
+            "evaluation_steps": [int(s) for s in self.evaluation_steps],
+            "test_loss": self.test_loss.tolist(),
+            "test_accuracy": self.test_accuracy.tolist(),
+            "zero_weights": self.zero_weights.tolist(),
+            "tensor_sizes": [int(s) for s in self.tensor_sizes],
+            "tensor_names": list(self.tensor_names),
+            "sparsity": self.sparsity,
+            "seconds_per_step": self.seconds_per_step,
+            "final_accuracy": {"mean": mean, "std": std},
+        }
+
+    def to_json(self, path: PathLike) -> None:
+        """Saves the results as JSON (the library's format, shared with the C and Swift APIs)."""
+        self._handle.save(_path(path), "json")
+
+    def to_csv(self, path: PathLike) -> None:
+        """Saves the curves as CSV: learner,step,train_loss,test_loss,test_accuracy (test
+        columns empty between evaluations)."""
+        self._handle.save(_path(path), "csv")
+
+    def __repr__(self) -> str:
+        mean, std = self.final_accuracy()
+        return (f"<l2l.meta.MetaTestResult {self.learners} learners x {self.steps} steps: final accuracy "
+                f"{mean:.4f} ± {std:.4f}, sparsity {self.sparsity:.4f}>")
+
+
+def meta_test(optimizer: Union[Optimizer, LearnedOptimizer], learner: Learner, train: Dataset, test: Dataset,
+              learners: int = 10, steps: int = 1000, batch_size: int = 128,
+              eval_steps: Optional[Sequence[int]] = None, seed: int = 0, progress: bool = False,
+              callback: Optional[Callable[[int, int], Any]] = None) -> MetaTestResult:
+    """Trains `learners` fresh learners of `learner`'s architecture (freshly initialised from
+    `seed`; `learner` itself is not changed) for `steps` steps on mini-batches of `train`,
+    each with a fresh copy of `optimizer` (any l2l.optim optimiser, a learned one's
+    `as_optimizer()`, or a LearnedOptimizer, used in its meta-testing phase), and scores them
+    on `test` at `eval_steps` (distinct steps in 0..steps; default: the last step).
+
+    `progress=True` shows a progress bar; `callback(step, total)` runs after every learner
+    step (step counts over all learners); a truthy result cancels with l2l.CancelledError,
+    and Ctrl-C stops the run and is re-raised (no result either way).
+    """
+    if isinstance(optimizer, LearnedOptimizer):
+        optimizer = optimizer.as_optimizer()
+    if not isinstance(optimizer, Optimizer):
+        raise _l2l.InvalidArgumentError(f"meta_test: optimizer must be an l2l optimizer, got {type(optimizer).__name__}")
+    options = format_options({"learners": int(learners), "steps": int(steps), "batch": int(batch_size),
+                              "eval": None if eval_steps is None else [int(s) for s in eval_steps],
+                              "seed": int(seed)})
+    total = max(0, int(learners)) * max(0, int(steps))
+    bar = _Bar(total, "meta-test", "step", None) if progress and total > 0 else None
+
+    def on_step(step: int, total: int, _loss: float) -> Any:
+        if bar is not None:
+            bar.update(step)
+        return callback(step, total) if callback is not None else False
+
+    try:
+        handle = _l2l.meta_test_run(learner._handle, optimizer._handle, train._handle, test._handle, options,
+                                    on_step)
+    finally:
+        if bar is not None:
+            bar.close()
+    return MetaTestResult(handle, [p.name for p in learner.param_info()])
+
+
+def plot_loss_curves(results: Mapping[str, MetaTestResult], path: PathLike, log_scale: bool = True,
+                     title: Optional[str] = None) -> str:
+    """Plots each result's mean training-loss curve over its learners (with a band from the
+    lowest to the highest learner) against the step, one line per name, and saves the figure
+    to `path` (the format follows the extension: .png, .pdf, .svg). `log_scale` puts the loss
+    on a log axis. Needs matplotlib (drawn with its Agg backend, without pyplot, so it works
+    without a display and leaves the caller's backend alone). Returns the path written."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as e:
+        raise ImportError("l2l.meta.plot_loss_curves needs matplotlib: pip install matplotlib") from e
+    if not results:
+        raise _l2l.InvalidArgumentError("plot_loss_curves: no results to plot")
+    figure = Figure(figsize=(7, 4.5))
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot(1, 1, 1)
+    for name, result in results.items():
+        curves = result.training_loss.astype(np.float64)
+        steps = np.arange(1, curves.shape[1] + 1)
+        with np.errstate(invalid="ignore"):
+            mean = np.nanmean(curves, axis=0) if curves.size else curves
+            low, high = np.nanmin(curves, axis=0), np.nanmax(curves, axis=0)
+        (line,) = axes.plot(steps, mean, label=str(name), linewidth=1.2)
+        if curves.shape[0] > 1:
+            axes.fill_between(steps, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
+    if log_scale:
+        axes.set_yscale("log")
+    axes.set_xlabel("step")
+    axes.set_ylabel("training loss (mean over learners)")
+    if title:
+        axes.set_title(title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    target = _path(path)
+    figure.savefig(target)
+    return target
