@@ -542,9 +542,10 @@ l2l_status l2l_learned_info(const l2l_learned *learned, int64_t *num_meta_params
  * xi=0.0 mask_during=meta_testing") as NUL-terminated strings into `kind` (capacity
  * `kind_capacity` bytes) and `options` (`options_capacity` bytes). Either buffer may be
  * NULL to skip it. If a buffer is too short for its string and NUL the call returns
- * L2L_ERR_BUFFER_TOO_SMALL and writes neither (the message says how many bytes are
- * needed; 64 for the kind and 512 for the options always suffice for the built-in kinds).
- * L2L_ERR_INVALID_ARGUMENT for a NULL handle.
+ * L2L_ERR_BUFFER_TOO_SMALL and writes neither (l2l_last_error() says how many bytes are
+ * needed): 16 bytes hold every kind; the options text of the built-in kinds and presets
+ * is under 200 bytes, longer only when long lists are given (lstm layers=...), so retry
+ * with a larger buffer. L2L_ERR_INVALID_ARGUMENT for a NULL handle.
  */
 l2l_status l2l_learned_describe(const l2l_learned *learned, char *kind, int64_t kind_capacity,
                                 char *options, int64_t options_capacity);

@@ -78,7 +78,7 @@ public func l2l_meta_trainer_run(_ trainer: OpaquePointer?, _ trials: Int64, _ p
                                  _ user: UnsafeMutableRawPointer?) -> Int32 {
     guarded {
         let t = try object(trainer, MetaTrainerHandle.self, "trainer").trainer
-        let limit: Int? = trials < 0 ? nil : try count(trials, "trials")
+        let limit: Int? = trials < 0 ? nil : Int(trials)
         try t.run(trials: limit) { trial, step, loss in
             guard let progress else { return true }
             return progress(user, Int64(trial), Int64(step), loss) == 0
