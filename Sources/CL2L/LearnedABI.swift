@@ -16,7 +16,7 @@ final class LearnedHandle {
         try optimiser.validate(meta: meta)
         self.optimiser = optimiser
         self.meta = meta.map { $0.detached() }
-        self.parameterShapes = fitsAnyLearner(optimiser) ? [] : parameterShapes
+        self.parameterShapes = optimiser.parameterShapes == nil ? [] : parameterShapes
     }
 
     /// The learner shapes this optimiser is tied to, or nil if it fits any learner.
@@ -26,9 +26,6 @@ final class LearnedHandle {
 /// Whether a learned optimiser can step learners of any shapes (a coordinate-wise network
 /// such as the LSTM optimiser) rather than only the learner it was built for: the Swift API
 /// has no such query, so the kind and options are rebuilt without learner shapes.
-func fitsAnyLearner(_ optimiser: any LearnedOptimiser) -> Bool {
-    (try? Factory.learnedOptimiser(kind: optimiser.kind, options: optimiser.options, parameterShapes: [])) != nil
-}
 
 /// Fails with L2L_ERR_SHAPE unless `learner` has the parameter shapes `required` (nil: any).
 func checkShapes(_ required: [[Int]]?, fit learner: any Learner, _ what: String) throws {

@@ -185,3 +185,20 @@ final class MetaTrainingTests: XCTestCase {
         assertThrows(.io) { try LearnedOptimiserFile.read(dir + "/missing.safetensors") }
     }
 }
+
+extension MetaTrainingTests {
+    /// A per-parameter optimiser refuses a learner of other shapes with an error, in the
+    /// engine, in an optimiser session and so in meta-testing, instead of trapping.
+    func testPerParameterOptimisersRefuseOtherLearners() throws {
+        let task = try tinyTask()
+        let opt = try Factory.learnedOptimiser(kind: "meta_sgd", options: nil, parameterShapes: task.parameterShapes)
+        XCTAssertEqual(opt.parameterShapes, task.parameterShapes)
+        XCTAssertNil(try Factory.learnedOptimiser(kind: "lstm", options: nil, parameterShapes: []).parameterShapes)
+        let other = MetaTask.quadratic(dimension: 10, distribution: .normal)
+        assertThrows(.shapeMismatch, containing: "built for") { try MetaTrainer(opt, tasks: [other], config: self.config(trials: 1)) }
+        var rng = RNG(seed: 0)
+        let session = OptimiserSession(try TrainedOptimiser(opt, meta: opt.initialMetaParameters(rng: &rng)))
+        var wrong = [Tensor.zeros([10])]
+        assertThrows(.shapeMismatch) { try session.step(&wrong, gradients: [Tensor.zeros([10])]) }
+    }
+}

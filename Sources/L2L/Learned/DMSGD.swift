@@ -42,6 +42,7 @@ public struct DMSGD: LearnedOptimiser {
     }
 
     public var kind: String { mask == nil ? "dmsgd" : "m2sgd" }
+    public var parameterShapes: [[Int]]? { shapes }
 
     public var options: String {
         var text = "hidden=\(network.layers[0]) beta_static=\(initialStatic) learn_gamma=\(learnGamma ? 1 : 0) p=\(p)"

@@ -47,6 +47,7 @@ public struct LSTMOptimiser: LearnedOptimiser {
     }
 
     public var kind: String { "lstm" }
+    public var parameterShapes: [[Int]]? { nil }
 
     public var options: String {
         "preset=\(preset) layers=\(network.layers.map(String.init).joined(separator: ",")) head=\(head ? 1 : 0) scale=\(scale) p=\(p) forget_bias=\(network.forgetBias) input_bias=\(network.inputBias) head_init=\(headInit)"
@@ -91,6 +92,7 @@ public struct MetaSGD: LearnedOptimiser {
     }
 
     public var kind: String { "meta_sgd" }
+    public var parameterShapes: [[Int]]? { shapes }
     public var options: String { "lr=\(initialRate)" }
 
     public var metaParameterSpecs: [MetaParameterSpec] {

@@ -29,6 +29,9 @@ public protocol LearnedOptimiser {
     var options: String { get }
     /// The meta-parameter tensors, in the order `step` takes them.
     var metaParameterSpecs: [MetaParameterSpec] { get }
+    /// The learner parameter shapes this optimiser only works for (per-parameter kinds such
+    /// as Meta-SGD), or `nil` if it updates learners of any size (coordinate-wise kinds).
+    var parameterShapes: [[Int]]? { get }
     /// φ before meta-training, drawn from `rng`.
     func initialMetaParameters(rng: inout RNG) -> [Tensor]
     /// The state before the first step on a learner with these parameters.
@@ -39,6 +42,13 @@ public protocol LearnedOptimiser {
 }
 
 extension LearnedOptimiser {
+    /// Fails unless the optimiser can update a learner with parameters of these shapes.
+    public func check(shapes: [[Int]]) throws {
+        if let own = parameterShapes, own != shapes {
+            throw L2LError.shape("\(kind) was built for learner parameter shapes \(own), not \(shapes)")
+        }
+    }
+
     /// Total number of meta-parameters.
     public var metaParameterCount: Int { metaParameterSpecs.reduce(0) { $0 + $1.count } }
 
@@ -70,6 +80,8 @@ public struct TrainedOptimiser: Optimiser {
     }
 
     public func initialState(for parameters: [Tensor]) -> [Tensor] { learned.initialState(for: parameters) }
+
+    public func check(parameters: [Tensor]) throws { try learned.check(shapes: parameters.map(\.shape)) }
 
     public func step(parameters: [Tensor], gradients: [Tensor], state: [Tensor]) -> (parameters: [Tensor], state: [Tensor]) {
         learned.step(meta: meta, parameters: parameters, gradients: gradients, state: state, phase: phase)

@@ -87,7 +87,7 @@ public enum MetaTester {
         try Training.checkCompatible(learner, test)
         var rng = RNG(seed: seed)
         let specs = learner.parameterSpecs
-        var result = MetaTestResult(trainingLoss: [], evaluationSteps: evaluationSteps.sorted(), testLoss: [], testAccuracy: [],
+        var result = MetaTestResult(trainingLoss: [], evaluationSteps: Array(Set(evaluationSteps)).sorted(), testLoss: [], testAccuracy: [],
                                     zeroWeights: [Double](repeating: 0, count: specs.count), tensorSizes: specs.map(\.count),
                                     tensorNames: specs.map(\.name), secondsPerStep: 0)
         var totalSeconds = 0.0
@@ -111,7 +111,10 @@ public enum MetaTester {
                 if loss.isFinite {
                     // A step that would leave non-finite parameters is refused; the learner
                     // then stays where it is and the curve shows the divergence.
-                    if (try? optimiser.step(&state.parameters, gradients: grads)) != nil { state.buffers = buffers }
+                    do {
+                        try optimiser.step(&state.parameters, gradients: grads)
+                        state.buffers = buffers
+                    } catch let e as L2LError where e.kind == .nonFinite {}
                 }
                 totalSeconds += monotonicSeconds() - t0
                 if result.evaluationSteps.contains(s) { evaluate() }

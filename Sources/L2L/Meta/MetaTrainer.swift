@@ -200,6 +200,7 @@ public final class MetaTrainer {
     public init(_ optimiser: any LearnedOptimiser, tasks: [MetaTask], config: MetaTrainingConfig,
                 meta initialMeta: [Tensor]? = nil) throws {
         guard !tasks.isEmpty else { throw L2LError.invalid("meta-training: no tasks") }
+        for task in tasks { try optimiser.check(shapes: task.parameterShapes) }
         self.optimiser = optimiser
         self.tasks = tasks
         self.config = config

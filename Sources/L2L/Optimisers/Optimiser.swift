@@ -20,6 +20,13 @@ public protocol Optimiser {
     /// One update: new parameters and new state from the current ones and the gradients
     /// of the loss (one gradient per parameter, same shapes).
     func step(parameters: [Tensor], gradients: [Tensor], state: State) -> (parameters: [Tensor], state: State)
+    /// Fails unless the optimiser can update parameters of these shapes (hand-crafted
+    /// optimisers take any; a learned per-parameter one only its learner's).
+    func check(parameters: [Tensor]) throws
+}
+
+extension Optimiser {
+    public func check(parameters: [Tensor]) throws {}
 }
 
 /// A state that can list its tensors, for inspection, checkpoints and tests.
@@ -36,6 +43,7 @@ public final class OptimiserSession {
     private let initialise: ([Tensor]) -> Any
     private let apply: ([Tensor], [Tensor], Any) -> ([Tensor], Any)
     private let make: () -> OptimiserSession
+    private let checkShapes: ([Tensor]) throws -> Void
     private var state: Any?
     private var shapes: [[Int]] = []
     /// Steps taken so far.
@@ -48,6 +56,7 @@ public final class OptimiserSession {
             return (np, ns)
         }
         make = { OptimiserSession(optimiser) }
+        checkShapes = { try optimiser.check(parameters: $0) }
     }
 
     /// A new session of the same optimiser with no state (for training another learner).
@@ -66,6 +75,7 @@ public final class OptimiserSession {
             throw L2LError.shape("optimiser: gradient shapes \(gradients.map(\.shape)) do not match parameter shapes \(parameters.map(\.shape))")
         }
         if state == nil {
+            try checkShapes(parameters)
             state = initialise(parameters)
             shapes = parameters.map(\.shape)
         } else if parameters.map(\.shape) != shapes {
