@@ -71,20 +71,6 @@ func trainingSpeed(_ learner: some Learner, _ optimiser: OptimiserSession, steps
     return (Double(steps) / t, flopsPerStep * Double(steps) / t / 1e9)
 }
 
-let learners: [(String, any Learner, Int)] = [
-    ("MLP 784-32-10", try MLP(sizes: [784, 32, 10]), steps),
-    ("convnet 28×28", try Convnet(inputShape: [1, 28, 28]), max(1, steps / 200)),
-    ("ResNet20 32×32", try ResNet(), max(1, steps / 1000)),
-]
-var rows = [(name: String, optimiser: String, stepsPerSecond: Double, gflops: Double)]()
-for (name, learner, n) in learners {
-    for kind in ["sgd", "adam"] {
-        let (sps, gf) = trainingSpeed(learner, try Factory.optimiser(kind: kind, options: "lr=0.001"), steps: n)
-        rows.append((name, kind, sps, gf))
-    }
-}
-let mlpRow = rows[0]
-
 // MARK: Learned optimisers on the MLP 784-32-10 at batch 128
 /// Learner steps per second while meta-training (unroll 5) and while meta-testing, the
 /// GEMM GFLOP/s during meta-testing steps, and the peak resident memory.
@@ -119,9 +105,24 @@ func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, metaTest: Double
 }
 var learnedRows = [(String, (metaTrain: Double, metaTest: Double, gflops: Double, stepSeconds: Double))]()
 for kind in ["lstm", "dmsgd", "meta_sgd"] { learnedRows.append((kind, try learnedSpeed(kind))) }
-let adamStep = 1 / rows[1].stepsPerSecond
 var usage = rusage()
 getrusage(RUSAGE_SELF.rawValue, &usage)
+
+let learners: [(String, any Learner, Int)] = [
+    ("MLP 784-32-10", try MLP(sizes: [784, 32, 10]), steps),
+    ("convnet 28×28", try Convnet(inputShape: [1, 28, 28]), max(1, steps / 200)),
+    ("ResNet20 32×32", try ResNet(), max(1, steps / 1000)),
+]
+var rows = [(name: String, optimiser: String, stepsPerSecond: Double, gflops: Double)]()
+for (name, learner, n) in learners {
+    for kind in ["sgd", "adam"] {
+        let (sps, gf) = trainingSpeed(learner, try Factory.optimiser(kind: kind, options: "lr=0.001"), steps: n)
+        rows.append((name, kind, sps, gf))
+    }
+}
+let mlpRow = rows[0]
+let adamStep = 1 / rows[1].stepsPerSecond
+
 
 if json {
     print("{\"sgemm_peak_gflops\": \(peak), \"mlp_steps_per_second\": \(mlpRow.stepsPerSecond), \"mlp_gflops\": \(mlpRow.gflops)}")
@@ -135,7 +136,7 @@ if json {
     for (kind, r) in learnedRows {
         print("  \(kind.padding(8)) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5), meta-testing \(String(r.metaTest, digits: 1)) steps/s = \(String(r.stepSeconds / adamStep, digits: 1)) × an Adam step, GEMM \(String(r.gflops, digits: 1)) GFLOP/s = \(String(100 * r.gflops / peak, digits: 1)) % of peak")
     }
-    print("  peak resident memory of the whole benchmark: \(usage.ru_maxrss / 1024) MiB")
+    print("  peak resident memory up to here (sgemm tests, element-wise tests and these runs): \(usage.ru_maxrss / 1024) MiB")
     print("training steps at batch 128 (forward + backward + optimiser step, Swift)")
     for r in rows {
         let pad = String(repeating: " ", count: max(0, 16 - r.name.count))
