@@ -643,16 +643,16 @@ struct Progress {
     std::optional<py::error_already_set> error;
 };
 
-// The l2l_progress_fn handed to l2l_train. It runs on the calling thread with the GIL
-// released by train(), so it takes the GIL back, calls the Python callable (a truthy
-// result cancels), and checks for pending signals so Ctrl-C cancels the run. No C++
-// exception leaves it: they would unwind through Swift frames.
-int progress_trampoline(void *user, int64_t step, int64_t total, float loss) {
+// Calls the Python callable of a progress callback with `args` under the GIL: a truthy
+// result cancels, and pending signals are checked so Ctrl-C cancels the run. No C++
+// exception leaves it (they would unwind through Swift frames); a Python exception is
+// kept in `p->error` and cancels.
+template <typename... Args>
+int call_progress(Progress *p, Args... args) {
     py::gil_scoped_acquire gil;
-    auto *p = static_cast<Progress *>(user);
     try {
         if (!p->callback.is_none()) {
-            py::object result = p->callback(step, total, loss);
+            py::object result = p->callback(args...);
             int truth = PyObject_IsTrue(result.ptr());
             if (truth < 0) throw py::error_already_set();
             if (truth) return 1;
@@ -669,6 +669,12 @@ int progress_trampoline(void *user, int64_t step, int64_t total, float loss) {
         p->error.emplace();
     }
     return 1;
+}
+
+// The l2l_progress_fn handed to l2l_train: runs on the calling thread with the GIL released
+// by train(); the Python callable receives (step, total, loss).
+int progress_trampoline(void *user, int64_t step, int64_t total, float loss) {
+    return call_progress(static_cast<Progress *>(user), step, total, loss);
 }
 
 // Runs l2l_train without the GIL. `losses` is None or a writable float32 array of at
@@ -887,30 +893,10 @@ std::unique_ptr<MetaTrainer> meta_trainer_resume(const std::string &path, Learne
     return std::make_unique<MetaTrainer>(out);
 }
 
-// The l2l_meta_progress_fn handed to l2l_meta_trainer_run: as progress_trampoline, with the
-// Python callable receiving (trial, step, meta_loss).
+// The l2l_meta_progress_fn handed to l2l_meta_trainer_run: the Python callable receives
+// (trial, step, meta_loss).
 int meta_progress_trampoline(void *user, int64_t trial, int64_t step, float meta_loss) {
-    py::gil_scoped_acquire gil;
-    auto *p = static_cast<Progress *>(user);
-    try {
-        if (!p->callback.is_none()) {
-            py::object result = p->callback(trial, step, meta_loss);
-            int truth = PyObject_IsTrue(result.ptr());
-            if (truth < 0) throw py::error_already_set();
-            if (truth) return 1;
-        }
-        if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-        return 0;
-    } catch (py::error_already_set &e) {
-        p->error.emplace(std::move(e));
-    } catch (const std::exception &e) {
-        PyErr_SetString(PyExc_RuntimeError, e.what());
-        p->error.emplace();
-    } catch (...) {
-        PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception in the progress callback");
-        p->error.emplace();
-    }
-    return 1;
+    return call_progress(static_cast<Progress *>(user), trial, step, meta_loss);
 }
 
 // Runs l2l_meta_trainer_run without the GIL; exceptions as train().
