@@ -3,7 +3,8 @@ M²SGD paper (Kuo et al., Appendix B).
 
 On the 784-32-10 ReLU MLP (batch 128, inputs standardised by the training set's mean and
 std), meta-train the LSTM optimiser, Meta-SGD and DMSGD (S = 100 steps per learner,
-unroll Ξ = 5, Adam 1e-3 on φ, as the paper), then train fresh learners with each of them,
+unroll Ξ = 5, Adam 1e-3 on φ, as the paper; --clip value clamps meta-gradients to
+[−1, 1] element-wise, as the authors' code does), then train fresh learners with each of them,
 with M²SGD (DMSGD's φ, masking at meta-test) at ξ ∈ {0, 0.1, 0.2}, with SGD (lr 0.001,
 momentum 0.9, as the paper) and with Adam (lr 1e-3), and print test accuracy (mean ± std
 over learners), iterations, and weights left (% removed). Saves the learned optimisers,
@@ -33,6 +34,9 @@ def main():
     parser.add_argument("--learners", type=int, default=3, help="fresh learners per meta-test (paper: 10)")
     parser.add_argument("--test-steps", type=int, default=1000, help="meta-test iterations (paper: 10 000)")
     parser.add_argument("--paper", action="store_true", help="the paper's meta-test protocol: 10 learners × 10 000 steps")
+    parser.add_argument("--clip", default="none", choices=["none", "value", "norm"],
+                        help="meta-gradient clipping: none (default, as the paper), element-wise to [-1, 1] "
+                             "(the authors' code), or global norm 1")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", default=None, help="directory of the Fashion-MNIST IDX files")
     parser.add_argument("--out", default="examples/out", help="where results, optimisers and the plot go")
@@ -48,7 +52,8 @@ def main():
     l2l.datasets.standardize_splits(train, test)
     learner = l2l.learners.MLP([784, 32, 10], seed=args.seed)
     print(f"l2l {l2l.__version__}: Fashion-MNIST, MLP 784-32-10 ({learner.num_params} weights), batch 128")
-    print(f"meta-training: Q = {args.trials} learners × S = {args.steps} steps, unroll Ξ = {args.unroll}, Adam 1e-3 on φ")
+    print(f"meta-training: Q = {args.trials} learners × S = {args.steps} steps, unroll Ξ = {args.unroll}, "
+          f"Adam 1e-3 on φ, clip {args.clip}")
 
     # Meta-training.
     learned = {
@@ -59,7 +64,7 @@ def main():
     trained = {}
     for name, optimizer in learned.items():
         trainer = l2l.meta.MetaTrainer(optimizer, [(learner, train)], trials=args.trials, steps=args.steps,
-                                       unroll=args.unroll, meta_lr=1e-3, batch=128, seed=args.seed)
+                                       unroll=args.unroll, meta_lr=1e-3, batch=128, clip=args.clip, seed=args.seed)
         start = time.perf_counter()
         history = trainer.run(progress=progress)
         seconds = time.perf_counter() - start
