@@ -6,18 +6,21 @@
 /// `[m, 1]` against `[m, n]`, a scalar against anything). Gradients are summed back to
 /// each input's shape by ``Tensor/sum(toShape:)``.
 extension Tensor {
+    /// Element-wise sum; the result has the broadcast shape of `a` and `b`.
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         Kernels.broadcast(a, b, .add, name: "add").recorded([a, b]) { c in
             [c.grad.sum(toShape: c.inputs[0].shape), c.grad.sum(toShape: c.inputs[1].shape)]
         }
     }
 
+    /// Element-wise difference; the result has the broadcast shape of `a` and `b`.
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         Kernels.broadcast(a, b, .sub, name: "sub").recorded([a, b]) { c in
             [c.grad.sum(toShape: c.inputs[0].shape), (-c.grad).sum(toShape: c.inputs[1].shape)]
         }
     }
 
+    /// Element-wise product; the result has the broadcast shape of `a` and `b`.
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         Kernels.broadcast(a, b, .mul, name: "mul").recorded([a, b]) { c in
             let (a, b) = (c.inputs[0], c.inputs[1])
@@ -26,6 +29,7 @@ extension Tensor {
         }
     }
 
+    /// Element-wise quotient; the result has the broadcast shape of `a` and `b`.
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         Kernels.broadcast(a, b, .div, name: "div").recorded([a, b]) { c in
             let (a, b) = (c.inputs[0], c.inputs[1])
@@ -34,11 +38,12 @@ extension Tensor {
         }
     }
 
+    /// Element-wise negation (same shape).
     public static prefix func - (x: Tensor) -> Tensor {
         Kernels.map(x, .neg).recorded([x]) { c in [-c.grad] }
     }
 
-    // MARK: With a Float
+    // MARK: With a Float (same shape as the tensor operand)
 
     public static func + (a: Tensor, s: Float) -> Tensor {
         Kernels.map(a, .addScalar(s)).recorded([a]) { c in [c.grad] }

@@ -4,6 +4,7 @@ import Glibc
 /// differentiable; non-smooth points use the usual subgradient (relu'(0) = 0,
 /// abs'(0) = 0, clamp' = 1 on the closed interval).
 extension Tensor {
+    /// e^x element-wise (same shape).
     public func exp() -> Tensor {
         Kernels.map(self, .exp).recorded([self], savesOutput: true) { c in [c.grad * c.output] }
     }
@@ -13,20 +14,24 @@ extension Tensor {
         Kernels.map(self, .log).recorded([self]) { c in [c.grad / c.inputs[0]] }
     }
 
+    /// Sine element-wise (same shape).
     public func sin() -> Tensor {
         Kernels.map(self, .sin).recorded([self]) { c in [c.grad * c.inputs[0].cos()] }
     }
 
+    /// Cosine element-wise (same shape).
     public func cos() -> Tensor {
         Kernels.map(self, .cos).recorded([self]) { c in [-(c.grad * c.inputs[0].sin())] }
     }
 
+    /// Square root element-wise (same shape).
     public func sqrt() -> Tensor {
         Kernels.map(self, .sqrt).recorded([self], savesOutput: true) { c in
             [c.grad / (c.output * 2)]
         }
     }
 
+    /// |x| element-wise (same shape); its gradient is sign(x).
     public func abs() -> Tensor {
         Kernels.map(self, .abs).recorded([self]) { c in [c.grad * c.inputs[0].sign()] }
     }
@@ -50,6 +55,7 @@ extension Tensor {
         }
     }
 
+    /// Hyperbolic tangent element-wise (same shape).
     public func tanh() -> Tensor {
         Kernels.map(self, .tanh).recorded([self], savesOutput: true) { c in
             [c.grad * (1 - c.output * c.output)]
