@@ -159,7 +159,9 @@ std::pair<py::object, py::buffer_info> new_array(std::initializer_list<py::ssize
 // Marks handles as in use for the duration of a call; raises l2l.StateError if one already is.
 class InUse {
 public:
-    InUse(const char *function, std::initializer_list<bool *> flags) {
+    InUse(const char *function, std::initializer_list<bool *> flags)
+        : InUse(function, std::vector<bool *>(flags)) {}
+    InUse(const char *function, const std::vector<bool *> &flags) {
         for (bool *f : flags) {
             if (*f) {
                 raise_error(L2L_ERR_STATE, function,
@@ -829,30 +831,6 @@ std::vector<bool *> distinct(std::vector<bool *> flags) {
     return out;
 }
 
-class InUseList {
-public:
-    InUseList(const char *function, const std::vector<bool *> &flags) {
-        for (bool *f : flags) {
-            if (*f) {
-                raise_error(L2L_ERR_STATE, function,
-                            "an object is in use by another call (another thread, or the call this progress "
-                            "callback runs in); an l2l object serves one call at a time");
-            }
-        }
-        for (bool *f : flags) {
-            *f = true;
-            flags_.push_back(f);
-        }
-    }
-    ~InUseList() {
-        for (bool *f : flags_) *f = false;
-    }
-    InUseList(const InUseList &) = delete;
-    InUseList &operator=(const InUseList &) = delete;
-
-private:
-    std::vector<bool *> flags_;
-};
 
 std::vector<bool *> task_flags(Learned &h, const std::vector<Learner *> &learners, const std::vector<Dataset *> &datasets) {
     std::vector<bool *> flags{&h.busy};
@@ -867,7 +845,7 @@ std::unique_ptr<MetaTrainer> meta_trainer_create(Learned &h, const std::vector<L
                                                  const std::vector<Dataset *> &datasets,
                                                  const std::optional<std::string> &options) {
     const char *fn = "l2l_meta_trainer_create";
-    InUseList use(fn, task_flags(h, learners, datasets));
+    InUse use(fn, task_flags(h, learners, datasets));
     TaskArrays t = task_arrays(fn, learners, datasets);
     l2l_meta_trainer *out = nullptr;
     check(l2l_meta_trainer_create(&out, h.handle, t.learners.data(), t.datasets.data(),
@@ -880,7 +858,7 @@ std::unique_ptr<MetaTrainer> meta_trainer_resume(const std::string &path, Learne
                                                  const std::vector<Dataset *> &datasets,
                                                  const std::optional<std::string> &options) {
     const char *fn = "l2l_meta_trainer_resume";
-    InUseList use(fn, task_flags(h, learners, datasets));
+    InUse use(fn, task_flags(h, learners, datasets));
     TaskArrays t = task_arrays(fn, learners, datasets);
     l2l_meta_trainer *out = nullptr;
     l2l_status s;
@@ -971,7 +949,7 @@ void meta_trainer_get_learned(MetaTrainer &t, Learned &h) {
 std::unique_ptr<MetaTest> meta_test_run(Learner &l, Optimizer &o, Dataset &train_set, Dataset &test_set,
                                         const std::optional<std::string> &options, py::object callback) {
     const char *fn = "l2l_meta_test_run";
-    InUseList use(fn, distinct({&l.busy, &o.busy, &train_set.busy, &test_set.busy}));
+    InUse use(fn, distinct({&l.busy, &o.busy, &train_set.busy, &test_set.busy}));
     if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
         raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "progress must be callable or None");
     }
