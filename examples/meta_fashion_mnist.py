@@ -3,8 +3,7 @@ M²SGD paper (Kuo et al., Appendix B).
 
 On the 784-32-10 ReLU MLP (batch 128, inputs standardised by the training set's mean and
 std), meta-train the LSTM optimiser, Meta-SGD and DMSGD (S = 100 steps per learner,
-unroll Ξ = 5, Adam 1e-3 on φ, as the paper; --clip value clamps meta-gradients to
-[−1, 1] element-wise, as the authors' code does), then train fresh learners with each of them,
+unroll Ξ = 5, Adam 1e-3 on φ, as the paper), then train fresh learners with each of them,
 with M²SGD (DMSGD's φ, masking at meta-test) at ξ ∈ {0, 0.1, 0.2}, with SGD (lr 0.001,
 momentum 0.9, as the paper) and with Adam (lr 1e-3), and print test accuracy (mean ± std
 over learners), iterations, and weights left (% removed). Saves the learned optimisers,
@@ -16,6 +15,11 @@ every result as JSON and a loss-curve plot under --out.
 --trials sets Q, the learners each optimiser is meta-trained on (the paper's code: 1, i.e.
 20 meta-updates; the default here is larger because 20 updates leave the LSTM optimiser
 unstable beyond its horizon; see the README).
+
+The LSTM optimiser uses the recipe the docs recommend (README, `pitfalls-measured.md` §1):
+the MTL2L authors' baseline network (`preset=mtl2l`: 20 then 1 unit, Δ = 0.1·h₂, gate
+biases +1/−1) meta-trained with their element-wise meta-gradient clamp to [−1, 1]. Meta-SGD
+and DMSGD follow the M²SGD paper (no clipping unless --clip is given).
 """
 import argparse
 import math
@@ -35,8 +39,12 @@ def main():
     parser.add_argument("--test-steps", type=int, default=1000, help="meta-test iterations (paper: 10 000)")
     parser.add_argument("--paper", action="store_true", help="the paper's meta-test protocol: 10 learners × 10 000 steps")
     parser.add_argument("--clip", default="none", choices=["none", "value", "norm"],
-                        help="meta-gradient clipping: none (default, as the paper), element-wise to [-1, 1] "
-                             "(the authors' code), or global norm 1")
+                        help="meta-gradient clipping for Meta-SGD and DMSGD: none (default, as the paper), "
+                             "element-wise to [-1, 1] (the authors' code), or global norm 1")
+    parser.add_argument("--lstm-preset", default="mtl2l", choices=["mtl2l", "paper"],
+                        help="the LSTM optimiser's network (default mtl2l; see above)")
+    parser.add_argument("--lstm-clip", default="value", choices=["none", "value", "norm"],
+                        help="meta-gradient clipping for the LSTM optimiser (default value, as the MTL2L code)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", default=None, help="directory of the Fashion-MNIST IDX files")
     parser.add_argument("--out", default="examples/out", help="where results, optimisers and the plot go")
@@ -52,24 +60,23 @@ def main():
     l2l.datasets.standardize_splits(train, test)
     learner = l2l.learners.MLP([784, 32, 10], seed=args.seed)
     print(f"l2l {l2l.__version__}: Fashion-MNIST, MLP 784-32-10 ({learner.num_params} weights), batch 128")
-    print(f"meta-training: Q = {args.trials} learners × S = {args.steps} steps, unroll Ξ = {args.unroll}, "
-          f"Adam 1e-3 on φ, clip {args.clip}")
+    print(f"meta-training: Q = {args.trials} learners × S = {args.steps} steps, unroll Ξ = {args.unroll}, Adam 1e-3 on φ")
 
     # Meta-training.
     learned = {
-        "LSTM optimiser": l2l.learned.LSTMOptimizer(preset="paper", seed=args.seed),
-        "Meta-SGD": l2l.learned.MetaSGD(learner, seed=args.seed),
-        "DMSGD": l2l.learned.DMSGD(learner, seed=args.seed),
+        "LSTM optimiser": (l2l.learned.LSTMOptimizer(preset=args.lstm_preset, seed=args.seed), args.lstm_clip),
+        "Meta-SGD": (l2l.learned.MetaSGD(learner, seed=args.seed), args.clip),
+        "DMSGD": (l2l.learned.DMSGD(learner, seed=args.seed), args.clip),
     }
     trained = {}
-    for name, optimizer in learned.items():
+    for name, (optimizer, clip) in learned.items():
         trainer = l2l.meta.MetaTrainer(optimizer, [(learner, train)], trials=args.trials, steps=args.steps,
-                                       unroll=args.unroll, meta_lr=1e-3, batch=128, clip=args.clip, seed=args.seed)
+                                       unroll=args.unroll, meta_lr=1e-3, batch=128, clip=clip, seed=args.seed)
         start = time.perf_counter()
         history = trainer.run(progress=progress)
         seconds = time.perf_counter() - start
         k = max(1, len(history) // 10)
-        print(f"  {name:15s} {optimizer.num_meta_params:6d} meta-parameters, {trainer.meta_steps} meta-updates in "
+        print(f"  {name:15s} {optimizer.num_meta_params:6d} meta-parameters, clip {clip}, {trainer.meta_steps} meta-updates in "
               f"{seconds:.0f} s; meta-loss {history[:k].mean():.3f} → {history[-k:].mean():.3f}; "
               f"{len(trainer.events)} events")
         trained[name] = trainer.learned()
