@@ -54,14 +54,8 @@ extension LearnedOptimiser {
 
     /// Checks φ against the specs (count, shapes, finiteness).
     public func validate(meta: [Tensor]) throws {
-        let specs = metaParameterSpecs
-        guard meta.count == specs.count else {
-            throw L2LError.shape("\(kind): takes \(specs.count) meta-parameter tensors, got \(meta.count)")
-        }
-        for (t, s) in zip(meta, specs) {
-            guard t.shape == s.shape else { throw L2LError.shape("\(kind): meta-parameter \(s.name) must have shape \(s.shape), got \(t.shape)") }
-            guard t.isFinite else { throw L2LError(.nonFinite, "\(kind): meta-parameter \(s.name) contains NaN or infinity") }
-        }
+        try validateTensors(meta, names: metaParameterSpecs.map(\.name), shapes: metaParameterSpecs.map(\.shape),
+                            owner: kind, item: "\(kind) meta-parameter")
     }
 }
 

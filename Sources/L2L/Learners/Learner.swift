@@ -126,14 +126,8 @@ extension Learner {
 
     /// Checks user-supplied parameters (count, shapes, finiteness) before they reach an op.
     public func validate(parameters: [Tensor]) throws {
-        let specs = parameterSpecs
-        guard parameters.count == specs.count else {
-            throw L2LError.shape("learner takes \(specs.count) parameter tensors, got \(parameters.count)")
-        }
-        for (p, s) in zip(parameters, specs) {
-            guard p.shape == s.shape else { throw L2LError.shape("parameter \(s.name) must have shape \(s.shape), got \(p.shape)") }
-            guard p.isFinite else { throw L2LError(.nonFinite, "parameter \(s.name) contains NaN or infinity") }
-        }
+        try validateTensors(parameters, names: parameterSpecs.map(\.name), shapes: parameterSpecs.map(\.shape),
+                            owner: "learner", item: "parameter")
     }
 
     /// Checks a user-supplied batch (shapes, label range, finiteness) before it reaches an op.
@@ -190,5 +184,19 @@ func fanInUniformParameters(_ specs: [ParameterSpec], rng: inout RNG) -> [Tensor
         case .fcBias, .convBias, .batchNormGamma, .batchNormBeta: break
         }
         return Tensor.fanInUniform(spec.shape, fanIn: fanIn, rng: &rng)
+    }
+}
+
+/// Checks a list of named tensors against expected shapes and finiteness: the one check
+/// behind learners' parameters and learned optimisers' meta-parameters.
+/// Messages: "`owner` takes N `item` tensors, got M"; "`item` NAME must have shape …";
+/// "`item` NAME contains NaN or infinity".
+func validateTensors(_ tensors: [Tensor], names: [String], shapes: [[Int]], owner: String, item: String) throws {
+    guard tensors.count == shapes.count else {
+        throw L2LError.shape("\(owner) takes \(shapes.count) \(item) tensors, got \(tensors.count)")
+    }
+    for (t, (name, shape)) in zip(tensors, zip(names, shapes)) {
+        guard t.shape == shape else { throw L2LError.shape("\(item) \(name) must have shape \(shape), got \(t.shape)") }
+        guard t.isFinite else { throw L2LError(.nonFinite, "\(item) \(name) contains NaN or infinity") }
     }
 }

@@ -184,14 +184,20 @@ private:
     std::vector<bool *> flags_;
 };
 
-struct Dataset {
-    l2l_dataset *handle = nullptr;
+// An owned C handle, freed with `Free` when the Python object dies, and a flag that marks
+// it in use by a call (see InUse). One template for every kind of handle.
+template <typename T, void (*Free)(T *)>
+struct Owned {
+    T *handle = nullptr;
     bool busy = false;
-    explicit Dataset(l2l_dataset *h) : handle(h) {}
-    Dataset(const Dataset &) = delete;
-    Dataset &operator=(const Dataset &) = delete;
-    ~Dataset() { l2l_dataset_free(handle); }
+    explicit Owned(T *h) : handle(h) {}
+    Owned(const Owned &) = delete;
+    Owned &operator=(const Owned &) = delete;
+    ~Owned() { Free(handle); }
+};
 
+struct Dataset : Owned<l2l_dataset, l2l_dataset_free> {
+    using Owned::Owned;
     std::tuple<int64_t, int64_t, int64_t> info() const {
         int64_t count = 0, features = 0, classes = 0;
         check(l2l_dataset_info(handle, &count, &features, &classes), "l2l_dataset_info");
@@ -199,25 +205,14 @@ struct Dataset {
     }
 };
 
-struct Batches {
-    l2l_batches *handle = nullptr;
-    bool busy = false;
+struct Batches : Owned<l2l_batches, l2l_batches_free> {
     int64_t batch_size = 0;
     int64_t features = 0;
-    Batches(l2l_batches *h, int64_t size, int64_t f) : handle(h), batch_size(size), features(f) {}
-    Batches(const Batches &) = delete;
-    Batches &operator=(const Batches &) = delete;
-    ~Batches() { l2l_batches_free(handle); }
+    Batches(l2l_batches *h, int64_t size, int64_t f) : Owned(h), batch_size(size), features(f) {}
 };
 
-struct Learner {
-    l2l_learner *handle = nullptr;
-    bool busy = false;
-    explicit Learner(l2l_learner *h) : handle(h) {}
-    Learner(const Learner &) = delete;
-    Learner &operator=(const Learner &) = delete;
-    ~Learner() { l2l_learner_free(handle); }
-
+struct Learner : Owned<l2l_learner, l2l_learner_free> {
+    using Owned::Owned;
     std::tuple<int64_t, int64_t, int64_t, int64_t> info() const {
         int64_t params = 0, tensors = 0, features = 0, classes = 0;
         check(l2l_learner_info(handle, &params, &tensors, &features, &classes), "l2l_learner_info");
@@ -225,23 +220,12 @@ struct Learner {
     }
 };
 
-struct Optimizer {
-    l2l_optimizer *handle = nullptr;
-    bool busy = false;
-    explicit Optimizer(l2l_optimizer *h) : handle(h) {}
-    Optimizer(const Optimizer &) = delete;
-    Optimizer &operator=(const Optimizer &) = delete;
-    ~Optimizer() { l2l_optimizer_free(handle); }
+struct Optimizer : Owned<l2l_optimizer, l2l_optimizer_free> {
+    using Owned::Owned;
 };
 
-struct Learned {
-    l2l_learned *handle = nullptr;
-    bool busy = false;
-    explicit Learned(l2l_learned *h) : handle(h) {}
-    Learned(const Learned &) = delete;
-    Learned &operator=(const Learned &) = delete;
-    ~Learned() { l2l_learned_free(handle); }
-
+struct Learned : Owned<l2l_learned, l2l_learned_free> {
+    using Owned::Owned;
     int64_t meta_count() const {
         int64_t n = 0;
         check(l2l_learned_info(handle, &n, nullptr), "l2l_learned_info");
@@ -249,22 +233,12 @@ struct Learned {
     }
 };
 
-struct MetaTrainer {
-    l2l_meta_trainer *handle = nullptr;
-    bool busy = false;
-    explicit MetaTrainer(l2l_meta_trainer *h) : handle(h) {}
-    MetaTrainer(const MetaTrainer &) = delete;
-    MetaTrainer &operator=(const MetaTrainer &) = delete;
-    ~MetaTrainer() { l2l_meta_trainer_free(handle); }
+struct MetaTrainer : Owned<l2l_meta_trainer, l2l_meta_trainer_free> {
+    using Owned::Owned;
 };
 
-struct MetaTest {
-    l2l_meta_test *handle = nullptr;
-    bool busy = false;
-    explicit MetaTest(l2l_meta_test *h) : handle(h) {}
-    MetaTest(const MetaTest &) = delete;
-    MetaTest &operator=(const MetaTest &) = delete;
-    ~MetaTest() { l2l_meta_test_free(handle); }
+struct MetaTest : Owned<l2l_meta_test, l2l_meta_test_free> {
+    using Owned::Owned;
 };
 
 const char *c_str_or_null(const std::optional<std::string> &s) { return s ? s->c_str() : nullptr; }
