@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "L2L", targets: ["L2L"]),
         .executable(name: "l2l-bench", targets: ["L2LBench"]),
         .executable(name: "l2l-mlp-example", targets: ["MLPExample"]),
+        .executable(name: "l2l-mlhf-experiments", targets: ["MLHFExperiments"]),
     ],
     targets: [
         // MARK: System libraries
@@ -50,6 +51,9 @@ let package = Package(
             swiftSettings: fastRelease),
         .executableTarget(
             name: "MLPExample", dependencies: ["L2L"], path: "examples/swift/MLPExample"),
+        .executableTarget(
+            name: "MLHFExperiments", dependencies: ["L2L"], path: "examples/swift/MLHFExperiments",
+            swiftSettings: fastRelease),
 
         // MARK: Tests
         .target(
