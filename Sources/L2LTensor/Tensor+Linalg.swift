@@ -19,6 +19,21 @@ private func chooseGemmThreads(flops: Int) {
     if gemmThreads.exchange(wanted, ordering: .relaxed) != wanted { openblas_set_num_threads(Int32(wanted)) }
 }
 
+/// `c = op(a)·op(b)` (or `c += …` when `accumulate`) on row-major, densely packed matrices:
+/// `op(a)` is `[m, k]`, `op(b)` is `[k, n]`, `c` is `[m, n]`. Counts the FLOPs and picks
+/// OpenBLAS's thread count; every product in the library goes through here.
+func gemm(_ m: Int, _ n: Int, _ k: Int,
+          _ a: UnsafePointer<Float>, _ transposeA: Bool, _ b: UnsafePointer<Float>, _ transposeB: Bool,
+          _ c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    guard m > 0 && n > 0 && k > 0 else { return }
+    gemmFlops.add(2 * m * n * k, ordering: .relaxed)
+    chooseGemmThreads(flops: 2 * m * n * k)
+    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), 1,
+                a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
+                accumulate ? 1 : 0, c, Int32(n))
+}
+
 /// Matrix products on CBLAS `sgemm`.
 extension Tensor {
     /// `op(a) · op(b)` for matrices, where `op` transposes when asked.
@@ -33,14 +48,7 @@ extension Tensor {
         precondition(k == kb, "matmul: inner dimensions differ: shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "")")
         let out = Tensor(shape: [m, n]) { c, count in
             if k == 0 { c.initialize(repeating: 0, count: count); return }
-            guard m > 0 && n > 0 else { return }
-            gemmFlops.add(2 * m * n * k, ordering: .relaxed)
-            chooseGemmThreads(flops: 2 * m * n * k)
-            cblas_sgemm(CblasRowMajor,
-                        transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(n), Int32(k), 1,
-                        a.storage.pointer, Int32(a.shape[1]), b.storage.pointer, Int32(b.shape[1]),
-                        0, c, Int32(n))
+            gemm(m, n, k, a.storage.pointer, transposeA, b.storage.pointer, transposeB, c, accumulate: false)
         }
         return out.recorded([a, b]) { c in
             let (a, b, g) = (c.inputs[0], c.inputs[1], c.grad)
