@@ -8,8 +8,11 @@ private let gemmFlops = Atomic<Int>(0)
 
 /// Products below this many FLOPs run on one OpenBLAS thread: waking the other thread
 /// costs more than it saves, and an idle OpenBLAS thread spinning on the second core
-/// slows everything else down.
-let multiThreadedGemmFlops = 16_000_000
+/// slows everything else down. The coordinate-wise LSTM's thin products (25,450 × 20 ×
+/// 80, 81 MFLOP) are below it: single-threaded, its meta-training used 1.2–1.8× less CPU
+/// and ran 1.3–1.8× faster on the shared 2-core machine (the spinning thread competed
+/// with the fused cell kernel's workers).
+let multiThreadedGemmFlops = 100_000_000
 private let gemmThreads = Atomic<Int>(0)
 
 /// Sets OpenBLAS's thread count for a product of `flops`, calling into OpenBLAS only when
