@@ -156,10 +156,10 @@ class HFFixed(_HessianFree):
     `tol` on the residual norm, starting from `warm_start` times the previous solution) and
     sets theta <- theta - lr*d. A step costs about 2 + 2*cg_iters gradient evaluations.
 
-    damping > 0 bounds the step where G is near zero (d ~ g/damping there): with lr 1,
-    damping 0.01-0.1 overshoots and can kill the learner; 1 is stable (the default)."""
+    Where G is near zero the step is about lr*g/damping: damping 0.01-0.1 at lr 1
+    overshoots and can kill the learner; damping 1 is stable (the default)."""
 
-    def __init__(self, lr: float = 1.0, damping: float = 1.0, cg_iters: int = 10, tol: float = 1e-5,
+    def __init__(self, lr: float = 0.5, damping: float = 1.0, cg_iters: int = 10, tol: float = 1e-5,
                  warm_start: float = 0.95):
         super().__init__("hf_fixed", damping, lr=float(lr), cg_iters=int(cg_iters), tol=float(tol),
                          warm_start=float(warm_start))
@@ -167,13 +167,16 @@ class HFFixed(_HessianFree):
 
 class HFLM(_HessianFree):
     """Hessian-free with Levenberg-Marquardt damping ("hf_lm", the MLHF paper's HF(LM)):
-    as HFFixed, then rho = (L(theta_new) - L(theta)) / q on the same batch with
+    as HFFixed, with rho = (L(theta_new) - L(theta)) / q and
     q = -lr<g,d> + lr^2/2 <d,(G + damping I)d>; damping /= decay if rho < 0.25,
     damping *= decay if rho > 0.75, clipped to [lambda_min, lambda_max]. `damping` is the
-    initial value; decay in (0, 1)."""
+    initial value; decay in (0, 1). `rho="next"` (default) measures both losses on the next
+    batch; `rho="same"` on the batch the step was solved on (Martens; the authors' code),
+    which on small batches lets the damping fall too far and the learner diverge."""
 
-    def __init__(self, lr: float = 1.0, damping: float = 1.0, decay: float = 2.0 / 3.0, lambda_min: float = 1e-3,
-                 lambda_max: float = 1.0, cg_iters: int = 10, tol: float = 1e-5, warm_start: float = 0.95):
+    def __init__(self, lr: float = 0.5, damping: float = 1.0, decay: float = 2.0 / 3.0, lambda_min: float = 1e-3,
+                 lambda_max: float = 1.0, rho: str = "next", cg_iters: int = 10, tol: float = 1e-5,
+                 warm_start: float = 0.95):
         super().__init__("hf_lm", damping, lr=float(lr), decay=float(decay), lambda_min=float(lambda_min),
-                         lambda_max=float(lambda_max), cg_iters=int(cg_iters), tol=float(tol),
+                         lambda_max=float(lambda_max), rho=str(rho), cg_iters=int(cg_iters), tol=float(tol),
                          warm_start=float(warm_start))

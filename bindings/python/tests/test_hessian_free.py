@@ -69,6 +69,7 @@ def test_options_and_errors():
     assert l2l.Optimizer("hf_fixed", **{"lambda": 0.5}).kind == "hf_fixed"
     for bad in [lambda: l2l.HFFixed(damping=0), lambda: l2l.HFFixed(lr=-1), lambda: l2l.HFFixed(cg_iters=0),
                 lambda: l2l.HFFixed(warm_start=2), lambda: l2l.HFLM(decay=1.0), lambda: l2l.HFLM(damping=5),
-                lambda: l2l.HFLM(lambda_min=0.5, lambda_max=0.1), lambda: l2l.Optimizer("hf_fixed", decay=0.5)]:
+                lambda: l2l.HFLM(lambda_min=0.5, lambda_max=0.1), lambda: l2l.HFLM(rho="later"),
+                lambda: l2l.Optimizer("hf_fixed", decay=0.5)]:
         with pytest.raises(l2l.InvalidArgumentError):
             bad()
