@@ -452,7 +452,7 @@ typedef struct l2l_optimizer l2l_optimizer;
  *   lambda 0.01-0.1 at lr 1 overshoots; lambda 1 is stable.
  * "hf_lm": as "hf_fixed", with Levenberg-Marquardt damping: rho = (L(theta_new) - L(theta)) / q
  *   with q = -lr <g,d> + lr^2/2 <d,(G+lambda I)d>; lambda /= decay if rho < 0.25,
- *   lambda *= decay if rho > 0.75, clipped to [lambda_min, lambda_max]. Options: lambda [1]
+ *   lambda *= decay if rho > 0.75, clipped to [lambda_min, lambda_max]. Options: lambda [0.3]
  *   (initial), decay [2/3] (in (0, 1)), lambda_min [1e-3], lambda_max [1], rho [next]:
  *   "next" measures both losses on the next batch (at the next step), "same" on the batch
  *   the step was solved on (Martens; the MLHF authors' code), which on small batches lets

@@ -174,7 +174,7 @@ class HFLM(_HessianFree):
     batch; `rho="same"` on the batch the step was solved on (Martens; the authors' code),
     which on small batches lets the damping fall too far and the learner diverge."""
 
-    def __init__(self, lr: float = 0.5, damping: float = 1.0, decay: float = 2.0 / 3.0, lambda_min: float = 1e-3,
+    def __init__(self, lr: float = 0.5, damping: float = 0.3, decay: float = 2.0 / 3.0, lambda_min: float = 1e-3,
                  lambda_max: float = 1.0, rho: str = "next", cg_iters: int = 10, tol: float = 1e-5,
                  warm_start: float = 0.95):
         super().__init__("hf_lm", damping, lr=float(lr), decay=float(decay), lambda_min=float(lambda_min),
