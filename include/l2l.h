@@ -443,6 +443,25 @@ typedef struct l2l_optimizer l2l_optimizer;
  * "adagrad": lr [1e-2], lr_decay [0], initial_accumulator [0], eps [1e-10].
  * "smorms3": lr [1e-3], eps [1e-16] (Simon Funk's).
  *
+ * Hessian-free (Martens 2010), from a Gauss-Newton model G of the batch (G = J^T H_L J,
+ * J the Jacobian of the logits, H_L the loss's Hessian in the logits): conjugate gradient
+ * solves (G + lambda I) d = g with at most cg_iters products and tolerance tol on ||r||,
+ * starting from warm_start times the previous solution; then theta -= lr d.
+ * "hf_fixed": lr [0.5], lambda [1] (> 0), cg_iters [10], tol [1e-5], warm_start [0.95]
+ *   (in [0, 1]; 0: start from zero). Where G is near zero the step is about lr g / lambda:
+ *   lambda 0.01-0.1 at lr 1 overshoots; lambda 1 is stable.
+ * "hf_lm": as "hf_fixed", with Levenberg-Marquardt damping: rho = (L(theta_new) - L(theta)) / q
+ *   with q = -lr <g,d> + lr^2/2 <d,(G+lambda I)d>; lambda /= decay if rho < 0.25,
+ *   lambda *= decay if rho > 0.75, clipped to [lambda_min, lambda_max]. Options: lambda [0.3]
+ *   (initial), decay [2/3] (in (0, 1)), lambda_min [1e-3], lambda_max [1], rho [next]:
+ *   "next" measures both losses on the next batch (at the next step), "same" on the batch
+ *   the step was solved on (Martens; the MLHF authors' code), which on small batches lets
+ *   lambda fall too far and the learner diverge; with "same" a step whose new loss is not
+ *   finite is refused.
+ * Each Hessian-free step costs about 2 + 2 cg_iters gradient evaluations (plus one forward
+ * pass for "hf_lm"). With l2l_optimizer_step it works on the batch of the learner's last
+ * l2l_learner_loss_grad (the learner keeps a copy of that batch with the gradient).
+ *
  * The optimiser's state (if any) is created for the first learner it steps and is
  * tied to that learner's shapes until l2l_optimizer_reset.
  */
@@ -453,7 +472,8 @@ void l2l_optimizer_free(l2l_optimizer *optimizer);
 
 /**
  * Updates the learner's parameters with the gradient its last l2l_learner_loss_grad
- * stored (L2L_ERR_STATE if none), then forgets that gradient. L2L_ERR_SHAPE if the
+ * stored (L2L_ERR_STATE if none), then forgets that gradient. A Hessian-free optimiser
+ * ("hf_fixed", "hf_lm") builds its model of the loss from the batch of that same call. L2L_ERR_SHAPE if the
  * optimiser's state belongs to a learner of other shapes (see l2l_optimizer_reset);
  * L2L_ERR_NON_FINITE, with parameters and state unchanged, if the step would make a
  * parameter NaN or infinite. Both handles must not be used by another thread meanwhile.

@@ -7,6 +7,9 @@ final class LearnerHandle {
     let learner: any Learner
     var state: LearnerState
     var gradients: (parameters: [Tensor], buffers: [Tensor])?
+    /// The batch of the last l2l_learner_loss_grad: a Hessian-free optimiser's
+    /// l2l_optimizer_step builds its Gauss-Newton model of it. Kept while `gradients` is.
+    var batch: (inputs: Tensor, labels: [Int32])?
 
     init(_ learner: any Learner, seed: UInt64) {
         self.learner = learner
@@ -106,6 +109,7 @@ public func l2l_learner_set_params(_ learner: OpaquePointer?, _ values: UnsafePo
         let values = try required(values, "values")
         h.state.parameters = try h.learner.parameters(flat: UnsafeBufferPointer(start: values, count: n))
         h.gradients = nil
+        h.batch = nil
     }
 }
 
@@ -123,6 +127,7 @@ public func l2l_learner_loss_grad(_ learner: OpaquePointer?, _ inputs: UnsafePoi
             throw ABIError(status: L2L_ERR_NON_FINITE, message: "the loss is \(value); no gradient stored")
         }
         h.gradients = (grads, buffers)
+        h.batch = (x, y)
         loss?.pointee = value
     }
 }

@@ -38,9 +38,20 @@ public func l2l_optimizer_step(_ optimizer: OpaquePointer?, _ learner: OpaquePoi
         guard let grads = h.gradients else {
             throw ABIError(status: L2L_ERR_STATE, message: "no gradient stored: call l2l_learner_loss_grad first")
         }
-        try o.session.step(&h.state.parameters, gradients: grads.parameters)
-        h.state.buffers = grads.buffers
+        if o.session.needsCurvature {
+            // Hessian-free: a Gauss-Newton model of the batch the gradient came from.
+            guard let batch = h.batch else {
+                throw ABIError(status: L2L_ERR_STATE, message: "no batch stored: call l2l_learner_loss_grad first")
+            }
+            let model = GaussNewton(learner: h.learner, state: h.state, inputs: batch.inputs, targets: .labels(batch.labels))
+            try o.session.step(&h.state.parameters, model: model)
+            h.state.buffers = model.buffers
+        } else {
+            try o.session.step(&h.state.parameters, gradients: grads.parameters)
+            h.state.buffers = grads.buffers
+        }
         h.gradients = nil
+        h.batch = nil
     }
 }
 

@@ -13,7 +13,7 @@ public func l2l_train(_ learner: OpaquePointer?, _ optimizer: OpaquePointer?, _ 
         let steps = try count(steps, "steps")
         try Training.checkCompatible(h.learner, b.batches.dataset)
         try o.check(fits: h.learner)
-        defer { h.gradients = nil }
+        defer { h.gradients = nil; h.batch = nil }
         try Training.train(h.learner, &h.state, optimiser: o.session, batches: &b.batches, steps: steps) { s, total, loss in
             losses?[s - 1] = loss
             guard let progress else { return true }

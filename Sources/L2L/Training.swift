@@ -63,12 +63,25 @@ public enum Training {
         losses.reserveCapacity(min(steps, 1 << 20))
         for s in 0..<steps {
             let (x, y) = batches.nextCycling()
-            let (loss, grads, buffers) = lossAndGradients(learner, state, x, .labels(y))
-            guard loss.isFinite else {
-                throw L2LError(.nonFinite, "train: the loss became \(loss) at step \(s + 1); parameters are kept from the step before")
+            let loss: Float
+            if optimiser.needsCurvature {
+                // A Hessian-free optimiser steps from a Gauss-Newton model of the batch.
+                let model = GaussNewton(learner: learner, state: state, inputs: x, targets: .labels(y))
+                loss = model.loss
+                guard loss.isFinite else {
+                    throw L2LError(.nonFinite, "train: the loss became \(loss) at step \(s + 1); parameters are kept from the step before")
+                }
+                try optimiser.step(&state.parameters, model: model)
+                state.buffers = model.buffers
+            } else {
+                let (value, grads, buffers) = lossAndGradients(learner, state, x, .labels(y))
+                loss = value
+                guard loss.isFinite else {
+                    throw L2LError(.nonFinite, "train: the loss became \(loss) at step \(s + 1); parameters are kept from the step before")
+                }
+                try optimiser.step(&state.parameters, gradients: grads)
+                state.buffers = buffers
             }
-            try optimiser.step(&state.parameters, gradients: grads)
-            state.buffers = buffers
             losses.append(loss)
             if let progress, !progress(s + 1, steps, loss) {
                 throw L2LError(.cancelled, "train: cancelled by the progress callback after step \(s + 1)")

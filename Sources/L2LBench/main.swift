@@ -156,3 +156,37 @@ extension String {
         self = digits == 0 ? String(Int(r)) : String(r)
     }
 }
+
+// MARK: Curvature: one Gauss-Newton product against one gradient evaluation
+/// Seconds (best of `repeats`) of one gradient evaluation (training-mode forward and
+/// backward), of building a ``GaussNewton`` model of the batch (forward, gradient and the
+/// recorded graph of u ↦ Jᵀu), and of one product G·v on it, at batch 128.
+func curvatureCosts(_ learner: some Learner, repeats: Int) -> (gradient: Double, setup: Double, product: Double) {
+    var rng = RNG(seed: 2)
+    let state = learner.initialState(rng: &rng)
+    let x = Tensor.normal([128, learner.inputFeatures], rng: &rng)
+    let labels = (0..<128).map { _ in Int32(rng.nextInt(below: learner.classes)) }
+    let v = learner.parameterSpecs.map { Tensor.normal($0.shape, rng: &rng) }
+    _ = Training.lossAndGradients(learner, state, x, .labels(labels))   // warm-up
+    let gradient = bestTime(repeats: repeats) { _ = Training.lossAndGradients(learner, state, x, .labels(labels)) }
+    var model: GaussNewton?
+    let setup = bestTime(repeats: repeats) { model = GaussNewton(learner: learner, state: state, inputs: x, targets: .labels(labels)) }
+    _ = model!.product(v)
+    let product = bestTime(repeats: repeats) { _ = model!.product(v) }
+    return (gradient, setup, product)
+}
+
+/// Prints the costs above for the MLP and the convnet (text mode only: `--json` output is
+/// one object that scripts/bench.sh hands to benchmarks/mlp_python.py).
+func printCurvatureCosts() throws {
+    let nets: [(String, any Learner, Int)] = [
+        ("MLP 784-32-10", try MLP(sizes: [784, 32, 10]), 30),
+        ("convnet 28×28", try Convnet(inputShape: [1, 28, 28]), 3),
+    ]
+    print("Gauss-Newton products at batch 128 (Swift; costs relative to one gradient evaluation)")
+    for (name, learner, repeats) in nets {
+        let c = curvatureCosts(learner, repeats: repeats)
+        print("  \(name.padding(16)) gradient \(String(c.gradient * 1e3, digits: 2)) ms; G·v \(String(c.product * 1e3, digits: 2)) ms = \(String(c.product / c.gradient, digits: 2)) × a gradient; building the model \(String(c.setup / c.gradient, digits: 2)) ×; an HF step with 10 CG iterations ≈ \(String((c.setup + 10 * c.product) / c.gradient, digits: 1)) ×")
+    }
+}
+if !json { try printCurvatureCosts() }

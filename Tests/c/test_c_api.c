@@ -2162,6 +2162,70 @@ static void test_train(void) {
 
 /* Inputs that once crashed the host or let NaN through: each must now be a clean error
  * that changes nothing. */
+/* Hessian-free optimisers: the same doors as the others (train, step, errors). */
+static void test_hessian_free(void) {
+    section = "hessian-free";
+    enum { P = 2 * 8 + 8 + 8 * 2 + 2 };
+    l2l_dataset *d = separable_dataset();
+    const char *kinds[] = {"hf_fixed", "hf_lm"};
+    for (int k = 0; k < 2; k++) {
+        l2l_learner *l = NULL;
+        l2l_optimizer *o = NULL;
+        l2l_batches *b = NULL;
+        REQUIRE_OK(l2l_learner_create(&l, "mlp", "sizes=2,8,2", 5));
+        EXPECT_OK(l2l_optimizer_create(&o, kinds[k], "cg_iters=5"));
+        REQUIRE_OK(l2l_batches_create(&b, d, 16, 6, NULL));
+        if (o == NULL) return;
+        float before = 0, after = 0, acc = 0;
+        REQUIRE_OK(l2l_learner_evaluate(l, d, &before, NULL));
+        float losses[20];
+        EXPECT_OK(l2l_train(l, o, b, 20, losses, NULL, NULL));
+        EXPECT_OK(l2l_learner_evaluate(l, d, &after, &acc));
+        CHECKF(after < 0.5f * before && acc >= 0.9f, "%s: loss %g -> %g, accuracy %g", kinds[k], before, after, acc);
+
+        /* One step by hand: it uses the batch of the last loss_grad, then forgets it. */
+        float x[2 * 16], p0[P], p1[P], loss = 0;
+        int32_t y[16];
+        for (int i = 0; i < 16; i++) {
+            x[2 * i] = uniform(-2, 2), x[2 * i + 1] = uniform(-2, 2);
+            y[i] = x[2 * i] + x[2 * i + 1] > 0;
+        }
+        REQUIRE_OK(l2l_learner_get_params(l, p0, P, NULL));
+        EXPECT_ERR(L2L_ERR_STATE, "l2l_optimizer_step", l2l_optimizer_step(o, l));
+        REQUIRE_OK(l2l_learner_loss_grad(l, x, y, 16, 2, &loss));
+        EXPECT_OK(l2l_optimizer_step(o, l));
+        REQUIRE_OK(l2l_learner_get_params(l, p1, P, NULL));
+        CHECK(!floats_equal(p0, p1, P));
+        EXPECT_ERR(L2L_ERR_STATE, "l2l_optimizer_step", l2l_optimizer_step(o, l));
+        /* Tied to the learner's shapes until reset, as any optimiser. */
+        l2l_learner *other = NULL;
+        REQUIRE_OK(l2l_learner_create(&other, "mlp", "sizes=2,3,2", 1));
+        REQUIRE_OK(l2l_learner_loss_grad(other, x, y, 16, 2, &loss));
+        EXPECT_ERR(L2L_ERR_SHAPE, "l2l_optimizer_step", l2l_optimizer_step(o, other));
+        EXPECT_OK(l2l_optimizer_reset(o));
+        EXPECT_OK(l2l_optimizer_step(o, other));
+        l2l_learner_free(other);
+        l2l_learner_free(l);
+        l2l_optimizer_free(o);
+        l2l_batches_free(b);
+    }
+
+    /* Bad options are clear errors, never a crash. */
+    const char *bad[][2] = {{"hf_fixed", "lambda=0"}, {"hf_fixed", "lr=-1"}, {"hf_fixed", "cg_iters=0"},
+                            {"hf_fixed", "warm_start=1.5"}, {"hf_fixed", "decay=0.5"}, {"hf_fixed", "bogus=1"},
+                            {"hf_lm", "decay=1"}, {"hf_lm", "lambda=5"}, {"hf_lm", "lambda_min=0.5 lambda_max=0.1"},
+                            {"hf_lm", "tol=-1"}, {"hf_lm", "cg_iters=many"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        l2l_optimizer *bad_o = SENTINEL;
+        prime_last_error("l2l_optimizer_create");
+        l2l_status s = l2l_optimizer_create(&bad_o, bad[i][0], bad[i][1]);
+        CHECKF(s == L2L_ERR_INVALID_ARGUMENT, "%s options \"%s\" gave %d", bad[i][0], bad[i][1], (int)s);
+        CHECK(names_function(l2l_last_error(), "l2l_optimizer_create"));
+        CHECK(bad_o == SENTINEL);
+    }
+    l2l_dataset_free(d);
+}
+
 static void test_hostile_inputs(void) {
     section = "hostile inputs";
     l2l_learner *l = SENTINEL;
@@ -3144,6 +3208,7 @@ int main(void) {
     test_evaluate();
     test_optimizer();
     test_train();
+    test_hessian_free();
     test_hostile_inputs();
     test_conv_learners();
     test_learned_create();

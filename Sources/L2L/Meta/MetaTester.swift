@@ -106,15 +106,27 @@ public enum MetaTester {
             for s in 1...steps {
                 let t0 = monotonicSeconds()
                 let (x, y) = batches.nextCycling()
-                let (loss, grads, buffers) = Training.lossAndGradients(learner, state, x, .labels(y))
-                curve.append(loss)
-                if loss.isFinite {
-                    // A step that would leave non-finite parameters is refused; the learner
-                    // then stays where it is and the curve shows the divergence.
-                    do {
-                        try optimiser.step(&state.parameters, gradients: grads)
-                        state.buffers = buffers
-                    } catch let e as L2LError where e.kind == .nonFinite {}
+                if optimiser.needsCurvature {
+                    // A Hessian-free optimiser steps from a Gauss-Newton model of the batch.
+                    let model = GaussNewton(learner: learner, state: state, inputs: x, targets: .labels(y))
+                    curve.append(model.loss)
+                    if model.loss.isFinite {
+                        do {
+                            try optimiser.step(&state.parameters, model: model)
+                            state.buffers = model.buffers
+                        } catch let e as L2LError where e.kind == .nonFinite {}
+                    }
+                } else {
+                    let (loss, grads, buffers) = Training.lossAndGradients(learner, state, x, .labels(y))
+                    curve.append(loss)
+                    if loss.isFinite {
+                        // A step that would leave non-finite parameters is refused; the learner
+                        // then stays where it is and the curve shows the divergence.
+                        do {
+                            try optimiser.step(&state.parameters, gradients: grads)
+                            state.buffers = buffers
+                        } catch let e as L2LError where e.kind == .nonFinite {}
+                    }
                 }
                 totalSeconds += monotonicSeconds() - t0
                 if result.evaluationSteps.contains(s) { evaluate() }

@@ -44,6 +44,8 @@ public final class OptimiserSession {
     private let apply: ([Tensor], [Tensor], Any) -> ([Tensor], Any)
     private let make: () -> OptimiserSession
     private let checkShapes: ([Tensor]) throws -> Void
+    /// The update of a ``CurvatureOptimiser`` (nil for a first-order optimiser).
+    private let applyModel: (([Tensor], any CurvatureModel, Any) -> ([Tensor], Any))?
     private var state: Any?
     private var shapes: [[Int]] = []
     /// Steps taken so far.
@@ -57,7 +59,26 @@ public final class OptimiserSession {
         }
         make = { OptimiserSession(optimiser) }
         checkShapes = { try optimiser.check(parameters: $0) }
+        applyModel = nil
     }
+
+    /// A session of an optimiser that steps from a model of the loss on the batch (a
+    /// Hessian-free one). Step it with ``step(_:model:)`` or
+    /// ``step(_:_:inputs:targets:)``; ``step(_:gradients:)`` refuses.
+    public init<C: CurvatureOptimiser>(_ optimiser: C) {
+        initialise = { optimiser.initialState(for: $0) }
+        apply = { p, _, s in (p, s) }
+        applyModel = { p, model, s in
+            let (np, ns) = optimiser.step(parameters: p, model: model, state: s as! C.State)
+            return (np, ns)
+        }
+        make = { OptimiserSession(optimiser) }
+        checkShapes = { try optimiser.check(parameters: $0) }
+    }
+
+    /// Whether the optimiser steps from a ``CurvatureModel`` of the batch rather than from a
+    /// gradient (see ``step(_:model:)``).
+    public var needsCurvature: Bool { applyModel != nil }
 
     /// A new session of the same optimiser with no state (for training another learner).
     public func fresh() -> OptimiserSession { make() }
@@ -71,9 +92,30 @@ public final class OptimiserSession {
     /// A step that would make any parameter NaN or infinite throws `.nonFinite` and changes
     /// nothing.
     public func step(_ parameters: inout [Tensor], gradients: [Tensor]) throws {
+        guard !needsCurvature else {
+            throw L2LError.invalid("optimiser: this optimiser needs a model of the loss on the batch, not only a gradient (step it with the learner and the batch)")
+        }
         guard parameters.count == gradients.count, zip(parameters, gradients).allSatisfy({ $0.shape == $1.shape }) else {
             throw L2LError.shape("optimiser: gradient shapes \(gradients.map(\.shape)) do not match parameter shapes \(parameters.map(\.shape))")
         }
+        try advance(&parameters) { p, s in withoutGraph { apply(p, gradients, s) } }
+    }
+
+    /// Updates `parameters` in place from `model`, a model of the loss at `parameters` on
+    /// the current batch, for an optimiser that ``needsCurvature``. Same rules as
+    /// ``step(_:gradients:)`` otherwise.
+    public func step(_ parameters: inout [Tensor], model: some CurvatureModel) throws {
+        guard let applyModel else {
+            throw L2LError.invalid("optimiser: this optimiser steps from a gradient, not from a curvature model")
+        }
+        guard parameters.count == model.parameters.count,
+              zip(parameters, model.parameters).allSatisfy({ $0.shape == $1.shape }) else {
+            throw L2LError.shape("optimiser: the model's parameter shapes \(model.parameters.map(\.shape)) do not match \(parameters.map(\.shape))")
+        }
+        try advance(&parameters) { p, s in withoutGraph { applyModel(p, model, s) } }
+    }
+
+    private func advance(_ parameters: inout [Tensor], _ update: ([Tensor], Any) -> ([Tensor], Any)) throws {
         if state == nil {
             try checkShapes(parameters)
             state = initialise(parameters)
@@ -81,7 +123,7 @@ public final class OptimiserSession {
         } else if parameters.map(\.shape) != shapes {
             throw L2LError.shape("optimiser: its state is for parameter shapes \(shapes), got \(parameters.map(\.shape)); reset it first")
         }
-        let (np, ns) = withoutGraph { apply(parameters, gradients, state!) }
+        let (np, ns) = update(parameters, state!)
         guard np.allSatisfy(\.isFinite) else {
             throw L2LError(.nonFinite, "optimiser: the step produced NaN or infinite parameters; parameters and state are unchanged")
         }
