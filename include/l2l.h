@@ -447,14 +447,17 @@ typedef struct l2l_optimizer l2l_optimizer;
  * J the Jacobian of the logits, H_L the loss's Hessian in the logits): conjugate gradient
  * solves (G + lambda I) d = g with at most cg_iters products and tolerance tol on ||r||,
  * starting from warm_start times the previous solution; then theta -= lr d.
- * "hf_fixed": lr [1], lambda [1] (> 0), cg_iters [10], tol [1e-5], warm_start [0.95]
- *   (in [0, 1]; 0: start from zero). Small lambda with lr 1 takes huge steps where G is
- *   near zero; lambda 1 is the stable default.
- * "hf_lm": as "hf_fixed", with Levenberg-Marquardt damping: after each step
- *   rho = (L(theta_new) - L(theta)) / q on the same batch, q = -lr <g,d> + lr^2/2 <d,(G+lambda I)d>;
- *   lambda /= decay if rho < 0.25, lambda *= decay if rho > 0.75, clipped to
- *   [lambda_min, lambda_max]. Options: lambda [1] (initial), decay [2/3] (in (0, 1)),
- *   lambda_min [1e-3], lambda_max [1]. A step whose new loss is not finite is refused.
+ * "hf_fixed": lr [0.5], lambda [1] (> 0), cg_iters [10], tol [1e-5], warm_start [0.95]
+ *   (in [0, 1]; 0: start from zero). Where G is near zero the step is about lr g / lambda:
+ *   lambda 0.01-0.1 at lr 1 overshoots; lambda 1 is stable.
+ * "hf_lm": as "hf_fixed", with Levenberg-Marquardt damping: rho = (L(theta_new) - L(theta)) / q
+ *   with q = -lr <g,d> + lr^2/2 <d,(G+lambda I)d>; lambda /= decay if rho < 0.25,
+ *   lambda *= decay if rho > 0.75, clipped to [lambda_min, lambda_max]. Options: lambda [0.3]
+ *   (initial), decay [2/3] (in (0, 1)), lambda_min [1e-3], lambda_max [1], rho [next]:
+ *   "next" measures both losses on the next batch (at the next step), "same" on the batch
+ *   the step was solved on (Martens; the MLHF authors' code), which on small batches lets
+ *   lambda fall too far and the learner diverge; with "same" a step whose new loss is not
+ *   finite is refused.
  * Each Hessian-free step costs about 2 + 2 cg_iters gradient evaluations (plus one forward
  * pass for "hf_lm"). With l2l_optimizer_step it works on the batch of the learner's last
  * l2l_learner_loss_grad (the learner keeps a copy of that batch with the gradient).

@@ -73,8 +73,9 @@ func trainingSpeed(_ learner: some Learner, _ optimiser: OptimiserSession, steps
 
 // MARK: Learned optimisers on the MLP 784-32-10 at batch 128
 /// Learner steps per second while meta-training (unroll 5) and while meta-testing, the
-/// GEMM GFLOP/s during meta-testing steps, and the peak resident memory.
-func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, metaTest: Double, gflops: Double, stepSeconds: Double) {
+/// GEMM GFLOP/s of each (every product the network, the learner and the meta-gradient
+/// compute goes through sgemm and is counted), and a meta-testing step's time.
+func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, trainGflops: Double, metaTest: Double, gflops: Double, stepSeconds: Double) {
     var dataRNG = RNG(seed: 3)
     let data = try Dataset(inputs: Tensor.normal([1024, 784], rng: &dataRNG),
                            labels: (0..<1024).map { _ in Int32(dataRNG.nextInt(below: 10)) }, classes: 10)
@@ -86,8 +87,10 @@ func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, metaTest: Double
     config.trials = 2
     let trainer = try MetaTrainer(opt, tasks: [task], config: config)
     try trainer.run(trials: 1)   // warm-up
+    let trainFlops0 = gemmFlopCount
     let trainTime = bestTime(repeats: 1) { try! trainer.run(trials: 1) }
     let metaTrain = Double(config.steps) / trainTime
+    let trainGflops = Double(gemmFlopCount - trainFlops0) / trainTime / 1e9
     // Meta-testing: the trained optimiser as an ordinary optimiser.
     let session = OptimiserSession(try TrainedOptimiser(opt, meta: trainer.meta))
     var rng = RNG(seed: 1)
@@ -101,9 +104,9 @@ func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, metaTest: Double
     let n = 30
     let flops0 = gemmFlopCount
     let t = bestTime(repeats: 1) { for _ in 0..<n { step() } }
-    return (metaTrain, Double(n) / t, Double(gemmFlopCount - flops0) / t / 1e9, t / Double(n))
+    return (metaTrain, trainGflops, Double(n) / t, Double(gemmFlopCount - flops0) / t / 1e9, t / Double(n))
 }
-var learnedRows = [(String, (metaTrain: Double, metaTest: Double, gflops: Double, stepSeconds: Double))]()
+var learnedRows = [(String, (metaTrain: Double, trainGflops: Double, metaTest: Double, gflops: Double, stepSeconds: Double))]()
 for kind in ["lstm", "dmsgd", "meta_sgd"] { learnedRows.append((kind, try learnedSpeed(kind))) }
 var usage = rusage()
 getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -134,7 +137,7 @@ if json {
     print("  relu: \(String(2 * bytes / reluTime / 1e9, digits: 1)) GB/s, add: \(String(3 * bytes / addTime / 1e9, digits: 1)) GB/s, exp: \(String(Double(big.count) / expTime / 1e9, digits: 2)) G/s")
     print("learned optimisers on the MLP 784-32-10, batch 128 (Swift)")
     for (kind, r) in learnedRows {
-        print("  \(kind.padding(8)) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5), meta-testing \(String(r.metaTest, digits: 1)) steps/s = \(String(r.stepSeconds / adamStep, digits: 1)) × an Adam step, GEMM \(String(r.gflops, digits: 1)) GFLOP/s = \(String(100 * r.gflops / peak, digits: 1)) % of peak")
+        print("  \(kind.padding(8)) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5, GEMM \(String(r.trainGflops, digits: 1)) GFLOP/s = \(String(100 * r.trainGflops / peak, digits: 1)) % of peak), meta-testing \(String(r.metaTest, digits: 1)) steps/s = \(String(r.stepSeconds / adamStep, digits: 1)) × an Adam step, GEMM \(String(r.gflops, digits: 1)) GFLOP/s = \(String(100 * r.gflops / peak, digits: 1)) % of peak")
     }
     print("  peak resident memory up to here (sgemm tests, element-wise tests and these runs): \(usage.ru_maxrss / 1024) MiB")
     print("training steps at batch 128 (forward + backward + optimiser step, Swift)")
@@ -153,3 +156,37 @@ extension String {
         self = digits == 0 ? String(Int(r)) : String(r)
     }
 }
+
+// MARK: Curvature: one Gauss-Newton product against one gradient evaluation
+/// Seconds (best of `repeats`) of one gradient evaluation (training-mode forward and
+/// backward), of building a ``GaussNewton`` model of the batch (forward, gradient and the
+/// recorded graph of u ↦ Jᵀu), and of one product G·v on it, at batch 128.
+func curvatureCosts(_ learner: some Learner, repeats: Int) -> (gradient: Double, setup: Double, product: Double) {
+    var rng = RNG(seed: 2)
+    let state = learner.initialState(rng: &rng)
+    let x = Tensor.normal([128, learner.inputFeatures], rng: &rng)
+    let labels = (0..<128).map { _ in Int32(rng.nextInt(below: learner.classes)) }
+    let v = learner.parameterSpecs.map { Tensor.normal($0.shape, rng: &rng) }
+    _ = Training.lossAndGradients(learner, state, x, .labels(labels))   // warm-up
+    let gradient = bestTime(repeats: repeats) { _ = Training.lossAndGradients(learner, state, x, .labels(labels)) }
+    var model: GaussNewton?
+    let setup = bestTime(repeats: repeats) { model = GaussNewton(learner: learner, state: state, inputs: x, targets: .labels(labels)) }
+    _ = model!.product(v)
+    let product = bestTime(repeats: repeats) { _ = model!.product(v) }
+    return (gradient, setup, product)
+}
+
+/// Prints the costs above for the MLP and the convnet (text mode only: `--json` output is
+/// one object that scripts/bench.sh hands to benchmarks/mlp_python.py).
+func printCurvatureCosts() throws {
+    let nets: [(String, any Learner, Int)] = [
+        ("MLP 784-32-10", try MLP(sizes: [784, 32, 10]), 30),
+        ("convnet 28×28", try Convnet(inputShape: [1, 28, 28]), 3),
+    ]
+    print("Gauss-Newton products at batch 128 (Swift; costs relative to one gradient evaluation)")
+    for (name, learner, repeats) in nets {
+        let c = curvatureCosts(learner, repeats: repeats)
+        print("  \(name.padding(16)) gradient \(String(c.gradient * 1e3, digits: 2)) ms; G·v \(String(c.product * 1e3, digits: 2)) ms = \(String(c.product / c.gradient, digits: 2)) × a gradient; building the model \(String(c.setup / c.gradient, digits: 2)) ×; an HF step with 10 CG iterations ≈ \(String((c.setup + 10 * c.product) / c.gradient, digits: 1)) ×")
+    }
+}
+if !json { try printCurvatureCosts() }

@@ -139,13 +139,18 @@ enum BinaryOp {
                 for i in r { out[i] = f(a[i * sa], b[i * sb]) }
             }
         }
+        // `first` never reads `b`, which may be a one-element shape carrier: no loop over it.
+        if case .first = self {
+            for i in r { out[i] = a[i * sa] }
+            return
+        }
         switch self {
         case .add: loop { $0 + $1 }
         case .sub: loop { $0 - $1 }
         case .mul: loop { $0 * $1 }
         case .div: loop { $0 / $1 }
         case .greater: loop { $0 > $1 ? 1 : 0 }
-        case .first: loop { a, _ in a }
+        case .first: break
         }
     }
 }

@@ -8,8 +8,11 @@ private let gemmFlops = Atomic<Int>(0)
 
 /// Products below this many FLOPs run on one OpenBLAS thread: waking the other thread
 /// costs more than it saves, and an idle OpenBLAS thread spinning on the second core
-/// slows everything else down.
-let multiThreadedGemmFlops = 16_000_000
+/// slows everything else down. The coordinate-wise LSTM's thin products (25,450 × 20 ×
+/// 80, 81 MFLOP) are below it: single-threaded, its meta-training used 1.2–1.8× less CPU
+/// and ran 1.3–1.8× faster on the shared 2-core machine (the spinning thread competed
+/// with the fused cell kernel's workers).
+let multiThreadedGemmFlops = 100_000_000
 private let gemmThreads = Atomic<Int>(0)
 
 /// Sets OpenBLAS's thread count for a product of `flops`, calling into OpenBLAS only when
@@ -17,6 +20,21 @@ private let gemmThreads = Atomic<Int>(0)
 private func chooseGemmThreads(flops: Int) {
     let wanted = flops < multiThreadedGemmFlops ? 1 : Kernels.cores
     if gemmThreads.exchange(wanted, ordering: .relaxed) != wanted { openblas_set_num_threads(Int32(wanted)) }
+}
+
+/// `c = op(a)·op(b)` (or `c += …` when `accumulate`) on row-major, densely packed matrices:
+/// `op(a)` is `[m, k]`, `op(b)` is `[k, n]`, `c` is `[m, n]`. Counts the FLOPs and picks
+/// OpenBLAS's thread count; every product in the library goes through here.
+func gemm(_ m: Int, _ n: Int, _ k: Int,
+          _ a: UnsafePointer<Float>, _ transposeA: Bool, _ b: UnsafePointer<Float>, _ transposeB: Bool,
+          _ c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    guard m > 0 && n > 0 && k > 0 else { return }
+    gemmFlops.add(2 * m * n * k, ordering: .relaxed)
+    chooseGemmThreads(flops: 2 * m * n * k)
+    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), 1,
+                a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
+                accumulate ? 1 : 0, c, Int32(n))
 }
 
 /// Matrix products on CBLAS `sgemm`.
@@ -33,14 +51,7 @@ extension Tensor {
         precondition(k == kb, "matmul: inner dimensions differ: shapes \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "")")
         let out = Tensor(shape: [m, n]) { c, count in
             if k == 0 { c.initialize(repeating: 0, count: count); return }
-            guard m > 0 && n > 0 else { return }
-            gemmFlops.add(2 * m * n * k, ordering: .relaxed)
-            chooseGemmThreads(flops: 2 * m * n * k)
-            cblas_sgemm(CblasRowMajor,
-                        transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(n), Int32(k), 1,
-                        a.storage.pointer, Int32(a.shape[1]), b.storage.pointer, Int32(b.shape[1]),
-                        0, c, Int32(n))
+            gemm(m, n, k, a.storage.pointer, transposeA, b.storage.pointer, transposeB, c, accumulate: false)
         }
         return out.recorded([a, b]) { c in
             let (a, b, g) = (c.inputs[0], c.inputs[1], c.grad)

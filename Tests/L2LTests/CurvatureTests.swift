@@ -120,6 +120,28 @@ final class CurvatureTests: XCTestCase {
         }
     }
 
+    /// MLHF's path: PCG on (G + diag s) with preconditioner P, warm-started; the solution and
+    /// the final residual are differentiated in s and P (through the custom op's backward)
+    /// and checked against finite differences.
+    func testPCGOnGaussNewtonIsDifferentiableInDampingAndPreconditioner() throws {
+        let net = try MLP(sizes: [3, 4, 3], activation: .tanh)
+        var rng = RNG(seed: 21)
+        let state = net.initialState(rng: &rng)
+        let x = Tensor.normal([5, 3], rng: &rng)
+        let model = GaussNewton(learner: net, state: state, inputs: x, targets: .labels([0, 1, 2, 1, 0]))
+        let specs = net.parameterSpecs
+        let s = randomVector(specs, seed: 60).map { $0.abs() * 0.5 + 0.1 }
+        let p = randomVector(specs, seed: 70).map { $0.abs() + 0.5 }
+        let x0 = randomVector(specs, seed: 80).map { $0 * 0.1 }
+        let k = specs.count
+        checkGradients(s + p, eps: 1e-3, atol: 3e-3, rtol: 2e-2, secondOrder: false) { sp in
+            let (damping, m) = (Array(sp[0..<k]), Array(sp[k...]))
+            let r = ConjugateGradient.solve({ model.dampedProduct($0, damping: damping) }, rhs: model.gradients,
+                                            initialGuess: x0, preconditioner: .multiply(m), maxIterations: 4)
+            return Tensor.concatenate((r.solution + r.residual).map { $0.reshaped([-1]) }, axis: 0)
+        }
+    }
+
     /// v ↦ G·v recorded as one op whose backward is G·ū: checked against finite differences
     /// in v (first order; the second order of a linear map is zero, which is checked too).
     func testProductIsDifferentiableWithBackwardG() throws {

@@ -70,15 +70,33 @@ final class HessianFreeTests: XCTestCase {
     func testLMStepMeasuresTheReductionRatioAndAdaptsDamping() throws {
         let q = quadratic(seed: 2)
         for (lr, lambda) in [(1.0, 0.5), (1.8, 0.05), (0.3, 1.0)] {
-            let hf = try HessianFreeLM(settings: HessianFreeSettings(learningRate: Float(lr), cgIterations: 30, tolerance: 1e-6, warmStart: 0),
-                                       damping: Float(lambda), decay: 0.5, dampingRange: 1e-3 ... 10)
-            let (next, state) = hf.step(parameters: q.parameters, model: q, state: hf.initialState(for: q.parameters))
+            let settings = try HessianFreeSettings(learningRate: Float(lr), cgIterations: 30, tolerance: 1e-6, warmStart: 0)
             let hand = handStep(q, lr: lr, lambda: lambda)
+            let expected = HessianFreeLM.updatedDamping(Float(lambda), reductionRatio: Float(hand.rho), decay: 0.5, range: 1e-3 ... 10)
+            // ρ on the same batch: measured right after the step.
+            let same = try HessianFreeLM(settings: settings, damping: Float(lambda), decay: 0.5, dampingRange: 1e-3 ... 10,
+                                         ratioBatch: .same)
+            let (next, state) = same.step(parameters: q.parameters, model: q, state: same.initialState(for: q.parameters))
             assertClose(next.flatMap(\.scalars), hand.theta.map(Float.init), atol: 1e-4, rtol: 1e-3, "lr \(lr), λ \(lambda)")
             XCTAssertEqual(Double(state.reductionRatio), hand.rho, accuracy: 1e-3, "ρ at lr \(lr), λ \(lambda)")
-            let expected = HessianFreeLM.updatedDamping(Float(lambda), reductionRatio: Float(hand.rho), decay: 0.5, range: 1e-3 ... 10)
             XCTAssertEqual(state.damping, expected, accuracy: 1e-6)
             print("HF(LM) on a quadratic: lr \(lr), λ \(lambda): ρ = \(state.reductionRatio) (by hand \(hand.rho)), next λ \(state.damping)")
+
+            // ρ on the next batch (here the same quadratic again): measured at the next step,
+            // before its solve, which then uses the updated λ.
+            let later = try HessianFreeLM(settings: settings, damping: Float(lambda), decay: 0.5, dampingRange: 1e-3 ... 10)
+            XCTAssertEqual(later.ratioBatch, .next)
+            let first = later.step(parameters: q.parameters, model: q, state: later.initialState(for: q.parameters))
+            assertClose(first.parameters.flatMap(\.scalars), hand.theta.map(Float.init), atol: 1e-4, rtol: 1e-3)
+            XCTAssertTrue(first.state.reductionRatio.isNaN, "nothing measured yet")
+            XCTAssertEqual(first.state.damping, Float(lambda))
+            let moved = Quadratic(a: q.a, b: q.b, parameters: first.parameters)
+            let second = later.step(parameters: first.parameters, model: moved, state: first.state)
+            XCTAssertEqual(Double(second.state.reductionRatio), hand.rho, accuracy: 1e-3, "next-batch ρ at lr \(lr), λ \(lambda)")
+            XCTAssertEqual(second.state.damping, expected, accuracy: 1e-6)
+            let secondHand = handStep(moved, lr: lr, lambda: Double(expected))
+            assertClose(second.parameters.flatMap(\.scalars), secondHand.theta.map(Float.init), atol: 1e-4, rtol: 1e-3,
+                        "the second step solves with the updated λ")
         }
     }
 
@@ -208,10 +226,11 @@ final class HessianFreeTests: XCTestCase {
             ("hf_lm", "lambda_min=0.5 lambda_max=0.1", "exceeds lambda_max"),
             ("hf_lm", "lambda_min=0", "must be positive"),
             ("hf_lm", "cg_iters=x", "not an integer"),
+            ("hf_lm", "rho=later", "rho=later is not one of next, same"),
         ]
         for (kind, options, message) in rejected {
             assertThrows(.invalidArgument, containing: message) { try Factory.optimiser(kind: kind, options: options) }
         }
-        XCTAssertNoThrow(try Factory.optimiser(kind: "hf_lm", options: "lr=0.5 lambda=0.1 decay=0.9 lambda_min=0.01 lambda_max=2 cg_iters=4 tol=0 warm_start=1"))
+        XCTAssertNoThrow(try Factory.optimiser(kind: "hf_lm", options: "lr=0.5 lambda=0.1 decay=0.9 lambda_min=0.01 lambda_max=2 rho=same cg_iters=4 tol=0 warm_start=1"))
     }
 }

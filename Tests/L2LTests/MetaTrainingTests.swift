@@ -111,6 +111,32 @@ final class MetaTrainingTests: XCTestCase {
         }
     }
 
+    /// `warmup` trains each trial's learner first with the current φ: the unrolls then start
+    /// from trained learners (lower meta-losses), deterministically and resumably.
+    func testWarmupStartsTrialsFromTrainedLearners() throws {
+        let task = try tinyTask()
+        let opt = try Factory.learnedOptimiser(kind: "meta_sgd", options: "lr=0.1", parameterShapes: task.parameterShapes)
+        var warm = config(trials: 4)
+        warm.warmup = 60
+        var parsed = try Config(warm.options, context: "meta-training")
+        XCTAssertEqual(try MetaTrainingConfig(config: &parsed).options, warm.options)
+        let cold = try MetaTrainer(opt, tasks: [task], config: config(trials: 4))
+        try cold.run()
+        let warmed = try MetaTrainer(opt, tasks: [task], config: warm)
+        try warmed.run()
+        let mean = { (h: [Float]) in h.reduce(0, +) / Float(h.count) }
+        XCTAssertLessThan(mean(warmed.history), 0.8 * mean(cold.history), "warm \(warmed.history) cold \(cold.history)")
+
+        let path = temporaryDirectory() + "/warm-checkpoint.safetensors"
+        let first = try MetaTrainer(opt, tasks: [task], config: warm)
+        try first.run(trials: 2)
+        try first.saveCheckpoint(to: path)
+        let resumed = try MetaTrainer(resuming: path, optimiser: opt, tasks: [task], config: warm)
+        try resumed.run()
+        XCTAssertEqual(resumed.meta.flatMap(\.scalars), warmed.meta.flatMap(\.scalars))
+        XCTAssertEqual(resumed.history, warmed.history)
+    }
+
     /// An MLP whose outputs turn NaN on the forward passes `poisoned` selects.
     struct PoisonedLearner: Learner {
         final class Counter { var calls = 0 }

@@ -48,11 +48,11 @@ extension CurvatureModel {
 /// gradient applies. For a linear model with one of these losses G is the exact Hessian.
 ///
 /// Built once per (θ, batch): one training-mode forward pass (batch norm uses the batch's
-/// statistics and is differentiated through them), one backward pass for the gradient, and
-/// the graph of the linear map u ↦ Jᵀu (a backward pass recorded against a tracked zero
-/// cotangent u). Each product then costs two backward passes: J·v is the gradient of
-/// ⟨Jᵀu, v⟩ with respect to u (the double-vjp trick), and G·v = Jᵀ(H_L J v) one ordinary
-/// backward pass from z.
+/// statistics and is differentiated through them) and one recorded backward pass against
+/// the cotangent ∂L/∂z + u, u a tracked zero: its values are the gradient, its graph the
+/// linear map u ↦ Jᵀu. Each product then costs two backward passes: J·v is the gradient
+/// of ⟨Jᵀu, v⟩ with respect to u (the double-vjp trick), and G·v = Jᵀ(H_L J v) one
+/// ordinary backward pass from z.
 ///
 /// ```swift
 /// let model = GaussNewton(learner: mlp, state: state, inputs: x, targets: .labels(y))
@@ -93,11 +93,15 @@ public final class GaussNewton: CurvatureModel {
         let built = withGraph { () -> (tracked: [Tensor], z: Tensor, buffers: [Tensor], loss: Tensor, g: [Tensor], u: Tensor, jtu: [Tensor]) in
             let tracked = state.parameters.map { $0.detached().tracked() }
             let (z, buffers) = learner.forward(tracked, inputs, buffers: state.buffers, training: true)
-            let loss = learner.loss(outputs: z, targets: targets)
-            let g = L2LTensor.gradients(of: loss, wrt: tracked)
+            // ∂L/∂z on a graph of its own (the loss alone), then one recorded backward pass
+            // against the cotangent ∂L/∂z + u with u a tracked zero: its values are the
+            // gradient Jᵀ ∂L/∂z, and its graph is the linear map u ↦ Jᵀu (plus a constant).
+            let zLeaf = z.detached().tracked()
+            let loss = learner.loss(outputs: zLeaf, targets: targets)
+            let dz = L2LTensor.gradients(of: loss, wrt: [zLeaf])[0]
             let u = Tensor.zeros(z.shape).tracked()
-            let jtu = vectorJacobianProduct(of: z, wrt: tracked, cotangent: u, createGraph: true)
-            return (tracked, z, buffers.map { $0.detached() }, loss, g, u, jtu)
+            let jtu = vectorJacobianProduct(of: z, wrt: tracked, cotangent: dz + u, createGraph: true)
+            return (tracked, z, buffers.map { $0.detached() }, loss, jtu.map { $0.detached() }, u, jtu)
         }
         tracked = built.tracked
         trackedOutputs = built.z

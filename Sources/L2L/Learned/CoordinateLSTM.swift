@@ -72,14 +72,10 @@ public struct CoordinateLSTM: Sendable {
         for (l, h) in layers.enumerated() {
             let (w, u, b) = (parameters[p], parameters[p + 1], parameters[p + 2])
             p += 3
-            let gates = matmul(input, w) + matmul(state[2 * l], u) + b          // [P, 4H]
-            let i = gates.slice(axis: 1, 0..<h).sigmoid()
-            let f = gates.slice(axis: 1, h..<(2 * h)).sigmoid()
-            let a = gates.slice(axis: 1, (2 * h)..<(3 * h)).tanh()
-            let o = gates.slice(axis: 1, (3 * h)..<(4 * h)).sigmoid()
-            let c = f * state[2 * l + 1] + i * a
-            let hNew = o * c.tanh()
-            next += [hNew, c]
+            let gates = Tensor.sumOfProducts([(input, w), (state[2 * l], u)])        // [P, 4H]
+            let hc = Tensor.lstmCell(gates: gates, cell: state[2 * l + 1], bias: b)   // [P, 2H]
+            let hNew = hc.slice(axis: 1, 0..<h)
+            next += [hNew, hc.slice(axis: 1, h..<(2 * h))]
             input = hNew
         }
         return (input, next)

@@ -1,5 +1,3 @@
-import Glibc
-
 /// The gradient preprocessing of Andrychowicz et al. (Appendix A), used by every
 /// coordinate-wise learned optimiser: each gradient coordinate becomes two features,
 ///
@@ -8,18 +6,13 @@ import Glibc
 ///
 /// so coordinates of very different magnitudes reach the network on one scale.
 /// p = 10 as in the paper and the M²SGD/MTL2L code (DeepMind's configs use a clipped
-/// variant with k = 5; see `reference-code-facts.md` §0). Written in tensor ops, so it is
-/// differentiable where the branches are (used by the second-order option).
+/// variant with k = 5; see `reference-code-facts.md` §0). One fused pass
+/// (``Tensor/logMagnitudeAndSign(p:)``), differentiable where the branches are (used by
+/// the second-order option).
 public enum GradientPreprocessing {
     /// Features `[P, 2]` (columns: log feature, sign feature) of gradients `[P, 1]`.
     public static func logAndSign(_ g: Tensor, p: Float = 10) -> Tensor {
         precondition(g.rank == 2 && g.shape[1] == 1, "logAndSign: expected gradients [P, 1], got \(g.shape)")
-        let magnitude = g.abs()
-        let small = magnitude.mask(lessThan: expf(-p))   // 1 where |g| < e^−p
-        // Keep log's argument positive where the small branch is taken (its value is unused there).
-        let safe = Tensor.select(small, Tensor(1), magnitude)
-        let logFeature = Tensor.select(small, Tensor(-1), safe.log() / p)
-        let signFeature = Tensor.select(small, g * expf(p), g.sign())
-        return Tensor.concatenate([logFeature, signFeature], axis: 1)
+        return g.logMagnitudeAndSign(p: p)
     }
 }

@@ -100,13 +100,18 @@ public struct MetaTrainingConfig: Sendable {
     public var sampleTasks = false
     /// Consecutive skipped updates after which φ rolls back to its last good value.
     public var rollbackAfter = 3
+    /// Before its S meta-training steps, each trial's learner first takes a number of steps
+    /// drawn uniformly from 0…`warmup` with the current φ (no meta-gradient), so φ also
+    /// learns from learners past the start of training (an l2l option, not in the papers;
+    /// 0, the default, starts every trial at initialisation).
+    public var warmup = 0
     public var seed: UInt64 = 0
 
     public init() {}
 
     /// Options: `trials`, `steps`, `unroll`, `meta_lr`, `batch`, `weights` (comma list),
     /// `same_batch`, `clip=none|value|norm`, `clip_at`, `second_order`, `sample_tasks`,
-    /// `rollback_after`, `seed`.
+    /// `rollback_after`, `warmup`, `seed`.
     public init(config: inout Config) throws {
         trials = try config.int("trials", default: 1, range: 1...1_000_000)
         steps = try config.int("steps", default: 100, range: 1...10_000_000)
@@ -126,6 +131,7 @@ public struct MetaTrainingConfig: Sendable {
         secondOrder = try config.bool("second_order", default: false)
         sampleTasks = try config.bool("sample_tasks", default: false)
         rollbackAfter = try config.int("rollback_after", default: 3, range: 1...1000)
+        warmup = try config.int("warmup", default: 0, range: 0...10_000_000)
         seed = UInt64(try config.int("seed", default: 0, range: 0...Int.max))
         guard steps % unroll == 0 else {
             throw L2LError.invalid("meta-training: steps (\(steps)) must be a multiple of unroll (\(unroll))")
@@ -143,7 +149,7 @@ public struct MetaTrainingConfig: Sendable {
         case .norm(let c): parts += ["clip=norm", "clip_at=\(c)"]
         }
         parts += ["second_order=\(secondOrder ? 1 : 0)", "sample_tasks=\(sampleTasks ? 1 : 0)",
-                  "rollback_after=\(rollbackAfter)", "seed=\(seed)"]
+                  "rollback_after=\(rollbackAfter)", "warmup=\(warmup)", "seed=\(seed)"]
         return parts.joined(separator: " ")
     }
 }
@@ -232,6 +238,7 @@ public final class MetaTrainer {
         let task = config.sampleTasks ? tasks[rng.nextInt(below: tasks.count)] : tasks[trial % tasks.count]
         var episode = try Episode(task, batchSize: config.batchSize, rng: &rng)
         var optState = optimiser.initialState(for: episode.state.parameters)
+        if config.warmup > 0 { warmUp(&episode, &optState, steps: rng.nextInt(below: config.warmup + 1)) }
         let weights = config.weights ?? [Float](repeating: 1, count: config.unroll)
 
         var step = 0
@@ -268,6 +275,24 @@ public final class MetaTrainer {
             if let progress, !progress(trial, step, value) {
                 throw L2LError(.cancelled, "meta-training: cancelled by the progress callback at trial \(trial), step \(step)")
             }
+        }
+    }
+
+    /// `steps` learner steps with the current φ and no meta-gradient (``MetaTrainingConfig/warmup``);
+    /// stops early, keeping the last finite parameters, if the loss stops being finite.
+    private func warmUp(_ episode: inout Episode, _ state: inout [Tensor], steps: Int) {
+        for _ in 0..<steps {
+            let point = episode.state.parameters.map { $0.detached().tracked() }
+            let (loss, buffers) = episode.loss(point)
+            guard loss.scalar.isFinite else { return }
+            let g = gradients(of: loss, wrt: point)
+            let (next, nextState) = withoutGraph {
+                optimiser.step(meta: meta, parameters: episode.state.parameters, gradients: g, state: state, phase: .metaTraining)
+            }
+            guard next.allSatisfy(\.isFinite) else { return }
+            episode.state = LearnerState(parameters: next, buffers: buffers.map { $0.detached() })
+            state = nextState
+            episode.advance()
         }
     }
 

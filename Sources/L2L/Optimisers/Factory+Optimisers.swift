@@ -13,10 +13,10 @@ extension Factory {
 
     /// Optimiser kinds that step from a model of the loss on the batch (sessions that
     /// ``OptimiserSession/needsCurvature``; ``optimiser(kind:options:)`` builds them too):
-    /// - `hf_fixed`: Hessian-free, fixed damping: `lr`=1, `lambda`=1, `cg_iters`=10, `tol`=1e-5,
+    /// - `hf_fixed`: Hessian-free, fixed damping: `lr`=0.5, `lambda`=1, `cg_iters`=10, `tol`=1e-5,
     ///   `warm_start`=0.95 (``HessianFreeFixed/init(config:)``)
-    /// - `hf_lm`: Hessian-free, Levenberg–Marquardt damping: as `hf_fixed` plus `decay`=2/3,
-    ///   `lambda_min`=1e-3, `lambda_max`=1 (``HessianFreeLM/init(config:)``)
+    /// - `hf_lm`: Hessian-free, Levenberg–Marquardt damping: as `hf_fixed` but `lambda`=0.3 (initial), plus `decay`=2/3,
+    ///   `lambda_min`=1e-3, `lambda_max`=1, `rho`=next|same (``HessianFreeLM/init(config:)``)
     public static let curvatureOptimiserKinds = ["hf_fixed", "hf_lm"]
 
     /// An optimiser of `kind` configured by `options`, wrapped with its state. Unknown kinds,

@@ -33,7 +33,7 @@ from ._l2l import (
 )
 from .datasets import Dataset, fashion_mnist, load_idx, standardize_splits
 from .learners import MLP, Convnet, Learner, Parameter, ParamInfo, ResNet, ResNet20
-from .optim import SGD, SMORMS3, Adagrad, Adam, Momentum, Nesterov, Optimizer, RMSprop
+from .optim import HFLM, SGD, SMORMS3, Adagrad, Adam, HFFixed, Momentum, Nesterov, Optimizer, RMSprop
 from .training import Batches, train
 from . import learned, meta
 from .learned import DMSGD, LearnedOptimizer, LSTMOptimizer, M2SGD, MetaSGD
@@ -58,6 +58,7 @@ __all__ = [
     "Dataset", "fashion_mnist", "load_idx", "standardize_splits",
     "Learner", "MLP", "Convnet", "ResNet", "ResNet20", "Parameter", "ParamInfo",
     "Optimizer", "SGD", "Momentum", "Nesterov", "Adam", "RMSprop", "Adagrad", "SMORMS3",
+    "HFFixed", "HFLM",
     "Batches", "train",
     "learned", "LearnedOptimizer", "LSTMOptimizer", "MetaSGD", "DMSGD", "M2SGD",
     "meta", "MetaTrainer", "MetaTestResult", "meta_test", "plot_loss_curves",

@@ -18,7 +18,15 @@ RMSprop    v <- alpha*v + (1-alpha)*g^2; theta <- theta - lr*g/(sqrt(v) + eps)
 Adagrad    s <- s + g^2; theta <- theta - lr/(1 + (t-1)*lr_decay) * g/(sqrt(s) + eps)
 SMORMS3    Simon Funk's: steps of min(lr, g_avg^2/g2_avg) * g/sqrt(g2_avg) with an adaptive
            memory length
+HFFixed    Hessian-free: conjugate gradient solves (G + lambda I) d = g with G the
+           Gauss-Newton matrix of the batch; theta <- theta - lr*d
+HFLM       HFFixed with Levenberg-Marquardt damping (lambda adapts to how well the quadratic
+           model predicted the loss)
 =========  ================================================================================
+
+The Hessian-free optimisers need the batch as well as the gradient: `step(learner)` uses the
+batch of the learner's last `loss_and_grad`, and `l2l.train` and `l2l.meta_test` take them
+like any other optimiser.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from . import _l2l
 from ._common import format_options
 from .learners import Learner
 
-__all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adam", "RMSprop", "Adagrad", "SMORMS3"]
+__all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adam", "RMSprop", "Adagrad", "SMORMS3", "HFFixed", "HFLM"]
 
 
 class Optimizer:
@@ -129,3 +137,46 @@ class SMORMS3(Optimizer):
 
     def __init__(self, lr: float = 1e-3, eps: float = 1e-16):
         super().__init__("smorms3", lr=float(lr), eps=float(eps))
+
+
+
+class _HessianFree(Optimizer):
+    """Shared by HFFixed and HFLM: the C option `lambda` is a Python keyword, so it is
+    `damping` here (and in `options`, repr and attributes)."""
+
+    def __init__(self, kind: str, damping: float, **options: Any):
+        super().__init__(kind, **{"lambda": float(damping)}, **options)
+        self.options = {"damping": float(damping), **options}
+
+
+class HFFixed(_HessianFree):
+    """Hessian-free with a fixed damping ("hf_fixed"; Martens 2010, the MLHF paper's
+    HF(Fixed)). Each step builds the Gauss-Newton model G = J^T H_L J of the batch, solves
+    (G + damping I) d = g by conjugate gradient (at most `cg_iters` products, tolerance
+    `tol` on the residual norm, starting from `warm_start` times the previous solution) and
+    sets theta <- theta - lr*d. A step costs about 2 + 2*cg_iters gradient evaluations.
+
+    Where G is near zero the step is about lr*g/damping: damping 0.01-0.1 at lr 1
+    overshoots and can kill the learner; damping 1 is stable (the default)."""
+
+    def __init__(self, lr: float = 0.5, damping: float = 1.0, cg_iters: int = 10, tol: float = 1e-5,
+                 warm_start: float = 0.95):
+        super().__init__("hf_fixed", damping, lr=float(lr), cg_iters=int(cg_iters), tol=float(tol),
+                         warm_start=float(warm_start))
+
+
+class HFLM(_HessianFree):
+    """Hessian-free with Levenberg-Marquardt damping ("hf_lm", the MLHF paper's HF(LM)):
+    as HFFixed, with rho = (L(theta_new) - L(theta)) / q and
+    q = -lr<g,d> + lr^2/2 <d,(G + damping I)d>; damping /= decay if rho < 0.25,
+    damping *= decay if rho > 0.75, clipped to [lambda_min, lambda_max]. `damping` is the
+    initial value; decay in (0, 1). `rho="next"` (default) measures both losses on the next
+    batch; `rho="same"` on the batch the step was solved on (Martens; the authors' code),
+    which on small batches lets the damping fall too far and the learner diverge."""
+
+    def __init__(self, lr: float = 0.5, damping: float = 0.3, decay: float = 2.0 / 3.0, lambda_min: float = 1e-3,
+                 lambda_max: float = 1.0, rho: str = "next", cg_iters: int = 10, tol: float = 1e-5,
+                 warm_start: float = 0.95):
+        super().__init__("hf_lm", damping, lr=float(lr), decay=float(decay), lambda_min=float(lambda_min),
+                         lambda_max=float(lambda_max), rho=str(rho), cg_iters=int(cg_iters), tol=float(tol),
+                         warm_start=float(warm_start))
