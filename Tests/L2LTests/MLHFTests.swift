@@ -82,6 +82,12 @@ final class MLHFTests: XCTestCase {
         let theta = first.parameters.map { $0.detached() }
         let model = GaussNewton(learner: net, state: LearnerState(parameters: theta), inputs: x, targets: .labels(y))
         let warm = first.state.detached()
+        // A warm-started step costs 1 + n products: r₀ = g − A x₀ is computed once, for
+        // RNN_p's input and for PCG.
+        var countRNG = RNG(seed: 8)
+        let counted = GaussNewton(learner: net, state: LearnerState(parameters: theta), inputs: x, targets: .labels(y))
+        _ = mlhf.step(meta: meta, parameters: theta, kinds: kinds, model: counted, state: warm, training: false, rng: &countRNG)
+        XCTAssertEqual(counted.productCount, 1 + 3)
 
         let specs = mlhf.metaParameterSpecs
         let checked = specs.indices.filter { specs[$0].name.contains(".fc_") }

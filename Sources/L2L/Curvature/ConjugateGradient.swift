@@ -86,15 +86,21 @@ public enum ConjugateGradient {
     public static func solve(_ apply: Operator, rhs b: [Tensor], initialGuess: [Tensor]? = nil,
                              preconditioner: Preconditioner = .none, maxIterations: Int,
                              tolerance: Float = 0) -> ConjugateGradientResult {
+        solve(apply, rhs: b, initialGuess: initialGuess, preconditionerFor: { _ in preconditioner },
+              maxIterations: maxIterations, tolerance: tolerance)
+    }
+
+    /// As ``solve(_:rhs:initialGuess:preconditioner:maxIterations:tolerance:)``, with a
+    /// preconditioner chosen from the initial residual r₀ = b − A x₀ (MLHF's RNN_p reads it),
+    /// so r₀ costs no second product.
+    public static func solve(_ apply: Operator, rhs b: [Tensor], initialGuess: [Tensor]? = nil,
+                             preconditionerFor makePreconditioner: (_ initialResidual: [Tensor]) -> Preconditioner,
+                             maxIterations: Int, tolerance: Float = 0) -> ConjugateGradientResult {
         precondition(maxIterations >= 0 && tolerance >= 0, "ConjugateGradient: maxIterations and tolerance must be non-negative")
         if let x0 = initialGuess {
             precondition(x0.count == b.count && zip(x0, b).allSatisfy { $0.shape == $1.shape },
                          "ConjugateGradient: initial guess shapes \(x0.map(\.shape)) differ from \(b.map(\.shape))")
         }
-        let m = preconditioner.tensors
-        precondition(m.isEmpty || (m.count == b.count && zip(m, b).allSatisfy { $0.shape == [] || $0.shape == $1.shape }),
-                     "ConjugateGradient: preconditioner shapes \(m.map(\.shape)) do not fit \(b.map(\.shape))")
-
         var x: [Tensor], r: [Tensor]
         if let x0 = initialGuess {
             x = x0
@@ -104,6 +110,10 @@ public enum ConjugateGradient {
             r = b
         }
         let r0 = r
+        let preconditioner = makePreconditioner(r0)
+        let m = preconditioner.tensors
+        precondition(m.isEmpty || (m.count == b.count && zip(m, b).allSatisfy { $0.shape == [] || $0.shape == $1.shape }),
+                     "ConjugateGradient: preconditioner shapes \(m.map(\.shape)) do not fit \(b.map(\.shape))")
         let r0Norm = norm(r0)
         var y = preconditioner.apply(r)
         var p = y

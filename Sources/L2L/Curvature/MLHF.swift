@@ -20,7 +20,9 @@
 ///
 /// Options (``init(config:)``): `cg_iters` (4), `lr` (1: b_tr/b_mt with equal batches),
 /// `damping` (`rnn`, or a number for a constant λ), `preconditioner` (`rnn` or `none`),
-/// `damping_floor` (2e-5), `step_clip` (0.25; 0 = off), `noise` (0.02), `hidden` (4,4).
+/// `damping_floor` (2e-5), `step_clip` (0.25; 0 = off), `clip_when_used` (0: the clip acts
+/// only while meta-training, as the authors' code; 1: also when MLHF is used), `noise`
+/// (0.02), `hidden` (4,4).
 /// `preconditioner=none` with `cg_iters=20` or `4` are the paper's ablation configurations 1
 /// and 2.
 public struct MLHF: Sendable {
@@ -36,6 +38,8 @@ public struct MLHF: Sendable {
     public let learnedPreconditioner: Bool
     public let dampingFloor: Float
     public let stepClip: Float
+    /// Apply the step clip when used (meta-testing) too, not only while meta-training.
+    public let clipWhenUsed: Bool
     public let noise: Float
     /// The coordinate-wise network each (role, kind) pair has a weight set of.
     public let network: CoordinateLSTM
@@ -54,6 +58,7 @@ public struct MLHF: Sendable {
         learnedPreconditioner = try config.choice("preconditioner", default: true, ["rnn": true, "none": false])
         dampingFloor = try config.float("damping_floor", default: 2e-5, range: 0...1e6)
         stepClip = try config.float("step_clip", default: 0.25, range: 0...1e6)
+        clipWhenUsed = try config.bool("clip_when_used", default: false)
         noise = try config.float("noise", default: 0.02, range: 0...0.99)
         network = try CoordinateLSTM(inputSize: 3, layers: try config.ints("hidden") ?? [4, 4], forgetBias: 1, inputBias: 0)
     }
@@ -67,7 +72,7 @@ public struct MLHF: Sendable {
     public var options: String {
         "cg_iters=\(cgIterations) lr=\(learningRate) damping=\(constantDamping.map { "\($0)" } ?? "rnn") "
             + "preconditioner=\(learnedPreconditioner ? "rnn" : "none") damping_floor=\(dampingFloor) "
-            + "step_clip=\(stepClip) noise=\(noise) hidden=\(network.layers.map(String.init).joined(separator: ","))"
+            + "step_clip=\(stepClip) clip_when_used=\(clipWhenUsed ? 1 : 0) noise=\(noise) hidden=\(network.layers.map(String.init).joined(separator: ","))"
     }
 
     /// Tensors per (role, kind) weight set: the LSTM layers' and the linear layer's.
@@ -166,34 +171,29 @@ public struct MLHF: Sendable {
         }
         let apply: ConjugateGradient.Operator = { model.dampedProduct($0, damping: s) }
         let warm = x0.contains { t in t.withUnsafeBufferPointer { $0.contains { $0 != 0 } } }
-        let preconditioner: Preconditioner
-        if learnedPreconditioner {
-            let r0 = warm ? withoutGraph { zip(g, apply(x0)).map { $0 - $1 } } : g
-            preconditioner = .multiply(evaluate(.preconditioner, meta: meta, features: [g, r0, x0], kinds: kinds, recurrent: &recurrent))
-        } else {
-            preconditioner = .none
-        }
-        let cg = ConjugateGradient.solve(apply, rhs: g, initialGuess: warm ? x0 : nil, preconditioner: preconditioner,
-                                         maxIterations: cgIterations)
+        // RNN_p reads r₀ = g − A x₀ as a constant (the paper stops gradients through r₀);
+        // PCG itself keeps r₀ differentiable in s.
+        let cg = ConjugateGradient.solve(apply, rhs: g, initialGuess: warm ? x0 : nil, preconditionerFor: { r0 in
+            guard learnedPreconditioner else { return .none }
+            return .multiply(evaluate(.preconditioner, meta: meta, features: [g, r0, x0], kinds: kinds, recurrent: &recurrent))
+        }, maxIterations: cgIterations)
         let d = cg.solution
         // l_p's term −⟨d, g⟩ / √⟨d, A d⟩, with A d = g − r as the authors compute it.
         let dAd = ConjugateGradient.dot(d, zip(g, cg.residual).map { $0 - $1 })
         let lp = -ConjugateGradient.dot(d, g) / (dAd.relu() + 1e-20).sqrt()
 
         var direction = d
-        if training {
-            if stepClip > 0 {
-                let limit = stepClip * ConjugateGradient.norm(parameters) / learningRate
-                // As clip_by_global_norm: the norm is differentiated too, so a clipped step's
-                // length does not depend on φ.
-                if ConjugateGradient.norm(d) > limit {
-                    let scale = limit / ConjugateGradient.dot(d, d).sqrt()
-                    direction = direction.map { $0 * scale }
-                }
+        if stepClip > 0, training || clipWhenUsed {
+            let limit = stepClip * ConjugateGradient.norm(parameters) / learningRate
+            // As clip_by_global_norm: the norm is differentiated too, so a clipped step's
+            // length does not depend on φ.
+            if ConjugateGradient.norm(d) > limit {
+                let scale = limit / ConjugateGradient.dot(d, d).sqrt()
+                direction = direction.map { $0 * scale }
             }
-            if noise > 0 {
-                direction = direction.map { $0 * Tensor.uniform($0.shape, low: 1 - noise, high: 1 + noise, rng: &rng) }
-            }
+        }
+        if training, noise > 0 {
+            direction = direction.map { $0 * Tensor.uniform($0.shape, low: 1 - noise, high: 1 + noise, rng: &rng) }
         }
         let next = zip(parameters, direction).map { $0.detached() - $1 * learningRate }
         return MLHFStep(parameters: next,
