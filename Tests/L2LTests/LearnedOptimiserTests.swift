@@ -88,6 +88,25 @@ final class LearnedOptimiserTests: XCTestCase {
         XCTAssertGreaterThan(m[2][3], 0.4)
     }
 
+    /// `init_scales` sets each layer's U(±scale/√H) draw, and survives the options text.
+    func testLSTMInitScalesOption() throws {
+        var c = try Config("preset=mtl2l init_scales=0.5,0.01", context: "t")
+        let opt = try LSTMOptimiser(config: &c)
+        var rng = RNG(seed: 5)
+        let meta = opt.initialMetaParameters(rng: &rng)
+        // Layer 1 has one unit: its weights lie within ±0.01/√1 (gate biases −1/+1 added).
+        XCTAssertLessThanOrEqual(meta[3].scalars.map(abs).max()!, 0.01)
+        XCTAssertGreaterThan(meta[0].scalars.map(abs).max()!, 0.05)
+        var again = try Config(opt.options, context: "t")
+        XCTAssertEqual(try LSTMOptimiser(config: &again).network.initScales, [0.5, 0.01])
+        for bad in ["init_scales=1", "init_scales=1,x", "init_scales=-1,1"] {
+            assertThrows(.invalidArgument, containing: "init_scales") {
+                var c = try Config("preset=mtl2l " + bad, context: "t")
+                _ = try LSTMOptimiser(config: &c)
+            }
+        }
+    }
+
     func testDMSGDAndM2SGDStepsAgainstFloat64() throws {
         for masked in [false, true] {
             var c = try Config(masked ? "hidden=2 xi=0.002" : "hidden=2", context: "t")

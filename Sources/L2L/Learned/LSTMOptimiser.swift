@@ -43,7 +43,8 @@ public struct LSTMOptimiser: LearnedOptimiser {
         network = try CoordinateLSTM(inputSize: 2, layers: layers,
                                      forgetBias: try config.float("forget_bias", default: d.forget, range: -10...10),
                                      inputBias: try config.float("input_bias", default: d.input, range: -10...10),
-                                     initScales: layers == d.layers ? d.scales : nil)
+                                     initScales: try Self.initScales(config.string("init_scales"), layers: layers)
+                                        ?? (layers == d.layers ? d.scales : nil))
         self.head = head
         scale = try config.float("scale", default: 0.1, range: 1e-6...100)
         p = try config.float("p", default: 10, range: 1...50)
@@ -51,11 +52,21 @@ public struct LSTMOptimiser: LearnedOptimiser {
         self.preset = name
     }
 
+    /// Parses `init_scales` (one number per layer) if given.
+    static func initScales(_ text: String?, layers: [Int]) throws -> [Float]? {
+        guard let text else { return nil }
+        let values = text.split(separator: ",").map { Float($0) }
+        guard values.count == layers.count, values.allSatisfy({ $0 != nil && $0!.isFinite && $0! >= 0 }) else {
+            throw L2LError.invalid("lstm: init_scales=\(text) needs \(layers.count) non-negative numbers, one per layer")
+        }
+        return values.map { $0! }
+    }
+
     public var kind: String { "lstm" }
     public var parameterShapes: [[Int]]? { nil }
 
     public var options: String {
-        "preset=\(preset) layers=\(network.layers.map(String.init).joined(separator: ",")) head=\(head ? 1 : 0) scale=\(scale) p=\(p) forget_bias=\(network.forgetBias) input_bias=\(network.inputBias) head_init=\(headInit)"
+        "preset=\(preset) layers=\(network.layers.map(String.init).joined(separator: ",")) head=\(head ? 1 : 0) scale=\(scale) p=\(p) forget_bias=\(network.forgetBias) input_bias=\(network.inputBias) head_init=\(headInit) init_scales=\(network.initScales.map { "\($0)" }.joined(separator: ","))"
     }
 
     public var metaParameterSpecs: [MetaParameterSpec] {
