@@ -157,11 +157,12 @@ extension String {
     }
 }
 
-// MARK: Curvature: one Gauss-Newton product against one gradient evaluation
+// MARK: Curvature: a Gauss-Newton product and an MLHF step against one gradient evaluation
 /// Seconds (best of `repeats`) of one gradient evaluation (training-mode forward and
 /// backward), of building a ``GaussNewton`` model of the batch (forward, gradient and the
-/// recorded graph of u ↦ Jᵀu), and of one product G·v on it, at batch 128.
-func curvatureCosts(_ learner: some Learner, repeats: Int) -> (gradient: Double, setup: Double, product: Double) {
+/// recorded graph of u ↦ Jᵀu), of one product G·v on it, and of one whole MLHF step (the
+/// model, RNN_s, RNN_p and PCG with 4 iterations, as used after meta-training), at batch 128.
+func curvatureCosts(_ learner: some Learner, repeats: Int) throws -> (gradient: Double, setup: Double, product: Double, mlhf: Double) {
     var rng = RNG(seed: 2)
     let state = learner.initialState(rng: &rng)
     let x = Tensor.normal([128, learner.inputFeatures], rng: &rng)
@@ -173,7 +174,16 @@ func curvatureCosts(_ learner: some Learner, repeats: Int) -> (gradient: Double,
     let setup = bestTime(repeats: repeats) { model = GaussNewton(learner: learner, state: state, inputs: x, targets: .labels(labels)) }
     _ = model!.product(v)
     let product = bestTime(repeats: repeats) { _ = model!.product(v) }
-    return (gradient, setup, product)
+    let mlhf = try MLHF()
+    let session = OptimiserSession(try TrainedMLHF(mlhf, meta: mlhf.initialMetaParameters(rng: &rng),
+                                                   kinds: learner.parameterSpecs.map(\.kind)))
+    var stepped = state
+    var failure: Error?
+    let mlhfStep = bestTime(repeats: repeats) {
+        do { try session.step(learner, &stepped, inputs: x, targets: .labels(labels)) } catch { failure = error }
+    }
+    if let failure { throw failure }
+    return (gradient, setup, product, mlhfStep)
 }
 
 /// Prints the costs above for the MLP and the convnet (text mode only: `--json` output is
@@ -185,8 +195,8 @@ func printCurvatureCosts() throws {
     ]
     print("Gauss-Newton products at batch 128 (Swift; costs relative to one gradient evaluation)")
     for (name, learner, repeats) in nets {
-        let c = curvatureCosts(learner, repeats: repeats)
-        print("  \(name.padding(16)) gradient \(String(c.gradient * 1e3, digits: 2)) ms; G·v \(String(c.product * 1e3, digits: 2)) ms = \(String(c.product / c.gradient, digits: 2)) × a gradient; building the model \(String(c.setup / c.gradient, digits: 2)) ×; an HF step with 10 CG iterations ≈ \(String((c.setup + 10 * c.product) / c.gradient, digits: 1)) ×")
+        let c = try curvatureCosts(learner, repeats: repeats)
+        print("  \(name.padding(16)) gradient \(String(c.gradient * 1e3, digits: 2)) ms; G·v \(String(c.product * 1e3, digits: 2)) ms = \(String(c.product / c.gradient, digits: 2)) × a gradient; building the model \(String(c.setup / c.gradient, digits: 2)) ×; an HF step with 10 CG iterations ≈ \(String((c.setup + 10 * c.product) / c.gradient, digits: 1)) ×; one MLHF step (4 CG iterations) \(String(c.mlhf * 1e3, digits: 2)) ms = \(String(c.mlhf / c.gradient, digits: 1)) ×")
     }
 }
 if !json { try printCurvatureCosts() }
