@@ -18,8 +18,12 @@ unstable beyond its horizon; see the README).
 
 The LSTM optimiser uses the recipe the docs recommend (README, `pitfalls-measured.md` §1):
 the MTL2L authors' baseline network (`preset=mtl2l`: 20 then 1 unit, Δ = 0.1·h₂, gate
-biases +1/−1) meta-trained with their element-wise meta-gradient clamp to [−1, 1]. Meta-SGD
-and DMSGD follow the M²SGD paper (no clipping unless --clip is given).
+biases +1/−1) meta-trained with their element-wise meta-gradient clamp to [−1, 1], from
+--lstm-candidates initial φ (seeds seed, seed+1, …), keeping the one whose fresh learner,
+trained on the training set for --test-steps steps, ends with the lowest training loss (the
+test set plays no part in the choice). What a meta-trained LSTM optimiser does beyond its
+horizon depends strongly on φ's initial draw: some draws diverge, some stall, some keep
+improving. Meta-SGD and DMSGD follow the M²SGD paper (no clipping unless --clip is given).
 """
 import argparse
 import math
@@ -45,6 +49,11 @@ def main():
                         help="the LSTM optimiser's network (default mtl2l; see above)")
     parser.add_argument("--lstm-clip", default="value", choices=["none", "value", "norm"],
                         help="meta-gradient clipping for the LSTM optimiser (default value, as the MTL2L code)")
+    parser.add_argument("--lstm-candidates", type=int, default=3,
+                        help="meta-train the LSTM optimiser from this many initial φ and keep the one whose fresh "
+                             "learner ends with the lowest training loss (default 3; 1 = no selection)")
+    parser.add_argument("--lstm-warmup", type=int, default=0,
+                        help="meta-training option warmup for the LSTM optimiser (default 0)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", default=None, help="directory of the Fashion-MNIST IDX files")
     parser.add_argument("--out", default="examples/out", help="where results, optimisers and the plot go")
@@ -63,15 +72,10 @@ def main():
     print(f"meta-training: Q = {args.trials} learners × S = {args.steps} steps, unroll Ξ = {args.unroll}, Adam 1e-3 on φ")
 
     # Meta-training.
-    learned = {
-        "LSTM optimiser": (l2l.learned.LSTMOptimizer(preset=args.lstm_preset, seed=args.seed), args.lstm_clip),
-        "Meta-SGD": (l2l.learned.MetaSGD(learner, seed=args.seed), args.clip),
-        "DMSGD": (l2l.learned.DMSGD(learner, seed=args.seed), args.clip),
-    }
-    trained = {}
-    for name, (optimizer, clip) in learned.items():
+    def meta_train(name, optimizer, clip, seed):
         trainer = l2l.meta.MetaTrainer(optimizer, [(learner, train)], trials=args.trials, steps=args.steps,
-                                       unroll=args.unroll, meta_lr=1e-3, batch=128, clip=clip, seed=args.seed)
+                                       unroll=args.unroll, meta_lr=1e-3, batch=128, clip=clip, seed=seed,
+                                       warmup=args.lstm_warmup if isinstance(optimizer, l2l.learned.LSTMOptimizer) else 0)
         start = time.perf_counter()
         history = trainer.run(progress=progress)
         seconds = time.perf_counter() - start
@@ -79,8 +83,35 @@ def main():
         print(f"  {name:15s} {optimizer.num_meta_params:6d} meta-parameters, clip {clip}, {trainer.meta_steps} meta-updates in "
               f"{seconds:.0f} s; meta-loss {history[:k].mean():.3f} → {history[-k:].mean():.3f}; "
               f"{len(trainer.events)} events")
-        trained[name] = trainer.learned()
-        trained[name].save(os.path.join(args.out, name.lower().replace(" ", "_").replace("-", "_") + ".safetensors"))
+        return trainer.learned()
+
+    def validation_loss(optimizer):
+        """Mean training loss over the last 10 % of a fresh learner's run on the training set
+        (a learner seed the meta-test does not use): selection never looks at the test set."""
+        r = l2l.meta.meta_test(optimizer, learner, train, train, learners=1, steps=args.test_steps,
+                               eval_steps=[args.test_steps], seed=args.seed + 500)
+        curve = r.training_loss[0]
+        value = float(curve[-max(1, len(curve) // 10):].mean())
+        return value if math.isfinite(value) else math.inf
+
+    trained = {}
+    candidates = []
+    for k in range(args.lstm_candidates):
+        lstm = meta_train(f"LSTM #{k + 1}" if args.lstm_candidates > 1 else "LSTM optimiser",
+                          l2l.learned.LSTMOptimizer(preset=args.lstm_preset, seed=args.seed + k), args.lstm_clip, args.seed + k)
+        if args.lstm_candidates > 1:
+            candidates.append((validation_loss(lstm), k, lstm))
+            print(f"  {'':15s} validation: training loss {candidates[-1][0]:.4f} after {args.test_steps} steps of a fresh learner")
+    if candidates:
+        best = min(candidates, key=lambda c: c[0])
+        print(f"  LSTM optimiser: candidate #{best[1] + 1} kept (lowest validation training loss)")
+        trained["LSTM optimiser"] = best[2]
+    else:
+        trained["LSTM optimiser"] = lstm
+    trained["Meta-SGD"] = meta_train("Meta-SGD", l2l.learned.MetaSGD(learner, seed=args.seed), args.clip, args.seed)
+    trained["DMSGD"] = meta_train("DMSGD", l2l.learned.DMSGD(learner, seed=args.seed), args.clip, args.seed)
+    for name, optimizer in trained.items():
+        optimizer.save(os.path.join(args.out, name.lower().replace(" ", "_").replace("-", "_") + ".safetensors"))
 
     # M²SGD: DMSGD's φ with the mask acting at meta-test.
     for xi in (0.0, 0.1, 0.2):
