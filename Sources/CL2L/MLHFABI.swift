@@ -110,7 +110,7 @@ public func l2l_optimizer_create_mlhf(_ out: UnsafeMutablePointer<OpaquePointer?
         let out = try required(out, "out")
         let h = try object(mlhf, MLHFHandle.self, "mlhf")
         let kinds = try object(learner, LearnerHandle.self, "learner").learner.parameterSpecs.map(\.kind)
-        var config = try Config(optionalString(options), context: "mlhf optimiser")
+        let config = try Config(optionalString(options), context: "mlhf optimiser")
         try config.finish()
         let trained = try TrainedMLHF(h.mlhf, meta: h.meta, kinds: kinds)
         store(OptimizerHandle(OptimiserSession(trained), requiredKinds: kinds), out)
