@@ -666,6 +666,24 @@ int progress_trampoline(void *user, int64_t step, int64_t total, float loss) {
     return call_progress(static_cast<Progress *>(user), step, total, loss);
 }
 
+// Calls `run(&progress)` (a long l2l call) without the GIL, with `callback` (a callable or
+// None) behind `progress`: a Python exception raised in the callback (or by Ctrl-C) cancels
+// the call and is re-raised here; otherwise the status is checked.
+template <typename Run>
+void run_with_progress(const char *fn, py::object callback, Run run) {
+    if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
+        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "progress must be callable or None");
+    }
+    Progress progress{std::move(callback), std::nullopt};
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = run(&progress);
+    }
+    if (progress.error) throw *progress.error;
+    check(s, fn);
+}
+
 // Runs l2l_train without the GIL. `losses` is None or a writable float32 array of at
 // least `steps` elements that receives each step's loss. A Python exception raised in
 // the callback (or by Ctrl-C) cancels the run and is re-raised here; a truthy callback
@@ -684,17 +702,9 @@ void train(Learner &l, Optimizer &o, Batches &b, int64_t steps, py::handle losse
         }
         losses_ptr = static_cast<float *>(lb->ptr);
     }
-    if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
-        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "progress must be callable or None");
-    }
-    Progress progress{std::move(callback), std::nullopt};
-    l2l_status s;
-    {
-        py::gil_scoped_release nogil;
-        s = l2l_train(l.handle, o.handle, b.handle, steps, losses_ptr, progress_trampoline, &progress);
-    }
-    if (progress.error) throw *progress.error;
-    check(s, fn);
+    run_with_progress(fn, std::move(callback), [&](Progress *progress) {
+        return l2l_train(l.handle, o.handle, b.handle, steps, losses_ptr, progress_trampoline, progress);
+    });
 }
 
 // ---------------------------------------------------------------------------------
@@ -868,17 +878,9 @@ int meta_progress_trampoline(void *user, int64_t trial, int64_t step, float meta
 void meta_trainer_run(MetaTrainer &t, int64_t trials, py::object callback) {
     const char *fn = "l2l_meta_trainer_run";
     InUse use(fn, {&t.busy});
-    if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
-        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "progress must be callable or None");
-    }
-    Progress progress{std::move(callback), std::nullopt};
-    l2l_status s;
-    {
-        py::gil_scoped_release nogil;
-        s = l2l_meta_trainer_run(t.handle, trials, meta_progress_trampoline, &progress);
-    }
-    if (progress.error) throw *progress.error;
-    check(s, fn);
+    run_with_progress(fn, std::move(callback), [&](Progress *progress) {
+        return l2l_meta_trainer_run(t.handle, trials, meta_progress_trampoline, progress);
+    });
 }
 
 py::tuple meta_trainer_info(MetaTrainer &t) {
@@ -898,19 +900,21 @@ py::object meta_trainer_history(MetaTrainer &t) {
     return out.first;
 }
 
-// A list of (kind code, trial, step).
-py::list meta_trainer_events(MetaTrainer &t) {
-    const char *fn = "l2l_meta_trainer_events";
+// A list of (kind code, trial or iteration, step) from an l2l_*_events function of `t`.
+template <typename Trainer, typename Events>
+py::list events_list(Trainer &t, const char *fn, Events events) {
     InUse use(fn, {&t.busy});
     int64_t n = 0;
-    check(l2l_meta_trainer_events(t.handle, nullptr, nullptr, nullptr, 0, &n), fn);
+    check(events(t.handle, nullptr, nullptr, nullptr, 0, &n), fn);
     std::vector<int32_t> kinds(static_cast<size_t>(n));
-    std::vector<int64_t> trials(static_cast<size_t>(n)), steps(static_cast<size_t>(n));
-    if (n > 0) check(l2l_meta_trainer_events(t.handle, kinds.data(), trials.data(), steps.data(), n, &n), fn);
+    std::vector<int64_t> indices(static_cast<size_t>(n)), steps(static_cast<size_t>(n));
+    if (n > 0) check(events(t.handle, kinds.data(), indices.data(), steps.data(), n, &n), fn);
     py::list out;
-    for (size_t i = 0; i < kinds.size(); ++i) out.append(py::make_tuple(kinds[i], trials[i], steps[i]));
+    for (size_t i = 0; i < kinds.size(); ++i) out.append(py::make_tuple(kinds[i], indices[i], steps[i]));
     return out;
 }
+
+py::list meta_trainer_events(MetaTrainer &t) { return events_list(t, "l2l_meta_trainer_events", l2l_meta_trainer_events); }
 
 void meta_trainer_save_checkpoint(MetaTrainer &t, const std::string &path) {
     const char *fn = "l2l_meta_trainer_save_checkpoint";
@@ -1109,17 +1113,9 @@ int mlhf_progress_trampoline(void *user, int64_t iteration, const l2l_mlhf_recor
 void mlhf_trainer_run(MLHFTrainer &t, int64_t iterations, py::object callback) {
     const char *fn = "l2l_mlhf_trainer_run";
     InUse use(fn, {&t.busy});
-    if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
-        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "progress must be callable or None");
-    }
-    Progress progress{std::move(callback), std::nullopt};
-    l2l_status s;
-    {
-        py::gil_scoped_release nogil;
-        s = l2l_mlhf_trainer_run(t.handle, iterations, mlhf_progress_trampoline, &progress);
-    }
-    if (progress.error) throw *progress.error;
-    check(s, fn);
+    run_with_progress(fn, std::move(callback), [&](Progress *progress) {
+        return l2l_mlhf_trainer_run(t.handle, iterations, mlhf_progress_trampoline, progress);
+    });
 }
 
 py::tuple mlhf_trainer_info(MLHFTrainer &t) {
@@ -1147,19 +1143,7 @@ py::tuple mlhf_trainer_history(MLHFTrainer &t) {
     return py::make_tuple(lp.first, ls.first, residual.first, loss.first, damping.first);
 }
 
-// A list of (kind code, iteration, step).
-py::list mlhf_trainer_events(MLHFTrainer &t) {
-    const char *fn = "l2l_mlhf_trainer_events";
-    InUse use(fn, {&t.busy});
-    int64_t n = 0;
-    check(l2l_mlhf_trainer_events(t.handle, nullptr, nullptr, nullptr, 0, &n), fn);
-    std::vector<int32_t> kinds(static_cast<size_t>(n));
-    std::vector<int64_t> iterations(static_cast<size_t>(n)), steps(static_cast<size_t>(n));
-    if (n > 0) check(l2l_mlhf_trainer_events(t.handle, kinds.data(), iterations.data(), steps.data(), n, &n), fn);
-    py::list out;
-    for (size_t i = 0; i < kinds.size(); ++i) out.append(py::make_tuple(kinds[i], iterations[i], steps[i]));
-    return out;
-}
+py::list mlhf_trainer_events(MLHFTrainer &t) { return events_list(t, "l2l_mlhf_trainer_events", l2l_mlhf_trainer_events); }
 
 // (precondition_loss, damping_loss, residual_norm, training_loss, damping) of `mlhf`'s phi
 // (None: the trainer's current phi).

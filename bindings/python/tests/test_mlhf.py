@@ -5,17 +5,10 @@ import numpy as np
 import pytest
 
 import l2l
+from conftest import expect
 
 SIZES = [6, 12, 3]
 FAST = dict(iterations=4, unroll=3, batch=32, meta_lr=0.01, seed=2)
-
-
-def expect(cls, function, call, *args, **kwargs):
-    with pytest.raises(cls) as info:
-        call(*args, **kwargs)
-    e = info.value
-    assert isinstance(e, l2l.Error) and e.function == function and str(e).startswith(function + ":")
-    return e
 
 
 def three_blobs(n, seed, shift=1.5, noise=0.7):
@@ -194,17 +187,7 @@ def test_history_callback_and_determinism(data, net):
     assert again.history.tobytes() == trainer.history[:4].tobytes()
 
 
-def test_progress_bar(capsys, monkeypatch, data, net):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_tqdm(name, *args, **kwargs):
-        if name.startswith("tqdm"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_tqdm)
+def test_progress_bar(capsys, no_tqdm, data, net):
     l2l.MLHFTrainer(l2l.MLHF(), net, data, **FAST).run(progress=True)
     err = capsys.readouterr().err
     assert "mlhf meta-train" in err and "4/4" in err and "l_p" in err and err.endswith("\n")
