@@ -754,6 +754,209 @@ l2l_status l2l_meta_trainer_save_checkpoint(const l2l_meta_trainer *trainer, con
 l2l_status l2l_meta_trainer_get_learned(const l2l_meta_trainer *trainer, l2l_learned *into);
 
 /* ---------------------------------------------------------------------------------- */
+/* MLHF: meta-learning with Hessian-free (learned damping and preconditioner)          */
+/* ---------------------------------------------------------------------------------- */
+
+typedef struct l2l_mlhf l2l_mlhf;
+typedef struct l2l_mlhf_trainer l2l_mlhf_trainer;
+
+/**
+ * Creates an MLHF (Chen et al.) with meta-parameters phi drawn from `seed` (untrained;
+ * train it with l2l_mlhf_trainer_*). Each step solves (G + diag(s)) d = g by cg_iters
+ * iterations of preconditioned conjugate gradient, G the Gauss-Newton matrix of the batch,
+ * warm-started from the last solution, then theta -= lr d. The damping s and the diagonal
+ * preconditioner come from two small coordinate-wise recurrent networks (two LSTM layers
+ * and a linear layer with softplus), one weight set per parameter kind (L2L_PARAM_*), so
+ * phi's size does not depend on the learner and an MLHF trained on one learner steps
+ * others (a convnet's on a ResNet). Options (defaults in brackets): cg_iters [4], lr [1],
+ * damping [rnn] ("rnn", or a non-negative number for a constant damping), preconditioner
+ * [rnn] ("rnn" or "none"), damping_floor [2e-5] (added to s), step_clip [0.25] (while
+ * meta-training the step is clipped to a norm of step_clip ||theta|| / lr; 0: off),
+ * clip_when_used [0] (1: clip when the MLHF is used as an optimiser too), noise [0.02]
+ * (while meta-training the step is multiplied by U(1 - noise, 1 + noise) noise), hidden
+ * [4,4] (LSTM units per layer). With the defaults phi has 3324 values.
+ *
+ * L2L_ERR_INVALID_ARGUMENT for a NULL out, an unknown option or a value out of range. On
+ * success *out is a new handle the caller frees with l2l_mlhf_free. Thread-safe.
+ */
+l2l_status l2l_mlhf_create(l2l_mlhf **out, const char *options, uint64_t seed);
+
+/** Releases an MLHF (NULL is a no-op). Optimisers and trainers made from it stay valid. */
+void l2l_mlhf_free(l2l_mlhf *mlhf);
+
+/**
+ * Sizes of phi: the number of meta-parameters (scalars) and of meta-parameter tensors.
+ * Either out-pointer may be NULL. L2L_ERR_INVALID_ARGUMENT for a NULL handle.
+ */
+l2l_status l2l_mlhf_info(const l2l_mlhf *mlhf, int64_t *num_meta_params, int64_t *num_tensors);
+
+/**
+ * Writes the full options text that rebuilds the MLHF (every option, defaults included,
+ * e.g. "cg_iters=4 lr=1.0 damping=rnn ...") as a NUL-terminated string into `options`
+ * (capacity `capacity` bytes; 512 bytes hold it unless `hidden` is a long list).
+ * L2L_ERR_BUFFER_TOO_SMALL if it does not fit (nothing written; l2l_last_error() says how
+ * many bytes are needed); L2L_ERR_INVALID_ARGUMENT for a NULL handle or buffer.
+ */
+l2l_status l2l_mlhf_describe(const l2l_mlhf *mlhf, char *options, int64_t capacity);
+
+/**
+ * Copies phi, tensor after tensor (RNN_s's weight sets, then RNN_p's, each in L2L_PARAM_*
+ * order; flat, row-major), into `out` (capacity `capacity` floats) and sets *count to
+ * num_meta_params. `out` may be NULL to ask for the size; a smaller capacity gives
+ * L2L_ERR_BUFFER_TOO_SMALL (with *count set). L2L_ERR_INVALID_ARGUMENT for a NULL handle, or
+ * both `out` and `count` NULL.
+ */
+l2l_status l2l_mlhf_get_meta(const l2l_mlhf *mlhf, float *out, int64_t capacity, int64_t *count);
+
+/**
+ * Replaces phi with `count` values laid out as l2l_mlhf_get_meta gives them (copied). `count`
+ * must equal num_meta_params (else L2L_ERR_SHAPE); any NaN or infinity gives
+ * L2L_ERR_NON_FINITE. On any failure phi is unchanged. Optimisers and trainers already made
+ * keep the phi they copied. L2L_ERR_INVALID_ARGUMENT for a NULL handle or values, or a
+ * negative count. Modifies the handle: no other thread may use it meanwhile.
+ */
+l2l_status l2l_mlhf_set_meta(l2l_mlhf *mlhf, const float *values, int64_t count);
+
+/**
+ * Saves the MLHF to `path` as .safetensors in the learned-optimiser format of
+ * l2l_learned_save: phi's tensors under their names (e.g. "s.fc_weight.lstm0.w"), and in
+ * the metadata the format tag "l2l.learned_optimiser", kind "mlhf", the options, the library
+ * version and a CRC-32 of the data (no learner shapes: an MLHF fits any learner). Written to
+ * `path`.tmp and renamed. L2L_ERR_IO if it cannot be written; L2L_ERR_INVALID_ARGUMENT for a
+ * NULL handle or path.
+ */
+l2l_status l2l_mlhf_save(const l2l_mlhf *mlhf, const char *path);
+
+/**
+ * Loads an MLHF saved by l2l_mlhf_save (or by the Swift or Python API): options and phi.
+ * L2L_ERR_IO if the file is missing or unreadable; L2L_ERR_FORMAT if it is truncated,
+ * altered (checksum), not a learned-optimiser file, a learned optimiser of another kind
+ * (load those with l2l_learned_load, which in turn refuses MLHF files), or its options,
+ * tensor names or shapes do not make a valid MLHF; L2L_ERR_INVALID_ARGUMENT for a NULL out
+ * or path. On success *out is a new handle the caller frees with l2l_mlhf_free. Thread-safe.
+ */
+l2l_status l2l_mlhf_load(l2l_mlhf **out, const char *path);
+
+/**
+ * Makes an ordinary optimiser from an MLHF, with a copy of its current phi, set up for the
+ * parameter kinds of `learner` (only its parameter list is read): use it with
+ * l2l_optimizer_step, l2l_train and l2l_meta_test_run like "hf_fixed". It steps learners with
+ * the same parameter kinds in the same order (the same architecture; widths may differ),
+ * others give L2L_ERR_SHAPE from those calls. No noise is added; the step clip acts only with
+ * clip_when_used=1. As for "hf_fixed", l2l_optimizer_step works on the batch of the
+ * learner's last l2l_learner_loss_grad. `options`: none yet (NULL or ""; any key gives L2L_ERR_INVALID_ARGUMENT). L2L_ERR_INVALID_ARGUMENT for
+ * a NULL out, mlhf or learner. On success *out is a new handle the caller frees with
+ * l2l_optimizer_free. `mlhf` and `learner` are only read.
+ */
+l2l_status l2l_optimizer_create_mlhf(l2l_optimizer **out, const l2l_mlhf *mlhf,
+                                     const l2l_learner *learner, const char *options);
+
+/** One meta-iteration's figures (l2l_mlhf_trainer_run's callback, l2l_mlhf_trainer_evaluate). */
+typedef struct l2l_mlhf_record {
+    float precondition_loss; /**< l_p: mean over the unroll of -<d,g>/sqrt(<d,(G+diag s)d>) (lower: better) */
+    float damping_loss;      /**< l_s: softmax-weighted loss changes over the unroll (lower: better) */
+    float residual_norm;     /**< mean ||r|| after conjugate gradient */
+    float training_loss;     /**< mean learner training loss over the unroll (before each step) */
+    float damping;           /**< geometric mean of the damping s over coordinates and steps */
+} l2l_mlhf_record;
+
+/**
+ * Progress callback of MLHF meta-training, called after every meta-iteration on the calling
+ * thread: `iteration` is its 0-based index over the trainer's life, `record` its figures
+ * (NaN where the iteration failed; valid during the call only). Return 0 to go on, anything
+ * else to cancel (the call then returns L2L_ERR_CANCELLED). It must not call l2l functions
+ * on the trainer.
+ */
+typedef int (*l2l_mlhf_progress_fn)(void *user, int64_t iteration, const l2l_mlhf_record *record);
+
+/**
+ * Creates a meta-trainer for `mlhf` starting from its current phi, on `learner`'s
+ * architecture and mini-batches of `dataset` (the paper's section 3.1): each meta-iteration
+ * runs `unroll` MLHF steps of one learner (freshly initialised from the seed: `learner`'s own
+ * parameters are not used), then Adam updates RNN_p's weights on l_p and RNN_s's on l_s;
+ * afterwards the learner goes on training, or restarts from its initial weights with
+ * probability `reset`. The learner and data set are copied, so the caller may free them.
+ *
+ * Options (defaults in brackets): iterations [100] (what a run with iterations < 0 does),
+ * unroll [10] (>= 2), meta_lr [1e-3], batch [64], reset [0.7], ls_weight [10] (l_s's weight),
+ * clip [phi] ("phi": the meta-gradient is clipped to the norm of phi; "none"), seed [0].
+ *
+ * L2L_ERR_INVALID_ARGUMENT for a NULL pointer, an unknown option or a value out of range;
+ * L2L_ERR_SHAPE if the data set does not fit the learner. On success *out is a new handle the
+ * caller frees with l2l_mlhf_trainer_free. `mlhf`, `learner` and `dataset` are only read.
+ */
+l2l_status l2l_mlhf_trainer_create(l2l_mlhf_trainer **out, const l2l_mlhf *mlhf,
+                                   const l2l_learner *learner, const l2l_dataset *dataset,
+                                   const char *options);
+
+/** Releases an MLHF meta-trainer (NULL is a no-op). */
+void l2l_mlhf_trainer_free(l2l_mlhf_trainer *trainer);
+
+/**
+ * Runs `iterations` more meta-iterations, or, if `iterations` is negative, those remaining of
+ * the configured `iterations` option (none if as many have run). `progress` (may be NULL) is
+ * called after every meta-iteration with `user`; a non-zero return stops the run with
+ * L2L_ERR_CANCELLED, keeping phi's updates, history and events so far (the iteration just
+ * reported included). A non-finite loss or meta-gradient never reaches phi: the update is
+ * skipped, an event recorded (see l2l_mlhf_trainer_events), the learner restarted, and the
+ * run goes on. Deterministic for a seed. L2L_ERR_INVALID_ARGUMENT for a NULL handle. The
+ * trainer must not be used by another thread meanwhile.
+ */
+l2l_status l2l_mlhf_trainer_run(l2l_mlhf_trainer *trainer, int64_t iterations,
+                                l2l_mlhf_progress_fn progress, void *user);
+
+/**
+ * Counters: meta-iterations run (the length of the history), the configured `iterations`
+ * option, and events recorded. Any out-pointer may be NULL. L2L_ERR_INVALID_ARGUMENT for a
+ * NULL handle.
+ */
+l2l_status l2l_mlhf_trainer_info(const l2l_mlhf_trainer *trainer, int64_t *iterations_done,
+                                 int64_t *iterations_configured, int64_t *events);
+
+/**
+ * Copies the figures of every meta-iteration so far, in order, one array per field of
+ * l2l_mlhf_record (each of capacity `capacity` floats; each may be NULL to skip it), and sets
+ * *count (which may be NULL) to their number. With every buffer NULL it only sets *count. A
+ * capacity below the count gives L2L_ERR_BUFFER_TOO_SMALL (with *count set) and writes
+ * nothing. L2L_ERR_INVALID_ARGUMENT for a NULL handle, or every pointer NULL.
+ */
+l2l_status l2l_mlhf_trainer_history(const l2l_mlhf_trainer *trainer, float *precondition_loss,
+                                    float *damping_loss, float *residual_norm, float *training_loss,
+                                    float *damping, int64_t capacity, int64_t *count);
+
+/**
+ * Copies the events so far, as l2l_meta_trainer_events does: kinds (L2L_EVENT_NON_FINITE_LOSS
+ * or L2L_EVENT_NON_FINITE_GRADIENT), the 0-based meta-iterations and the steps within their
+ * unroll, into buffers of capacity `capacity` (each may be NULL), and *count. With all three
+ * buffers NULL it only sets *count; a capacity below the count gives
+ * L2L_ERR_BUFFER_TOO_SMALL. L2L_ERR_INVALID_ARGUMENT for a NULL handle, or every pointer NULL.
+ */
+l2l_status l2l_mlhf_trainer_events(const l2l_mlhf_trainer *trainer, int32_t *kinds,
+                                   int64_t *iterations, int64_t *steps, int64_t capacity,
+                                   int64_t *count);
+
+/**
+ * Scores a phi without training it: `unrolls` consecutive unrolls of one learner from the
+ * trainer's initial weights, on batches and noise drawn from `seed`, in *out (means over the
+ * unrolls). `mlhf` gives the phi (it must have the trainer's options, else
+ * L2L_ERR_INVALID_ARGUMENT), or NULL for the trainer's current phi: with the same seed, two
+ * phi are compared on the same data (e.g. before and after meta-training, on a seed other
+ * than the trainer's). Changes nothing in the trainer. L2L_ERR_NON_FINITE if the learner's
+ * loss stops being finite; L2L_ERR_INVALID_ARGUMENT for a NULL trainer or out, or unrolls
+ * outside 1..1000000.
+ */
+l2l_status l2l_mlhf_trainer_evaluate(const l2l_mlhf_trainer *trainer, const l2l_mlhf *mlhf,
+                                     int64_t unrolls, uint64_t seed, l2l_mlhf_record *out);
+
+/**
+ * Copies the trainer's current phi into `into`, which must be an MLHF with the same options
+ * (else L2L_ERR_INVALID_ARGUMENT); typically the handle the trainer was created from. Then
+ * save it, make an optimiser from it, or meta-test it. L2L_ERR_INVALID_ARGUMENT for a NULL
+ * handle. Modifies `into`: no other thread may use it meanwhile.
+ */
+l2l_status l2l_mlhf_trainer_get_mlhf(const l2l_mlhf_trainer *trainer, l2l_mlhf *into);
+
+/* ---------------------------------------------------------------------------------- */
 /* Meta-testing: fresh learners trained by one optimiser, curves and scores             */
 /* ---------------------------------------------------------------------------------- */
 

@@ -49,6 +49,26 @@ func copyString(_ s: String, into out: UnsafeMutablePointer<CChar>?, capacity: I
     out[bytes.count] = 0
 }
 
+/// φ from a caller's `n` values laid out as `specs` say (tensor after tensor, row-major),
+/// copied: L2L_ERR_SHAPE for another count, L2L_ERR_NON_FINITE for NaN or infinity.
+func metaParameters(_ values: UnsafePointer<Float>?, _ n: Int64, specs: [MetaParameterSpec], owner: String) throws -> [Tensor] {
+    let n = try count(n, "count")
+    let values = try required(values, "values")
+    let needed = specs.reduce(0) { $0 + $1.count }
+    guard n == needed else {
+        throw ABIError(status: L2L_ERR_SHAPE, message: "\(owner) has \(needed) meta-parameters, got \(n) values")
+    }
+    var start = 0
+    let meta = specs.map { spec -> Tensor in
+        defer { start += spec.count }
+        return Tensor(shape: spec.shape, copying: values + start)
+    }
+    guard meta.allSatisfy(\.isFinite) else {
+        throw ABIError(status: L2L_ERR_NON_FINITE, message: "values contain NaN or infinity; nothing changed")
+    }
+    return meta
+}
+
 @_cdecl("l2l_learned_create")
 public func l2l_learned_create(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ kind: UnsafePointer<CChar>?,
                                _ options: UnsafePointer<CChar>?, _ learner: OpaquePointer?, _ seed: UInt64) -> Int32 {
@@ -111,21 +131,7 @@ public func l2l_learned_get_meta(_ learned: OpaquePointer?, _ out: UnsafeMutable
 public func l2l_learned_set_meta(_ learned: OpaquePointer?, _ values: UnsafePointer<Float>?, _ n: Int64) -> Int32 {
     guarded {
         let h = try object(learned, LearnedHandle.self, "learned")
-        let n = try count(n, "count")
-        let values = try required(values, "values")
-        let specs = h.optimiser.metaParameterSpecs
-        let needed = h.optimiser.metaParameterCount
-        guard n == needed else {
-            throw ABIError(status: L2L_ERR_SHAPE, message: "\(h.optimiser.kind) has \(needed) meta-parameters, got \(n) values")
-        }
-        var start = 0
-        let meta = specs.map { spec -> Tensor in
-            defer { start += spec.count }
-            return Tensor(shape: spec.shape, copying: values + start)
-        }
-        guard meta.allSatisfy(\.isFinite) else {
-            throw ABIError(status: L2L_ERR_NON_FINITE, message: "values contain NaN or infinity; nothing changed")
-        }
+        let meta = try metaParameters(values, n, specs: h.optimiser.metaParameterSpecs, owner: h.optimiser.kind)
         try h.optimiser.validate(meta: meta)
         h.meta = meta
     }

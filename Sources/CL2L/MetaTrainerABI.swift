@@ -112,19 +112,26 @@ public func l2l_meta_trainer_events(_ trainer: OpaquePointer?, _ kinds: UnsafeMu
                                     _ capacity: Int64, _ n: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let events = try object(trainer, MetaTrainerHandle.self, "trainer").trainer.events
-        n?.pointee = Int64(events.count)
-        if kinds == nil && trials == nil && steps == nil {
-            if n == nil { throw invalid("every buffer and count are NULL") }
-            return
-        }
-        guard capacity >= Int64(events.count) else {
-            throw ABIError(status: L2L_ERR_BUFFER_TOO_SMALL, message: "buffers hold \(capacity) events, \(events.count) are needed")
-        }
-        for (i, e) in events.enumerated() {
-            kinds?[i] = eventCodes[e.kind] ?? -1
-            trials?[i] = Int64(e.trial)
-            steps?[i] = Int64(e.step)
-        }
+        try deliver(events, kinds: kinds, trials: trials, steps: steps, capacity: capacity, count: n)
+    }
+}
+
+/// Copies events into a caller's parallel buffers (each may be NULL) of `capacity`, or
+/// reports their number only (all three NULL).
+func deliver(_ events: [MetaEvent], kinds: UnsafeMutablePointer<Int32>?, trials: UnsafeMutablePointer<Int64>?,
+             steps: UnsafeMutablePointer<Int64>?, capacity: Int64, count n: UnsafeMutablePointer<Int64>?) throws {
+    n?.pointee = Int64(events.count)
+    if kinds == nil && trials == nil && steps == nil {
+        if n == nil { throw invalid("every buffer and count are NULL") }
+        return
+    }
+    guard capacity >= Int64(events.count) else {
+        throw ABIError(status: L2L_ERR_BUFFER_TOO_SMALL, message: "buffers hold \(capacity) events, \(events.count) are needed")
+    }
+    for (i, e) in events.enumerated() {
+        kinds?[i] = eventCodes[e.kind] ?? -1
+        trials?[i] = Int64(e.trial)
+        steps?[i] = Int64(e.step)
     }
 }
 

@@ -1,19 +1,29 @@
 import L2L
 
 /// The object behind an `l2l_optimizer*`. `requiredShapes` are the learner parameter shapes
-/// a learned optimiser with per-parameter meta-parameters was built for (nil: any learner);
-/// stepping another learner is refused before it reaches the Swift code.
+/// a learned optimiser with per-parameter meta-parameters was built for, `requiredKinds` the
+/// parameter kinds an MLHF optimiser was set up for (nil: any learner); stepping another
+/// learner is refused before it reaches the Swift code.
 final class OptimizerHandle {
     let session: OptimiserSession
     let requiredShapes: [[Int]]?
-    init(_ session: OptimiserSession, requiredShapes: [[Int]]? = nil) {
+    let requiredKinds: [ParameterKind]?
+    init(_ session: OptimiserSession, requiredShapes: [[Int]]? = nil, requiredKinds: [ParameterKind]? = nil) {
         self.session = session
         self.requiredShapes = requiredShapes
+        self.requiredKinds = requiredKinds
     }
 
     /// Fails with L2L_ERR_SHAPE if this optimiser cannot step `learner`.
     func check(fits learner: any Learner) throws {
         try checkShapes(requiredShapes, fit: learner, "this learned optimiser")
+        if let requiredKinds {
+            let kinds = learner.parameterSpecs.map(\.kind)
+            guard kinds == requiredKinds else {
+                throw ABIError(status: L2L_ERR_SHAPE, message: "this MLHF optimiser was made for a learner with parameter kinds "
+                               + "\(requiredKinds.map(\.rawValue)), got \(kinds.map(\.rawValue)); make one for this learner")
+            }
+        }
     }
 }
 

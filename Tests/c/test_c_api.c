@@ -258,6 +258,7 @@ static const char *tmp_files[] = {
     "kmnist/t10k-labels-idx1-ubyte", "cifar-10-batches-bin/test_batch.bin", "stl10_binary/train_X.bin",
     "stl10_binary/train_y.bin", "grey/test_batch.bin", "meta_sgd.safetensors", "lstm.safetensors",
     "bad.safetensors", "meta.ckpt", "bad.ckpt", "meta-test.json", "meta-test.csv",
+    "mlhf.safetensors",
 };
 /* Sub-folders of the temp dir, removed after the files. */
 static const char *tmp_dirs[] = {"mnist", "kmnist", "cifar-10-batches-bin", "stl10_binary", "grey"};
@@ -3166,6 +3167,343 @@ static void test_meta_test(void) {
     l2l_dataset_free(test);
 }
 
+/* ---------------------------------------------------------------------------------- */
+/* MLHF                                                                                */
+/* ---------------------------------------------------------------------------------- */
+
+/* MLHF meta-training progress: every call's arguments, and a call after which to cancel. */
+struct mlhf_log {
+    int64_t calls, cancel_at;
+    int64_t iterations[16];
+    l2l_mlhf_record records[16];
+};
+
+static int on_mlhf_progress(void *user, int64_t iteration, const l2l_mlhf_record *record) {
+    struct mlhf_log *log = user;
+    if (log->calls < 16) {
+        log->iterations[log->calls] = iteration;
+        log->records[log->calls] = *record;
+    }
+    log->calls++;
+    return log->cancel_at > 0 && log->calls >= log->cancel_at;
+}
+
+static const char *const MLHF_TRAIN_OPTIONS = "iterations=5 unroll=3 batch=16 meta_lr=0.01 reset=0.5 seed=4";
+
+static l2l_mlhf *make_mlhf(const char *options, uint64_t seed) {
+    l2l_mlhf *h = NULL;
+    REQUIRE_OK(l2l_mlhf_create(&h, options, seed));
+    return h;
+}
+
+/* phi of `h` (malloc'd, *n values). */
+static float *mlhf_phi(const l2l_mlhf *h, int64_t *n) {
+    REQUIRE_OK(l2l_mlhf_get_meta(h, NULL, 0, n));
+    float *phi = malloc(sizeof(float) * (size_t)*n);
+    REQUIRE_OK(l2l_mlhf_get_meta(h, phi, *n, n));
+    return phi;
+}
+
+/* Trains a fresh 2-8-2 learner (seed 5) for 6 steps with an MLHF optimiser made from `h`
+ * and returns its parameters in `params` and the losses in `losses`. */
+static void mlhf_train(const l2l_mlhf *h, l2l_dataset *d, float *params, float *losses) {
+    l2l_learner *l = NULL;
+    l2l_optimizer *o = NULL;
+    l2l_batches *b = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", LEARNER_OPTIONS, 5));
+    REQUIRE_OK(l2l_optimizer_create_mlhf(&o, h, l, NULL));
+    REQUIRE_OK(l2l_batches_create(&b, d, 16, 6, NULL));
+    EXPECT_OK(l2l_train(l, o, b, 6, losses, NULL, NULL));
+    REQUIRE_OK(l2l_learner_get_params(l, params, LP, NULL));
+    l2l_batches_free(b);
+    l2l_optimizer_free(o);
+    l2l_learner_free(l);
+}
+
+static void test_mlhf(void) {
+    section = "mlhf create/info/meta";
+    l2l_mlhf *m = SENTINEL;
+    EXPECT_OK(l2l_mlhf_create(&m, "cg_iters=3", 7));
+    if (m == SENTINEL) return;
+    int64_t np = -1, nt = -1;
+    EXPECT_OK(l2l_mlhf_info(m, &np, &nt));
+    CHECKF(np == 2 * 6 * 277 && nt == 2 * 6 * 8, "%lld meta-parameters in %lld tensors", (long long)np, (long long)nt);
+    EXPECT_OK(l2l_mlhf_info(m, NULL, NULL));
+    char options[512], tiny[8] = "x";
+    EXPECT_OK(l2l_mlhf_describe(m, options, sizeof options));
+    CHECKF(strstr(options, "cg_iters=3") != NULL && strstr(options, "preconditioner=rnn") != NULL, "options \"%s\"", options);
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_mlhf_describe", l2l_mlhf_describe(m, tiny, sizeof tiny));
+    CHECK(tiny[0] == 'x');
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_describe", l2l_mlhf_describe(m, NULL, 64));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_info", l2l_mlhf_info(NULL, &np, NULL));
+
+    /* phi: the seed decides it; get/set round-trip; refused values change nothing. */
+    int64_t n = 0;
+    float *phi = mlhf_phi(m, &n);
+    CHECK(n == np);
+    l2l_mlhf *same = make_mlhf("cg_iters=3", 7), *other = make_mlhf("cg_iters=3", 8);
+    int64_t n2 = 0;
+    float *phi_same = mlhf_phi(same, &n2), *phi_other = mlhf_phi(other, &n2);
+    CHECK(floats_equal(phi, phi_same, n) && !floats_equal(phi, phi_other, n));
+    float small[4] = {-1, -1, -1, -1};
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_mlhf_get_meta", l2l_mlhf_get_meta(m, small, 4, &n2));
+    CHECK(n2 == np && all_equal_to(small, 4, -1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_get_meta", l2l_mlhf_get_meta(m, NULL, 0, NULL));
+    EXPECT_OK(l2l_mlhf_set_meta(same, phi_other, n));
+    float *back = mlhf_phi(same, &n2);
+    CHECK(floats_equal(back, phi_other, n));
+    free(back);
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_mlhf_set_meta", l2l_mlhf_set_meta(same, phi, n - 1));
+    phi_other[n / 2] = NAN;
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_mlhf_set_meta", l2l_mlhf_set_meta(same, phi_other, n));
+    phi_other[n / 2] = INFINITY;
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_mlhf_set_meta", l2l_mlhf_set_meta(same, phi_other, n));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_set_meta", l2l_mlhf_set_meta(same, NULL, n));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_set_meta", l2l_mlhf_set_meta(same, phi, -1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_set_meta", l2l_mlhf_set_meta(NULL, phi, n));
+    back = mlhf_phi(same, &n2);
+    phi_other[n / 2] = back[n / 2];
+    CHECK(floats_equal(back, phi_other, n)); /* unchanged by the refused calls */
+    free(back);
+
+    /* Bad options and arguments: clear errors, *out untouched. */
+    const char *bad[] = {"cg_iters=0", "damping=-1", "damping=lots", "preconditioner=maybe", "noise=1",
+                         "hidden=0", "lr=0", "bogus=1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        l2l_mlhf *bad_m = SENTINEL;
+        prime_last_error("l2l_mlhf_create");
+        l2l_status s = l2l_mlhf_create(&bad_m, bad[i], 0);
+        CHECKF(s == L2L_ERR_INVALID_ARGUMENT, "options \"%s\" gave %d", bad[i], (int)s);
+        CHECK(names_function(l2l_last_error(), "l2l_mlhf_create"));
+        CHECK(bad_m == SENTINEL);
+    }
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_create", l2l_mlhf_create(NULL, NULL, 0));
+    /* A handle of another kind is refused, not misread. */
+    l2l_learner *l = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", LEARNER_OPTIONS, 1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_info", l2l_mlhf_info((const l2l_mlhf *)(void *)l, &np, NULL));
+
+    section = "mlhf optimizer";
+    l2l_dataset *d = separable_dataset();
+    l2l_optimizer *o = SENTINEL;
+    EXPECT_OK(l2l_optimizer_create_mlhf(&o, m, l, NULL));
+    l2l_batches *b = NULL;
+    REQUIRE_OK(l2l_batches_create(&b, d, 32, 2, NULL));
+    float before = 0, after = 0, acc = 0, losses[20];
+    REQUIRE_OK(l2l_learner_evaluate(l, d, &before, NULL));
+    EXPECT_OK(l2l_train(l, o, b, 20, losses, NULL, NULL));
+    EXPECT_OK(l2l_learner_evaluate(l, d, &after, &acc));
+    CHECKF(after < 0.7f * before, "untrained MLHF: loss %g -> %g (accuracy %g)", before, after, acc);
+    /* The same kinds in the same order (another width) after a reset; other kinds never. */
+    l2l_learner *wide = NULL, *deep = NULL;
+    REQUIRE_OK(l2l_learner_create(&wide, "mlp", "sizes=2,16,2", 2));
+    REQUIRE_OK(l2l_learner_create(&deep, "mlp", "sizes=2,4,4,2", 2));
+    REQUIRE_OK(l2l_optimizer_reset(o));
+    EXPECT_OK(l2l_train(wide, o, b, 3, NULL, NULL, NULL));
+    REQUIRE_OK(l2l_optimizer_reset(o));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_train", l2l_train(deep, o, b, 3, NULL, NULL, NULL));
+    float xo[4] = {0.5f, -0.5f, 1, 0};
+    int32_t yo[2] = {0, 1};
+    float loss;
+    REQUIRE_OK(l2l_learner_loss_grad(deep, xo, yo, 2, 2, &loss));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_optimizer_step", l2l_optimizer_step(o, deep));
+    /* Meta-testing takes it like any optimiser. */
+    l2l_meta_test *r = SENTINEL;
+    EXPECT_OK(l2l_meta_test_run(&r, l, o, d, d, "learners=2 steps=4 batch=16 seed=1", NULL, NULL));
+    if (r != SENTINEL) {
+        int64_t k = 0, t = 0;
+        EXPECT_OK(l2l_meta_test_info(r, &k, &t, NULL, NULL, NULL, NULL));
+        CHECK(k == 2 && t == 4);
+        l2l_meta_test_free(r);
+    }
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_test_run",
+               l2l_meta_test_run(&r, deep, o, d, d, "learners=1 steps=2 batch=16", NULL, NULL));
+    l2l_optimizer *ob = SENTINEL;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_create_mlhf", l2l_optimizer_create_mlhf(&ob, m, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_create_mlhf", l2l_optimizer_create_mlhf(&ob, NULL, l, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_create_mlhf", l2l_optimizer_create_mlhf(NULL, m, l, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_create_mlhf", l2l_optimizer_create_mlhf(&ob, m, l, "lr=1"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_create_mlhf",
+               l2l_optimizer_create_mlhf(&ob, m, (const l2l_learner *)(void *)d, NULL));
+    CHECK(ob == SENTINEL);
+    l2l_optimizer_free(o);
+    l2l_batches_free(b);
+    l2l_learner_free(wide);
+
+    section = "mlhf save/load";
+    char path[512], bad_path[512], learned_path[512];
+    path_in_tmp(path, sizeof path, "mlhf.safetensors");
+    path_in_tmp(bad_path, sizeof bad_path, "bad.safetensors");
+    path_in_tmp(learned_path, sizeof learned_path, "meta_sgd.safetensors");
+    EXPECT_OK(l2l_mlhf_save(m, path));
+    l2l_mlhf *loaded = SENTINEL;
+    EXPECT_OK(l2l_mlhf_load(&loaded, path));
+    if (loaded == SENTINEL) return;
+    float *phi_loaded = mlhf_phi(loaded, &n2);
+    CHECK(n2 == n && floats_equal(phi, phi_loaded, n));
+    free(phi_loaded);
+    char options2[512];
+    EXPECT_OK(l2l_mlhf_describe(loaded, options2, sizeof options2));
+    CHECK(strcmp(options, options2) == 0);
+    /* The same training, step for step (recurrent state and warm starts included). */
+    float p1[LP], p2[LP], l1[6], l2[6];
+    mlhf_train(m, d, p1, l1);
+    mlhf_train(loaded, d, p2, l2);
+    CHECK(floats_equal(p1, p2, LP) && floats_equal(l1, l2, 6));
+    /* Damage and files of other kinds. */
+    l2l_mlhf *none = SENTINEL;
+    size_t size = 0;
+    unsigned char *bytes = read_all(path, &size);
+    REQUIRE_OK(bytes != NULL && size > 64 ? L2L_OK : L2L_ERR_IO);
+    const size_t cuts[] = {0, 7, 100, size / 2, size - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        write_path(bad_path, bytes, cuts[i]);
+        EXPECT_ERR(L2L_ERR_FORMAT, "l2l_mlhf_load", l2l_mlhf_load(&none, bad_path));
+    }
+    bytes[size - 5] ^= 0x04;
+    write_path(bad_path, bytes, size);
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_mlhf_load", l2l_mlhf_load(&none, bad_path));
+    CHECK(strstr(l2l_last_error(), "checksum") != NULL);
+    free(bytes);
+    char missing[512];
+    path_in_tmp(missing, sizeof missing, "no-such.safetensors");
+    EXPECT_ERR(L2L_ERR_IO, "l2l_mlhf_load", l2l_mlhf_load(&none, missing));
+    l2l_learned *sgd = make_learned("meta_sgd", NULL, l, 1);
+    REQUIRE_OK(l2l_learned_save(sgd, learned_path));
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_mlhf_load", l2l_mlhf_load(&none, learned_path));
+    CHECK(strstr(l2l_last_error(), "meta_sgd") != NULL);
+    l2l_learned *not_learned = SENTINEL;
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_learned_load", l2l_learned_load(&not_learned, path));
+    CHECK(strstr(l2l_last_error(), "MLHF") != NULL && not_learned == SENTINEL);
+    l2l_learned_free(sgd);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_load", l2l_mlhf_load(&none, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_load", l2l_mlhf_load(NULL, path));
+    CHECK(none == SENTINEL);
+    char nodir[512];
+    path_in_tmp(nodir, sizeof nodir, "no-such-dir/m.safetensors");
+    EXPECT_ERR(L2L_ERR_IO, "l2l_mlhf_save", l2l_mlhf_save(m, nodir));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_save", l2l_mlhf_save(m, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_save", l2l_mlhf_save(NULL, path));
+
+    section = "mlhf meta-training";
+    l2l_mlhf_trainer *t = SENTINEL;
+    EXPECT_OK(l2l_mlhf_trainer_create(&t, m, l, d, MLHF_TRAIN_OPTIONS));
+    if (t == SENTINEL) return;
+    int64_t done = -1, configured = -1, events = -1;
+    EXPECT_OK(l2l_mlhf_trainer_info(t, &done, &configured, &events));
+    CHECK(done == 0 && configured == 5 && events == 0);
+    l2l_mlhf_record first, again;
+    EXPECT_OK(l2l_mlhf_trainer_evaluate(t, NULL, 2, 99, &first));
+    CHECKF(isfinite(first.precondition_loss) && first.precondition_loss < 0 && isfinite(first.damping_loss) &&
+               first.residual_norm >= 0 && first.training_loss > 0 && first.damping > 0,
+           "evaluation: l_p %g l_s %g |r| %g loss %g s %g", first.precondition_loss, first.damping_loss,
+           first.residual_norm, first.training_loss, first.damping);
+    EXPECT_OK(l2l_mlhf_trainer_evaluate(t, m, 2, 99, &again)); /* m holds the trainer's starting phi */
+    CHECK(memcmp(&first, &again, sizeof first) == 0);
+    struct mlhf_log log;
+    memset(&log, 0, sizeof log);
+    EXPECT_OK(l2l_mlhf_trainer_run(t, -1, on_mlhf_progress, &log));
+    CHECKF(log.calls == 5, "%lld progress calls", (long long)log.calls);
+    for (int i = 0; i < 5 && i < log.calls; i++) CHECK(log.iterations[i] == i);
+    EXPECT_OK(l2l_mlhf_trainer_info(t, &done, NULL, &events));
+    CHECK(done == 5 && events == 0);
+    float lp[5], ls[5], res[5], tl[5], damp[5];
+    EXPECT_OK(l2l_mlhf_trainer_history(t, lp, ls, res, tl, damp, 5, &n2));
+    CHECK(n2 == 5);
+    int same_as_log = 1, finite = 1;
+    for (int i = 0; i < 5; i++) {
+        same_as_log &= lp[i] == log.records[i].precondition_loss && ls[i] == log.records[i].damping_loss &&
+                       res[i] == log.records[i].residual_norm && tl[i] == log.records[i].training_loss &&
+                       damp[i] == log.records[i].damping;
+        finite &= isfinite(lp[i]) && isfinite(ls[i]) && isfinite(res[i]) && isfinite(tl[i]) && damp[i] > 0;
+    }
+    CHECK(same_as_log && finite);
+    EXPECT_OK(l2l_mlhf_trainer_history(t, NULL, NULL, NULL, NULL, NULL, 0, &n2));
+    CHECK(n2 == 5);
+    EXPECT_OK(l2l_mlhf_trainer_history(t, NULL, ls, NULL, NULL, NULL, 5, NULL));
+    float short_lp[4] = {-1, -1, -1, -1};
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_mlhf_trainer_history",
+               l2l_mlhf_trainer_history(t, short_lp, NULL, NULL, NULL, NULL, 4, &n2));
+    CHECK(n2 == 5 && all_equal_to(short_lp, 4, -1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_trainer_history",
+               l2l_mlhf_trainer_history(t, NULL, NULL, NULL, NULL, NULL, 0, NULL));
+    EXPECT_OK(l2l_mlhf_trainer_events(t, NULL, NULL, NULL, 0, &events));
+    CHECK(events == 0);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_trainer_events", l2l_mlhf_trainer_events(t, NULL, NULL, NULL, 0, NULL));
+    /* Nothing remains of the configured iterations; explicit counts go on. */
+    EXPECT_OK(l2l_mlhf_trainer_run(t, -1, NULL, NULL));
+    EXPECT_OK(l2l_mlhf_trainer_run(t, 0, NULL, NULL));
+    EXPECT_OK(l2l_mlhf_trainer_run(t, 1, NULL, NULL));
+    EXPECT_OK(l2l_mlhf_trainer_info(t, &done, NULL, NULL));
+    CHECK(done == 6);
+
+    /* The trained phi: copied into a handle on request, then evaluated, saved or used. */
+    float *untrained = mlhf_phi(m, &n2);
+    CHECK(floats_equal(untrained, phi, n));
+    EXPECT_OK(l2l_mlhf_trainer_get_mlhf(t, m));
+    float *trained = mlhf_phi(m, &n2);
+    int all_finite = 1;
+    for (int64_t i = 0; i < n; i++) all_finite &= isfinite(trained[i]) != 0;
+    CHECK(all_finite && !floats_equal(trained, phi, n));
+    EXPECT_OK(l2l_mlhf_trainer_evaluate(t, NULL, 2, 99, &first));
+    EXPECT_OK(l2l_mlhf_trainer_evaluate(t, m, 2, 99, &again));
+    CHECK(memcmp(&first, &again, sizeof first) == 0);
+    free(untrained);
+    free(trained);
+    l2l_mlhf *no_rnn = make_mlhf("preconditioner=none", 1);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_trainer_get_mlhf", l2l_mlhf_trainer_get_mlhf(t, no_rnn));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_trainer_get_mlhf", l2l_mlhf_trainer_get_mlhf(t, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_trainer_evaluate", l2l_mlhf_trainer_evaluate(t, no_rnn, 1, 0, &first));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_trainer_evaluate", l2l_mlhf_trainer_evaluate(t, NULL, 0, 0, &first));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_trainer_evaluate", l2l_mlhf_trainer_evaluate(t, NULL, 1, 0, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_trainer_run", l2l_mlhf_trainer_run(NULL, 1, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_trainer_info", l2l_mlhf_trainer_info(NULL, NULL, NULL, NULL));
+
+    /* Deterministic: the same trainer again gives the same history; cancelling keeps the work. */
+    l2l_mlhf *m2 = make_mlhf("cg_iters=3", 7);
+    l2l_mlhf_trainer *t2 = NULL;
+    REQUIRE_OK(l2l_mlhf_trainer_create(&t2, m2, l, d, MLHF_TRAIN_OPTIONS));
+    memset(&log, 0, sizeof log);
+    log.cancel_at = 2;
+    EXPECT_ERR(L2L_ERR_CANCELLED, "l2l_mlhf_trainer_run", l2l_mlhf_trainer_run(t2, -1, on_mlhf_progress, &log));
+    EXPECT_OK(l2l_mlhf_trainer_info(t2, &done, NULL, NULL));
+    CHECK(log.calls == 2 && done == 2);
+    EXPECT_OK(l2l_mlhf_trainer_run(t2, -1, NULL, NULL));
+    float lp2[5];
+    EXPECT_OK(l2l_mlhf_trainer_history(t2, lp2, NULL, NULL, NULL, NULL, 5, &n2));
+    CHECK(n2 == 5 && floats_equal(lp, lp2, 5));
+    l2l_mlhf_trainer_free(t2);
+    l2l_mlhf_free(m2);
+
+    /* Creation errors. */
+    l2l_mlhf_trainer *tb = SENTINEL;
+    const char *bad_train[] = {"unroll=1", "reset=2", "clip=sometimes", "iterations=0", "bogus=1"};
+    for (size_t i = 0; i < sizeof bad_train / sizeof bad_train[0]; i++)
+        EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_trainer_create", l2l_mlhf_trainer_create(&tb, m, l, d, bad_train[i]));
+    l2l_learner *three = NULL;
+    REQUIRE_OK(l2l_learner_create(&three, "mlp", "sizes=3,4,2", 1));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_mlhf_trainer_create", l2l_mlhf_trainer_create(&tb, m, three, d, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_trainer_create", l2l_mlhf_trainer_create(&tb, NULL, l, d, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_trainer_create", l2l_mlhf_trainer_create(&tb, m, NULL, d, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_trainer_create", l2l_mlhf_trainer_create(&tb, m, l, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_mlhf_trainer_create", l2l_mlhf_trainer_create(NULL, m, l, d, NULL));
+    CHECK(tb == SENTINEL);
+
+    l2l_learner_free(three);
+    l2l_mlhf_free(no_rnn);
+    l2l_mlhf_trainer_free(t);
+    l2l_mlhf_free(loaded);
+    l2l_learner_free(deep);
+    l2l_dataset_free(d);
+    l2l_learner_free(l);
+    free(phi);
+    free(phi_same);
+    free(phi_other);
+    l2l_mlhf_free(same);
+    l2l_mlhf_free(other);
+    l2l_mlhf_free(m);
+}
+
 static void test_free_null(void) {
     section = "free(NULL)";
     /* Each is a no-op; reaching the next line is the check. */
@@ -3176,6 +3514,8 @@ static void test_free_null(void) {
     l2l_learned_free(NULL);
     l2l_meta_trainer_free(NULL);
     l2l_meta_test_free(NULL);
+    l2l_mlhf_free(NULL);
+    l2l_mlhf_trainer_free(NULL);
     CHECK(1);
 }
 
@@ -3215,6 +3555,7 @@ int main(void) {
     test_learned_files();
     test_meta_trainer();
     test_meta_test();
+    test_mlhf();
     remove_tmp();
 
     printf("%d passed, %d failed\n", passed, failed);

@@ -91,6 +91,13 @@ public struct MLHF: Sendable {
         }
     }
 
+    /// Fails with `.shapeMismatch` unless `meta` has the tensors and shapes of
+    /// ``metaParameterSpecs``, and `.nonFinite` if one holds NaN or infinity.
+    public func validate(meta: [Tensor]) throws {
+        let specs = metaParameterSpecs
+        try validateTensors(meta, names: specs.map(\.name), shapes: specs.map(\.shape), owner: "mlhf", item: "mlhf meta-parameter")
+    }
+
     /// Which of φ's tensors belong to `role`.
     public func metaParameterRange(_ role: Role) -> Range<Int> {
         let n = ParameterKind.allCases.count * tensorsPerSet
@@ -247,8 +254,7 @@ public struct TrainedMLHF: CurvatureOptimiser {
     public let kinds: [ParameterKind]
 
     public init(_ mlhf: MLHF, meta: [Tensor], kinds: [ParameterKind]) throws {
-        try validateTensors(meta, names: mlhf.metaParameterSpecs.map(\.name), shapes: mlhf.metaParameterSpecs.map(\.shape),
-                            owner: "mlhf", item: "mlhf meta-parameter")
+        try mlhf.validate(meta: meta)
         self.mlhf = mlhf
         self.meta = meta.map { $0.detached() }
         self.kinds = kinds

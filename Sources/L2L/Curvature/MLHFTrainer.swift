@@ -81,15 +81,20 @@ public final class MLHFTrainer {
     private let adam: Adam
     private var adamState: Adam.State
 
-    public init(_ mlhf: MLHF, learner: some Learner, data: Dataset, config: MLHFTrainingConfig) throws {
+    /// A trainer starting from φ = `meta` (`nil`: drawn from the seed, as
+    /// ``MLHF/initialMetaParameters(rng:)``). The seed's draws are the same either way, so
+    /// the learner's initial weights, batches and noise do not depend on where φ came from.
+    public init(_ mlhf: MLHF, learner: some Learner, data: Dataset, config: MLHFTrainingConfig, meta start: [Tensor]? = nil) throws {
         try Training.checkCompatible(learner, data)
+        if let start { try mlhf.validate(meta: start) }
         self.mlhf = mlhf
         self.learner = learner
         self.dataset = data
         self.config = config
         kinds = learner.parameterSpecs.map(\.kind)
         rng = RNG(seed: config.seed)
-        meta = mlhf.initialMetaParameters(rng: &rng)
+        let drawn = mlhf.initialMetaParameters(rng: &rng)
+        meta = start?.map { $0.detached() } ?? drawn
         batches = try BatchIterator(data, batchSize: config.batchSize, seed: config.seed &+ 1)
         initial = learner.initialState(rng: &rng)
         current = initial

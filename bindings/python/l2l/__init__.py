@@ -14,6 +14,12 @@ Learned optimisers (l2l.learned) are meta-trained and meta-tested with l2l.meta:
     trainer.run(progress=True)
     result = l2l.meta_test(trainer.learned(), net, train, test, learners=5, steps=500)
 
+MLHF (meta-learning with Hessian-free, l2l.mlhf) has its own trainer:
+
+    trainer = l2l.MLHFTrainer(l2l.MLHF(), net, train, iterations=100)
+    trainer.run(progress=True)
+    l2l.train(l2l.MLP([784, 32, 10], seed=1), trainer.trained_optimizer(), train, steps=100)
+
 Errors are l2l.Error subclasses, one per C status code; each carries `.function` (the C
 function that failed), `.status` and `.detail` (l2l_last_error()).
 """
@@ -35,9 +41,10 @@ from .datasets import Dataset, fashion_mnist, load_idx, standardize_splits
 from .learners import MLP, Convnet, Learner, Parameter, ParamInfo, ResNet, ResNet20
 from .optim import HFLM, SGD, SMORMS3, Adagrad, Adam, HFFixed, Momentum, Nesterov, Optimizer, RMSprop
 from .training import Batches, train
-from . import learned, meta
+from . import learned, meta, mlhf
 from .learned import DMSGD, LearnedOptimizer, LSTMOptimizer, M2SGD, MetaSGD
 from .meta import MetaTestResult, MetaTrainer, meta_test, plot_loss_curves
+from .mlhf import MLHF, MLHFTrainer
 
 __version__: str = _l2l.version()
 
@@ -62,4 +69,5 @@ __all__ = [
     "Batches", "train",
     "learned", "LearnedOptimizer", "LSTMOptimizer", "MetaSGD", "DMSGD", "M2SGD",
     "meta", "MetaTrainer", "MetaTestResult", "meta_test", "plot_loss_curves",
+    "mlhf", "MLHF", "MLHFTrainer",
 ]

@@ -241,6 +241,19 @@ struct MetaTest : Owned<l2l_meta_test, l2l_meta_test_free> {
     using Owned::Owned;
 };
 
+struct MLHF : Owned<l2l_mlhf, l2l_mlhf_free> {
+    using Owned::Owned;
+    int64_t meta_count() const {
+        int64_t n = 0;
+        check(l2l_mlhf_info(handle, &n, nullptr), "l2l_mlhf_info");
+        return n;
+    }
+};
+
+struct MLHFTrainer : Owned<l2l_mlhf_trainer, l2l_mlhf_trainer_free> {
+    using Owned::Owned;
+};
+
 const char *c_str_or_null(const std::optional<std::string> &s) { return s ? s->c_str() : nullptr; }
 
 // ---------------------------------------------------------------------------------
@@ -653,6 +666,24 @@ int progress_trampoline(void *user, int64_t step, int64_t total, float loss) {
     return call_progress(static_cast<Progress *>(user), step, total, loss);
 }
 
+// Calls `run(&progress)` (a long l2l call) without the GIL, with `callback` (a callable or
+// None) behind `progress`: a Python exception raised in the callback (or by Ctrl-C) cancels
+// the call and is re-raised here; otherwise the status is checked.
+template <typename Run>
+void run_with_progress(const char *fn, py::object callback, Run run) {
+    if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
+        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "progress must be callable or None");
+    }
+    Progress progress{std::move(callback), std::nullopt};
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = run(&progress);
+    }
+    if (progress.error) throw *progress.error;
+    check(s, fn);
+}
+
 // Runs l2l_train without the GIL. `losses` is None or a writable float32 array of at
 // least `steps` elements that receives each step's loss. A Python exception raised in
 // the callback (or by Ctrl-C) cancels the run and is re-raised here; a truthy callback
@@ -671,17 +702,9 @@ void train(Learner &l, Optimizer &o, Batches &b, int64_t steps, py::handle losse
         }
         losses_ptr = static_cast<float *>(lb->ptr);
     }
-    if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
-        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "progress must be callable or None");
-    }
-    Progress progress{std::move(callback), std::nullopt};
-    l2l_status s;
-    {
-        py::gil_scoped_release nogil;
-        s = l2l_train(l.handle, o.handle, b.handle, steps, losses_ptr, progress_trampoline, &progress);
-    }
-    if (progress.error) throw *progress.error;
-    check(s, fn);
+    run_with_progress(fn, std::move(callback), [&](Progress *progress) {
+        return l2l_train(l.handle, o.handle, b.handle, steps, losses_ptr, progress_trampoline, progress);
+    });
 }
 
 // ---------------------------------------------------------------------------------
@@ -855,17 +878,9 @@ int meta_progress_trampoline(void *user, int64_t trial, int64_t step, float meta
 void meta_trainer_run(MetaTrainer &t, int64_t trials, py::object callback) {
     const char *fn = "l2l_meta_trainer_run";
     InUse use(fn, {&t.busy});
-    if (!callback.is_none() && !PyCallable_Check(callback.ptr())) {
-        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "progress must be callable or None");
-    }
-    Progress progress{std::move(callback), std::nullopt};
-    l2l_status s;
-    {
-        py::gil_scoped_release nogil;
-        s = l2l_meta_trainer_run(t.handle, trials, meta_progress_trampoline, &progress);
-    }
-    if (progress.error) throw *progress.error;
-    check(s, fn);
+    run_with_progress(fn, std::move(callback), [&](Progress *progress) {
+        return l2l_meta_trainer_run(t.handle, trials, meta_progress_trampoline, progress);
+    });
 }
 
 py::tuple meta_trainer_info(MetaTrainer &t) {
@@ -885,19 +900,21 @@ py::object meta_trainer_history(MetaTrainer &t) {
     return out.first;
 }
 
-// A list of (kind code, trial, step).
-py::list meta_trainer_events(MetaTrainer &t) {
-    const char *fn = "l2l_meta_trainer_events";
+// A list of (kind code, trial or iteration, step) from an l2l_*_events function of `t`.
+template <typename Trainer, typename Events>
+py::list events_list(Trainer &t, const char *fn, Events events) {
     InUse use(fn, {&t.busy});
     int64_t n = 0;
-    check(l2l_meta_trainer_events(t.handle, nullptr, nullptr, nullptr, 0, &n), fn);
+    check(events(t.handle, nullptr, nullptr, nullptr, 0, &n), fn);
     std::vector<int32_t> kinds(static_cast<size_t>(n));
-    std::vector<int64_t> trials(static_cast<size_t>(n)), steps(static_cast<size_t>(n));
-    if (n > 0) check(l2l_meta_trainer_events(t.handle, kinds.data(), trials.data(), steps.data(), n, &n), fn);
+    std::vector<int64_t> indices(static_cast<size_t>(n)), steps(static_cast<size_t>(n));
+    if (n > 0) check(events(t.handle, kinds.data(), indices.data(), steps.data(), n, &n), fn);
     py::list out;
-    for (size_t i = 0; i < kinds.size(); ++i) out.append(py::make_tuple(kinds[i], trials[i], steps[i]));
+    for (size_t i = 0; i < kinds.size(); ++i) out.append(py::make_tuple(kinds[i], indices[i], steps[i]));
     return out;
 }
+
+py::list meta_trainer_events(MetaTrainer &t) { return events_list(t, "l2l_meta_trainer_events", l2l_meta_trainer_events); }
 
 void meta_trainer_save_checkpoint(MetaTrainer &t, const std::string &path) {
     const char *fn = "l2l_meta_trainer_save_checkpoint";
@@ -993,6 +1010,162 @@ void meta_test_save(MetaTest &r, const std::string &path, const std::string &for
         s = l2l_meta_test_save(r.handle, path.c_str(), format.c_str());
     }
     check(s, fn);
+}
+
+// ---------------------------------------------------------------------------------
+// MLHF
+// ---------------------------------------------------------------------------------
+
+std::unique_ptr<MLHF> mlhf_create(const std::optional<std::string> &options, uint64_t seed) {
+    l2l_mlhf *out = nullptr;
+    check(l2l_mlhf_create(&out, c_str_or_null(options), seed), "l2l_mlhf_create");
+    return std::make_unique<MLHF>(out);
+}
+
+std::unique_ptr<MLHF> mlhf_load(const std::string &path) {
+    l2l_mlhf *out = nullptr;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_mlhf_load(&out, path.c_str());
+    }
+    check(s, "l2l_mlhf_load");
+    return std::make_unique<MLHF>(out);
+}
+
+py::tuple mlhf_info(MLHF &h) {
+    InUse use("l2l_mlhf_info", {&h.busy});
+    int64_t params = 0, tensors = 0;
+    check(l2l_mlhf_info(h.handle, &params, &tensors), "l2l_mlhf_info");
+    return py::make_tuple(params, tensors);
+}
+
+// The options text; the buffer grows until it fits.
+std::string mlhf_describe(MLHF &h) {
+    const char *fn = "l2l_mlhf_describe";
+    InUse use(fn, {&h.busy});
+    for (int64_t capacity = 512;; capacity *= 4) {
+        std::vector<char> options(static_cast<size_t>(capacity));
+        l2l_status s = l2l_mlhf_describe(h.handle, options.data(), capacity);
+        if (s == L2L_ERR_BUFFER_TOO_SMALL && capacity < (int64_t(1) << 24)) continue;
+        check(s, fn);
+        return std::string(options.data());
+    }
+}
+
+py::object mlhf_get_meta(MLHF &h) {
+    const char *fn = "l2l_mlhf_get_meta";
+    InUse use(fn, {&h.busy});
+    int64_t n = h.meta_count();
+    auto out = new_array({n}, Element::float32);
+    int64_t count = 0;
+    check(l2l_mlhf_get_meta(h.handle, static_cast<float *>(out.second.ptr), n, &count), fn);
+    return out.first;
+}
+
+void mlhf_set_meta(MLHF &h, py::handle values) {
+    const char *fn = "l2l_mlhf_set_meta";
+    InUse use(fn, {&h.busy});
+    py::buffer_info v = request_array(values, fn, "values", Element::float32, 1);
+    check(l2l_mlhf_set_meta(h.handle, static_cast<const float *>(v.ptr), v.shape[0]), fn);
+}
+
+void mlhf_save(MLHF &h, const std::string &path) {
+    const char *fn = "l2l_mlhf_save";
+    InUse use(fn, {&h.busy});
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_mlhf_save(h.handle, path.c_str());
+    }
+    check(s, fn);
+}
+
+std::unique_ptr<Optimizer> optimizer_create_mlhf(MLHF &h, Learner &l, const std::optional<std::string> &options) {
+    const char *fn = "l2l_optimizer_create_mlhf";
+    InUse use(fn, {&h.busy, &l.busy});
+    l2l_optimizer *out = nullptr;
+    check(l2l_optimizer_create_mlhf(&out, h.handle, l.handle, c_str_or_null(options)), fn);
+    return std::make_unique<Optimizer>(out);
+}
+
+std::unique_ptr<MLHFTrainer> mlhf_trainer_create(MLHF &h, Learner &l, Dataset &d,
+                                                 const std::optional<std::string> &options) {
+    const char *fn = "l2l_mlhf_trainer_create";
+    InUse use(fn, {&h.busy, &l.busy, &d.busy});
+    l2l_mlhf_trainer *out = nullptr;
+    check(l2l_mlhf_trainer_create(&out, h.handle, l.handle, d.handle, c_str_or_null(options)), fn);
+    return std::make_unique<MLHFTrainer>(out);
+}
+
+py::tuple mlhf_record_tuple(const l2l_mlhf_record &r) {
+    return py::make_tuple(r.precondition_loss, r.damping_loss, r.residual_norm, r.training_loss, r.damping);
+}
+
+// The l2l_mlhf_progress_fn handed to l2l_mlhf_trainer_run: the Python callable receives
+// (iteration, precondition_loss, damping_loss, residual_norm, training_loss, damping).
+int mlhf_progress_trampoline(void *user, int64_t iteration, const l2l_mlhf_record *r) {
+    return call_progress(static_cast<Progress *>(user), iteration, r->precondition_loss, r->damping_loss,
+                         r->residual_norm, r->training_loss, r->damping);
+}
+
+// Runs l2l_mlhf_trainer_run without the GIL; exceptions as train().
+void mlhf_trainer_run(MLHFTrainer &t, int64_t iterations, py::object callback) {
+    const char *fn = "l2l_mlhf_trainer_run";
+    InUse use(fn, {&t.busy});
+    run_with_progress(fn, std::move(callback), [&](Progress *progress) {
+        return l2l_mlhf_trainer_run(t.handle, iterations, mlhf_progress_trampoline, progress);
+    });
+}
+
+py::tuple mlhf_trainer_info(MLHFTrainer &t) {
+    InUse use("l2l_mlhf_trainer_info", {&t.busy});
+    int64_t done = 0, configured = 0, events = 0;
+    check(l2l_mlhf_trainer_info(t.handle, &done, &configured, &events), "l2l_mlhf_trainer_info");
+    return py::make_tuple(done, configured, events);
+}
+
+// (precondition_loss, damping_loss, residual_norm, training_loss, damping), float32 [n] each.
+py::tuple mlhf_trainer_history(MLHFTrainer &t) {
+    const char *fn = "l2l_mlhf_trainer_history";
+    InUse use(fn, {&t.busy});
+    int64_t n = 0;
+    check(l2l_mlhf_trainer_history(t.handle, nullptr, nullptr, nullptr, nullptr, nullptr, 0, &n), fn);
+    auto lp = new_array({n}, Element::float32), ls = new_array({n}, Element::float32);
+    auto residual = new_array({n}, Element::float32), loss = new_array({n}, Element::float32);
+    auto damping = new_array({n}, Element::float32);
+    if (n > 0) {
+        check(l2l_mlhf_trainer_history(t.handle, static_cast<float *>(lp.second.ptr), static_cast<float *>(ls.second.ptr),
+                                       static_cast<float *>(residual.second.ptr), static_cast<float *>(loss.second.ptr),
+                                       static_cast<float *>(damping.second.ptr), n, &n),
+              fn);
+    }
+    return py::make_tuple(lp.first, ls.first, residual.first, loss.first, damping.first);
+}
+
+py::list mlhf_trainer_events(MLHFTrainer &t) { return events_list(t, "l2l_mlhf_trainer_events", l2l_mlhf_trainer_events); }
+
+// (precondition_loss, damping_loss, residual_norm, training_loss, damping) of `mlhf`'s phi
+// (None: the trainer's current phi).
+py::tuple mlhf_trainer_evaluate(MLHFTrainer &t, MLHF *h, int64_t unrolls, uint64_t seed) {
+    const char *fn = "l2l_mlhf_trainer_evaluate";
+    std::vector<bool *> flags{&t.busy};
+    if (h != nullptr) flags.push_back(&h->busy);
+    InUse use(fn, flags);
+    l2l_mlhf_record record{};
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_mlhf_trainer_evaluate(t.handle, h ? h->handle : nullptr, unrolls, seed, &record);
+    }
+    check(s, fn);
+    return mlhf_record_tuple(record);
+}
+
+void mlhf_trainer_get_mlhf(MLHFTrainer &t, MLHF &h) {
+    const char *fn = "l2l_mlhf_trainer_get_mlhf";
+    InUse use(fn, {&t.busy, &h.busy});
+    check(l2l_mlhf_trainer_get_mlhf(t.handle, h.handle), fn);
 }
 
 }  // namespace
@@ -1185,6 +1358,32 @@ PYBIND11_MODULE(_l2l, m) {
     m.def("meta_test_run", &meta_test_run, py::arg("learner"), py::arg("optimizer"), py::arg("train"), py::arg("test"),
           py::arg("options") = py::none(), py::arg("progress") = py::none(),
           "l2l_meta_test_run (GIL released; re-acquired in the progress callback): a MetaTest.");
+
+    py::class_<MLHF>(m, "MLHF", "An l2l_mlhf handle.")
+        .def(py::init(&mlhf_create), py::arg("options") = py::none(), py::arg("seed") = 0, "l2l_mlhf_create.")
+        .def_static("load", &mlhf_load, py::arg("path"), "l2l_mlhf_load (GIL released).")
+        .def("info", &mlhf_info, "l2l_mlhf_info: (num_meta_params, num_tensors).")
+        .def("describe", &mlhf_describe, "l2l_mlhf_describe: the options text.")
+        .def("get_meta", &mlhf_get_meta, "l2l_mlhf_get_meta into a new float32 array.")
+        .def("set_meta", &mlhf_set_meta, py::arg("values"), "l2l_mlhf_set_meta from a float32 array.")
+        .def("save", &mlhf_save, py::arg("path"), "l2l_mlhf_save (GIL released).");
+
+    m.def("optimizer_create_mlhf", &optimizer_create_mlhf, py::arg("mlhf"), py::arg("learner"),
+          py::arg("options") = py::none(), "l2l_optimizer_create_mlhf: an Optimizer handle.");
+
+    py::class_<MLHFTrainer>(m, "MLHFTrainer", "An l2l_mlhf_trainer handle.")
+        .def(py::init(&mlhf_trainer_create), py::arg("mlhf"), py::arg("learner"), py::arg("dataset"),
+             py::arg("options") = py::none(), "l2l_mlhf_trainer_create.")
+        .def("run", &mlhf_trainer_run, py::arg("iterations"), py::arg("progress") = py::none(),
+             "l2l_mlhf_trainer_run (GIL released; re-acquired in the progress callback, which receives "
+             "(iteration, l_p, l_s, residual, loss, damping)).")
+        .def("info", &mlhf_trainer_info, "l2l_mlhf_trainer_info: (iterations_done, iterations_configured, events).")
+        .def("history", &mlhf_trainer_history,
+             "l2l_mlhf_trainer_history: (l_p, l_s, residual, loss, damping), new float32 arrays.")
+        .def("events", &mlhf_trainer_events, "l2l_mlhf_trainer_events: a list of (kind code, iteration, step).")
+        .def("evaluate", &mlhf_trainer_evaluate, py::arg("mlhf") = py::none(), py::arg("unrolls") = 4,
+             py::arg("seed") = 1, "l2l_mlhf_trainer_evaluate (GIL released): (l_p, l_s, residual, loss, damping).")
+        .def("get_mlhf", &mlhf_trainer_get_mlhf, py::arg("into"), "l2l_mlhf_trainer_get_mlhf.");
 
     m.def("train", &train, py::arg("learner"), py::arg("optimizer"), py::arg("batches"), py::arg("steps"),
           py::arg("losses") = py::none(), py::arg("progress") = py::none(),

@@ -50,6 +50,16 @@ def blobs(n=300, features=8, classes=3, seed=0, spread=0.6):
     return x, y
 
 
+def expect(cls, function, call, *args, **kwargs):
+    """Runs `call` and checks it raises `cls` from the C function `function` (named in the
+    message and in `.function`); returns the exception."""
+    with pytest.raises(cls) as info:
+        call(*args, **kwargs)
+    e = info.value
+    assert isinstance(e, l2l.Error) and e.function == function and str(e).startswith(function + ":")
+    return e
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
@@ -58,3 +68,18 @@ def rng():
 @pytest.fixture
 def small_mlp():
     return l2l.MLP([5, 4, 3], seed=7)
+
+
+@pytest.fixture
+def no_tqdm(monkeypatch):
+    """Makes `import tqdm...` fail, so progress bars fall back to the text bar on stderr."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_tqdm(name, *args, **kwargs):
+        if name.startswith("tqdm"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_tqdm)

@@ -10,19 +10,11 @@ import numpy as np
 import pytest
 
 import l2l
-from conftest import blobs
+from conftest import blobs, expect
 
 SIZES = [4, 6, 3]
 P = 4 * 6 + 6 + 6 * 3 + 3  # 51 parameters in 4 tensors
 META = dict(trials=2, steps=10, unroll=5, batch=16, meta_lr=0.01, seed=3)
-
-
-def expect(cls, function, call, *args, **kwargs):
-    with pytest.raises(cls) as info:
-        call(*args, **kwargs)
-    e = info.value
-    assert isinstance(e, l2l.Error) and e.function == function and str(e).startswith(function + ":")
-    return e
 
 
 @pytest.fixture(scope="module")
@@ -220,17 +212,7 @@ def test_meta_training_history_phi_and_callback(data, net):
     assert again.learned().meta_parameters().tobytes() == phi.tobytes()
 
 
-def test_meta_training_progress_bar(capsys, monkeypatch, data, net):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_tqdm(name, *args, **kwargs):
-        if name.startswith("tqdm"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_tqdm)
+def test_meta_training_progress_bar(capsys, no_tqdm, data, net):
     trainer = l2l.MetaTrainer(l2l.learned.MetaSGD(net), [(net, data[0])], **META)
     trainer.run(progress=True)
     err = capsys.readouterr().err
