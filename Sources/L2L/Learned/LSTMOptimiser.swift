@@ -14,8 +14,12 @@
 ///   1,928 parameters against the authors' 2,052: one bias per gate block here, where
 ///   PyTorch keeps two (input and hidden) plus their separate learnable b_F, b_I — the same
 ///   functions. Meta-trained with the authors' element-wise clamp of the meta-gradient to
-///   [−1, 1], it is the preset the docs recommend: on Fashion-MNIST it keeps improving to
-///   10× its training horizon, where `paper` turns back up (README, main job).
+///   [−1, 1], it is the preset the docs recommend. What it does past its training horizon
+///   depends strongly on φ's initial draw (on Fashion-MNIST, of three seeds one kept
+///   improving to 10× the horizon, one stalled, one diverged), so the main job meta-trains
+///   a few candidates and keeps the one whose fresh learner trains best (README).
+///
+/// `init_scales` (one number per layer) overrides the half-width factor of φ's initial draw.
 public struct LSTMOptimiser: LearnedOptimiser {
     public let network: CoordinateLSTM
     /// A linear head from the last hidden layer to one output per coordinate.
