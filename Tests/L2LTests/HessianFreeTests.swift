@@ -136,7 +136,7 @@ final class HessianFreeTests: XCTestCase {
                     for b in 0..<4 { gram[a][b] += design[row][a] * design[row][b] }
                 }
             }
-            solution.append(solve4(gram, rhs))
+            solution.append(PCGTests.denseSolve(gram, rhs))
         }
         let expectedWeight = (0..<3).flatMap { i in (0..<2).map { o in Float(solution[o][i]) } }   // [in, out]
         let expectedBias = (0..<2).map { Float(solution[$0][3]) }
@@ -154,30 +154,8 @@ final class HessianFreeTests: XCTestCase {
         }
     }
 
-    private func solve4(_ a: [[Double]], _ b: [Double]) -> [Double] {
-        var m = a, x = b
-        for c in 0..<4 {
-            for r in (c + 1)..<4 {
-                let f = m[r][c] / m[c][c]
-                for k in c..<4 { m[r][k] -= f * m[c][k] }
-                x[r] -= f * x[c]
-            }
-        }
-        for r in stride(from: 3, through: 0, by: -1) { x[r] = (x[r] - ((r + 1)..<4).reduce(0.0) { $0 + m[r][$1] * x[$1] }) / m[r][r] }
-        return x
-    }
-
-    /// Three Gaussian blobs in 6 dimensions.
-    func blobs(_ n: Int, seed: UInt64) throws -> Dataset {
-        var rng = RNG(seed: seed)
-        let labels = (0..<n).map { _ in Int32(rng.nextInt(below: 3)) }
-        let noise = Tensor.normal([n, 6], std: 0.5, rng: &rng).scalars
-        let x = (0..<(n * 6)).map { i in noise[i] + (i % 6 == Int(labels[i / 6]) * 2 ? 2 : 0) }
-        return try Dataset(inputs: Tensor(shape: [n, 6], scalars: x), labels: labels, classes: 3)
-    }
-
     func testFactoryTrainingLoopAndMetaTester() throws {
-        let data = try blobs(120, seed: 4)
+        let data = try gaussianBlobs(120, seed: 4)
         let net = try MLP(sizes: [6, 8, 3])
         for kind in Factory.curvatureOptimiserKinds {
             let session = try Factory.optimiser(kind: kind, options: nil)

@@ -5,15 +5,6 @@ import XCTest
 /// MLHF: its shape against the authors' counts, its step against a dense solve, its
 /// meta-gradient against finite differences, and meta-training end to end.
 final class MLHFTests: XCTestCase {
-    /// Three Gaussian blobs in 6 dimensions.
-    func blobs(_ n: Int, seed: UInt64) throws -> Dataset {
-        var rng = RNG(seed: seed)
-        let labels = (0..<n).map { _ in Int32(rng.nextInt(below: 3)) }
-        let noise = Tensor.normal([n, 6], std: 0.7, rng: &rng).scalars
-        let x = (0..<(n * 6)).map { i in noise[i] + (i % 6 == Int(labels[i / 6]) * 2 ? 1.5 : 0) }
-        return try Dataset(inputs: Tensor(shape: [n, 6], scalars: x), labels: labels, classes: 3)
-    }
-
     func testMetaParametersMatchTheAuthorsCounts() throws {
         let mlhf = try MLHF()
         // spec §7: 277 per RNN per parameter group; two RNNs, six groups.
@@ -32,7 +23,7 @@ final class MLHFTests: XCTestCase {
     /// the step is θ − lr·(G + λI)⁻¹g exactly; G is built column by column and solved in Double.
     func testStepWithConstantDampingIsTheDampedNewtonStep() throws {
         let net = try MLP(sizes: [4, 3])   // 15 parameters, linear: G is the exact Hessian
-        let data = try blobs(12, seed: 1)
+        let data = try gaussianBlobs(12, seed: 1, spread: 0.7, separation: 1.5)
         let (x6, y) = data.batch(Array(0..<12)[...])
         let x = x6.slice(axis: 1, 0..<4)
         var rng = RNG(seed: 2)
@@ -67,7 +58,7 @@ final class MLHFTests: XCTestCase {
     /// damping, the preconditioner and every PCG iteration (G·v's backward is G·ū).
     func testMetaGradientMatchesFiniteDifferences() throws {
         let net = try MLP(sizes: [6, 3])
-        let data = try blobs(20, seed: 4)
+        let data = try gaussianBlobs(20, seed: 4, spread: 0.7, separation: 1.5)
         let (x, y) = data.batch(Array(0..<20)[...])
         var rng = RNG(seed: 5)
         let learner = net.initialState(rng: &rng)
@@ -104,7 +95,7 @@ final class MLHFTests: XCTestCase {
     /// Meta-training lowers l_p and l_s, and the trained MLHF trains a fresh learner better
     /// than its untrained self.
     func testMetaTrainingLowersBothLossesAndTheTrainedMLHFTrains() throws {
-        let data = try blobs(128, seed: 8)
+        let data = try gaussianBlobs(128, seed: 8, spread: 0.7, separation: 1.5)
         let net = try MLP(sizes: [6, 12, 3])
         var config = MLHFTrainingConfig()
         config.iterations = 60

@@ -3,15 +3,6 @@ import L2LTestSupport
 import XCTest
 
 final class TrainingTests: XCTestCase {
-    /// Two Gaussian blobs per class in 6 dimensions: easily separable.
-    func blobs(_ n: Int, seed: UInt64) throws -> Dataset {
-        var rng = RNG(seed: seed)
-        let labels = (0..<n).map { _ in Int32(rng.nextInt(below: 3)) }
-        let noise = Tensor.normal([n, 6], std: 0.5, rng: &rng).scalars
-        let x = (0..<(n * 6)).map { i in noise[i] + (i % 6 == Int(labels[i / 6]) * 2 ? 2 : 0) }
-        return try Dataset(inputs: Tensor(shape: [n, 6], scalars: x), labels: labels, classes: 3)
-    }
-
     func testBatchesVisitEveryExampleOncePerEpochInASeededOrder() throws {
         let d = try Dataset(inputs: Tensor(shape: [10, 1], scalars: (0..<10).map(Float.init)),
                             labels: [Int32](repeating: 0, count: 10), classes: 1)
@@ -49,7 +40,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testTrainingLowersTheLossAndIsReproducible() throws {
-        let train = try blobs(600, seed: 1), test = try blobs(300, seed: 2)
+        let train = try gaussianBlobs(600, seed: 1), test = try gaussianBlobs(300, seed: 2)
         let mlp = try MLP(sizes: [6, 16, 3])
         func run() throws -> ([Float], [Tensor]) {
             var rng = RNG(seed: 0)
@@ -67,7 +58,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testProgressCanCancelAndDivergenceIsReported() throws {
-        let train = try blobs(64, seed: 3)
+        let train = try gaussianBlobs(64, seed: 3)
         let mlp = try MLP(sizes: [6, 4, 3])
         var rng = RNG(seed: 0)
         var state = mlp.initialState(rng: &rng)
