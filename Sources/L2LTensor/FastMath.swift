@@ -47,7 +47,10 @@ enum FastMath {
     /// streams for the compiler to prove them independent and vectorise on its own.
     @inline(__always)
     static func rationalTanh(_ x: SIMD4<Float>) -> SIMD4<Float> {
-        let c = x.clamped(lowerBound: SIMD4(repeating: -7.905_311_1), upperBound: SIMD4(repeating: 7.905_311_1))
+        // Masks, not `clamped`: the standard library's SIMD `clamped`/`pointwiseMin` are
+        // generic calls, and lane-wise `min`/`max` branch; `replacing` becomes max/and/or.
+        let (lo, hi) = (SIMD4<Float>(repeating: -7.905_311_1), SIMD4<Float>(repeating: 7.905_311_1))
+        let c = x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
         let z = c * c
         var p = SIMD4<Float>(repeating: -2.760_768_5e-16)
         p = p * z + 2.000_187_9e-13

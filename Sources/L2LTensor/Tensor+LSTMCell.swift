@@ -89,15 +89,22 @@ private enum LSTMCellKernel {
         for k in 0..<n { p[k] = v[k] }
     }
 
+    /// Calls `body(j, n)` for the column groups of a row of width `h`: `n` = 4 for every
+    /// full group (so those loads and stores are whole vectors), then the rest once.
+    @inline(__always)
+    static func columns(_ h: Int, _ body: (Int, Int) -> Void) {
+        var j = 0
+        while j + 4 <= h { body(j, 4); j += 4 }
+        if j < h { body(j, h - j) }
+    }
+
     static func forward(rows p: Int, hidden h: Int, gates: UnsafeMutablePointer<Float>, bias b: UnsafeMutablePointer<Float>,
                         cell: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
                         saved: UnsafeMutablePointer<Float>?) {
         Kernels.forChunks(p, minimumWork: 4 * h) { rows in
             for r in rows {
                 let (g, c, o) = (gates + 4 * h * r, cell + h * r, out + 2 * h * r)
-                var j = 0
-                while j < h {
-                    let n = Swift.min(4, h - j)
+                columns(h) { j, n in
                     let i = FastMath.rationalSigmoid(load(g + j, n) + load(b + j, n))
                     let f = FastMath.rationalSigmoid(load(g + h + j, n) + load(b + h + j, n))
                     let a = FastMath.rationalTanh(load(g + 2 * h + j, n) + load(b + 2 * h + j, n))
@@ -111,7 +118,6 @@ private enum LSTMCellKernel {
                         store(i, s, n); store(f, s + h, n); store(a, s + 2 * h, n)
                         store(og, s + 3 * h, n); store(t, s + 4 * h, n)
                     }
-                    j += 4
                 }
             }
         }
@@ -139,9 +145,7 @@ private enum LSTMCellKernel {
                     let s = saved + 5 * h * r
                     let dg = dGates + 4 * h * r
                     let (c, dc) = (cell + h * r, dCell + h * r)
-                    var j = 0
-                    while j < h {
-                        let n = Swift.min(4, h - j)
+                    columns(h) { j, n in
                         let (i, f, a) = (load(s + j, n), load(s + h + j, n), load(s + 2 * h + j, n))
                         let (o, t) = (load(s + 3 * h + j, n), load(s + 4 * h + j, n))
                         let dh = load(gh + j, n)
@@ -159,7 +163,6 @@ private enum LSTMCellKernel {
                             store(load(sums + 2 * h + j, n) + da, sums + 2 * h + j, n)
                             store(load(sums + 3 * h + j, n) + dO, sums + 3 * h + j, n)
                         }
-                        j += 4
                     }
                 }
             }

@@ -25,13 +25,14 @@ private func chooseGemmThreads(flops: Int) {
 /// `c = op(a)·op(b)` (or `c += …` when `accumulate`) on row-major, densely packed matrices:
 /// `op(a)` is `[m, k]`, `op(b)` is `[k, n]`, `c` is `[m, n]`. Counts the FLOPs and picks
 /// OpenBLAS's thread count; every product in the library goes through here (those with an
-/// inner dimension of at most ``smallInnerDimension`` and no transpose run in Swift).
+/// inner dimension of at most ``smallInnerDimension`` and no transpose, or of 1, run in Swift).
 func gemm(_ m: Int, _ n: Int, _ k: Int,
           _ a: UnsafePointer<Float>, _ transposeA: Bool, _ b: UnsafePointer<Float>, _ transposeB: Bool,
           _ c: UnsafeMutablePointer<Float>, accumulate: Bool) {
     guard m > 0 && n > 0 && k > 0 else { return }
     gemmFlops.add(2 * m * n * k, ordering: .relaxed)
-    if k <= smallInnerDimension && !transposeA && !transposeB {
+    // With k = 1 a transposed operand has the same layout as the plain one.
+    if k <= smallInnerDimension && (k == 1 || !transposeA && !transposeB) {
         smallInnerProduct(m, n, k, a, b, c, accumulate: accumulate)
         return
     }
