@@ -1,6 +1,16 @@
 // Prints the machine's sgemm peak and l2l's training throughput.
 //
 //   swift run -c release l2l-bench [--json] [--steps N]
+//   swift run -c release l2l-bench --only lstm [--meta-steps N] [--test-steps N]
+//
+// `--only KIND` measures one learned optimiser and nothing else (the sgemm peak is not
+// measured, so no % of peak): the short run to profile under `valgrind --tool=callgrind`.
+// `--meta-steps N` sets the learner steps per meta-training trial (a multiple of 5;
+// default 50), and `--test-steps N` the timed meta-testing steps (default 30; 0 skips meta-testing).
+// Instructions per meta-training learner step: the difference of two such runs with
+// `--test-steps 0` and different `--meta-steps`, divided by twice the difference in steps
+// (a warm-up trial and a timed one). `--toggle-collect` would miss the work that
+// element-wise kernels hand to Dispatch's worker threads.
 //
 // Figures: sgemm GFLOP/s on square matrices (OpenBLAS, all cores: the peak we compare
 // to), and training steps per second of the 784-32-10 ReLU MLP at batch 128 (forward,
@@ -29,6 +39,14 @@ func bestTime(repeats: Int, _ body: () -> Void) -> Double {
 let args = CommandLine.arguments
 let json = args.contains("--json")
 let steps = args.firstIndex(of: "--steps").flatMap { Int(args[$0 + 1]) } ?? 2000
+let only = args.firstIndex(of: "--only").map { args[$0 + 1] }
+let metaSteps = args.firstIndex(of: "--meta-steps").flatMap { Int(args[$0 + 1]) } ?? 50
+let testSteps = args.firstIndex(of: "--test-steps").flatMap { Int(args[$0 + 1]) } ?? 30
+if let only {
+    let r = try learnedSpeed(only)
+    print("\(only) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5, GEMM \(String(r.trainGflops, digits: 1)) GFLOP/s), meta-testing \(String(r.metaTest, digits: 1)) steps/s (GEMM \(String(r.gflops, digits: 1)) GFLOP/s)")
+    exit(0)
+}
 
 // MARK: sgemm peak
 var rng = RNG(seed: 0)
@@ -83,7 +101,7 @@ func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, trainGflops: Dou
     let task = try MetaTask.checked(learner: mlp, data: data)
     let opt = try Factory.learnedOptimiser(kind: kind, options: nil, parameterShapes: task.parameterShapes)
     var config = MetaTrainingConfig()
-    config.steps = 50
+    config.steps = metaSteps
     config.trials = 2
     let trainer = try MetaTrainer(opt, tasks: [task], config: config)
     try trainer.run(trials: 1)   // warm-up
@@ -100,8 +118,9 @@ func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, trainGflops: Dou
         let (_, grads, _) = Training.lossAndGradients(mlp, state, x, .labels(labels))
         try! session.step(&state.parameters, gradients: grads)
     }
+    let n = testSteps
+    if n == 0 { return (metaTrain, trainGflops, 0, 0, 0) }
     for _ in 0..<3 { step() }
-    let n = 30
     let flops0 = gemmFlopCount
     let t = bestTime(repeats: 1) { for _ in 0..<n { step() } }
     return (metaTrain, trainGflops, Double(n) / t, Double(gemmFlopCount - flops0) / t / 1e9, t / Double(n))

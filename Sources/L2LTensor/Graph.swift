@@ -168,7 +168,17 @@ public func gradients(of output: Tensor, wrt: [Tensor], createGraph: Bool = fals
                 precondition(ig.shape == input.shape,
                              "gradients: rule produced shape \(ig.shape) for an input of shape \(input.shape)")
                 let key = ObjectIdentifier(n)
-                if let acc = grads[key] { grads[key] = acc + ig } else { grads[key] = ig }
+                if var acc = grads.removeValue(forKey: key) {
+                    // A first-order sum nobody else holds is added to in place (no new buffer).
+                    if !createGraph && isKnownUniquelyReferenced(&acc.storage) && acc.shape == ig.shape {
+                        acc.addInPlace(ig)
+                    } else {
+                        acc = acc + ig
+                    }
+                    grads[key] = acc
+                } else {
+                    grads[key] = ig
+                }
             }
             // An interior gradient nobody asked for is no longer needed once passed on.
             if !wanted.contains(ObjectIdentifier(node)) { grads[ObjectIdentifier(node)] = nil }

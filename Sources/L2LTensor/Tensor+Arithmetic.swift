@@ -65,6 +65,15 @@ extension Tensor {
         }
     }
 
+    /// `self += other` in this tensor's own storage, for a storage nobody else holds and a
+    /// constant (the gradient accumulation of a first-order backward pass). Same shapes.
+    mutating func addInPlace(_ other: Tensor) {
+        precondition(shape == other.shape && node == nil && isKnownUniquelyReferenced(&storage),
+                     "addInPlace: needs an unshared constant of the same shape")
+        let (p, q) = (storage.pointer, other.storage.pointer)
+        Kernels.forChunks(count) { r in BinaryOp.add.apply(p, 1, q, 1, p, r) }
+    }
+
     public static func += (a: inout Tensor, b: Tensor) { a = a + b }
     public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
     public static func *= (a: inout Tensor, b: Tensor) { a = a * b }

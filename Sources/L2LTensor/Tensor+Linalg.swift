@@ -24,17 +24,45 @@ private func chooseGemmThreads(flops: Int) {
 
 /// `c = op(a)·op(b)` (or `c += …` when `accumulate`) on row-major, densely packed matrices:
 /// `op(a)` is `[m, k]`, `op(b)` is `[k, n]`, `c` is `[m, n]`. Counts the FLOPs and picks
-/// OpenBLAS's thread count; every product in the library goes through here.
+/// OpenBLAS's thread count; every product in the library goes through here (those with an
+/// inner dimension of at most ``smallInnerDimension`` and no transpose, or of 1, run in Swift).
 func gemm(_ m: Int, _ n: Int, _ k: Int,
           _ a: UnsafePointer<Float>, _ transposeA: Bool, _ b: UnsafePointer<Float>, _ transposeB: Bool,
           _ c: UnsafeMutablePointer<Float>, accumulate: Bool) {
     guard m > 0 && n > 0 && k > 0 else { return }
     gemmFlops.add(2 * m * n * k, ordering: .relaxed)
+    // With k = 1 a transposed operand has the same layout as the plain one.
+    if k <= smallInnerDimension && (k == 1 || !transposeA && !transposeB) {
+        smallInnerProduct(m, n, k, a, b, c, accumulate: accumulate)
+        return
+    }
     chooseGemmThreads(flops: 2 * m * n * k)
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), 1,
                 a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
                 accumulate ? 1 : 0, c, Int32(n))
+}
+
+/// Products with an inner dimension up to this size skip `sgemm` (see ``smallInnerProduct``).
+let smallInnerDimension = 4
+
+/// `c (+)= a·b` for an inner dimension `k` of a few (the coordinate-wise LSTM's `[P, 2]`
+/// gradient features times `[2, 4H]`): each row of `c` is `k` scaled rows of `b`, one
+/// vectorised pass that writes `c` once. `sgemm` would first clear `c` (β = 0), then pack
+/// both operands and update `c` again, for two multiply-adds per element. Rows are split
+/// across cores; every element's sum runs in the order of `k`, so it is deterministic.
+private func smallInnerProduct(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                               _ c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    Kernels.forChunks(m, minimumWork: n * (k + 1)) { rows in
+        for i in rows {
+            let (row, ai) = (c + i * n, a + i * k)
+            if !accumulate { row.initialize(repeating: 0, count: n) }
+            for l in 0..<k {
+                let (s, bl) = (ai[l], b + l * n)
+                for j in 0..<n { row[j] += s * bl[j] }
+            }
+        }
+    }
 }
 
 /// Matrix products on CBLAS `sgemm`.

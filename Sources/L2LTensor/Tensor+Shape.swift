@@ -60,11 +60,15 @@ extension Tensor {
         var outShape = shape
         outShape[ax] = n + before + after
         let src = storage.pointer
-        let out = Tensor(repeating: 0, shape: outShape)
-        let dst = out.storage.pointer
         let total = outShape[ax] * inner
-        for o in 0..<outer {
-            (dst + o * total + before * inner).update(from: src + o * n * inner, count: n * inner)
+        // Each block is written once: zeros before, the copy, zeros after.
+        let out = Tensor(shape: outShape) { dst, _ in
+            for o in 0..<outer {
+                let block = dst + o * total
+                block.initialize(repeating: 0, count: before * inner)
+                (block + before * inner).initialize(from: src + o * n * inner, count: n * inner)
+                (block + (before + n) * inner).initialize(repeating: 0, count: after * inner)
+            }
         }
         return out.recorded([self]) { c in [c.grad.slice(axis: ax, before..<(before + n))] }
     }

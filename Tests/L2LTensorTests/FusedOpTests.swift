@@ -55,6 +55,36 @@ final class FusedOpTests: XCTestCase {
         checkGradients([x, w, h, u]) { Tensor.sumOfProducts([($0[0], $0[1]), ($0[2], $0[3])]) }
     }
 
+    /// Products with an inner dimension of at most 4 skip sgemm: values against sums in
+    /// Double, for each such size, on the parallel path (m·n·k > 65,536) and a tiny one,
+    /// alone and accumulated by sumOfProducts after another small product.
+    func testSmallInnerDimensionProducts() {
+        func reference(_ a: Tensor, _ b: Tensor) -> [Float] {
+            let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
+            let (x, y) = (a.scalars, b.scalars)
+            var c = [Float](repeating: 0, count: m * n)
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s = 0.0
+                    for l in 0..<k { s += Double(x[i * k + l]) * Double(y[l * n + j]) }
+                    c[i * n + j] = Float(s)
+                }
+            }
+            return c
+        }
+        for (m, n) in [(3, 5), (1000, 70)] {
+            for k in 1...5 {
+                let a = randomTensor([m, k], seed: UInt64(20 + k)), b = randomTensor([k, n], seed: UInt64(30 + k))
+                assertClose(matmul(a, b).scalars, reference(a, b), atol: 1e-6, "m \(m), k \(k)")
+                let a2 = randomTensor([m, 2], seed: 40), b2 = randomTensor([2, n], seed: 41)
+                assertClose(Tensor.sumOfProducts([(a2, b2), (a, b)]).scalars,
+                            zip(reference(a2, b2), reference(a, b)).map(+), atol: 1e-6, "sum, m \(m), k \(k)")
+            }
+        }
+        let (a, b) = (randomTensor([4, 2], seed: 42), randomTensor([2, 3], seed: 43))
+        checkGradients([a, b]) { matmul($0[0], $0[1]) }
+    }
+
     func testLogMagnitudeAndSign() {
         let p: Float = 1   // threshold e^−1 ≈ 0.37, so both branches are easy to reach
         let g = Tensor(shape: [8, 1], scalars: [0.1, -0.2, 0.3, 0, 0.8, -1.5, 2.5, -0.6])
