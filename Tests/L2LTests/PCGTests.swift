@@ -132,6 +132,22 @@ final class PCGTests: XCTestCase {
     }
 
     /// MLHF differentiates PCG's outputs in the damping s and the preconditioner P.
+    /// The denominator floor leaves a well-scaled solve alone and bounds α and β once ρ and
+    /// ⟨p, Ap⟩ fall below it.
+    func testDenominatorFloor() {
+        let a = Self.spd(seed: 21, shift: 0.3)
+        let b = Self.split(randomTensor([7], seed: 22).scalars.map(Double.init))
+        let plain = ConjugateGradient.solve(Self.dense(a), rhs: b, maxIterations: 5)
+        let floored = ConjugateGradient.solve(Self.dense(a), rhs: b, maxIterations: 5, denominatorFloor: 1e-6)
+        XCTAssertEqual(floored.solution.flatMap(\.scalars), plain.solution.flatMap(\.scalars))
+        // b scaled by 1e-4: ρ = ‖b‖² ≈ 1e-8 < 1e-6, so the first α is ρ/max(⟨p, Ap⟩, 1e-6)
+        // instead of ρ/⟨p, Ap⟩, and the step is shorter.
+        let tiny = b.map { $0 * 1e-4 }
+        let exact = ConjugateGradient.solve(Self.dense(a), rhs: tiny, maxIterations: 1)
+        let bounded = ConjugateGradient.solve(Self.dense(a), rhs: tiny, maxIterations: 1, denominatorFloor: 1e-6)
+        XCTAssertLessThan(ConjugateGradient.norm(bounded.solution), 0.5 * ConjugateGradient.norm(exact.solution))
+    }
+
     func testGradientsInDampingAndPreconditioner() {
         let a = Self.spd(seed: 11, shift: 0.2)
         let apply = Self.dense(a)

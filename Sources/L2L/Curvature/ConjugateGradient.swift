@@ -83,11 +83,14 @@ public enum ConjugateGradient {
     ///   - preconditioner: M (see ``Preconditioner``).
     ///   - maxIterations: n ≥ 0.
     ///   - tolerance: ε ≥ 0 on ‖r‖₂ (0: always n iterations unless r is exactly 0).
+    ///   - denominatorFloor: α = ρ/max(⟨p, Ap⟩, floor) and β = ρ′/max(ρ, floor), as the MLHF
+    ///     authors' code (floor 1e-6): it bounds the derivatives of a long solve through its
+    ///     coefficients once the residual is small. 0 (the default) is plain PCG.
     public static func solve(_ apply: Operator, rhs b: [Tensor], initialGuess: [Tensor]? = nil,
                              preconditioner: Preconditioner = .none, maxIterations: Int,
-                             tolerance: Float = 0) -> ConjugateGradientResult {
+                             tolerance: Float = 0, denominatorFloor: Float = 0) -> ConjugateGradientResult {
         solve(apply, rhs: b, initialGuess: initialGuess, preconditionerFor: { _ in preconditioner },
-              maxIterations: maxIterations, tolerance: tolerance)
+              maxIterations: maxIterations, tolerance: tolerance, denominatorFloor: denominatorFloor)
     }
 
     /// As ``solve(_:rhs:initialGuess:preconditioner:maxIterations:tolerance:)``, with a
@@ -95,8 +98,11 @@ public enum ConjugateGradient {
     /// so r₀ costs no second product.
     public static func solve(_ apply: Operator, rhs b: [Tensor], initialGuess: [Tensor]? = nil,
                              preconditionerFor makePreconditioner: (_ initialResidual: [Tensor]) -> Preconditioner,
-                             maxIterations: Int, tolerance: Float = 0) -> ConjugateGradientResult {
-        precondition(maxIterations >= 0 && tolerance >= 0, "ConjugateGradient: maxIterations and tolerance must be non-negative")
+                             maxIterations: Int, tolerance: Float = 0,
+                             denominatorFloor: Float = 0) -> ConjugateGradientResult {
+        precondition(maxIterations >= 0 && tolerance >= 0 && denominatorFloor >= 0,
+                     "ConjugateGradient: maxIterations, tolerance and denominatorFloor must be non-negative")
+        func floored(_ t: Tensor) -> Tensor { denominatorFloor > 0 ? t.clamped(denominatorFloor, .greatestFiniteMagnitude) : t }
         if let x0 = initialGuess {
             precondition(x0.count == b.count && zip(x0, b).allSatisfy { $0.shape == $1.shape },
                          "ConjugateGradient: initial guess shapes \(x0.map(\.shape)) differ from \(b.map(\.shape))")
@@ -128,7 +134,7 @@ public enum ConjugateGradient {
             let pq = dot(p, q)
             let curvature = pq.scalar
             guard curvature > 0, curvature.isFinite else { stop = .curvature; break }
-            let alpha = rho / pq
+            let alpha = rho / floored(pq)
             x = zip(x, p).map { $0 + alpha * $1 }
             r = zip(r, q).map { $0 - alpha * $1 }
             i += 1
@@ -136,7 +142,7 @@ public enum ConjugateGradient {
             if i < maxIterations && !(rNorm < tolerance || rNorm == 0) {
                 y = preconditioner.apply(r)
                 let rhoNext = dot(r, y)
-                let beta = rhoNext / rho
+                let beta = rhoNext / floored(rho)
                 p = zip(y, p).map { $0 + beta * $1 }
                 rho = rhoNext
             }

@@ -6,7 +6,7 @@
 ///     s = softplus(RNN_s(tanh g, tanh r_prev, tanh d_prev)) + 2e-5
 ///     x₀ = d_prev;  r₀ = g − (G + diag(s)) x₀
 ///     P = softplus(RNN_p(tanh g, tanh r₀, tanh x₀))      (applied as y = P ⊙ r, spec §3)
-///     d, r = PCG(g, G + diag(s), x₀, P, n)
+///     d, r = PCG(g, G + diag(s), x₀, P, n)     (denominators floored at `cg_floor`)
 ///     θ ← θ − lr·d
 ///
 /// Each RNN is coordinate-wise — two LSTM layers of 4 units (forget-gate bias +1), a 4 → 1
@@ -18,7 +18,9 @@
 /// During meta-training only (spec §3, step 7) the direction is clipped to a global norm of
 /// `step_clip`·‖θ‖/lr and multiplied element-wise by noise ξ ~ U(1 − `noise`, 1 + `noise`).
 ///
-/// Options (``init(config:)``): `cg_iters` (4), `lr` (1: b_tr/b_mt with equal batches),
+/// Options (``init(config:)``): `cg_iters` (4), `cg_floor` (1e-6: without it, the
+/// meta-gradient through 20 iterations overflowed on every meta-iteration of the ablation's
+/// configuration 1), `lr` (1: b_tr/b_mt with equal batches),
 /// `damping` (`rnn`, or a number for a constant λ), `preconditioner` (`rnn` or `none`),
 /// `damping_floor` (2e-5), `step_clip` (0.25; 0 = off), `clip_when_used` (0: the clip acts
 /// only while meta-training, as the authors' code; 1: also when MLHF is used), `noise`
@@ -32,6 +34,8 @@ public struct MLHF: Sendable {
     }
 
     public let cgIterations: Int
+    /// PCG's α and β denominators are floored here (``ConjugateGradient``; the authors' 1e-6).
+    public let cgFloor: Float
     public let learningRate: Float
     /// A constant damping λ instead of RNN_s (`nil`: RNN_s).
     public let constantDamping: Float?
@@ -46,6 +50,7 @@ public struct MLHF: Sendable {
 
     public init(config: inout Config) throws {
         cgIterations = try config.int("cg_iters", default: 4, range: 1...10_000)
+        cgFloor = try config.float("cg_floor", default: 1e-6, range: 0...1)
         learningRate = try config.float("lr", default: 1, range: 1e-9...1e6)
         switch config.string("damping") ?? "rnn" {
         case "rnn": constantDamping = nil
@@ -70,7 +75,7 @@ public struct MLHF: Sendable {
 
     /// The options text that rebuilds this MLHF.
     public var options: String {
-        "cg_iters=\(cgIterations) lr=\(learningRate) damping=\(constantDamping.map { "\($0)" } ?? "rnn") "
+        "cg_iters=\(cgIterations) cg_floor=\(cgFloor) lr=\(learningRate) damping=\(constantDamping.map { "\($0)" } ?? "rnn") "
             + "preconditioner=\(learnedPreconditioner ? "rnn" : "none") damping_floor=\(dampingFloor) "
             + "step_clip=\(stepClip) clip_when_used=\(clipWhenUsed ? 1 : 0) noise=\(noise) hidden=\(network.layers.map(String.init).joined(separator: ","))"
     }
@@ -183,7 +188,7 @@ public struct MLHF: Sendable {
         let cg = ConjugateGradient.solve(apply, rhs: g, initialGuess: warm ? x0 : nil, preconditionerFor: { r0 in
             guard learnedPreconditioner else { return .none }
             return .multiply(evaluate(.preconditioner, meta: meta, features: [g, r0, x0], kinds: kinds, recurrent: &recurrent))
-        }, maxIterations: cgIterations)
+        }, maxIterations: cgIterations, denominatorFloor: cgFloor)
         let d = cg.solution
         // l_p's term −⟨d, g⟩ / √⟨d, A d⟩, with A d = g − r as the authors compute it.
         let dAd = ConjugateGradient.dot(d, zip(g, cg.residual).map { $0 - $1 })

@@ -103,7 +103,10 @@ do {
     try write(ablationCSV, to: "\(out)/ablation.csv")
 
     // 2. Meta-test on fresh convnets.
-    guard let mlhfTrainer = trained else { fatalError("configuration 4 missing") }
+    guard let mlhfTrainer = trained else {
+        print("\n(configuration 4 was not run: no meta-test)")
+        exit(0)
+    }
     let mlhfRuns: [(String, () throws -> OptimiserSession)] = try testOptions.map { options in
         let tested = try TrainedMLHF(try MLHF(options: options), meta: mlhfTrainer.meta, kinds: convnet.parameterSpecs.map(\.kind))
         return ("MLHF (\(options))", { OptimiserSession(tested) })
