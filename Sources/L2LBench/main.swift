@@ -2,9 +2,10 @@
 //
 //   swift run -c release l2l-bench [--json] [--steps N]
 //   swift run -c release l2l-bench --only lstm [--meta-steps N] [--test-steps N]
+//   swift run -c release l2l-bench --only curvature
 //
-// `--only KIND` measures one learned optimiser and nothing else (the sgemm peak is not
-// measured, so no % of peak): the short run to profile under `valgrind --tool=callgrind`.
+// `--only KIND` measures one learned optimiser (or, with `curvature`, the G·v and MLHF
+// costs) and nothing else (the sgemm peak is not measured, so no % of peak): the short run to profile under `valgrind --tool=callgrind`.
 // `--meta-steps N` sets the learner steps per meta-training trial (a multiple of 5;
 // default 50), and `--test-steps N` the timed meta-testing steps (default 30; 0 skips meta-testing).
 // Instructions per meta-training learner step: the difference of two such runs with
@@ -42,6 +43,10 @@ let steps = args.firstIndex(of: "--steps").flatMap { Int(args[$0 + 1]) } ?? 2000
 let only = args.firstIndex(of: "--only").map { args[$0 + 1] }
 let metaSteps = args.firstIndex(of: "--meta-steps").flatMap { Int(args[$0 + 1]) } ?? 50
 let testSteps = args.firstIndex(of: "--test-steps").flatMap { Int(args[$0 + 1]) } ?? 30
+if only == "curvature" {
+    try printCurvatureCosts()
+    exit(0)
+}
 if let only {
     let r = try learnedSpeed(only)
     print("\(only) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5, GEMM \(String(r.trainGflops, digits: 1)) GFLOP/s), meta-testing \(String(r.metaTest, digits: 1)) steps/s (GEMM \(String(r.gflops, digits: 1)) GFLOP/s)")
