@@ -18,7 +18,8 @@
 // meta-trained and meta-tested at batch 128, so lr = b_tr/b_mt = 1 (the paper meta-trained
 // at 64 and tested at 128 with lr 2; after our short meta-training lr 2 diverged, see the
 // README). --mlhf-options sets MLHF's options when used ('|' separates several to compare).
-// Every table is also written as CSV under --out (default examples/out/mlhf);
+// Every table is also written as CSV under --out (default examples/out/mlhf), with the
+// meta-trained MLHF (configuration 4) as mlhf.safetensors;
 // `python3 examples/plot_mlhf.py` draws the figures from them.
 import Foundation
 import L2L
@@ -107,6 +108,7 @@ do {
         print("\n(configuration 4 was not run: no meta-test)")
         exit(0)
     }
+    try MLHFFile(mlhfTrainer.mlhf, meta: mlhfTrainer.meta).write(to: "\(out)/mlhf.safetensors")
     let mlhfRuns: [(String, () throws -> OptimiserSession)] = try testOptions.map { options in
         let tested = try TrainedMLHF(try MLHF(options: options), meta: mlhfTrainer.meta, kinds: convnet.parameterSpecs.map(\.kind))
         return ("MLHF (\(options))", { OptimiserSession(tested) })
