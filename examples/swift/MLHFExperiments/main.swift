@@ -43,6 +43,9 @@ func now() -> Double {
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }
 
+/// A CSV field: quoted, since names contain commas.
+func csvField(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
 func mean(_ xs: some Collection<Float>) -> Float { xs.isEmpty ? .nan : xs.reduce(0, +) / Float(xs.count) }
 
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
@@ -92,7 +95,7 @@ do {
         let after = try trainer.evaluate(unrolls: 2)
         let h = trainer.history, k = max(1, h.count / 10)
         for (i, r) in h.enumerated() {
-            ablationCSV += "\(name),\(i),\(r.preconditionLoss),\(r.residualNorm),\(r.dampingLoss),\(r.trainingLoss),\(r.damping)\n"
+            ablationCSV += "\(csvField(name)),\(i),\(r.preconditionLoss),\(r.residualNorm),\(r.dampingLoss),\(r.trainingLoss),\(r.damping)\n"
         }
         print(pad(name, 22), String(format: "%8.4f → %8.4f        %9.5f → %9.5f      %8.4f → %8.4f     %6.0f",
                                     mean(h.prefix(k).map(\.preconditionLoss)), mean(h.suffix(k).map(\.preconditionLoss)),
@@ -129,7 +132,7 @@ do {
                                        batchSize: 128, evaluationSteps: [steps], seed: 2)
             let curve = r.meanTrainingLoss
             for (i, l) in curve.enumerated() {
-                csv += "\(name),\(i + 1),\((i + 1) * 128),\(Double(i + 1) * r.secondsPerStep),\(l)\n"
+                csv += "\(csvField(name)),\(i + 1),\((i + 1) * 128),\(Double(i + 1) * r.secondsPerStep),\(l)\n"
             }
             if name.hasPrefix("SGD") { sgdSeconds = r.secondsPerStep }
             let (acc, std) = r.finalAccuracy
