@@ -32,13 +32,17 @@ def smooth(values, k=5):
     return out
 
 
-def plot_ablation(rows, path):
-    series = defaultdict(lambda: ([], [], []))
+def curves(rows, key, *columns):
+    """{value of `key`: one list of floats per column, in row order}."""
+    out = defaultdict(lambda: tuple([] for _ in columns))
     for r in rows:
-        it, lp, res = series[r["configuration"]]
-        it.append(int(r["iteration"]))
-        lp.append(float(r["l_p"]))
-        res.append(float(r["residual_norm"]))
+        for values, column in zip(out[r[key]], columns):
+            values.append(float(r[column]))
+    return out
+
+
+def plot_ablation(rows, path):
+    series = curves(rows, "configuration", "iteration", "l_p", "residual_norm")
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     for name, (it, lp, res) in series.items():
         a.plot(it, smooth(lp), label=name)
@@ -52,12 +56,7 @@ def plot_ablation(rows, path):
 
 
 def plot_metatest(rows, path, title):
-    series = defaultdict(lambda: ([], [], []))
-    for r in rows:
-        samples, seconds, loss = series[r["optimiser"]]
-        samples.append(int(r["samples"]))
-        seconds.append(float(r["seconds"]))
-        loss.append(float(r["training_loss"]))
+    series = curves(rows, "optimiser", "samples", "seconds", "training_loss")
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     for name, (samples, seconds, loss) in series.items():
         a.plot(samples, smooth(loss, 10), label=name)

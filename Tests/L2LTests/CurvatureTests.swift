@@ -120,15 +120,20 @@ final class CurvatureTests: XCTestCase {
         }
     }
 
+    /// A 3-4-3 tanh MLP and its Gauss-Newton model on a batch of 5.
+    func tinyModel(seed: UInt64) throws -> (MLP, GaussNewton) {
+        let net = try MLP(sizes: [3, 4, 3], activation: .tanh)
+        var rng = RNG(seed: seed)
+        let state = net.initialState(rng: &rng)
+        let x = Tensor.normal([5, 3], rng: &rng)
+        return (net, GaussNewton(learner: net, state: state, inputs: x, targets: .labels([0, 1, 2, 1, 0])))
+    }
+
     /// MLHF's path: PCG on (G + diag s) with preconditioner P, warm-started; the solution and
     /// the final residual are differentiated in s and P (through the custom op's backward)
     /// and checked against finite differences.
     func testPCGOnGaussNewtonIsDifferentiableInDampingAndPreconditioner() throws {
-        let net = try MLP(sizes: [3, 4, 3], activation: .tanh)
-        var rng = RNG(seed: 21)
-        let state = net.initialState(rng: &rng)
-        let x = Tensor.normal([5, 3], rng: &rng)
-        let model = GaussNewton(learner: net, state: state, inputs: x, targets: .labels([0, 1, 2, 1, 0]))
+        let (net, model) = try tinyModel(seed: 21)
         let specs = net.parameterSpecs
         let s = randomVector(specs, seed: 60).map { $0.abs() * 0.5 + 0.1 }
         let p = randomVector(specs, seed: 70).map { $0.abs() + 0.5 }
@@ -145,11 +150,7 @@ final class CurvatureTests: XCTestCase {
     /// v ↦ G·v recorded as one op whose backward is G·ū: checked against finite differences
     /// in v (first order; the second order of a linear map is zero, which is checked too).
     func testProductIsDifferentiableWithBackwardG() throws {
-        let net = try MLP(sizes: [3, 4, 3], activation: .tanh)
-        var rng = RNG(seed: 12)
-        let state = net.initialState(rng: &rng)
-        let x = Tensor.normal([5, 3], rng: &rng)
-        let model = GaussNewton(learner: net, state: state, inputs: x, targets: .labels([0, 1, 2, 1, 0]))
+        let (net, model) = try tinyModel(seed: 12)
         let v = randomVector(net.parameterSpecs, seed: 40)
         checkGradients(v, eps: 1e-2) { vs in
             Tensor.concatenate(model.product(vs).map { $0.reshaped([-1]) }, axis: 0)

@@ -145,9 +145,8 @@ public struct MLHF: Sendable {
 
     /// Runs `role`'s networks on the features (three lists shaped like the parameters,
     /// detached and squashed by tanh): softplus outputs, one tensor per parameter.
-    func evaluate(_ role: Role, meta: [Tensor], features: [[Tensor]], kinds: [ParameterKind],
+    func evaluate(_ role: Role, meta: [Tensor], features: [[Tensor]], groups: [(kind: ParameterKind, tensors: [Int])],
                   recurrent: inout [MLHFState.Recurrent]) -> [Tensor] {
-        let groups = Self.groups(kinds)
         let shapes = features[0].map(\.shape)
         var out = [Tensor?](repeating: nil, count: shapes.count)
         let roleBase = metaParameterRange(role).lowerBound
@@ -172,13 +171,14 @@ public struct MLHF: Sendable {
                      state: MLHFState, training: Bool, rng: inout RNG) -> MLHFStep {
         precondition(kinds.count == parameters.count, "MLHF.step: \(kinds.count) kinds for \(parameters.count) parameters")
         let g = model.gradients
+        let groups = Self.groups(kinds)
         var recurrent = state.recurrent
         let x0 = state.solution.map { $0.detached() }
         let s: [Tensor]
         if let lambda = constantDamping {
             s = parameters.map { _ in Tensor(lambda + dampingFloor) }
         } else {
-            s = evaluate(.damping, meta: meta, features: [g, state.residual, x0], kinds: kinds, recurrent: &recurrent)
+            s = evaluate(.damping, meta: meta, features: [g, state.residual, x0], groups: groups, recurrent: &recurrent)
                 .map { $0 + dampingFloor }
         }
         let apply: ConjugateGradient.Operator = { model.dampedProduct($0, damping: s) }
@@ -187,7 +187,7 @@ public struct MLHF: Sendable {
         // PCG itself keeps r₀ differentiable in s.
         let cg = ConjugateGradient.solve(apply, rhs: g, initialGuess: warm ? x0 : nil, preconditionerFor: { r0 in
             guard learnedPreconditioner else { return .none }
-            return .multiply(evaluate(.preconditioner, meta: meta, features: [g, r0, x0], kinds: kinds, recurrent: &recurrent))
+            return .multiply(evaluate(.preconditioner, meta: meta, features: [g, r0, x0], groups: groups, recurrent: &recurrent))
         }, maxIterations: cgIterations, denominatorFloor: cgFloor)
         let d = cg.solution
         // l_p's term −⟨d, g⟩ / √⟨d, A d⟩, with A d = g − r as the authors compute it.
