@@ -153,21 +153,16 @@ final class LearnedOptimiserTests: XCTestCase {
         let task = try MetaTask.checked(learner: learner, data: data)
         for (kind, options) in [("lstm", "layers=4 head_init=0.3 scale=0.5"), ("meta_sgd", "lr=0.05"), ("dmsgd", "hidden=3 beta_static=0.05")] {
             let opt = try Factory.learnedOptimiser(kind: kind, options: options, parameterShapes: task.parameterShapes)
-            var config = MetaTrainingConfig()
-            config.unroll = unroll
-            config.steps = unroll
-            config.secondOrder = secondOrder
-            config.batchSize = 6
             var meta = opt.initialMetaParameters(rng: &rng)
             if kind == "dmsgd" { meta[3] = Tensor.normal([3, 1], std: 0.5, rng: &rng) }   // exercise U_β
-            let trainer = try MetaTrainer(opt, tasks: [task], config: config, meta: meta)
+            let run = Unroll(optimiser: opt, steps: unroll, weights: [Float](repeating: 1, count: unroll), sameBatch: false,
+                             secondOrder: secondOrder)
             func metaLoss(_ phi: [Tensor], tracked: Bool) throws -> (Tensor, [Tensor]) {
-                var episodeRNG = RNG(seed: 3)
-                var episode = try Episode(task, batchSize: 6, rng: &episodeRNG)
+                var instanceRNG = RNG(seed: 3)
+                let instance = try TaskInstance(task, batchSize: 6, rng: &instanceRNG)
                 let p = tracked ? phi.map { $0.tracked() } : phi
-                let u = trainer.unroll(p, episode: &episode, parameters: episode.state.parameters,
-                                       state: opt.initialState(for: episode.state.parameters),
-                                       weights: [Float](repeating: 1, count: unroll))
+                let start = LearnerRun(learner: instance.initial, optimiserState: opt.initialState(for: instance.initial.parameters))
+                let u = run.run(p, from: start, on: instance, window: instance.window(unroll), range: 0..<unroll)
                 return (u.metaLoss, p)
             }
             let (loss, tracked) = try metaLoss(meta, tracked: true)

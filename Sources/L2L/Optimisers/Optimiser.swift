@@ -35,6 +35,20 @@ public protocol OptimiserState {
     /// tensor per parameter, shaped like it. Slots an optimiser does not use (momentum
     /// buffers at momentum 0) are absent.
     var slots: [String: [Tensor]] { get }
+    /// Steps taken, for optimisers whose update depends on it (bias corrections); 0 otherwise.
+    var stepCount: Int { get }
+}
+
+/// A state that can be rebuilt from what ``OptimiserState`` lists: how a checkpoint
+/// restores a meta-optimiser (every hand-crafted gradient optimiser's state is one).
+public protocol RestorableOptimiserState: OptimiserState {
+    /// This state with its tensors replaced by `slots` (the same keys and shapes as
+    /// ``OptimiserState/slots``, checked by the caller) and its step count by `stepCount`.
+    func restoring(slots: [String: [Tensor]], stepCount: Int) -> Self
+}
+
+extension OptimiserState {
+    public var stepCount: Int { 0 }
 }
 
 /// An optimiser bundled with its state for one set of parameters: the object a training
@@ -86,6 +100,37 @@ public final class OptimiserSession {
     /// The current state's tensors by slot (see ``OptimiserState/slots``); empty before the
     /// first step and for optimisers whose state does not list its tensors.
     public var stateSlots: [String: [Tensor]] { (state as? OptimiserState)?.slots ?? [:] }
+
+    /// Steps recorded in the state (``OptimiserState/stepCount``): 0 before the first step.
+    public var stateStepCount: Int { (state as? OptimiserState)?.stepCount ?? 0 }
+
+    /// Starts the state for `parameters` now rather than at the first step (so that
+    /// ``stateSlots`` lists the initial tensors); fails as the first step would.
+    public func start(for parameters: [Tensor]) throws {
+        try checkShapes(parameters)
+        state = initialise(parameters)
+        shapes = parameters.map(\.shape)
+        steps = 0
+    }
+
+    /// Replaces the state by the initial state for `parameters` with its tensors and step
+    /// count taken from `slots` and `stepCount` (as ``stateSlots`` and ``stateStepCount``
+    /// report them): what resuming from a checkpoint does. Fails unless the slots are
+    /// exactly the state's, shaped like it.
+    public func restoreState(for parameters: [Tensor], slots: [String: [Tensor]], stepCount: Int) throws {
+        try checkShapes(parameters)
+        guard let initial = initialise(parameters) as? RestorableOptimiserState else {
+            throw L2LError.invalid("optimiser: this optimiser's state cannot be restored")
+        }
+        let expected = initial.slots
+        guard Set(expected.keys) == Set(slots.keys), stepCount >= 0,
+              expected.allSatisfy({ key, list in slots[key]!.map(\.shape) == list.map(\.shape) })
+        else {
+            throw L2LError.format("optimiser: the saved state (slots \(slots.keys.sorted())) does not fit this optimiser (slots \(expected.keys.sorted()))")
+        }
+        state = initial.restoring(slots: slots, stepCount: stepCount)
+        shapes = parameters.map(\.shape)
+    }
 
     /// Updates `parameters` in place. The first call fixes the parameter shapes; later calls
     /// with other shapes are rejected (call ``reset()`` to start over on a new learner).
