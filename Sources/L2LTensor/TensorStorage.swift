@@ -67,6 +67,18 @@ public enum BufferCache {
     /// Starts a new peak measurement from the bytes live now.
     public static func resetPeak() { peak.store(live.load(ordering: .relaxed), ordering: .relaxed) }
 
+    /// Runs `body` and returns its result with the most bytes live tensors held above those
+    /// live at its start while it ran. An enclosing measurement (``peakLiveBytes``) still
+    /// sees this peak.
+    public static func measurePeak<T>(_ body: () throws -> T) rethrows -> (result: T, bytes: Int) {
+        let outer = peakLiveBytes, start = liveBytes
+        resetPeak()
+        let result = try body()
+        let inner = peakLiveBytes
+        peak.store(max(outer, inner), ordering: .relaxed)
+        return (result, inner - start)
+    }
+
     private static func count(_ bytes: Int) {
         let now = live.wrappingAdd(bytes, ordering: .relaxed).newValue
         var seen = peak.load(ordering: .relaxed)

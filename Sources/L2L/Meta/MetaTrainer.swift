@@ -29,6 +29,9 @@ public final class MetaTrainer {
     let metaStep: MetaStep
     let estimator: GradientEstimator
     var rng: RNG
+    /// The order the meta-batch members' truncations run in (default: member order); the
+    /// results must not depend on it (tests permute it).
+    var executionOrder: [Int]? = nil
 
     public init(_ optimiser: any LearnedOptimiser, tasks: [MetaTask], config: MetaTrainingConfig,
                 meta initialMeta: [Tensor]? = nil) throws {
@@ -95,9 +98,11 @@ public final class MetaTrainer {
             // Every draw first, in member order; then the members' truncations.
             let windows = members.map { $0.instance.window(config.unroll) }
             let noise = members.map { _ in drawPerturbations(pairs: estimator.pairs, std: estimator.std, like: meta, rng: &rng) }
-            let estimates = members.indices.map {
-                estimator.estimate(meta, member: members[$0], window: windows[$0], perturbations: noise[$0])
+            var slots = [Estimate?](repeating: nil, count: members.count)
+            for m in executionOrder ?? Array(members.indices) {
+                slots[m] = estimator.estimate(meta, member: members[m], window: windows[m], perturbations: noise[m])
             }
+            let estimates = slots.map { $0! }
             step += config.unroll
             let value = config.metaBatch == 1 ? estimates[0].metaLoss : estimates.map(\.metaLoss).reduce(0, +) / Float(config.metaBatch)
             history.append(value)
@@ -129,6 +134,30 @@ public final class MetaTrainer {
                 throw L2LError(.cancelled, "meta-training: cancelled by the progress callback at trial \(trial), step \(step)")
             }
         }
+    }
+
+    /// The meta-loss of φ (default: the current one) without training it: the mean, over
+    /// `instances` fresh learners (task i mod the task count, drawn from `seed`) trained for S
+    /// steps with φ, of their truncations' meta-losses. Two φ evaluated with the same seed
+    /// see the same learners and batches. Non-finite if a learner's loss stops being finite.
+    public func evaluate(meta phi: [Tensor]? = nil, instances: Int = 4, seed: UInt64 = 1) throws -> Float {
+        let phi = phi ?? meta
+        try optimiser.validate(meta: phi)
+        guard instances >= 1 else { throw L2LError.invalid("meta-training: evaluate needs at least 1 instance") }
+        let forward = Unroll(optimiser: optimiser, steps: config.unroll, weights: config.weights ?? [Float](repeating: 1, count: config.unroll),
+                             sameBatch: config.sameBatch, secondOrder: false)
+        var draws = RNG(seed: seed)
+        var total = 0.0
+        for i in 0..<instances {
+            let instance = try TaskInstance(tasks[i % tasks.count], batchSize: config.batchSize, rng: &draws)
+            var run = LearnerRun(learner: instance.initial, optimiserState: optimiser.initialState(for: instance.initial.parameters))
+            for _ in 0..<(config.steps / config.unroll) {
+                let u = forward.run(phi, from: run, on: instance, window: instance.window(config.unroll), range: 0..<config.unroll)
+                total += Double(u.metaLoss.scalar)
+                run = u.end.detached()
+            }
+        }
+        return Float(total / Double(instances * (config.steps / config.unroll)))
     }
 
     /// `steps` learner steps of every run of `member` with the current φ and no

@@ -1,9 +1,9 @@
 /// Truncated backprop through time: the meta-gradient of one unroll by reverse-mode
 /// differentiation through all of its steps (second order if the unroll is).
 ///
-/// With a memory budget the unroll's recorded graph is kept under it by gradient
-/// checkpointing: the first unroll measures the graph one step records, the unroll is cut
-/// into segments of as many steps as fit the budget, a forward pass without a graph keeps
+/// With a memory budget the memory of the meta-gradient (the recorded graph and its backward
+/// pass) is kept near it by gradient checkpointing: the first unroll measures what one step
+/// needs, the unroll is cut into segments of as many steps as fit the budget, a forward pass without a graph keeps
 /// only each segment's starting run, and the backward pass recomputes one segment at a time
 /// with its graph, carrying the adjoint of the learner's parameters and optimiser state from
 /// segment to segment. Same meta-gradient up to float rounding; peak memory of one segment.
@@ -38,14 +38,16 @@ final class TruncatedBPTT: GradientEstimator {
         return Estimate(metaLoss: value, gradient: g, next: next, lastLoss: u.lastLoss, lastGradientNorm: u.lastGradientNorm)
     }
 
-    /// Steps per segment that keep the recorded graph under `budget`: the bytes one
-    /// recorded step holds, measured, into the budget (at least 1, at most the unroll).
+    /// Steps per segment that keep a segment's meta-gradient under `budget`: the peak bytes
+    /// one step's recorded graph and its backward pass need, measured, into the budget (at
+    /// least 1, at most the unroll).
     private func measureSegment(_ meta: [Tensor], member: TaskMember, window: [TaskBatch], budget: Int) -> Int {
-        let before = BufferCache.liveBytes
-        let probe = unroll.run(meta.map { $0.tracked() }, from: member.runs[0], on: member.instance, window: window, range: 0..<1)
-        let perStep = max(1, BufferCache.liveBytes - before)
-        withExtendedLifetime(probe) {}
-        return max(1, min(unroll.steps, budget / perStep))
+        let perStep = BufferCache.measurePeak {
+            let phi = meta.map { $0.tracked() }
+            let probe = unroll.run(phi, from: member.runs[0], on: member.instance, window: window, range: 0..<1)
+            _ = gradients(of: probe.metaLoss, wrt: phi)
+        }.bytes
+        return max(1, min(unroll.steps, budget / max(perStep, 1)))
     }
 
     /// The meta-gradient of the unroll computed segment by segment (see the type's notes).
