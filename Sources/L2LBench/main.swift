@@ -3,6 +3,7 @@
 //   swift run -c release l2l-bench [--json] [--steps N]
 //   swift run -c release l2l-bench --only lstm [--meta-steps N] [--test-steps N]
 //   swift run -c release l2l-bench --only curvature
+//   swift run -c release l2l-bench --only engine
 //
 // `--only KIND` measures one learned optimiser (or, with `curvature`, the G·v and MLHF
 // costs) and nothing else (the sgemm peak is not measured, so no % of peak): the short run to profile under `valgrind --tool=callgrind`.
@@ -45,6 +46,10 @@ let metaSteps = args.firstIndex(of: "--meta-steps").flatMap { Int(args[$0 + 1]) 
 let testSteps = args.firstIndex(of: "--test-steps").flatMap { Int(args[$0 + 1]) } ?? 30
 if only == "curvature" {
     try printCurvatureCosts()
+    exit(0)
+}
+if only == "engine" {
+    try printEngineCosts()
     exit(0)
 }
 if let only {

@@ -6,8 +6,8 @@ import XCTest
 /// The learned optimisers' steps against Float64 references written here, and the
 /// meta-gradient of one unroll against finite differences in φ.
 final class LearnedOptimiserTests: XCTestCase {
-    /// reference-code-facts.md §0, for p = 10. The spec's 1e-3 → −0.69068 comes from the
-    /// authors' ln(|g| + 1e-6); the paper's formula (ours) gives ln(1e-3)/10 = −0.69078.
+    /// Check values of the preprocessing for p = 10. DeepMind's code's 1e-3 → −0.69068 comes
+    /// from its ln(|g| + 1e-6); the paper's formula (ours) gives ln(1e-3)/10 = −0.69078.
     func testPreprocessingCheckValues() {
         let g = Tensor(shape: [6, 1], scalars: [0, 1e-5, -3e-5, 1e-3, -0.5, 2])
         let f = GradientPreprocessing.logAndSign(g).scalars

@@ -1,6 +1,6 @@
 import Glibc
 
-/// Settings of MLHF meta-training (the paper's §3.1 and the authors' code, spec §3).
+/// Settings of MLHF meta-training (the paper's §3.1 and the authors' code).
 public struct MLHFTrainingConfig: Sendable {
     /// Meta-iterations: each runs `unroll` learner steps and updates φ once.
     public var iterations = 100
