@@ -1,7 +1,10 @@
 // `l2l-bench --only engine`: the meta-training engine's costs on the 784-32-10 MLP at batch
 // 128 (random inputs, 10 classes): meta-training rate per gradient estimator, and the peak
-// tensor memory and time of a second-order 100-step BPTT unroll of the LSTM optimiser with
-// and without a memory budget of a quarter of the unbudgeted peak.
+// tensor memory and time of second-order BPTT unrolls with and without a memory budget of a
+// quarter of the unbudgeted peak (a 100-step unroll of the LSTM optimiser needs more than
+// this machine's 24 GiB without one, so it runs with a 2 GiB budget only).
+//
+//   l2l-bench --only engine [--memory-only] [--unroll-optimiser KIND --unroll-steps N]
 import Glibc
 import L2L
 
@@ -23,10 +26,14 @@ func engineTrainer(_ kind: String, _ options: String) throws -> MetaTrainer {
     return try MetaTrainer(opt, tasks: [task], config: made)
 }
 
-func printEngineCosts() throws {
+/// The estimator rates (unless `skipRates`), then the memory figures: Meta-SGD over 100
+/// steps and the LSTM optimiser over 10 without and with a quarter budget, and the LSTM
+/// optimiser over 100 steps with a 2 GiB budget; or only `custom` (without and with).
+func printEngineCosts(custom: (kind: String, steps: Int)?, skipRates: Bool) throws {
+    setvbuf(stdout, nil, _IOLBF, 0)
     print("meta-training rate per estimator, MLP 784-32-10, batch 128, unroll 5, 50 steps per trial (one warm-up trial, one timed)")
     print("  optimiser  estimator            meta-updates/s  learner steps/s (trained learners)  unrolled steps/s (all particles)")
-    for kind in ["lstm", "meta_sgd"] {
+    for kind in (skipRates ? [] : ["lstm", "meta_sgd"]) {
         for (name, options, particles) in [("bptt", "", 1), ("es, 8 pairs", "estimator=es es_pairs=8", 17),
                                            ("pes, 8 pairs", "estimator=pes es_pairs=8", 16)] {
             let trainer = try engineTrainer(kind, "trials=2 steps=50 " + options)
@@ -36,17 +43,35 @@ func printEngineCosts() throws {
         }
     }
 
-    print("second-order BPTT through a 100-step unroll of the LSTM optimiser (one meta-gradient)")
-    func unroll(budget: Int?) throws -> (seconds: Double, peak: Int, segment: Int?) {
-        let trainer = try engineTrainer("lstm", "trials=1 steps=100 unroll=100 second_order=1" + (budget.map { " memory_budget=\($0)" } ?? ""))
+    print("second-order BPTT through one unroll (one meta-gradient); peak tensor memory above the start, batches included")
+    if let custom { try printUnrollMemory(custom.kind, steps: custom.steps) } else {
+        try printUnrollMemory("meta_sgd", steps: 100)
+        try printUnrollMemory("lstm", steps: 10)
+        // Unbudgeted, 100 steps of the LSTM optimiser need ~10× the 10-step peak: more than 24 GiB.
+        try printUnrollMemory("lstm", steps: 100, budgetOnly: 2 << 30)
+    }
+}
+
+/// Time and peak tensor memory of a second-order `steps`-step unroll of `kind` without a
+/// budget and with a quarter of that peak as budget — or only with `budgetOnly`.
+func printUnrollMemory(_ kind: String, steps: Int, budgetOnly: Int? = nil) throws {
+    func run(budget: Int?) throws -> (seconds: Double, peak: Int, segment: Int?) {
+        let trainer = try engineTrainer(kind, "trials=1 steps=\(steps) unroll=\(steps) second_order=1" + (budget.map { " memory_budget=\($0)" } ?? ""))
         BufferCache.resetPeak()
         let start = BufferCache.liveBytes
         let t = bestTime(repeats: 1) { try! trainer.run() }
         return (t, BufferCache.peakLiveBytes - start, trainer.segmentSteps)
     }
-    let plain = try unroll(budget: nil)
-    let budgeted = try unroll(budget: plain.peak / 4)
     func mib(_ bytes: Int) -> String { String(Double(bytes) / 1_048_576, digits: 1) }
-    print("  no budget:                 \(String(plain.seconds, digits: 2)) s, peak tensor memory \(mib(plain.peak)) MiB")
-    print("  budget \(mib(plain.peak / 4)) MiB (a quarter): \(String(budgeted.seconds, digits: 2)) s, peak tensor memory \(mib(budgeted.peak)) MiB, segments of \(budgeted.segment.map(String.init) ?? "?") steps")
+    let label = "  \(kind.padding(9)) \(String(steps).padding(3)) steps"
+    let budget: Int
+    if let budgetOnly {
+        budget = budgetOnly
+    } else {
+        let plain = try run(budget: nil)
+        print("\(label), no budget:            \(String(plain.seconds, digits: 2)) s, peak \(mib(plain.peak)) MiB")
+        budget = plain.peak / 4
+    }
+    let budgeted = try run(budget: budget)
+    print("\(label), budget \(mib(budget).padding(8)) MiB: \(String(budgeted.seconds, digits: 2)) s, peak \(mib(budgeted.peak)) MiB, segments of \(budgeted.segment.map(String.init) ?? "?") steps")
 }

@@ -3,7 +3,7 @@
 //   swift run -c release l2l-bench [--json] [--steps N]
 //   swift run -c release l2l-bench --only lstm [--meta-steps N] [--test-steps N]
 //   swift run -c release l2l-bench --only curvature
-//   swift run -c release l2l-bench --only engine
+//   swift run -c release l2l-bench --only engine [--memory-only] [--unroll-optimiser KIND --unroll-steps N]
 //
 // `--only KIND` measures one learned optimiser (or, with `curvature`, the G·v and MLHF
 // costs) and nothing else (the sgemm peak is not measured, so no % of peak): the short run to profile under `valgrind --tool=callgrind`.
@@ -49,7 +49,9 @@ if only == "curvature" {
     exit(0)
 }
 if only == "engine" {
-    try printEngineCosts()
+    let kind = args.firstIndex(of: "--unroll-optimiser").map { args[$0 + 1] }
+    let unrollSteps = args.firstIndex(of: "--unroll-steps").flatMap { Int(args[$0 + 1]) } ?? 100
+    try printEngineCosts(custom: kind.map { ($0, unrollSteps) }, skipRates: args.contains("--memory-only"))
     exit(0)
 }
 if let only {

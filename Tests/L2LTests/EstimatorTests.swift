@@ -166,7 +166,8 @@ final class EstimatorTests: XCTestCase {
     }
 
     /// A memory budget gives the same meta-gradient (first and second order) from recomputed
-    /// segments, with a lower peak of live tensor memory.
+    /// segments, with a peak of live tensor memory near the budget (measured 1.1–1.2× a
+    /// quarter of the unbudgeted peak).
     func testMemoryBudgetGivesTheSameMetaGradientWithLessMemory() throws {
         let task = try MetaTask.checked(learner: try MLP(sizes: [6, 16, 3], activation: .tanh), data: try gaussianBlobs(48, seed: 5))
         let opt = try Factory.learnedOptimiser(kind: "lstm", options: "layers=6 head_init=0.1", parameterShapes: task.parameterShapes)
@@ -191,7 +192,9 @@ final class EstimatorTests: XCTestCase {
             XCTAssertLessThan(budgeted.segment!, 12, "the budget cuts the unroll")
             assertClose(budgeted.gradient, plain.gradient, atol: 1e-6, rtol: 1e-4)
             XCTAssertEqual(budgeted.loss, plain.loss, accuracy: 1e-5 * abs(plain.loss))
-            XCTAssertLessThan(budgeted.peak, plain.peak, "second order \(secondOrder): \(budgeted.peak) vs \(plain.peak) bytes")
+            print("memory budget \(plain.peak / 4) B, second order \(secondOrder): peak \(budgeted.peak) B in segments of \(budgeted.segment!) steps, \(plain.peak) B without")
+            XCTAssertLessThan(budgeted.peak, plain.peak / 2, "second order \(secondOrder)")
+            XCTAssertLessThan(budgeted.peak, 2 * (plain.peak / 4), "second order \(secondOrder): the peak stays near the budget")
             // A budget the whole unroll fits leaves it whole.
             let roomy = try estimate(budget: plain.peak * 100)
             XCTAssertEqual(roomy.segment, 12)

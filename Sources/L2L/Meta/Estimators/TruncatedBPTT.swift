@@ -2,8 +2,8 @@
 /// differentiation through all of its steps (second order if the unroll is).
 ///
 /// With a memory budget the memory of the meta-gradient (the recorded graph and its backward
-/// pass) is kept near it by gradient checkpointing: the first unroll measures what one step
-/// needs, the unroll is cut into segments of as many steps as fit the budget, a forward pass without a graph keeps
+/// pass) is kept near it by gradient checkpointing: the first unroll measures what its first
+/// steps need, the unroll is cut into segments of as many steps as fit the budget, a forward pass without a graph keeps
 /// only each segment's starting run, and the backward pass recomputes one segment at a time
 /// with its graph, carrying the adjoint of the learner's parameters and optimiser state from
 /// segment to segment. Same meta-gradient up to float rounding; peak memory of one segment.
@@ -39,15 +39,23 @@ final class TruncatedBPTT: GradientEstimator {
     }
 
     /// Steps per segment that keep a segment's meta-gradient under `budget`: the peak bytes
-    /// one step's recorded graph and its backward pass need, measured, into the budget (at
-    /// least 1, at most the unroll).
+    /// of the meta-gradient of the unroll's first step and of its first two steps, measured,
+    /// give a fixed part and a per-step part (the second step's, which — unlike the first —
+    /// pays for differentiating through a learner state that depends on φ); as many steps as
+    /// fit the budget (at least 1, at most the unroll).
     private func measureSegment(_ meta: [Tensor], member: TaskMember, window: [TaskBatch], budget: Int) -> Int {
-        let perStep = BufferCache.measurePeak {
-            let phi = meta.map { $0.tracked() }
-            let probe = unroll.run(phi, from: member.runs[0], on: member.instance, window: window, range: 0..<1)
-            _ = gradients(of: probe.metaLoss, wrt: phi)
-        }.bytes
-        return max(1, min(unroll.steps, budget / max(perStep, 1)))
+        func peak(steps: Int) -> Int {
+            BufferCache.measurePeak {
+                let phi = meta.map { $0.tracked() }
+                let probe = unroll.run(phi, from: member.runs[0], on: member.instance, window: window, range: 0..<steps)
+                _ = gradients(of: probe.metaLoss, wrt: phi)
+            }.bytes
+        }
+        let one = peak(steps: 1)
+        guard unroll.steps > 1 else { return 1 }
+        let perStep = max(peak(steps: 2) - one, 1)
+        let fixed = max(one - perStep, 0)
+        return max(1, min(unroll.steps, (budget - fixed) / perStep))
     }
 
     /// The meta-gradient of the unroll computed segment by segment (see the type's notes).
