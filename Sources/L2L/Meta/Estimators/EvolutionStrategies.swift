@@ -7,17 +7,8 @@
 /// an unbiased estimate of the gradient of the Gaussian-smoothed truncated meta-loss. No
 /// backward pass goes through the unroll (the learner's own gradient is still taken). The
 /// member's run is carried on by an unroll with φ itself, whose meta-loss is recorded.
-final class AntitheticES: GradientEstimator {
-    let unroll: Unroll
-    let pairs: Int
-    let std: Float
+final class AntitheticES: AntitheticPairs, GradientEstimator {
     var runsPerTask: Int { 1 }
-
-    init(unroll: Unroll, pairs: Int, std: Float) {
-        self.unroll = unroll
-        self.pairs = pairs
-        self.std = std
-    }
 
     func estimate(_ meta: [Tensor], member: TaskMember, window: [TaskBatch], perturbations: [[Tensor]]) -> Estimate {
         let all = 0..<unroll.steps
@@ -47,17 +38,8 @@ final class AntitheticES: GradientEstimator {
 /// for the current truncation's losses. Summed over the truncations of an instance this is
 /// an unbiased estimate of the gradient of the whole horizon's (smoothed) meta-loss, with no
 /// truncation bias. The recorded meta-loss is the particles' mean.
-final class PersistentES: GradientEstimator {
-    let unroll: Unroll
-    let pairs: Int
-    let std: Float
+final class PersistentES: AntitheticPairs, GradientEstimator {
     var runsPerTask: Int { 2 * pairs }
-
-    init(unroll: Unroll, pairs: Int, std: Float) {
-        self.unroll = unroll
-        self.pairs = pairs
-        self.std = std
-    }
 
     func estimate(_ meta: [Tensor], member: TaskMember, window: [TaskBatch], perturbations: [[Tensor]]) -> Estimate {
         let all = 0..<unroll.steps
@@ -80,6 +62,19 @@ final class PersistentES: GradientEstimator {
         let finite = value.isFinite && differences.allSatisfy(\.isFinite)
         return Estimate(metaLoss: value, gradient: finite ? antitheticSum(differences, next.accumulated, std: std) : nil,
                         next: next, lastLoss: lastLoss, lastGradientNorm: lastGradientNorm)
+    }
+}
+
+/// What the antithetic estimators share: the unroll, N pairs and σ.
+class AntitheticPairs {
+    let unroll: Unroll
+    let pairs: Int
+    let std: Float
+
+    init(unroll: Unroll, pairs: Int, std: Float) {
+        self.unroll = unroll
+        self.pairs = pairs
+        self.std = std
     }
 }
 
