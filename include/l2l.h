@@ -623,7 +623,7 @@ l2l_status l2l_optimizer_create_learned(l2l_optimizer **out, const l2l_learned *
                                         const char *options);
 
 /* ---------------------------------------------------------------------------------- */
-/* Meta-training: Algorithm 1 (truncated backprop through unrolls, Adam on phi)          */
+/* Meta-training: Algorithm 1 (truncated backprop or evolution strategies on unrolls)    */
 /* ---------------------------------------------------------------------------------- */
 
 typedef struct l2l_meta_trainer l2l_meta_trainer;
@@ -642,31 +642,60 @@ enum {
 
 /**
  * Progress callback of meta-training, called after every unroll on the calling thread:
- * `trial` (0-based) is the learner being trained, `step` the learner steps done in that
- * trial (a multiple of the unroll), `meta_loss` the unroll's meta-loss (NaN or infinite
- * if it was not finite). Return 0 to go on, anything else to cancel (the call then returns
+ * `trial` (0-based) is the trial being run, `step` the learner steps done in that trial (a
+ * multiple of the unroll), `meta_loss` the unroll's meta-loss (the mean over the trial's
+ * meta_batch learners; with estimator=pes, over the perturbed particles), NaN or infinite
+ * if it was not finite. Return 0 to go on, anything else to cancel (the call then returns
  * L2L_ERR_CANCELLED). It must not call l2l functions on the trainer.
  */
 typedef int (*l2l_meta_progress_fn)(void *user, int64_t trial, int64_t step, float meta_loss);
 
 /**
  * Creates a meta-trainer for `learned` starting from its current phi: `tasks` tasks, task i
- * a learner `learners[i]` trained on mini-batches of `datasets[i]`. Trial q trains a fresh
- * learner of task q mod tasks (or a random one with sample_tasks=1), freshly initialised
- * from the run's seed: the learners' current parameters are not used. The learners and
- * data sets are copied, so the caller may free them afterwards.
+ * a learner `learners[i]` trained on mini-batches of `datasets[i]`. A trial trains
+ * meta_batch fresh learners side by side for `steps` steps, one meta-update of phi after
+ * every unroll (their meta-gradients averaged): member m of trial q trains task
+ * (q * meta_batch + m) mod tasks (or a random task with sample_tasks=1), freshly
+ * initialised from the run's seed: the learners' current parameters are not used. The
+ * learners and data sets are copied, so the caller may free them afterwards.
  *
- * Options (defaults in brackets): trials [1] (Q, learners trained one after another),
- * steps [100] (S, steps per learner; a multiple of unroll), unroll [5] (steps per
- * meta-update), meta_lr [1e-3] (Adam on phi), batch [128], weights (unroll comma-separated
- * non-negative weights of each step's loss in the meta-loss; uniform), same_batch [0]
- * (score an update on the batch that produced its gradient, as the authors' code),
- * clip=none|value|norm [none] with clip_at [1] (element-wise clamp or global-norm
- * scaling of the meta-gradient), second_order [0] (differentiate through the learner's
- * gradient), sample_tasks [0], rollback_after [3], seed [0].
+ * Options (defaults in brackets): trials [1] (Q, trials run one after another), steps [100]
+ * (S, steps per learner; a multiple of unroll), unroll [5] (steps per meta-update), meta_lr
+ * [1e-3] (the meta-optimiser's learning rate on phi), meta_optimizer [adam] (any gradient
+ * optimiser kind of l2l_optimizer_create: sgd, momentum, nesterov, adam, rmsprop, adagrad,
+ * smorms3), meta_optimizer_options [none] (its options other than lr, written with ':' for
+ * '=' and ',' between them, e.g. "meta_optimizer_options=beta1:0.5,eps:1e-6"), batch [128],
+ * weights (unroll comma-separated non-negative weights of each step's loss in the
+ * meta-loss; uniform), same_batch [0] (score an update on the batch that produced its
+ * gradient, as the authors' code), clip=none|value|norm [none] with clip_at [1]
+ * (element-wise clamp or global-norm scaling of the meta-gradient), second_order [0]
+ * (differentiate through the learner's gradient; bptt only), sample_tasks [0],
+ * rollback_after [3], warmup [0] (each learner first takes a number of steps drawn from
+ * 0..warmup with the current phi and no meta-gradient), meta_batch [1] (learners per trial
+ * and meta-update), seed [0], and:
+ *
+ *  - estimator=bptt|es|pes [bptt]: how the meta-gradient of an unroll is obtained.
+ *    "bptt": truncated backpropagation through the unroll (Algorithm 1).
+ *    "es": antithetic evolution strategies (Salimans et al., "Evolution Strategies as a
+ *    Scalable Alternative to Reinforcement Learning", arXiv:1703.03864): each unroll is
+ *    also run from the same learner state with phi + e and phi - e for es_pairs draws
+ *    e ~ N(0, es_std^2 I), and the loss differences weight the e; no backward pass goes
+ *    through the unroll. Truncated like bptt, hence biased over the whole horizon.
+ *    "pes": persistent evolution strategies (Vicol, Metz and Sohl-Dickstein, "Unbiased
+ *    Gradient Estimation in Unrolled Computation Graphs with Persistent Evolution
+ *    Strategies", arXiv:2112.13835): as es, but each perturbed particle keeps its own
+ *    learner across the unrolls of a trial and its perturbations accumulate, so the
+ *    estimate is unbiased for the whole horizon of `steps`.
+ *    es_std [0.01] (in 1e-8..1e3) and es_pairs [8] (>= 1) are used by es and pes only.
+ *  - memory_budget [0: none] (bytes; bptt only): the most memory one unroll's meta-gradient
+ *    may hold. Past it the unroll is cut into segments whose activations are recomputed in
+ *    the backward pass (gradient checkpointing), keeping the peak near the budget at the
+ *    cost of time; the meta-gradient is the same up to float rounding.
  *
  * Returns L2L_ERR_INVALID_ARGUMENT for a NULL out, learned, array or array element, tasks < 1,
- * an unknown option or a value out of range (or steps not a multiple of unroll);
+ * an unknown option or a value out of range (including steps not a multiple of unroll, an
+ * unknown estimator or meta-optimiser, a meta-optimiser option it does not take, es_pairs
+ * < 1, meta_batch < 1, and second_order=1 or memory_budget > 0 with estimator es or pes);
  * L2L_ERR_SHAPE if a data set does not fit its learner, or (per-parameter kinds) a learner's
  * parameter shapes differ from those `learned` was built for. On success *out is a new
  * handle the caller frees with l2l_meta_trainer_free.
@@ -736,9 +765,24 @@ l2l_status l2l_meta_trainer_events(const l2l_meta_trainer *trainer, int32_t *kin
                                    int64_t *count);
 
 /**
- * Saves everything needed to resume the run exactly (phi, Adam's state, the generator's
- * position, counters, history, events, the rollback point) to `path` as .safetensors,
- * written to `path`.tmp and renamed. Take it between runs: a trial interrupted by a
+ * The meta-loss of the trainer's current phi, without training it, in *meta_loss: the mean,
+ * over `instances` fresh learners (task i mod tasks for the i-th, initialised and batched
+ * from `seed`) each trained for `steps` steps by the learned optimiser with that phi, of
+ * their unrolls' meta-losses (as the history records them, weights included). Two calls
+ * with the same seed see the same learners and batches, so evaluating before and after
+ * l2l_meta_trainer_run compares two phi on the same data; use a seed other than the run's
+ * to score on learners it did not train. Changes nothing in the trainer.
+ * L2L_ERR_NON_FINITE if a learner's loss stops being finite (*meta_loss unchanged);
+ * L2L_ERR_INVALID_ARGUMENT for a NULL trainer or meta_loss, or instances outside
+ * 1..1000000. The trainer must not be used by another thread meanwhile.
+ */
+l2l_status l2l_meta_trainer_evaluate(const l2l_meta_trainer *trainer, int64_t instances,
+                                     uint64_t seed, float *meta_loss);
+
+/**
+ * Saves everything needed to resume the run exactly (phi, the meta-optimiser's state, the
+ * generator's position, counters, history, events, the rollback point) to `path` as
+ * .safetensors, written to `path`.tmp and renamed. Take it between runs: a trial interrupted by a
  * cancelled run is not in it. L2L_ERR_IO if the file cannot be written;
  * L2L_ERR_INVALID_ARGUMENT for a NULL handle or path.
  */
@@ -873,15 +917,20 @@ typedef int (*l2l_mlhf_progress_fn)(void *user, int64_t iteration, const l2l_mlh
  * Creates a meta-trainer for `mlhf` starting from its current phi, on `learner`'s
  * architecture and mini-batches of `dataset` (the paper's section 3.1): each meta-iteration
  * runs `unroll` MLHF steps of one learner (freshly initialised from the seed: `learner`'s own
- * parameters are not used), then Adam updates RNN_p's weights on l_p and RNN_s's on l_s;
+ * parameters are not used), then the meta-optimiser (Adam by default) updates RNN_p's
+ * weights on l_p and RNN_s's on l_s;
  * afterwards the learner goes on training, or restarts from its initial weights with
  * probability `reset`. The learner and data set are copied, so the caller may free them.
  *
  * Options (defaults in brackets): iterations [100] (what a run with iterations < 0 does),
- * unroll [10] (>= 2), meta_lr [1e-3], batch [64], reset [0.7], ls_weight [10] (l_s's weight),
- * clip [phi] ("phi": the meta-gradient is clipped to the norm of phi; "none"), seed [0].
+ * unroll [10] (>= 2), meta_lr [1e-3] (the meta-optimiser's learning rate), meta_optimizer
+ * [adam] (any gradient optimiser kind of l2l_optimizer_create, with its default options),
+ * batch [64], reset [0.7], ls_weight [10] (l_s's weight), clip [phi] ("phi": the
+ * meta-gradient is clipped to the norm of phi; "none"), rollback_after [3] (after this many
+ * consecutive skipped updates phi goes back to its last good value, 1..1000), seed [0].
  *
- * L2L_ERR_INVALID_ARGUMENT for a NULL pointer, an unknown option or a value out of range;
+ * L2L_ERR_INVALID_ARGUMENT for a NULL pointer, an unknown option, meta-optimiser or a value
+ * out of range;
  * L2L_ERR_SHAPE if the data set does not fit the learner. On success *out is a new handle the
  * caller frees with l2l_mlhf_trainer_free. `mlhf`, `learner` and `dataset` are only read.
  */
@@ -925,10 +974,10 @@ l2l_status l2l_mlhf_trainer_history(const l2l_mlhf_trainer *trainer, float *prec
                                     float *damping, int64_t capacity, int64_t *count);
 
 /**
- * Copies the events so far, as l2l_meta_trainer_events does: kinds (L2L_EVENT_NON_FINITE_LOSS
- * or L2L_EVENT_NON_FINITE_GRADIENT), the 0-based meta-iterations and the steps within their
- * unroll, into buffers of capacity `capacity` (each may be NULL), and *count. With all three
- * buffers NULL it only sets *count; a capacity below the count gives
+ * Copies the events so far, as l2l_meta_trainer_events does: kinds (L2L_EVENT_NON_FINITE_LOSS,
+ * L2L_EVENT_NON_FINITE_GRADIENT or L2L_EVENT_ROLLBACK), the 0-based meta-iterations and the
+ * steps within their unroll, into buffers of capacity `capacity` (each may be NULL), and
+ * *count. With all three buffers NULL it only sets *count; a capacity below the count gives
  * L2L_ERR_BUFFER_TOO_SMALL. L2L_ERR_INVALID_ARGUMENT for a NULL handle, or every pointer NULL.
  */
 l2l_status l2l_mlhf_trainer_events(const l2l_mlhf_trainer *trainer, int32_t *kinds,

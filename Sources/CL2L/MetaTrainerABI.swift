@@ -135,6 +135,21 @@ func deliver(_ events: [MetaEvent], kinds: UnsafeMutablePointer<Int32>?, trials:
     }
 }
 
+@_cdecl("l2l_meta_trainer_evaluate")
+public func l2l_meta_trainer_evaluate(_ trainer: OpaquePointer?, _ instances: Int64, _ seed: UInt64,
+                                      _ metaLoss: UnsafeMutablePointer<Float>?) -> Int32 {
+    guarded {
+        let t = try object(trainer, MetaTrainerHandle.self, "trainer").trainer
+        let out = try required(metaLoss, "meta_loss")
+        guard instances >= 1, instances <= 1_000_000 else { throw invalid("instances must be in 1...1000000, got \(instances)") }
+        let value = try t.evaluate(instances: Int(instances), seed: seed)
+        guard value.isFinite else {
+            throw ABIError(status: L2L_ERR_NON_FINITE, message: "a learner's loss stopped being finite (meta-loss \(value))")
+        }
+        out.pointee = value
+    }
+}
+
 @_cdecl("l2l_meta_trainer_save_checkpoint")
 public func l2l_meta_trainer_save_checkpoint(_ trainer: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     guarded {

@@ -2990,6 +2990,146 @@ static void test_meta_trainer(void) {
     l2l_dataset_free(d);
 }
 
+/* Runs a fresh Meta-SGD (lr 0.05) trainer with `options` to the end; its history (capacity
+ * `capacity`) and trained phi; the history's length. */
+static int64_t meta_sgd_run(const char *options, l2l_learner *l, l2l_dataset *d, float *history, int64_t capacity,
+                            float *phi) {
+    l2l_learned *learned = NULL;
+    l2l_meta_trainer *t = meta_sgd_trainer(&learned, options, l, d);
+    int64_t n = -1;
+    EXPECT_OK(l2l_meta_trainer_run(t, -1, NULL, NULL));
+    EXPECT_OK(l2l_meta_trainer_history(t, history, capacity, &n));
+    trained_phi(t, learned, phi);
+    l2l_meta_trainer_free(t);
+    l2l_learned_free(learned);
+    return n;
+}
+
+static int all_finite(const float *a, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(a[i])) return 0;
+    return 1;
+}
+
+/* Whether |a - b| <= tol * max(1, |b|) element-wise. */
+static int floats_close(const float *a, const float *b, int64_t n, float tol) {
+    for (int64_t i = 0; i < n; i++)
+        if (!(fabsf(a[i] - b[i]) <= tol * fmaxf(1.0f, fabsf(b[i])))) return 0;
+    return 1;
+}
+
+static void test_meta_estimators(void) {
+    section = "meta-training estimators";
+    l2l_dataset *d = separable_dataset();
+    l2l_learner *l = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", LEARNER_OPTIONS, 1));
+    float start[LP];
+    l2l_learned *fresh = make_learned("meta_sgd", "lr=0.05", l, 1);
+    REQUIRE_OK(l2l_learned_get_meta(fresh, start, LP, NULL));
+
+    /* PES over meta-batches of 2: 3 trials x 10 steps / unroll 5 = 6 unrolls; the same
+     * options twice give the same history and phi, and phi moved. */
+    const char *pes = "trials=3 steps=10 unroll=5 batch=16 meta_lr=0.01 estimator=pes es_pairs=4 es_std=0.02 "
+                      "meta_batch=2 seed=5";
+    float h1[8], h2[8], p1[LP], p2[LP];
+    int64_t n1 = meta_sgd_run(pes, l, d, h1, 8, p1);
+    int64_t n2 = meta_sgd_run(pes, l, d, h2, 8, p2);
+    CHECKF(n1 == 6 && n2 == 6, "pes: %lld and %lld unrolls", (long long)n1, (long long)n2);
+    CHECK(all_finite(h1, 6) && all_finite(p1, LP));
+    CHECK(floats_equal(h1, h2, 6) && floats_equal(p1, p2, LP));
+    CHECK(!floats_equal(p1, start, LP));
+    /* Another seed draws other perturbations: another phi. */
+    n2 = meta_sgd_run("trials=3 steps=10 unroll=5 batch=16 meta_lr=0.01 estimator=pes es_pairs=4 es_std=0.02 "
+                      "meta_batch=2 seed=6", l, d, h2, 8, p2);
+    CHECK(n2 == 6 && !floats_equal(p1, p2, LP));
+
+    /* estimator=bptt is the default; memory_budget (1 byte: the unroll is recomputed one
+     * step at a time in the backward pass) gives the same run up to float rounding. */
+    const char *plain = "trials=2 steps=10 unroll=5 batch=16 meta_lr=0.01 seed=3";
+    float hb[4], hx[4], hm[4], pb[LP], px[LP], pm[LP];
+    CHECK(meta_sgd_run(plain, l, d, hb, 4, pb) == 4);
+    CHECK(meta_sgd_run("trials=2 steps=10 unroll=5 batch=16 meta_lr=0.01 seed=3 estimator=bptt", l, d, hx, 4, px) == 4);
+    CHECK(floats_equal(hb, hx, 4) && floats_equal(pb, px, LP));
+    CHECK(meta_sgd_run("trials=2 steps=10 unroll=5 batch=16 meta_lr=0.01 seed=3 memory_budget=1", l, d, hm, 4, pm) == 4);
+    CHECKF(floats_close(hm, hb, 4, 1e-5f) && floats_close(pm, pb, LP, 1e-5f),
+           "memory_budget: history %g %g %g %g vs %g %g %g %g", hm[0], hm[1], hm[2], hm[3], hb[0], hb[1], hb[2], hb[3]);
+
+    /* Another meta-optimiser (and its options) takes other steps from the same gradients. */
+    CHECK(meta_sgd_run("trials=2 steps=10 unroll=5 batch=16 meta_lr=0.01 seed=3 meta_optimizer=sgd "
+                       "meta_optimizer_options=momentum:0.5", l, d, hx, 4, px) == 4);
+    CHECK(hx[0] == hb[0] && all_finite(px, LP) && !floats_equal(px, pb, LP));
+    /* Adam with its defaults spelled out is the default meta-optimiser. */
+    CHECK(meta_sgd_run("trials=2 steps=10 unroll=5 batch=16 meta_lr=0.01 seed=3 meta_optimizer=adam "
+                       "meta_optimizer_options=beta1:0.9,beta2:0.999", l, d, hx, 4, px) == 4);
+    CHECK(floats_equal(hx, hb, 4) && floats_equal(px, pb, LP));
+
+    const l2l_learner *learners[1] = {l};
+    const l2l_dataset *datasets[1] = {d};
+    l2l_meta_trainer *te = SENTINEL;
+    const char *bad_options[] = {"estimator=bogus", "estimator=es es_pairs=0", "estimator=es second_order=1",
+                                 "estimator=pes second_order=1", "estimator=pes memory_budget=4096",
+                                 "estimator=es es_std=0", "meta_batch=0", "memory_budget=-1",
+                                 "meta_optimizer=bogus", "meta_optimizer=hf_fixed",
+                                 "meta_optimizer_options=bogus:1"};
+    for (size_t i = 0; i < sizeof bad_options / sizeof bad_options[0]; i++) {
+        prime_last_error("l2l_meta_trainer_create");
+        l2l_status status = l2l_meta_trainer_create(&te, fresh, learners, datasets, 1, bad_options[i]);
+        CHECKF(status == L2L_ERR_INVALID_ARGUMENT && names_function(l2l_last_error(), "l2l_meta_trainer_create"),
+               "options \"%s\": status %d, last error \"%s\"", bad_options[i], (int)status, l2l_last_error());
+    }
+    CHECK(te == SENTINEL);
+
+    section = "meta-training evaluate";
+    /* ES on Meta-SGD with small rates: the meta-loss of fresh learners (a seed other than
+     * the run's) falls; evaluating changes nothing in the trainer. */
+    l2l_learned *slow = make_learned("meta_sgd", "lr=0.01", l, 1);
+    l2l_meta_trainer *t = NULL;
+    REQUIRE_OK(l2l_meta_trainer_create(&t, slow, learners, datasets, 1,
+                                       "trials=10 steps=20 unroll=5 batch=16 meta_lr=0.05 estimator=es "
+                                       "es_pairs=4 seed=2"));
+    float before = -1, again = -2, after = -3;
+    EXPECT_OK(l2l_meta_trainer_evaluate(t, 4, 11, &before));
+    EXPECT_OK(l2l_meta_trainer_evaluate(t, 4, 11, &again));
+    CHECKF(isfinite(before) && before > 0 && before == again, "evaluate: %g then %g", before, again);
+    float other = -1;
+    EXPECT_OK(l2l_meta_trainer_evaluate(t, 4, 12, &other));
+    CHECKF(isfinite(other) && other != before, "evaluate with seeds 11 and 12: %g and %g", before, other);
+    int64_t trials = -1, steps = -1, unrolls = -1;
+    EXPECT_OK(l2l_meta_trainer_info(t, &trials, &steps, &unrolls));
+    CHECK(trials == 0 && steps == 0 && unrolls == 0);
+    EXPECT_OK(l2l_meta_trainer_run(t, -1, NULL, NULL));
+    EXPECT_OK(l2l_meta_trainer_evaluate(t, 4, 11, &after));
+    CHECKF(isfinite(after) && after < 0.9f * before, "ES meta-training: meta-loss %g before, %g after", before, after);
+    EXPECT_OK(l2l_meta_trainer_info(t, &trials, &steps, &unrolls));
+    CHECK(trials == 10 && steps == 40 && unrolls == 40);
+
+    float untouched = -7;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_evaluate", l2l_meta_trainer_evaluate(NULL, 4, 11, &untouched));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_evaluate", l2l_meta_trainer_evaluate(t, 4, 11, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_evaluate", l2l_meta_trainer_evaluate(t, 0, 11, &untouched));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_evaluate", l2l_meta_trainer_evaluate(t, -1, 11, &untouched));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_evaluate",
+               l2l_meta_trainer_evaluate(t, 1000001, 11, &untouched));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_evaluate",
+               l2l_meta_trainer_evaluate((const l2l_meta_trainer *)(void *)slow, 4, 11, &untouched));
+    CHECK(untouched == -7);
+    l2l_meta_trainer_free(t);
+
+    /* Rates of 1e37 blow the learners up: L2L_ERR_NON_FINITE, nothing written. */
+    float huge[LP];
+    for (int i = 0; i < LP; i++) huge[i] = 1e37f;
+    REQUIRE_OK(l2l_learned_set_meta(slow, huge, LP));
+    REQUIRE_OK(l2l_meta_trainer_create(&t, slow, learners, datasets, 1, "steps=10 unroll=5 batch=16"));
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_meta_trainer_evaluate", l2l_meta_trainer_evaluate(t, 2, 11, &untouched));
+    CHECK(untouched == -7);
+    l2l_meta_trainer_free(t);
+
+    l2l_learned_free(slow);
+    l2l_learned_free(fresh);
+    l2l_learner_free(l);
+    l2l_dataset_free(d);
+}
+
 /* Meta-testing progress: calls, the last step, arguments out of order. */
 struct test_log {
     int64_t calls, last, total, bad, cancel_at;
@@ -3554,6 +3694,7 @@ int main(void) {
     test_learned_create();
     test_learned_files();
     test_meta_trainer();
+    test_meta_estimators();
     test_meta_test();
     test_mlhf();
     remove_tmp();
