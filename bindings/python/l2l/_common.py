@@ -18,21 +18,20 @@ def format_options(options: Mapping[str, Any]) -> str:
     Lists and tuples become comma-separated, booleans 1/0. Values that would change the
     text's structure (separators, '=') are rejected rather than passed on.
     """
-    parts = []
-    for key, value in options.items():
-        if value is None:
-            continue
-        if isinstance(value, bool) or isinstance(value, np.bool_):
-            text = "1" if value else "0"
-        elif isinstance(value, (list, tuple, np.ndarray)):
-            items = [_scalar(key, v) for v in value]
-            text = ",".join(items)
-        else:
-            text = _scalar(key, value)
-        if not text:
-            raise InvalidArgumentError(f"option {key} is empty")
-        parts.append(f"{key}={text}")
-    return "; ".join(parts)
+    return "; ".join(f"{key}={option_value(key, value)}" for key, value in options.items() if value is not None)
+
+
+def option_value(key: str, value: Any) -> str:
+    """The text of one option's value, as format_options writes it."""
+    if isinstance(value, bool) or isinstance(value, np.bool_):
+        text = "1" if value else "0"
+    elif isinstance(value, (list, tuple, np.ndarray)):
+        text = ",".join(_scalar(key, v) for v in value)
+    else:
+        text = _scalar(key, value)
+    if not text:
+        raise InvalidArgumentError(f"option {key} is empty")
+    return text
 
 
 def _scalar(key: str, value: Any) -> str:

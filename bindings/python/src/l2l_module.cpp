@@ -916,6 +916,20 @@ py::list events_list(Trainer &t, const char *fn, Events events) {
 
 py::list meta_trainer_events(MetaTrainer &t) { return events_list(t, "l2l_meta_trainer_events", l2l_meta_trainer_events); }
 
+// The meta-loss of the trainer's current phi on `instances` fresh learners drawn from `seed`.
+float meta_trainer_evaluate(MetaTrainer &t, int64_t instances, uint64_t seed) {
+    const char *fn = "l2l_meta_trainer_evaluate";
+    InUse use(fn, {&t.busy});
+    float meta_loss = 0;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_meta_trainer_evaluate(t.handle, instances, seed, &meta_loss);
+    }
+    check(s, fn);
+    return meta_loss;
+}
+
 void meta_trainer_save_checkpoint(MetaTrainer &t, const std::string &path) {
     const char *fn = "l2l_meta_trainer_save_checkpoint";
     InUse use(fn, {&t.busy});
@@ -1342,6 +1356,8 @@ PYBIND11_MODULE(_l2l, m) {
         .def("info", &meta_trainer_info, "l2l_meta_trainer_info: (trials_done, meta_steps, unrolls).")
         .def("history", &meta_trainer_history, "l2l_meta_trainer_history into a new float32 array.")
         .def("events", &meta_trainer_events, "l2l_meta_trainer_events: a list of (kind code, trial, step).")
+        .def("evaluate", &meta_trainer_evaluate, py::arg("instances") = 4, py::arg("seed") = 1,
+             "l2l_meta_trainer_evaluate (GIL released): the meta-loss of the current phi.")
         .def("save_checkpoint", &meta_trainer_save_checkpoint, py::arg("path"),
              "l2l_meta_trainer_save_checkpoint (GIL released).")
         .def("get_learned", &meta_trainer_get_learned, py::arg("into"), "l2l_meta_trainer_get_learned.");
