@@ -79,7 +79,7 @@ public enum Training {
                 guard loss.isFinite else {
                     throw L2LError(.nonFinite, "train: the loss became \(loss) at step \(s + 1); parameters are kept from the step before")
                 }
-                try optimiser.step(&state.parameters, gradients: grads)
+                try optimiser.step(&state.parameters, gradients: grads, inputs: x)
                 state.buffers = buffers
             }
             losses.append(loss)

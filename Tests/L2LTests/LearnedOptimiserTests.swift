@@ -30,7 +30,7 @@ final class LearnedOptimiserTests: XCTestCase {
         XCTAssertEqual(meta.map(\.scalars), [[0.5, 0.5], [0.5]])
         meta[0] = Tensor(shape: [2], scalars: [0.1, -0.2])
         let (p, _) = opt.step(meta: meta, parameters: [Tensor(shape: [2], scalars: [1, 2]), Tensor(shape: [1], scalars: [3])],
-                              gradients: [Tensor(shape: [2], scalars: [10, 5]), Tensor(shape: [1], scalars: [-2])], state: [], phase: .metaTesting)
+                              gradients: [Tensor(shape: [2], scalars: [10, 5]), Tensor(shape: [1], scalars: [-2])], state: [], phase: .metaTesting, inputs: nil)
         XCTAssertEqual(p[0].scalars, [0, 3])
         XCTAssertEqual(p[1].scalars, [4])
     }
@@ -76,7 +76,7 @@ final class LearnedOptimiserTests: XCTestCase {
         let m = meta.map { $0.scalars.map(Double.init) }
         for grads in [[0.5, -2e-5, 3.0], [-0.01, 0.2, 0]] {
             let g = [Tensor(shape: [2], scalars: [Float(grads[0]), Float(grads[1])]), Tensor(shape: [1], scalars: [Float(grads[2])])]
-            (params, state) = opt.step(meta: meta, parameters: params, gradients: g, state: state, phase: .metaTesting)
+            (params, state) = opt.step(meta: meta, parameters: params, gradients: g, state: state, phase: .metaTesting, inputs: nil)
             (h, cs) = referenceLSTM(x: grads.map(preprocess), w: m[0], u: m[1], b: m[2], h0: h, c0: cs, hidden: 3)
             for r in 0..<3 {
                 let out = (0..<3).reduce(m[4][0]) { $0 + h[r][$1] * m[3][$1] }
@@ -124,7 +124,7 @@ final class LearnedOptimiserTests: XCTestCase {
                                        c0: [[0, 0], [0, 0], [0, 0]], hidden: 2)
             let beta = (0..<3).map { r in max(0, m[4][r] + Glibc.tanh(h[r][0] * 0.5 - h[r][1] * 0.8)) }
             for phase in [LearnedPhase.metaTraining, .metaTesting] {
-                let (p, state) = opt.step(meta: meta, parameters: params, gradients: g, state: opt.initialState(for: params), phase: phase)
+                let (p, state) = opt.step(meta: meta, parameters: params, gradients: g, state: opt.initialState(for: params), phase: phase, inputs: nil)
                 var expected = (0..<3).map { Double(params[0].scalars[$0]) - beta[$0] * grads[$0] }
                 if masked && phase == .metaTesting { expected = expected.enumerated().map { beta[$0.offset] > 0.002 ? $0.element : 0 } }
                 assertClose(p[0].scalars, expected.map(Float.init), atol: 1e-6, rtol: 1e-5, "masked \(masked), \(phase)")

@@ -75,7 +75,7 @@ public struct DMSGD: LearnedOptimiser {
     public func rates(in state: [Tensor]) -> Tensor { state[state.count - 1] }
 
     public func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
-                     phase: LearnedPhase) -> (parameters: [Tensor], state: [Tensor]) {
+                     phase: LearnedPhase, inputs: Tensor?) -> (parameters: [Tensor], state: [Tensor]) {
         let lstmCount = 3 * network.layers.count
         let g = coordinates(gradients)
         let (h, next) = network(GradientPreprocessing.logAndSign(g, p: p), parameters: meta[0..<lstmCount],

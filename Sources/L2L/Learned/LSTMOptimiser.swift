@@ -88,7 +88,7 @@ public struct LSTMOptimiser: LearnedOptimiser {
     }
 
     public func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
-                     phase: LearnedPhase) -> (parameters: [Tensor], state: [Tensor]) {
+                     phase: LearnedPhase, inputs: Tensor?) -> (parameters: [Tensor], state: [Tensor]) {
         let x = GradientPreprocessing.logAndSign(coordinates(gradients), p: p)
         let (h, next) = network(x, parameters: meta[0..<(3 * network.layers.count)], state: state)
         let out = head ? matmul(h, meta[meta.count - 2]) + meta[meta.count - 1] : h
@@ -126,7 +126,7 @@ public struct MetaSGD: LearnedOptimiser {
     public func initialState(for parameters: [Tensor]) -> [Tensor] { [] }
 
     public func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
-                     phase: LearnedPhase) -> (parameters: [Tensor], state: [Tensor]) {
+                     phase: LearnedPhase, inputs: Tensor?) -> (parameters: [Tensor], state: [Tensor]) {
         (zip(zip(parameters, gradients), meta).map { pg, beta in pg.0 - beta * pg.1 }, state)
     }
 }

@@ -36,7 +36,15 @@ public final class MetaTrainer {
     public init(_ optimiser: any LearnedOptimiser, tasks: [MetaTask], config: MetaTrainingConfig,
                 meta initialMeta: [Tensor]? = nil) throws {
         guard !tasks.isEmpty else { throw L2LError.invalid("meta-training: no tasks") }
-        for task in tasks { try optimiser.check(shapes: task.parameterShapes) }
+        for task in tasks {
+            try optimiser.check(shapes: task.parameterShapes)
+            if optimiser.inputFeatures != nil {
+                guard case .supervised(let learner, _) = task else {
+                    throw L2LError.invalid("meta-training: \(optimiser.kind) reads the learner's input batches; quadratic tasks have none")
+                }
+                try optimiser.check(inputFeatures: learner.inputFeatures)
+            }
+        }
         self.optimiser = optimiser
         self.tasks = tasks
         self.config = config
@@ -97,7 +105,9 @@ public final class MetaTrainer {
         while step < config.steps {
             // Every draw first, in member order; then the members' truncations.
             let windows = members.map { $0.instance.window(config.unroll) }
-            let noise = members.map { _ in drawPerturbations(pairs: estimator.pairs, std: estimator.std, like: meta, rng: &rng) }
+            let noise = members.map { _ in
+                drawPerturbations(pairs: estimator.pairs, std: estimator.std, like: meta, rng: &rng).map(optimiser.zeroingFixed)
+            }
             var slots = [Estimate?](repeating: nil, count: members.count)
             for m in executionOrder ?? Array(members.indices) {
                 slots[m] = estimator.estimate(meta, member: members[m], window: windows[m], perturbations: noise[m])
@@ -128,7 +138,7 @@ public final class MetaTrainer {
                 var grads = estimates[0].gradient!
                 for e in estimates.dropFirst() { grads = zip(grads, e.gradient!).map { $0 + $1 } }
                 if config.metaBatch > 1 { grads = grads.map { $0 / Float(config.metaBatch) } }
-                metaStep.apply(grads, trial: trial, step: step)
+                metaStep.apply(optimiser.zeroingFixed(grads), trial: trial, step: step)
             }
             if let progress, !progress(trial, step, value) {
                 throw L2LError(.cancelled, "meta-training: cancelled by the progress callback at trial \(trial), step \(step)")
@@ -172,7 +182,8 @@ public final class MetaTrainer {
             guard loss.scalar.isFinite else { break }
             let g = gradients(of: loss, wrt: point)
             let (next, nextState) = withoutGraph {
-                optimiser.step(meta: meta, parameters: run.learner.parameters, gradients: g, state: run.optimiserState, phase: .metaTraining)
+                optimiser.step(meta: meta, parameters: run.learner.parameters, gradients: g, state: run.optimiserState,
+                               phase: .metaTraining, inputs: batch?.inputs)
             }
             guard next.allSatisfy(\.isFinite) else { break }
             run = LearnerRun(learner: LearnerState(parameters: next, buffers: buffers.map { $0.detached() }), optimiserState: nextState)

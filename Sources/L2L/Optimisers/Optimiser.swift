@@ -29,6 +29,15 @@ extension Optimiser {
     public func check(parameters: [Tensor]) throws {}
 }
 
+/// An optimiser whose step can also read the input batch that produced the gradient (a
+/// context-aware learned optimiser such as MTL2L).
+public protocol InputAwareOptimiser: Optimiser {
+    /// The input features it reads (`nil`: it ignores the batch).
+    var inputFeatures: Int? { get }
+    /// ``Optimiser/step(parameters:gradients:state:)`` with the batch `inputs` `[B, features]`.
+    func step(parameters: [Tensor], gradients: [Tensor], state: State, inputs: Tensor?) -> (parameters: [Tensor], state: State)
+}
+
 /// A state that can list its tensors, for inspection, checkpoints and tests.
 public protocol OptimiserState {
     /// The state's tensors by slot name (e.g. `"m"`, `"v"` for Adam), each slot holding one
@@ -55,7 +64,7 @@ extension OptimiserState {
 /// loop (or the C ABI) holds. The state is created on the first step.
 public final class OptimiserSession {
     private let initialise: ([Tensor]) -> Any
-    private let apply: ([Tensor], [Tensor], Any) -> ([Tensor], Any)
+    private let apply: ([Tensor], [Tensor], Tensor?, Any) -> ([Tensor], Any)
     private let make: () -> OptimiserSession
     private let checkShapes: ([Tensor]) throws -> Void
     /// The update of a ``CurvatureOptimiser`` (nil for a first-order optimiser).
@@ -67,13 +76,28 @@ public final class OptimiserSession {
 
     public init<O: Optimiser>(_ optimiser: O) {
         initialise = { optimiser.initialState(for: $0) }
-        apply = { p, g, s in
+        apply = { p, g, _, s in
             let (np, ns) = optimiser.step(parameters: p, gradients: g, state: s as! O.State)
             return (np, ns)
         }
         make = { OptimiserSession(optimiser) }
         checkShapes = { try optimiser.check(parameters: $0) }
         applyModel = nil
+        inputFeatures = nil
+    }
+
+    /// A session of an optimiser that may read the input batch: step it with
+    /// ``step(_:gradients:inputs:)`` (``needsInputs`` says whether it must).
+    public init<O: InputAwareOptimiser>(_ optimiser: O) {
+        initialise = { optimiser.initialState(for: $0) }
+        apply = { p, g, x, s in
+            let (np, ns) = optimiser.step(parameters: p, gradients: g, state: s as! O.State, inputs: x)
+            return (np, ns)
+        }
+        make = { OptimiserSession(optimiser) }
+        checkShapes = { try optimiser.check(parameters: $0) }
+        applyModel = nil
+        inputFeatures = optimiser.inputFeatures
     }
 
     /// A session of an optimiser that steps from a model of the loss on the batch (a
@@ -81,14 +105,23 @@ public final class OptimiserSession {
     /// ``step(_:_:inputs:targets:)``; ``step(_:gradients:)`` refuses.
     public init<C: CurvatureOptimiser>(_ optimiser: C) {
         initialise = { optimiser.initialState(for: $0) }
-        apply = { p, _, s in (p, s) }
+        apply = { p, _, _, s in (p, s) }
         applyModel = { p, model, s in
             let (np, ns) = optimiser.step(parameters: p, model: model, state: s as! C.State)
             return (np, ns)
         }
         make = { OptimiserSession(optimiser) }
         checkShapes = { try optimiser.check(parameters: $0) }
+        inputFeatures = nil
     }
+
+    /// The input features the optimiser reads from each step's batch (`nil`: it ignores
+    /// the batch).
+    public let inputFeatures: Int?
+
+    /// Whether every step needs the input batch that produced the gradient
+    /// (``step(_:gradients:inputs:)``).
+    public var needsInputs: Bool { inputFeatures != nil }
 
     /// Whether the optimiser steps from a ``CurvatureModel`` of the batch rather than from a
     /// gradient (see ``step(_:model:)``).
@@ -137,13 +170,29 @@ public final class OptimiserSession {
     /// A step that would make any parameter NaN or infinite throws `.nonFinite` and changes
     /// nothing.
     public func step(_ parameters: inout [Tensor], gradients: [Tensor]) throws {
+        try step(&parameters, gradients: gradients, inputs: nil)
+    }
+
+    /// ``step(_:gradients:)`` with the input batch `inputs` `[B, features]` that produced
+    /// the gradient, which an optimiser that ``needsInputs`` reads (others ignore it).
+    /// Throws `.invalidArgument` if it needs the batch and `inputs` is nil, `.shapeMismatch`
+    /// if the batch has another width.
+    public func step(_ parameters: inout [Tensor], gradients: [Tensor], inputs: Tensor?) throws {
         guard !needsCurvature else {
             throw L2LError.invalid("optimiser: this optimiser needs a model of the loss on the batch, not only a gradient (step it with the learner and the batch)")
         }
         guard parameters.count == gradients.count, zip(parameters, gradients).allSatisfy({ $0.shape == $1.shape }) else {
             throw L2LError.shape("optimiser: gradient shapes \(gradients.map(\.shape)) do not match parameter shapes \(parameters.map(\.shape))")
         }
-        try advance(&parameters) { p, s in withoutGraph { apply(p, gradients, s) } }
+        if let inputFeatures {
+            guard let inputs else {
+                throw L2LError.invalid("optimiser: this optimiser reads the input batch that produced the gradient; pass it with the step")
+            }
+            guard inputs.rank == 2, inputs.shape[0] >= 1, inputs.shape[1] == inputFeatures else {
+                throw L2LError.shape("optimiser: it reads input batches [B, \(inputFeatures)], got \(inputs.shape)")
+            }
+        }
+        try advance(&parameters) { p, s in withoutGraph { apply(p, gradients, inputs, s) } }
     }
 
     /// Updates `parameters` in place from `model`, a model of the loss at `parameters` on

@@ -191,7 +191,21 @@ class M2SGD(LearnedOptimizer):
         super().__init__("m2sgd", learner, seed, xi=float(xi), mask_during=mask_during, **options)
 
 
-_CLASSES = {"lstm": LSTMOptimizer, "meta_sgd": MetaSGD, "dmsgd": DMSGD, "m2sgd": M2SGD}
+class MTL2L(LearnedOptimizer):
+    """MTL2L ("mtl2l", Kuo et al., arXiv:2007.09343): a coordinate-wise 2-layer LSTM whose
+    synapses are Q diag(N(X)) P^T, with hypernetworks N reading the learner's input batch X
+    and fixed orthogonal Q, P saved with phi. Built for `learner`'s input width; every step
+    needs the batch that produced the gradient (l2l.train and meta_test pass it; a bare
+    `step` uses the batch of the learner's last `loss_and_grad`). `preset`: "paper" (default)
+    or "code" (the authors' released code, 102,226 trainable meta-parameters on a
+    784-input learner). Other options: hidden=20, hyper_hidden=32, gate_biases ("all" or
+    "forget_input"), context_relu, dropout, noise, noise_horizon=100, scale=0.1, p=10."""
+
+    def __init__(self, learner: Learner, preset: str = "paper", seed: int = 0, **options: Any):
+        super().__init__("mtl2l", learner, seed, preset=preset, **options)
+
+
+_CLASSES = {"lstm": LSTMOptimizer, "meta_sgd": MetaSGD, "dmsgd": DMSGD, "m2sgd": M2SGD, "mtl2l": MTL2L}
 
 
 def load(path: Union[str, "os.PathLike[str]"]) -> LearnedOptimizer:
