@@ -38,6 +38,9 @@ public final class MetaTrainer {
         guard !tasks.isEmpty else { throw L2LError.invalid("meta-training: no tasks") }
         for task in tasks {
             try optimiser.check(shapes: task.parameterShapes)
+            if case .callback = task, config.secondOrder {
+                throw L2LError.invalid("meta-training: second_order=1 needs tasks l2l differentiates; a callback task gives first-order gradients")
+            }
             if optimiser.inputFeatures != nil {
                 guard case .supervised(let learner, _) = task else {
                     throw L2LError.invalid("meta-training: \(optimiser.kind) reads the learner's input batches; quadratic tasks have none")
@@ -113,6 +116,8 @@ public final class MetaTrainer {
                 slots[m] = estimator.estimate(meta, member: members[m], window: windows[m], perturbations: noise[m])
             }
             let estimates = slots.map { $0! }
+            // A callback task's error stops the run here, before φ is touched.
+            if let failure = members.lazy.compactMap(\.instance.failure).first { throw failure }
             step += config.unroll
             let value = config.metaBatch == 1 ? estimates[0].metaLoss : estimates.map(\.metaLoss).reduce(0, +) / Float(config.metaBatch)
             history.append(value)
@@ -163,6 +168,7 @@ public final class MetaTrainer {
             var run = LearnerRun(learner: instance.initial, optimiserState: optimiser.initialState(for: instance.initial.parameters))
             for _ in 0..<(config.steps / config.unroll) {
                 let u = forward.run(phi, from: run, on: instance, window: instance.window(config.unroll), range: 0..<config.unroll)
+                if let failure = instance.failure { throw failure }
                 total += Double(u.metaLoss.scalar)
                 run = u.end.detached()
             }
@@ -183,7 +189,7 @@ public final class MetaTrainer {
             let g = gradients(of: loss, wrt: point)
             let (next, nextState) = withoutGraph {
                 optimiser.step(meta: meta, parameters: run.learner.parameters, gradients: g, state: run.optimiserState,
-                               phase: .metaTraining, inputs: batch?.inputs)
+                               phase: .metaTraining, inputs: batch.inputs)
             }
             guard next.allSatisfy(\.isFinite) else { break }
             run = LearnerRun(learner: LearnerState(parameters: next, buffers: buffers.map { $0.detached() }), optimiserState: nextState)

@@ -46,7 +46,7 @@ struct Unroll {
             lastLoss = loss.scalar
             lastGradientNorm = ConjugateGradient.norm(g)
             (theta, state) = optimiser.step(meta: phi, parameters: theta, gradients: g, state: state, phase: .metaTraining,
-                                            inputs: window[tau]?.inputs)
+                                            inputs: window[tau].inputs)
             metaLoss = metaLoss + instance.loss(theta, buffers: buffers, on: window[sameBatch ? tau : tau + 1]).loss * weights[tau]
         }
         return Result(metaLoss: metaLoss, end: LearnerRun(learner: LearnerState(parameters: theta, buffers: buffers), optimiserState: state),
