@@ -798,6 +798,66 @@ l2l_status l2l_meta_trainer_save_checkpoint(const l2l_meta_trainer *trainer, con
 l2l_status l2l_meta_trainer_get_learned(const l2l_meta_trainer *trainer, l2l_learned *into);
 
 /* ---------------------------------------------------------------------------------- */
+/* Tasks of the caller's model: meta-training on any model through two callbacks        */
+/* ---------------------------------------------------------------------------------- */
+
+typedef struct l2l_task l2l_task;
+
+/**
+ * Draws a fresh instance's parameters: writes tensor k's values (row-major, as many floats
+ * as its shape holds) to parameters[k]. `seed` comes from the meta-training run's generator,
+ * so drawing from it keeps runs reproducible. Return 0 on success, anything else to stop
+ * meta-training (the call then returns L2L_ERR_CANCELLED). Called on the thread that runs
+ * the meta-trainer; it must not call l2l functions on that trainer.
+ */
+typedef int (*l2l_task_init_fn)(void *user, uint64_t seed, float *const *parameters);
+
+/**
+ * The loss of the caller's model at `parameters` (tensor k at parameters[k], read-only,
+ * valid during the call) on the batch of learner step `step` (0-based from the instance's
+ * start: every particle of an estimator asks for the same step with the same batch), and its
+ * gradient: writes the loss to *loss and tensor k's gradient to gradients[k]. Return 0 on
+ * success, anything else to stop meta-training with L2L_ERR_CANCELLED (phi keeps the updates
+ * made before). A NaN or infinite loss is not an error: that update is skipped and an event
+ * recorded, as for l2l's own learners. Same thread rules as l2l_task_init_fn.
+ */
+typedef int (*l2l_task_loss_grad_fn)(void *user, int64_t step, const float *const *parameters,
+                                     float *loss, float *const *gradients);
+
+/**
+ * Creates a task defined by the caller's model: `tensors` parameter tensors, tensor k of rank
+ * ranks[k] (1...8) with its dimensions next in `dims` (all ranks' dimensions one after
+ * another), `init` drawing an instance's parameters and `loss_grad` the loss and gradient;
+ * `user` is handed to both unchanged (the caller keeps it valid while the task or a trainer
+ * built from it lives). Meta-training differentiates through the learned optimiser with the
+ * caller's gradients held constant (first order, as the papers do; second_order=1 is
+ * refused), with any estimator (bptt, es, pes) and memory budget. An unroll of Xi steps calls
+ * loss_grad Xi + 1 times per particle (the loss after each update is the next step's
+ * gradient evaluation). Returns L2L_ERR_INVALID_ARGUMENT for a NULL out, ranks, dims or
+ * callback, tensors < 1 or a rank out of range; L2L_ERR_SHAPE for a dimension < 1 or a tensor
+ * too large. On success *out is a new handle the caller frees with l2l_task_free.
+ */
+l2l_status l2l_task_create_callback(l2l_task **out, int64_t tensors, const int64_t *ranks,
+                                    const int64_t *dims, l2l_task_init_fn init,
+                                    l2l_task_loss_grad_fn loss_grad, void *user);
+
+/** Releases a task (NULL is a no-op); trainers built from it keep what they need. */
+void l2l_task_free(l2l_task *task);
+
+/**
+ * As l2l_meta_trainer_create, with tasks made by l2l_task_create_callback: trial q trains a
+ * fresh instance of task q mod n (or a random one with sample_tasks=1). The same options;
+ * L2L_ERR_SHAPE if a per-parameter optimiser (meta_sgd, dmsgd, m2sgd) was built for other
+ * parameter shapes; L2L_ERR_INVALID_ARGUMENT for a NULL out, learned, tasks or element, n < 1,
+ * an unknown option, second_order=1, or an optimiser that reads input batches (mtl2l). The
+ * trainer is used with the l2l_meta_trainer_* functions (run, evaluate, history, events,
+ * checkpoints, get_learned).
+ */
+l2l_status l2l_meta_trainer_create_from_tasks(l2l_meta_trainer **out, const l2l_learned *learned,
+                                              const l2l_task *const *tasks, int64_t n,
+                                              const char *options);
+
+/* ---------------------------------------------------------------------------------- */
 /* MLHF: meta-learning with Hessian-free (learned damping and preconditioner)          */
 /* ---------------------------------------------------------------------------------- */
 

@@ -35,7 +35,7 @@ private func metaTasks(_ learned: LearnedHandle, _ learners: UnsafePointer<Opaqu
 }
 
 /// Meta-training options as a configuration (unknown keys rejected).
-private func metaConfig(_ options: UnsafePointer<CChar>?) throws -> MetaTrainingConfig {
+func metaConfig(_ options: UnsafePointer<CChar>?) throws -> MetaTrainingConfig {
     var config = try Config(optionalString(options), context: "meta-training")
     let made = try MetaTrainingConfig(config: &config)
     try config.finish()

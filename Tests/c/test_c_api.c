@@ -3143,6 +3143,96 @@ static int on_test_progress(void *user, int64_t step, int64_t total, float loss)
     return log->cancel_at > 0 && step >= log->cancel_at;
 }
 
+/* The caller's model for the callback-task tests: w (4 values) and b (1) with loss
+ * 0.5·Σ(w_i − t_i)² + 0.5·(b − 1)², t_i = 0.1·(i + 1) + 0.05·(step mod 3); `fail_at` makes
+ * loss_grad fail at that step (−1: never). */
+typedef struct { int calls; int64_t fail_at; } toy_model;
+
+static int toy_init(void *user, uint64_t seed, float *const *parameters) {
+    (void)user;
+    uint64_t x = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    for (int i = 0; i < 4; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        parameters[0][i] = (float)((x >> 40) % 1000) / 1000.0f - 0.5f;
+    }
+    parameters[1][0] = 0;
+    return 0;
+}
+
+static int toy_loss_grad(void *user, int64_t step, const float *const *parameters, float *loss, float *const *gradients) {
+    toy_model *m = user;
+    m->calls++;
+    if (step == m->fail_at) return 7;
+    float total = 0;
+    for (int i = 0; i < 4; i++) {
+        float d = parameters[0][i] - (0.1f * (float)(i + 1) + 0.05f * (float)(step % 3));
+        total += 0.5f * d * d;
+        gradients[0][i] = d;
+    }
+    float e = parameters[1][0] - 1;
+    gradients[1][0] = e;
+    *loss = total + 0.5f * e * e;
+    return 0;
+}
+
+static void test_callback_task(void) {
+    section = "callback tasks";
+    int64_t ranks[2] = {1, 1}, dims[2] = {4, 1};
+    toy_model model = {0, -1};
+    l2l_task *task = NULL;
+    REQUIRE_OK(l2l_task_create_callback(&task, 2, ranks, dims, toy_init, toy_loss_grad, &model));
+
+    l2l_learned *lstm = make_learned("lstm", "preset=mtl2l", NULL, 3);
+    l2l_meta_trainer *t = NULL;
+    const l2l_task *tasks[1] = {task};
+    REQUIRE_OK(l2l_meta_trainer_create_from_tasks(&t, lstm, tasks, 1, "trials=8 steps=20 unroll=5 meta_lr=0.01 clip=value seed=1"));
+    float before = 0, after = 0;
+    EXPECT_OK(l2l_meta_trainer_evaluate(t, 3, 4, &before));
+    int calls = model.calls;
+    EXPECT_OK(l2l_meta_trainer_run(t, -1, NULL, NULL));
+    /* 8 trials × 4 unrolls × (5 + 1) evaluations, the first of each unroll reused: 8 × 21. */
+    CHECKF(model.calls - calls == 8 * 21, "loss_grad called %d times", model.calls - calls);
+    EXPECT_OK(l2l_meta_trainer_evaluate(t, 3, 4, &after));
+    CHECKF(after < 0.9f * before, "callback task meta-loss %g -> %g", before, after);
+    int64_t done = 0, steps = 0;
+    EXPECT_OK(l2l_meta_trainer_info(t, &done, &steps, NULL));
+    CHECK(done == 8 && steps == 32);
+    l2l_meta_trainer_free(t);
+
+    /* A failing callback stops the run with L2L_ERR_CANCELLED; the trainer goes on after. */
+    REQUIRE_OK(l2l_meta_trainer_create_from_tasks(&t, lstm, tasks, 1, "trials=2 steps=20 unroll=5 seed=1"));
+    model.fail_at = 12;
+    EXPECT_ERR(L2L_ERR_CANCELLED, "l2l_meta_trainer_run", l2l_meta_trainer_run(t, -1, NULL, NULL));
+    CHECKF(strstr(l2l_last_error(), "loss_grad callback returned 7 at step 12") != NULL, "%s", l2l_last_error());
+    EXPECT_OK(l2l_meta_trainer_info(t, &done, &steps, NULL));
+    CHECK(done == 0 && steps == 2);
+    model.fail_at = -1;
+    EXPECT_OK(l2l_meta_trainer_run(t, -1, NULL, NULL));
+    EXPECT_OK(l2l_meta_trainer_info(t, &done, &steps, NULL));
+    CHECK(done == 2);
+    l2l_meta_trainer_free(t);
+
+    /* Refused: second order, an optimiser built for other shapes, bad arguments. */
+    l2l_meta_trainer *never = SENTINEL;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_create_from_tasks",
+               l2l_meta_trainer_create_from_tasks(&never, lstm, tasks, 1, "second_order=1"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_create_from_tasks",
+               l2l_meta_trainer_create_from_tasks(&never, lstm, tasks, 0, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_create_from_tasks",
+               l2l_meta_trainer_create_from_tasks(&never, lstm, NULL, 1, NULL));
+    CHECK(never == SENTINEL);
+    l2l_task *bad = SENTINEL;
+    int64_t zero[2] = {4, 0}, rank9[1] = {9};
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_task_create_callback", l2l_task_create_callback(&bad, 2, ranks, zero, toy_init, toy_loss_grad, &model));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_task_create_callback", l2l_task_create_callback(&bad, 1, rank9, dims, toy_init, toy_loss_grad, &model));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_task_create_callback", l2l_task_create_callback(&bad, 2, ranks, dims, toy_init, NULL, &model));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_task_create_callback", l2l_task_create_callback(&bad, 0, ranks, dims, toy_init, toy_loss_grad, &model));
+    CHECK(bad == SENTINEL);
+    l2l_task_free(NULL);
+    l2l_learned_free(lstm);
+    l2l_task_free(task);
+}
+
 static void test_meta_test(void) {
     section = "meta-test";
     l2l_dataset *train = separable_dataset(), *test = separable_dataset();
@@ -3694,6 +3784,7 @@ int main(void) {
     test_learned_create();
     test_learned_files();
     test_meta_trainer();
+    test_callback_task();
     test_meta_estimators();
     test_meta_test();
     test_mlhf();
