@@ -60,7 +60,7 @@ from .learners import Learner
 from .optim import Optimizer
 from .training import _TextBar
 
-__all__ = ["MetaTrainer", "MetaTestResult", "meta_test", "plot_loss_curves", "EVENT_KINDS"]
+__all__ = ["MetaTrainer", "CallbackTask", "MetaTestResult", "meta_test", "plot_loss_curves", "EVENT_KINDS"]
 
 #: Event kinds of meta-training (L2L_EVENT_* of include/l2l.h).
 EVENT_KINDS = tuple(sorted(_l2l.EVENT_KINDS, key=_l2l.EVENT_KINDS.get))
@@ -117,6 +117,40 @@ def _path(path: PathLike) -> str:
     return os.fsdecode(as_path(path))
 
 
+class CallbackTask:
+    """A task of your own model, in any framework: meta-train l2l's optimisers on it.
+
+    `shapes`: the parameter arrays' shapes. `loss_and_grad(params, step)` gets the parameters
+    as a list of float32 arrays and the learner step (0-based from the instance's start: pick
+    your batch from it; every particle of ES/PES asks for the same step with the same
+    batch) and returns `(loss, grads)`, grads a list of arrays shaped like params.
+    `init(seed)` returns a fresh instance's parameters (default: normal(0, 0.01) draws from
+    numpy's generator seeded with `seed`, which comes from the run's seed).
+
+    Meta-training holds your gradients constant (first order, as the papers;
+    `second_order=True` is refused) and works with every estimator. An exception raised in a
+    callback stops `MetaTrainer.run` (or `evaluate`) and is re-raised there, phi keeping the
+    updates made before; the trainer stays usable. Optimisers with per-parameter
+    meta-parameters (MetaSGD, DMSGD) need a Learner to be built for, so use shape-free ones
+    (LSTMOptimizer) with callback tasks.
+
+        task = l2l.meta.CallbackTask([(784, 32), (32,), (32, 10), (10,)], my_loss_and_grad)
+        trainer = l2l.meta.MetaTrainer(l2l.learned.LSTMOptimizer(preset="mtl2l"), [task], trials=20)
+    """
+
+    def __init__(self, shapes: Sequence[Sequence[int]], loss_and_grad: Callable[[List[np.ndarray], int], Any],
+                 init: Optional[Callable[[int], Sequence[np.ndarray]]] = None):
+        self.shapes = [tuple(int(d) for d in shape) for shape in shapes]
+        if init is None:
+            def init(seed: int) -> List[np.ndarray]:
+                rng = np.random.default_rng(seed)
+                return [rng.normal(0.0, 0.01, size=shape).astype(np.float32) for shape in self.shapes]
+        self._handle = _l2l.CallbackTask([list(shape) for shape in self.shapes], init, loss_and_grad)
+
+    def __repr__(self) -> str:
+        return f"<l2l.meta.CallbackTask shapes={self.shapes}>"
+
+
 def _tasks(tasks: Sequence[Task]) -> Tuple[List[Any], List[Any], List[Learner]]:
     if isinstance(tasks, tuple) and len(tasks) == 2 and isinstance(tasks[0], Learner):
         tasks = [tasks]  # one (learner, dataset) pair
@@ -155,6 +189,12 @@ class MetaTrainer:
                  meta_optimizer: str = "adam",
                  meta_optimizer_options: Optional[Union[str, Mapping[str, Any]]] = None, seed: int = 0):
         config = {name: value for name, value in locals().items() if name in _OPTION_NAMES}
+        if isinstance(tasks, CallbackTask):
+            tasks = [tasks]
+        if len(tasks) > 0 and all(isinstance(t, CallbackTask) for t in tasks):
+            self._handle = _l2l.MetaTrainer.from_tasks(learned._handle, [t._handle for t in tasks], _options_text(config))
+            self._init(learned, [], config)
+            return
         learners, datasets, owners = _tasks(tasks)
         self._handle = _l2l.MetaTrainer(learned._handle, learners, datasets, _options_text(config))
         self._init(learned, owners, config)

@@ -16,6 +16,7 @@
 #include <pybind11/stl.h>  // std::optional<std::string> for nullable C strings
 
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -235,6 +236,8 @@ struct Learned : Owned<l2l_learned, l2l_learned_free> {
 
 struct MetaTrainer : Owned<l2l_meta_trainer, l2l_meta_trainer_free> {
     using Owned::Owned;
+    // The CallbackTask objects of a trainer made from callback tasks (kept alive with it).
+    std::vector<py::object> tasks;
 };
 
 struct MetaTest : Owned<l2l_meta_test, l2l_meta_test_free> {
@@ -875,12 +878,19 @@ int meta_progress_trampoline(void *user, int64_t trial, int64_t step, float meta
 }
 
 // Runs l2l_meta_trainer_run without the GIL; exceptions as train().
+void raise_task_error(MetaTrainer &trainer);
+
 void meta_trainer_run(MetaTrainer &t, int64_t trials, py::object callback) {
     const char *fn = "l2l_meta_trainer_run";
     InUse use(fn, {&t.busy});
-    run_with_progress(fn, std::move(callback), [&](Progress *progress) {
-        return l2l_meta_trainer_run(t.handle, trials, meta_progress_trampoline, progress);
-    });
+    try {
+        run_with_progress(fn, std::move(callback), [&](Progress *progress) {
+            return l2l_meta_trainer_run(t.handle, trials, meta_progress_trampoline, progress);
+        });
+    } catch (...) {
+        raise_task_error(t);  // a callback task's own exception, if one stopped the run
+        throw;
+    }
 }
 
 py::tuple meta_trainer_info(MetaTrainer &t) {
@@ -926,6 +936,7 @@ float meta_trainer_evaluate(MetaTrainer &t, int64_t instances, uint64_t seed) {
         py::gil_scoped_release nogil;
         s = l2l_meta_trainer_evaluate(t.handle, instances, seed, &meta_loss);
     }
+    if (s != L2L_OK) raise_task_error(t);
     check(s, fn);
     return meta_loss;
 }
@@ -1182,6 +1193,129 @@ void mlhf_trainer_get_mlhf(MLHFTrainer &t, MLHF &h) {
     check(l2l_mlhf_trainer_get_mlhf(t.handle, h.handle), fn);
 }
 
+// ---------------------------------------------------------------------------------
+// Tasks of the caller's model (l2l_task_create_callback): Python callables behind the
+// C callbacks. A Python exception in a callback is kept on the task, the callback reports
+// failure (the run stops with L2L_ERR_CANCELLED) and the exception is re-raised by the
+// call that ran the trainer.
+// ---------------------------------------------------------------------------------
+
+struct CallbackTask {
+    l2l_task *handle = nullptr;
+    py::object init, loss_grad;
+    std::vector<std::vector<py::ssize_t>> shapes;
+    std::optional<py::error_already_set> error;
+    CallbackTask() = default;
+    CallbackTask(const CallbackTask &) = delete;
+    CallbackTask &operator=(const CallbackTask &) = delete;
+    ~CallbackTask() { l2l_task_free(handle); }
+};
+
+// Copies a sequence of float32 arrays of the task's shapes into the C buffers.
+void copy_arrays(CallbackTask &t, py::handle sequence, const char *what, float *const *out) {
+    const char *fn = "CallbackTask";
+    py::sequence list = py::reinterpret_borrow<py::sequence>(sequence);
+    if (static_cast<size_t>(py::len(list)) != t.shapes.size()) {
+        raise_error(L2L_ERR_SHAPE, fn, std::string(what) + " must hold " + std::to_string(t.shapes.size()) +
+                                           " arrays, got " + std::to_string(py::len(list)));
+    }
+    for (size_t k = 0; k < t.shapes.size(); k++) {
+        py::buffer_info b = request_array(list[k], fn, what, Element::float32,
+                                          static_cast<py::ssize_t>(t.shapes[k].size()));
+        if (b.shape != t.shapes[k]) raise_error(L2L_ERR_SHAPE, fn, std::string(what) + ": an array has the wrong shape");
+        std::memcpy(out[k], b.ptr, static_cast<size_t>(b.size) * sizeof(float));
+    }
+}
+
+// Runs `body` under the GIL; any exception is kept on the task and reported as failure.
+template <typename Body>
+int call_task(CallbackTask *t, Body body) {
+    py::gil_scoped_acquire gil;
+    try {
+        body();
+        return 0;
+    } catch (py::error_already_set &e) {
+        if (!t->error) t->error.emplace(std::move(e));
+    } catch (const std::exception &e) {
+        PyErr_SetString(PyExc_RuntimeError, e.what());
+        if (!t->error) t->error.emplace();
+    }
+    return 1;
+}
+
+int task_init_trampoline(void *user, uint64_t seed, float *const *parameters) {
+    auto *t = static_cast<CallbackTask *>(user);
+    return call_task(t, [&] { copy_arrays(*t, t->init(seed), "init's result", parameters); });
+}
+
+int task_loss_grad_trampoline(void *user, int64_t step, const float *const *parameters, float *loss,
+                              float *const *gradients) {
+    auto *t = static_cast<CallbackTask *>(user);
+    return call_task(t, [&] {
+        py::list arrays;
+        for (size_t k = 0; k < t->shapes.size(); k++) {
+            py::tuple dims(t->shapes[k].size());
+            for (size_t i = 0; i < t->shapes[k].size(); i++) dims[i] = py::int_(t->shapes[k][i]);
+            py::object a = py::module_::import("numpy").attr("empty")(dims, py::arg("dtype") = "float32");
+            py::buffer_info b = request_array(a, "CallbackTask", "parameters", Element::float32,
+                                              static_cast<py::ssize_t>(t->shapes[k].size()), true);
+            std::memcpy(b.ptr, parameters[k], static_cast<size_t>(b.size) * sizeof(float));
+            arrays.append(a);
+        }
+        py::tuple result = t->loss_grad(arrays, step);
+        if (py::len(result) != 2) raise_error(L2L_ERR_INVALID_ARGUMENT, "CallbackTask", "loss_and_grad must return (loss, grads)");
+        *loss = result[0].cast<float>();
+        copy_arrays(*t, result[1], "loss_and_grad's gradients", gradients);
+    });
+}
+
+std::unique_ptr<CallbackTask> task_create_callback(const std::vector<std::vector<int64_t>> &shapes, py::object init,
+                                                   py::object loss_grad) {
+    const char *fn = "l2l_task_create_callback";
+    if (!PyCallable_Check(init.ptr()) || !PyCallable_Check(loss_grad.ptr())) {
+        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "init and loss_and_grad must be callable");
+    }
+    auto t = std::make_unique<CallbackTask>();
+    t->init = std::move(init);
+    t->loss_grad = std::move(loss_grad);
+    std::vector<int64_t> ranks, dims;
+    for (const auto &shape : shapes) {
+        ranks.push_back(static_cast<int64_t>(shape.size()));
+        t->shapes.emplace_back(shape.begin(), shape.end());
+        dims.insert(dims.end(), shape.begin(), shape.end());
+    }
+    check(l2l_task_create_callback(&t->handle, static_cast<int64_t>(shapes.size()), ranks.data(), dims.data(),
+                                   task_init_trampoline, task_loss_grad_trampoline, t.get()),
+          fn);
+    return t;
+}
+
+// Re-raises the first exception a callback task of `trainer` kept (and forgets it).
+void raise_task_error(MetaTrainer &trainer) {
+    for (auto &object : trainer.tasks) {
+        auto &t = object.cast<CallbackTask &>();
+        if (t.error) {
+            py::error_already_set e = std::move(*t.error);
+            t.error.reset();
+            throw e;
+        }
+    }
+}
+
+std::unique_ptr<MetaTrainer> meta_trainer_from_tasks(Learned &h, const std::vector<py::object> &tasks,
+                                                     const std::optional<std::string> &options) {
+    const char *fn = "l2l_meta_trainer_create_from_tasks";
+    std::vector<const l2l_task *> handles;
+    for (const auto &object : tasks) handles.push_back(object.cast<CallbackTask &>().handle);
+    l2l_meta_trainer *out = nullptr;
+    check(l2l_meta_trainer_create_from_tasks(&out, h.handle, handles.data(), static_cast<int64_t>(handles.size()),
+                                             c_str_or_null(options)),
+          fn);
+    auto trainer = std::make_unique<MetaTrainer>(out);
+    trainer->tasks = tasks;
+    return trainer;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_l2l, m) {
@@ -1346,9 +1480,15 @@ PYBIND11_MODULE(_l2l, m) {
     m.def("optimizer_create_learned", &optimizer_create_learned, py::arg("learned"), py::arg("options") = py::none(),
           "l2l_optimizer_create_learned: an Optimizer handle.");
 
+    py::class_<CallbackTask>(m, "CallbackTask", "An l2l_task handle over Python callables.")
+        .def(py::init(&task_create_callback), py::arg("shapes"), py::arg("init"), py::arg("loss_and_grad"),
+             "l2l_task_create_callback: init(seed) -> arrays, loss_and_grad(arrays, step) -> (loss, arrays).");
+
     py::class_<MetaTrainer>(m, "MetaTrainer", "An l2l_meta_trainer handle.")
         .def(py::init(&meta_trainer_create), py::arg("learned"), py::arg("learners"), py::arg("datasets"),
              py::arg("options") = py::none(), "l2l_meta_trainer_create.")
+        .def_static("from_tasks", &meta_trainer_from_tasks, py::arg("learned"), py::arg("tasks"),
+                    py::arg("options") = py::none(), "l2l_meta_trainer_create_from_tasks (CallbackTask objects).")
         .def_static("resume", &meta_trainer_resume, py::arg("path"), py::arg("learned"), py::arg("learners"),
                     py::arg("datasets"), py::arg("options") = py::none(), "l2l_meta_trainer_resume (GIL released).")
         .def("run", &meta_trainer_run, py::arg("trials"), py::arg("progress") = py::none(),
