@@ -524,7 +524,9 @@ typedef struct l2l_learned l2l_learned;
  *   size. preset [paper] (paper: 2 x 20 LSTM + linear head; mtl2l: 20 then 1 unit, no
  *   head, forget/input biases +1/-1), layers (comma list, overrides the preset's),
  *   head [preset's], scale [0.1], p [10], forget_bias, input_bias [preset's], head_init
- *   [0.01] (half-width of the head's uniform initialisation).
+ *   [0.01] (half-width of the head's uniform initialisation), init_scales (comma list,
+ *   one per layer: the half-width factor of each layer's initial draw U(±s/sqrt(H));
+ *   preset's: 1 for paper, 0.5 for mtl2l).
  * "meta_sgd": Meta-SGD, theta <- theta - beta * g with one learned rate per learner
  *   parameter; lr [1e-3] (every beta's start).
  * "dmsgd": Dynamic Meta-SGD (M2SGD paper, eqs. 6-9): beta_t = ReLU(beta_static + gamma *

@@ -9,14 +9,17 @@ import numpy as np
 
 from ._l2l import InvalidArgumentError
 
-_SEPARATORS = set(";= \t\n\r,")
+# What would split a key=value pair in the options text (commas are a value's own: lists).
+_SEPARATORS = set(";= \t\n\r")
 
 
 def format_options(options: Mapping[str, Any]) -> str:
     """The C ABI's option text ("key=value; ...") for `options`, skipping None values.
 
-    Lists and tuples become comma-separated, booleans 1/0. Values that would change the
-    text's structure (separators, '=') are rejected rather than passed on.
+    Lists and tuples become comma-separated, booleans 1/0; a string may hold a list already
+    written with commas ("0.5,0.5", as the `options` of a loaded optimiser give it back).
+    Values that would change the text's structure (';', whitespace, '=') are rejected rather
+    than passed on.
     """
     return "; ".join(f"{key}={option_value(key, value)}" for key, value in options.items() if value is not None)
 

@@ -158,8 +158,9 @@ class TrainedOptimizer(Optimizer):
 class LSTMOptimizer(LearnedOptimizer):
     """The coordinate-wise LSTM optimiser of Andrychowicz et al. (2016) ("lstm"). `preset`:
     "paper" (2 x 20 LSTM and a linear head) or "mtl2l" (20 then 1 unit, no head). Other
-    options: layers, head, scale, p, forget_bias, input_bias, head_init. Fits learners of
-    any architecture."""
+    options: layers, head, scale, p, forget_bias, input_bias, head_init, init_scales (one
+    half-width factor per layer for phi's initial draw, a list or "0.5,0.5"). Fits learners
+    of any architecture; `LSTMOptimizer(**loaded.options)` rebuilds a loaded one."""
 
     def __init__(self, preset: str = "paper", seed: int = 0, **options: Any):
         super().__init__("lstm", None, seed, preset=preset, **options)

@@ -61,11 +61,16 @@ class Batches:
 
 
 class _TextBar:
-    """A minimal progress bar on stderr, used when tqdm is not installed."""
+    """A minimal progress bar on stderr, used when tqdm is not installed. On a terminal it
+    redraws one line (every `interval` s); otherwise (a log file, a pipe) it prints a full
+    line every `log_interval` s and at the end, so logs are not filled with frames."""
 
-    def __init__(self, total: int, width: int = 30, interval: float = 0.1, stream=None):
-        self.total, self.width, self.interval = total, width, interval
+    def __init__(self, total: int, width: int = 30, interval: float = 0.1, stream=None, log_interval: float = 5.0):
+        self.total, self.width = total, width
         self.stream = stream if stream is not None else sys.stderr
+        isatty = getattr(self.stream, "isatty", None)
+        self.terminal = bool(isatty and isatty())
+        self.interval = interval if self.terminal else log_interval
         self.start = self.last = time.monotonic()
         self.step, self.loss = 0, math.nan
         self.drawn = -1
@@ -82,14 +87,16 @@ class _TextBar:
         done = self.step / self.total if self.total else 1.0
         filled = int(round(done * self.width))
         rate = self.step / max(now - self.start, 1e-9)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {self.step}/{self.total} "
-                          f"loss {self.loss:.4f} {rate:.1f} steps/s")
+        self.stream.write(f"{'' if not self.terminal else chr(13)}[{'#' * filled}{'.' * (self.width - filled)}] "
+                          f"{self.step}/{self.total} loss {self.loss:.4f} {rate:.1f} steps/s"
+                          f"{'' if self.terminal else chr(10)}")
         self.stream.flush()
 
     def close(self) -> None:
         if self.drawn != self.step:
             self._draw(time.monotonic())
-        self.stream.write("\n")
+        if self.terminal:
+            self.stream.write("\n")
         self.stream.flush()
 
 
