@@ -800,6 +800,50 @@ l2l_status l2l_meta_trainer_save_checkpoint(const l2l_meta_trainer *trainer, con
 l2l_status l2l_meta_trainer_get_learned(const l2l_meta_trainer *trainer, l2l_learned *into);
 
 /* ---------------------------------------------------------------------------------- */
+/* Optimisers on your own arrays: any l2l optimiser, learned ones included               */
+/* ---------------------------------------------------------------------------------- */
+
+/**
+ * A new optimizer handle with the same optimiser (kind, options, phi of a learned one) and no
+ * state: one per set of parameters the caller trains (the state lives in the handle and is
+ * fixed to the shapes of its first update). L2L_ERR_INVALID_ARGUMENT for a NULL out or
+ * optimizer. The caller frees the new handle with l2l_optimizer_free.
+ */
+l2l_status l2l_optimizer_fork(l2l_optimizer **out, const l2l_optimizer *optimizer);
+
+/**
+ * One update of the caller's parameters from their gradients, in place: `tensors` arrays,
+ * tensor k of rank ranks[k] (1...8) with its dimensions next in `dims`, its values at
+ * parameters[k] (row-major floats, overwritten with the updated values) and its gradient at
+ * gradients[k]. `inputs` is the input batch (`rows` x `features`, row-major) that produced
+ * the gradients, read by optimisers that need it (mtl2l) and ignored (may be NULL) by the
+ * others. The optimiser's state is kept in the handle: the first update fixes the shapes
+ * (l2l_optimizer_reset forgets them). Returns L2L_ERR_SHAPE if the shapes differ from the
+ * state's or (per-parameter learned kinds) from those the optimiser was built for (see
+ * l2l_optimizer_parameter_shapes), or if the batch has the wrong width;
+ * L2L_ERR_INVALID_ARGUMENT for NULL pointers, a rank out of range, or a missing batch for an
+ * optimiser that needs one; L2L_ERR_NON_FINITE if the parameters or gradients hold NaN or
+ * infinity, or the update would make them so; L2L_ERR_STATE for a Hessian-free optimiser
+ * (it steps from a model of the loss: use l2l_optimizer_step). On any error nothing is
+ * written. One handle is used by one thread at a time.
+ */
+l2l_status l2l_optimizer_update(l2l_optimizer *optimizer, int64_t tensors, const int64_t *ranks,
+                                const int64_t *dims, float *const *parameters,
+                                const float *const *gradients, const float *inputs, int64_t rows,
+                                int64_t features);
+
+/**
+ * The parameter shapes a learned optimiser with per-parameter meta-parameters (meta_sgd,
+ * dmsgd, m2sgd) was built for, as JSON text ("[[784,32],[32],[32,10],[10]]"), or "null" for
+ * optimisers that take any shapes. Writes the NUL-terminated text into `buffer` (capacity
+ * bytes) and its size with the NUL to *length (either may be NULL; a NULL buffer asks for the
+ * size). L2L_ERR_BUFFER_TOO_SMALL if it does not fit (nothing written but *length);
+ * L2L_ERR_INVALID_ARGUMENT for a NULL optimizer or both buffer and length NULL.
+ */
+l2l_status l2l_optimizer_parameter_shapes(const l2l_optimizer *optimizer, char *buffer, int64_t capacity,
+                                          int64_t *length);
+
+/* ---------------------------------------------------------------------------------- */
 /* Tasks of the caller's model: meta-training on any model through two callbacks        */
 /* ---------------------------------------------------------------------------------- */
 

@@ -13,8 +13,9 @@ public typealias TaskInitCallback = @convention(c) (UnsafeMutableRawPointer?, UI
 public typealias TaskLossGradCallback = @convention(c) (UnsafeMutableRawPointer?, Int64, UnsafePointer<UnsafePointer<Float>?>?,
                                                         UnsafeMutablePointer<Float>?, UnsafePointer<UnsafeMutablePointer<Float>?>?) -> Int32
 
-/// Tensor shapes from `tensors` ranks and their concatenated dimensions.
-private func shapes(_ tensors: Int64, _ ranks: UnsafePointer<Int64>?, _ dims: UnsafePointer<Int64>?) throws -> [[Int]] {
+/// Tensor shapes from `tensors` ranks and their concatenated dimensions (each rank 1...8,
+/// each dimension ≥ 1).
+func tensorShapes(_ tensors: Int64, _ ranks: UnsafePointer<Int64>?, _ dims: UnsafePointer<Int64>?) throws -> [[Int]] {
     let n = try count(tensors, "tensors")
     guard n >= 1 else { throw invalid("tensors must be at least 1") }
     let ranks = try required(ranks, "ranks"), dims = try required(dims, "dims")
@@ -63,7 +64,7 @@ public func l2l_task_create_callback(_ out: UnsafeMutablePointer<OpaquePointer?>
                                      _ user: UnsafeMutableRawPointer?) -> Int32 {
     guarded {
         let out = try required(out, "out")
-        let shapes = try shapes(tensors, ranks, dims)
+        let shapes = try tensorShapes(tensors, ranks, dims)
         let initialise = try required(initialise, "init"), lossGrad = try required(lossGrad, "loss_grad")
         let task = try CallbackTask(parameterShapes: shapes, initialise: { rng in
             let seed = UInt64(rng.nextUInt32()) << 32 | UInt64(rng.nextUInt32())

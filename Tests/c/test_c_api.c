@@ -3233,6 +3233,74 @@ static void test_callback_task(void) {
     l2l_task_free(task);
 }
 
+/* Optimisers on the caller's own arrays: l2l_optimizer_update, _fork, _parameter_shapes. */
+static void test_optimizer_update(void) {
+    section = "optimizer update on arrays";
+    l2l_optimizer *sgd = NULL;
+    REQUIRE_OK(l2l_optimizer_create(&sgd, "momentum", "lr=0.1; momentum=0.5"));
+    float w[3] = {1, 2, 3}, b[1] = {0.5f};
+    float gw[3] = {0.5f, -1, 0}, gb[1] = {2};
+    float *params[2] = {w, b};
+    const float *grads[2] = {gw, gb};
+    int64_t ranks[2] = {1, 1}, dims[2] = {3, 1};
+    EXPECT_OK(l2l_optimizer_update(sgd, 2, ranks, dims, params, grads, NULL, 0, 0));
+    /* v = g, theta -= 0.1 v */
+    CHECKF(w[0] == 1 - 0.1f * 0.5f && w[1] == 2 + 0.1f && w[2] == 3 && b[0] == 0.5f - 0.2f, "%g %g %g %g", w[0], w[1], w[2], b[0]);
+    EXPECT_OK(l2l_optimizer_update(sgd, 2, ranks, dims, params, grads, NULL, 0, 0));
+    /* v = 0.5 v + g = 1.5 g */
+    CHECKF(fabsf(w[0] - (0.95f - 0.075f)) < 1e-6f && fabsf(b[0] - (0.3f - 0.3f)) < 1e-6f, "%g %g", w[0], b[0]);
+
+    /* A fork has the same optimiser and a fresh state: its first update is the plain step. */
+    l2l_optimizer *other = NULL;
+    REQUIRE_OK(l2l_optimizer_fork(&other, sgd));
+    float u[3] = {1, 2, 3}, c[1] = {0.5f};
+    float *params2[2] = {u, c};
+    EXPECT_OK(l2l_optimizer_update(other, 2, ranks, dims, params2, grads, NULL, 0, 0));
+    CHECK(u[0] == 1 - 0.1f * 0.5f && c[0] == 0.5f - 0.2f);
+
+    /* Other shapes than the state's; NaN; NULLs; a rank out of range: errors, nothing written. */
+    int64_t dims_other[2] = {2, 1};
+    float keep = w[0];
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_optimizer_update", l2l_optimizer_update(sgd, 2, ranks, dims_other, params, grads, NULL, 0, 0));
+    float gnan[3] = {0, NAN, 0};
+    const float *bad[2] = {gnan, gb};
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_optimizer_update", l2l_optimizer_update(sgd, 2, ranks, dims, params, bad, NULL, 0, 0));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_update", l2l_optimizer_update(sgd, 2, ranks, dims, NULL, grads, NULL, 0, 0));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_update", l2l_optimizer_update(NULL, 2, ranks, dims, params, grads, NULL, 0, 0));
+    int64_t rank0[2] = {0, 1};
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_update", l2l_optimizer_update(sgd, 2, rank0, dims, params, grads, NULL, 0, 0));
+    CHECK(w[0] == keep);
+    char text[64];
+    int64_t length = 0;
+    EXPECT_OK(l2l_optimizer_parameter_shapes(sgd, text, sizeof text, &length));
+    CHECKF(strcmp(text, "null") == 0 && length == 5, "%s", text);
+    l2l_optimizer_free(other);
+    l2l_optimizer_free(sgd);
+
+    /* A learned optimiser tied to shapes says which, and refuses others. */
+    l2l_learner *net = NULL;
+    REQUIRE_OK(l2l_learner_create(&net, "mlp", "sizes=3,2,2", 1));
+    l2l_learned *ms = make_learned("meta_sgd", "lr=0.5", net, 1);
+    l2l_optimizer *o = NULL;
+    REQUIRE_OK(l2l_optimizer_create_learned(&o, ms, NULL));
+    EXPECT_OK(l2l_optimizer_parameter_shapes(o, NULL, 0, &length));
+    char shapes[128];
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_optimizer_parameter_shapes", l2l_optimizer_parameter_shapes(o, shapes, 4, &length));
+    EXPECT_OK(l2l_optimizer_parameter_shapes(o, shapes, sizeof shapes, &length));
+    CHECKF(strcmp(shapes, "[[3,2],[2],[2,2],[2]]") == 0 && length == (int64_t)strlen(shapes) + 1, "%s", shapes);
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_optimizer_update", l2l_optimizer_update(o, 2, ranks, dims, params, grads, NULL, 0, 0));
+    float p0[6] = {1, 1, 1, 1, 1, 1}, p1[2] = {0, 0}, p2[4] = {1, 1, 1, 1}, p3[2] = {0, 0};
+    float g0[6] = {1, 2, 3, 4, 5, 6}, g1[2] = {1, 1}, g2[4] = {0, 0, 0, 0}, g3[2] = {-1, 1};
+    float *mp[4] = {p0, p1, p2, p3};
+    const float *mg[4] = {g0, g1, g2, g3};
+    int64_t mr[4] = {2, 1, 2, 1}, md[6] = {3, 2, 2, 2, 2, 2};
+    EXPECT_OK(l2l_optimizer_update(o, 4, mr, md, mp, mg, NULL, 0, 0));
+    CHECKF(p0[5] == 1 - 0.5f * 6 && p3[0] == 0.5f && p2[0] == 1, "%g %g %g", p0[5], p3[0], p2[0]);
+    l2l_optimizer_free(o);
+    l2l_learned_free(ms);
+    l2l_learner_free(net);
+}
+
 static void test_meta_test(void) {
     section = "meta-test";
     l2l_dataset *train = separable_dataset(), *test = separable_dataset();
@@ -3785,6 +3853,7 @@ int main(void) {
     test_learned_files();
     test_meta_trainer();
     test_callback_task();
+    test_optimizer_update();
     test_meta_estimators();
     test_meta_test();
     test_mlhf();
