@@ -623,6 +623,56 @@ void optimizer_step(Optimizer &o, Learner &l) {
     check(l2l_optimizer_step(o.handle, l.handle), fn);
 }
 
+// A new handle with the same optimiser and no state (l2l_optimizer_fork).
+std::unique_ptr<Optimizer> optimizer_fork(Optimizer &o) {
+    l2l_optimizer *out = nullptr;
+    check(l2l_optimizer_fork(&out, o.handle), "l2l_optimizer_fork");
+    return std::make_unique<Optimizer>(out);
+}
+
+// l2l_optimizer_update on float32 arrays: `params` (writable, updated in place), `grads` of
+// the same shapes, and `inputs` (None or a 2-d float32 batch).
+void optimizer_update(Optimizer &o, const std::vector<py::object> &params, const std::vector<py::object> &grads,
+                      py::object inputs) {
+    const char *fn = "l2l_optimizer_update";
+    InUse use(fn, {&o.busy});
+    if (params.size() != grads.size()) {
+        raise_error(L2L_ERR_SHAPE, fn, std::to_string(params.size()) + " parameter arrays but " +
+                                           std::to_string(grads.size()) + " gradient arrays");
+    }
+    std::vector<py::buffer_info> pb, gb;
+    std::vector<float *> pp;
+    std::vector<const float *> gp;
+    std::vector<int64_t> ranks, dims;
+    for (size_t k = 0; k < params.size(); k++) {
+        py::ssize_t ndim = py::reinterpret_borrow<py::buffer>(params[k]).request().ndim;
+        pb.push_back(request_array(params[k], fn, "a parameter array", Element::float32, ndim, true));
+        gb.push_back(request_array(grads[k], fn, "a gradient array", Element::float32, ndim));
+        if (gb.back().shape != pb.back().shape) raise_error(L2L_ERR_SHAPE, fn, "a gradient's shape differs from its parameter's");
+        ranks.push_back(ndim);
+        for (auto d : pb.back().shape) dims.push_back(static_cast<int64_t>(d));
+        pp.push_back(static_cast<float *>(pb.back().ptr));
+        gp.push_back(static_cast<const float *>(gb.back().ptr));
+    }
+    std::optional<py::buffer_info> ib;
+    if (!inputs.is_none()) ib.emplace(request_array(inputs, fn, "the input batch", Element::float32, 2));
+    check(l2l_optimizer_update(o.handle, static_cast<int64_t>(params.size()), ranks.data(), dims.data(), pp.data(),
+                               gp.data(), ib ? static_cast<const float *>(ib->ptr) : nullptr,
+                               ib ? ib->shape[0] : 0, ib ? ib->shape[1] : 0),
+          fn);
+}
+
+// l2l_optimizer_parameter_shapes: JSON text ("null" for optimisers that take any shapes).
+std::string optimizer_parameter_shapes(Optimizer &o) {
+    const char *fn = "l2l_optimizer_parameter_shapes";
+    int64_t length = 0;
+    check(l2l_optimizer_parameter_shapes(o.handle, nullptr, 0, &length), fn);
+    std::string text(static_cast<size_t>(length), '\0');
+    check(l2l_optimizer_parameter_shapes(o.handle, text.data(), length, &length), fn);
+    text.resize(static_cast<size_t>(length - 1));
+    return text;
+}
+
 void optimizer_reset(Optimizer &o) {
     InUse use("l2l_optimizer_reset", {&o.busy});
     check(l2l_optimizer_reset(o.handle), "l2l_optimizer_reset");
@@ -1452,7 +1502,11 @@ PYBIND11_MODULE(_l2l, m) {
     py::class_<Optimizer>(m, "Optimizer", "An l2l_optimizer handle.")
         .def(py::init(&optimizer_create), py::arg("kind"), py::arg("options") = py::none(), "l2l_optimizer_create.")
         .def("step", &optimizer_step, py::arg("learner"), "l2l_optimizer_step.")
-        .def("reset", &optimizer_reset, "l2l_optimizer_reset.");
+        .def("reset", &optimizer_reset, "l2l_optimizer_reset.")
+        .def("fork", &optimizer_fork, "l2l_optimizer_fork: the same optimiser with a fresh state.")
+        .def("update", &optimizer_update, py::arg("params"), py::arg("grads"), py::arg("inputs") = py::none(),
+             "l2l_optimizer_update on float32 arrays, params updated in place.")
+        .def("parameter_shapes", &optimizer_parameter_shapes, "l2l_optimizer_parameter_shapes: JSON text.");
 
     m.def("sine_tasks", &sine_tasks, py::arg("seed"), py::arg("tasks"), py::arg("k"),
           "l2l_sine_tasks (GIL released): (x [tasks, k, 1], y [tasks, k, 1], amplitude [tasks], phase [tasks]).");
