@@ -1,0 +1,23 @@
+"""The README's Python examples marked as run by this file, run as written."""
+
+import pathlib
+import re
+
+README = pathlib.Path(__file__).resolve().parents[3] / "README.md"
+
+
+def marked_blocks():
+    text = README.read_text()
+    return re.findall(r"<!-- run by bindings/python/tests/test_readme.py -->\s*```python\n(.*?)```", text, re.S)
+
+
+def test_the_marked_readme_examples_run():
+    blocks = marked_blocks()
+    assert blocks, "no marked example in the README"
+    for code in blocks:
+        namespace = {}
+        exec(compile(code, str(README), "exec"), namespace)
+        if "loss_and_grad" in namespace and "params" in namespace:
+            first = namespace["loss_and_grad"]([p * 0 for p in namespace["params"]], 0)[0]
+            last = namespace["loss_and_grad"](namespace["params"], 0)[0]
+            assert last < first, (first, last)
