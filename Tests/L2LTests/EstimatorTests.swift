@@ -139,6 +139,17 @@ final class EstimatorTests: XCTestCase {
             try resumed.run()
             XCTAssertEqual(resumed.meta.flatMap(\.scalars), forward.meta.flatMap(\.scalars), "\(extra): resumed")
         }
+        // Counters no run of this configuration can reach are an altered file.
+        var file = try SafetensorsFile(contentsOf: path)
+        for counters in ["9 0 0 0 0", "1 99 0 0 0", "1 2 5 0 0", "1 2 2 0 3"] {
+            file.metadata["counters"] = counters
+            try file.write(to: path)
+            let config = try trainer("dmsgd", options: "hidden=4", "meta_batch=2 estimator=pes es_pairs=2", tasks: tasks).config
+            assertThrows(.format, containing: "impossible") {
+                try MetaTrainer(resuming: path, optimiser: try Factory.learnedOptimiser(kind: "dmsgd", options: "hidden=4", parameterShapes: tasks[0].parameterShapes),
+                                tasks: tasks, config: config)
+            }
+        }
     }
 
     /// A meta-batch averages its members' meta-gradients: the first update of M = 2 with SGD

@@ -59,7 +59,7 @@ public struct LSTMOptimiser: LearnedOptimiser {
     /// Parses `init_scales` (one number per layer) if given.
     static func initScales(_ text: String?, layers: [Int]) throws -> [Float]? {
         guard let text else { return nil }
-        let values = text.split(separator: ",").map { Float($0) }
+        let values = text.split(separator: ",", omittingEmptySubsequences: false).map(Config.decimal)
         guard values.count == layers.count, values.allSatisfy({ $0 != nil && $0!.isFinite && $0! >= 0 }) else {
             throw L2LError.invalid("lstm: init_scales=\(text) needs \(layers.count) non-negative numbers, one per layer")
         }

@@ -55,7 +55,7 @@ public struct MLHF: Sendable {
         switch config.string("damping") ?? "rnn" {
         case "rnn": constantDamping = nil
         case let text:
-            guard let v = Float(text), v.isFinite, v >= 0 else {
+            guard let v = Config.decimal(text[...]), v >= 0 else {
                 throw L2LError.invalid("mlhf: damping must be 'rnn' or a non-negative number, got '\(text)'")
             }
             constantDamping = v

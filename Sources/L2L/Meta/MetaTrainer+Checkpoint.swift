@@ -63,6 +63,12 @@ extension MetaTrainer {
               (0...4).contains(lane), lane == 4 || counter > 0
         else { throw L2LError.format("'\(path)': corrupt counters or RNG state") }
         guard let history = file["history"], history.rank == 1 else { throw L2LError.format("'\(path)': no history") }
+        // Counters a run with this configuration can reach: trials done, updates applied (one
+        // per history entry at most), the meta-optimiser's steps (at most one per update; the
+        // rollback point's at most the current), consecutive skips (below rollback_after).
+        guard counters[0] <= config.trials, counters[1] <= history.count, counters[2] <= counters[1],
+              counters[3] <= counters[2], counters[4] < config.rollbackAfter
+        else { throw L2LError.format("'\(path)': counters \(counters) are impossible for this configuration (the file was altered)") }
         var all = try list("meta.")
         for slot in slotNames.sorted() { all += try list("opt.\(slot).") }
         all += try list("good.meta.")

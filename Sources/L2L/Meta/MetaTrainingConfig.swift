@@ -71,9 +71,9 @@ public struct MetaTrainingConfig: Sendable {
         metaOptimiserOptions = String((config.string("meta_optimizer_options") ?? "").map { $0 == ":" ? "=" : $0 == "," ? " " : $0 })
         batchSize = try config.int("batch", default: 128, range: 1...1_000_000)
         if let w = config.string("weights") {
-            let parts = w.split(separator: ",").compactMap { Float($0) }
-            guard parts.count == unroll, parts.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-                throw L2LError.invalid("meta-training: weights=\(w) needs \(unroll) non-negative numbers (one per unroll step)")
+            let parts = w.split(separator: ",", omittingEmptySubsequences: false).compactMap(Config.decimal)
+            guard parts.count == unroll, parts.allSatisfy({ $0 >= 0 }), parts.contains(where: { $0 > 0 }) else {
+                throw L2LError.invalid("meta-training: weights=\(w) needs \(unroll) non-negative numbers (one per unroll step), not all zero")
             }
             weights = parts
         }
