@@ -1,0 +1,99 @@
+"""l2l optimisers, learned ones included, as `torch.optim.Optimizer`s (optional: needs
+PyTorch, imported only when this module is).
+
+    import l2l, l2l.torch
+    opt = l2l.torch.Optimizer(model.parameters(), l2l.learned.load("lstm.safetensors"))
+    for x, y in loader:
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()                      # opt.step(batch=x) for optimisers that read it (MTL2L)
+
+For float32 CPU tensors. Each parameter group gets its own l2l state (`Optimizer.init` over
+the group's tensors, updated in place through `update(..., out=...)`): a coordinate-wise
+learned optimiser (LSTM, MTL2L) sees the group as one set of coordinates, a per-parameter one
+(Meta-SGD, DMSGD) needs the group's shapes to be those it was built for. Parameters without
+a gradient in a step are updated with a zero gradient, so the group's state keeps its shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterable, List, Optional, Union
+
+import numpy as np
+import torch
+
+from . import _l2l
+from .learned import LearnedOptimizer
+from .optim import Optimizer as L2LOptimizer
+from .optim import OptimizerState
+
+__all__ = ["Optimizer"]
+
+
+class Optimizer(torch.optim.Optimizer):
+    """A `torch.optim.Optimizer` that updates `params` with `optimizer`: any
+    `l2l.optim.Optimizer` except the Hessian-free ones, or a `l2l.learned.LearnedOptimizer`
+    (used with its current phi, as in meta-testing).
+
+    `state_dict()` holds the parameter groups, the step count and a description of the l2l
+    optimiser; the l2l optimiser's own state (moments, recurrent states) lives in the library
+    and is not part of it: after `load_state_dict` that state starts afresh.
+    """
+
+    def __init__(self, params: Iterable[Any], optimizer: Union[L2LOptimizer, LearnedOptimizer]):
+        if isinstance(optimizer, LearnedOptimizer):
+            optimizer = optimizer.as_optimizer()
+        if not isinstance(optimizer, L2LOptimizer):
+            raise _l2l.InvalidArgumentError(
+                f"l2l.torch.Optimizer needs an l2l.optim.Optimizer or l2l.learned.LearnedOptimizer, got {type(optimizer).__name__}")
+        self.l2l = optimizer
+        self._groups: Dict[int, OptimizerState] = {}
+        self.steps = 0
+        super().__init__(params, defaults={})
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.dtype != torch.float32 or p.device.type != "cpu":
+                    raise _l2l.InvalidArgumentError(
+                        f"l2l.torch.Optimizer: parameters must be float32 CPU tensors, got {p.dtype} on {p.device}")
+
+    @torch.no_grad()
+    def step(self, closure: Optional[Callable[[], Any]] = None, batch: Any = None) -> Any:
+        """One update of every parameter group from the parameters' `.grad`; `batch` is the
+        input batch that produced the gradients (a tensor or array `[B, features]`), for
+        optimisers that read it. Returns the closure's loss if one is given."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        inputs = None
+        if batch is not None:
+            inputs = batch.detach().cpu().reshape(batch.shape[0], -1).numpy() if isinstance(batch, torch.Tensor) else batch
+        for index, group in enumerate(self.param_groups):
+            tensors = group["params"]
+            arrays: List[np.ndarray] = [p.detach().numpy() for p in tensors]   # views: updated in place
+            grads = [np.zeros(p.shape, np.float32) if p.grad is None else p.grad.detach().cpu().numpy()
+                     for p in tensors]
+            state = self._groups.get(index)
+            if state is None:
+                state = self._groups[index] = self.l2l.init(arrays)
+            self.l2l.update(arrays, grads, state, batch=inputs, out=arrays)
+        self.steps += 1
+        return loss
+
+    def state_dict(self) -> Dict[str, Any]:
+        state = super().state_dict()
+        state["l2l"] = {"kind": self.l2l.kind, "options": dict(self.l2l.options), "steps": self.steps}
+        return state
+
+    def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
+        """Restores the parameter groups and step count; the l2l optimiser's own state
+        starts afresh (see the class docs). InvalidArgumentError if the dict was saved from
+        another kind of l2l optimiser."""
+        saved = dict(state_dict)
+        info = saved.pop("l2l", None)
+        if info is not None and info.get("kind") != self.l2l.kind:
+            raise _l2l.InvalidArgumentError(f"this state dict is of an l2l {info.get('kind')} optimiser, not {self.l2l.kind}")
+        super().load_state_dict(saved)
+        self.steps = int(info.get("steps", 0)) if info else 0
+        self._groups = {}
