@@ -843,6 +843,29 @@ l2l_status l2l_optimizer_update(l2l_optimizer *optimizer, int64_t tensors, const
 l2l_status l2l_optimizer_parameter_shapes(const l2l_optimizer *optimizer, char *buffer, int64_t capacity,
                                           int64_t *length);
 
+/**
+ * Copies the optimiser's state (moments, a learned optimiser's recurrent states, ...) as
+ * floats into `out` (capacity floats; NULL asks for the size through *n) and its step count
+ * to *step (may be NULL): everything l2l_optimizer_set_state needs to continue exactly.
+ * L2L_ERR_STATE before the first update (no state yet) or for an optimiser whose state cannot
+ * be exported (Hessian-free, MLHF); L2L_ERR_BUFFER_TOO_SMALL (with *n set) if it does not fit;
+ * L2L_ERR_INVALID_ARGUMENT for a NULL optimizer, or out and n both NULL.
+ */
+l2l_status l2l_optimizer_get_state(const l2l_optimizer *optimizer, float *out, int64_t capacity,
+                                   int64_t *n, int64_t *step);
+
+/**
+ * Replaces the optimiser's state with `n` values read by l2l_optimizer_get_state, for
+ * parameters of the shapes given as in l2l_optimizer_update, and its step count: the next
+ * update continues as the one that wrote them would have. Returns L2L_ERR_SHAPE if `n` is
+ * not the size of a state for those shapes (or the shapes are not those a per-parameter
+ * learned optimiser was built for); L2L_ERR_NON_FINITE for NaN or infinite values;
+ * L2L_ERR_INVALID_ARGUMENT for NULL pointers, a negative step or an optimiser whose state
+ * cannot be restored. Nothing changes on error.
+ */
+l2l_status l2l_optimizer_set_state(l2l_optimizer *optimizer, int64_t tensors, const int64_t *ranks,
+                                   const int64_t *dims, const float *values, int64_t n, int64_t step);
+
 /* ---------------------------------------------------------------------------------- */
 /* Tasks of the caller's model: meta-training on any model through two callbacks        */
 /* ---------------------------------------------------------------------------------- */

@@ -63,3 +63,32 @@ public func l2l_optimizer_parameter_shapes(_ optimizer: OpaquePointer?, _ buffer
         buffer[bytes.count] = 0
     }
 }
+
+@_cdecl("l2l_optimizer_get_state")
+public func l2l_optimizer_get_state(_ optimizer: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64,
+                                    _ n: UnsafeMutablePointer<Int64>?, _ step: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guarded {
+        let o = try object(optimizer, OptimizerHandle.self, "optimizer")
+        guard let (values, count) = o.session.exportState() else {
+            throw ABIError(status: L2L_ERR_STATE, message: "no state to read: the optimiser has not stepped yet (or its state cannot be exported)")
+        }
+        step?.pointee = Int64(count)
+        try deliver(values.count, into: out, capacity: capacity, count: n) { $0.update(from: values, count: values.count) }
+    }
+}
+
+@_cdecl("l2l_optimizer_set_state")
+public func l2l_optimizer_set_state(_ optimizer: OpaquePointer?, _ tensors: Int64, _ ranks: UnsafePointer<Int64>?,
+                                    _ dims: UnsafePointer<Int64>?, _ values: UnsafePointer<Float>?, _ n: Int64,
+                                    _ step: Int64) -> Int32 {
+    guarded {
+        let o = try object(optimizer, OptimizerHandle.self, "optimizer")
+        let shapes = try tensorShapes(tensors, ranks, dims)
+        if let required = o.requiredShapes, required != shapes {
+            throw ABIError(status: L2L_ERR_SHAPE, message: "this learned optimiser was built for parameter shapes \(required), got \(shapes)")
+        }
+        let n = try count(n, "n")
+        let values = n == 0 ? [] : Array(UnsafeBufferPointer(start: try required(values, "values"), count: n))
+        try o.session.importState(values, stepCount: Int(step), for: shapes)
+    }
+}

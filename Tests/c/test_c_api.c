@@ -3277,6 +3277,31 @@ static void test_optimizer_update(void) {
     l2l_optimizer_free(other);
     l2l_optimizer_free(sgd);
 
+    /* Adam's state read from one handle and written into a fresh one: the next updates agree. */
+    l2l_optimizer *adam = NULL, *copy = NULL;
+    REQUIRE_OK(l2l_optimizer_create(&adam, "adam", "lr=0.01"));
+    REQUIRE_OK(l2l_optimizer_fork(&copy, adam));
+    int64_t n_state = 0, step = 0;
+    EXPECT_ERR(L2L_ERR_STATE, "l2l_optimizer_get_state", l2l_optimizer_get_state(adam, NULL, 0, &n_state, &step));
+    float a1[3] = {1, 2, 3}, a2[1] = {0.5f};
+    float *ap[2] = {a1, a2};
+    for (int i = 0; i < 2; i++) EXPECT_OK(l2l_optimizer_update(adam, 2, ranks, dims, ap, grads, NULL, 0, 0));
+    EXPECT_OK(l2l_optimizer_get_state(adam, NULL, 0, &n_state, &step));
+    CHECKF(n_state == 8 && step == 2, "adam state: %lld values, step %lld", (long long)n_state, (long long)step);
+    float state[8];
+    EXPECT_OK(l2l_optimizer_get_state(adam, state, 8, &n_state, &step));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_optimizer_set_state", l2l_optimizer_set_state(copy, 2, ranks, dims, state, 7, 2));
+    EXPECT_OK(l2l_optimizer_set_state(copy, 2, ranks, dims, state, 8, 2));
+    float b1[3], b2[1];
+    memcpy(b1, a1, sizeof a1);
+    memcpy(b2, a2, sizeof a2);
+    float *bp[2] = {b1, b2};
+    EXPECT_OK(l2l_optimizer_update(adam, 2, ranks, dims, ap, grads, NULL, 0, 0));
+    EXPECT_OK(l2l_optimizer_update(copy, 2, ranks, dims, bp, grads, NULL, 0, 0));
+    CHECK(floats_equal(a1, b1, 3) && floats_equal(a2, b2, 1));
+    l2l_optimizer_free(copy);
+    l2l_optimizer_free(adam);
+
     /* A learned optimiser tied to shapes says which, and refuses others. */
     l2l_learner *net = NULL;
     REQUIRE_OK(l2l_learner_create(&net, "mlp", "sizes=3,2,2", 1));

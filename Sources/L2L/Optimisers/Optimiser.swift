@@ -38,6 +38,12 @@ public protocol InputAwareOptimiser: Optimiser {
     func step(parameters: [Tensor], gradients: [Tensor], state: State, inputs: Tensor?) -> (parameters: [Tensor], state: State)
 }
 
+/// A learned optimiser's state (recurrent states and the like) as one slot, `state`.
+extension Array: OptimiserState, RestorableOptimiserState where Element == Tensor {
+    public var slots: [String: [Tensor]] { ["state": self] }
+    public func restoring(slots: [String: [Tensor]], stepCount: Int) -> [Tensor] { slots["state"] ?? self }
+}
+
 /// A state that can list its tensors, for inspection, checkpoints and tests.
 public protocol OptimiserState {
     /// The state's tensors by slot name (e.g. `"m"`, `"v"` for Adam), each slot holding one
@@ -49,7 +55,8 @@ public protocol OptimiserState {
 }
 
 /// A state that can be rebuilt from what ``OptimiserState`` lists: how a checkpoint
-/// restores a meta-optimiser (every hand-crafted gradient optimiser's state is one).
+/// restores a meta-optimiser, or a caller an optimiser's state (every hand-crafted gradient
+/// optimiser's state is one, and so is a learned optimiser's list of tensors).
 public protocol RestorableOptimiserState: OptimiserState {
     /// This state with its tensors replaced by `slots` (the same keys and shapes as
     /// ``OptimiserState/slots``, checked by the caller) and its step count by `stepCount`.
@@ -136,6 +143,43 @@ public final class OptimiserSession {
 
     /// Steps recorded in the state (``OptimiserState/stepCount``): 0 before the first step.
     public var stateStepCount: Int { (state as? OptimiserState)?.stepCount ?? 0 }
+
+    /// The state's tensors flattened, slots in name order, tensors in order within a slot
+    /// (the layout ``importState(_:stepCount:for:)`` reads), and its step count; `nil` before
+    /// the first step or for a state that cannot be restored.
+    public func exportState() -> (values: [Float], stepCount: Int)? {
+        guard let state = state as? RestorableOptimiserState else { return nil }
+        let values = state.slots.sorted { $0.key < $1.key }.flatMap { $0.value.flatMap(\.scalars) }
+        return (values, state.stepCount)
+    }
+
+    /// Restores a state exported by ``exportState()`` for parameters shaped like `shapes`:
+    /// `.shapeMismatch` if `values` do not fill exactly the state of those shapes,
+    /// `.invalidArgument` for an optimiser whose state cannot be restored or a negative step
+    /// count, `.nonFinite` for NaN or infinite values; nothing changes on error.
+    public func importState(_ values: [Float], stepCount: Int, for shapes: [[Int]]) throws {
+        let parameters = shapes.map { Tensor.zeros($0) }
+        try checkShapes(parameters)
+        guard let initial = initialise(parameters) as? RestorableOptimiserState else {
+            throw L2LError.invalid("optimiser: this optimiser's state cannot be restored")
+        }
+        guard stepCount >= 0 else { throw L2LError.invalid("optimiser: the step count must be non-negative, got \(stepCount)") }
+        guard values.allSatisfy(\.isFinite) else { throw L2LError(.nonFinite, "optimiser: the state holds NaN or infinity") }
+        let layout = initial.slots.sorted { $0.key < $1.key }
+        let needed = layout.reduce(0) { $0 + $1.value.reduce(0) { $0 + $1.count } }
+        guard values.count == needed else {
+            throw L2LError.shape("optimiser: a state for parameter shapes \(shapes) holds \(needed) values, got \(values.count)")
+        }
+        var at = 0
+        var slots = [String: [Tensor]]()
+        for (key, tensors) in layout {
+            slots[key] = tensors.map { t in
+                defer { at += t.count }
+                return Tensor(shape: t.shape, scalars: Array(values[at..<(at + t.count)]))
+            }
+        }
+        try restoreState(for: parameters, slots: slots, stepCount: stepCount)
+    }
 
     /// Starts the state for `parameters` now rather than at the first step (so that
     /// ``stateSlots`` lists the initial tensors); fails as the first step would.

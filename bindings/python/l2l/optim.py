@@ -139,6 +139,19 @@ class OptimizerState:
         self._handle = handle
         self.shapes = shapes
 
+    def values(self) -> Optional[Tuple[np.ndarray, int]]:
+        """The state as (float32 values, step count), or None before the first update: what
+        `load` restores (moments, a learned optimiser's recurrent states, ...)."""
+        try:
+            return self._handle.get_state()
+        except _l2l.StateError:
+            return None
+
+    def load(self, values: Any, step: int) -> None:
+        """Replaces the state with `values` and `step` from `values()` of a state of the same
+        optimiser and shapes (ShapeError otherwise); the next update continues exactly."""
+        self._handle.set_state([list(s) for s in self.shapes], as_inputs(values).reshape(-1), int(step))
+
     def __repr__(self) -> str:
         return f"<l2l.optim.OptimizerState for shapes {self.shapes}>"
 

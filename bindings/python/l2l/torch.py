@@ -36,9 +36,9 @@ class Optimizer(torch.optim.Optimizer):
     `l2l.optim.Optimizer` except the Hessian-free ones, or a `l2l.learned.LearnedOptimizer`
     (used with its current phi, as in meta-testing).
 
-    `state_dict()` holds the parameter groups, the step count and a description of the l2l
-    optimiser; the l2l optimiser's own state (moments, recurrent states) lives in the library
-    and is not part of it: after `load_state_dict` that state starts afresh.
+    `state_dict()` holds the parameter groups, the step count, a description of the l2l
+    optimiser and each group's l2l state (moments, a learned optimiser's recurrent states) as
+    a float32 tensor: `load_state_dict` continues exactly where the saved optimiser was.
     """
 
     def __init__(self, params: Iterable[Any], optimizer: Union[L2LOptimizer, LearnedOptimizer]):
@@ -49,6 +49,7 @@ class Optimizer(torch.optim.Optimizer):
                 f"l2l.torch.Optimizer needs an l2l.optim.Optimizer or l2l.learned.LearnedOptimizer, got {type(optimizer).__name__}")
         self.l2l = optimizer
         self._groups: Dict[int, OptimizerState] = {}
+        self._pending: Dict[int, Any] = {}
         self.steps = 0
         super().__init__(params, defaults={})
         for group in self.param_groups:
@@ -77,19 +78,27 @@ class Optimizer(torch.optim.Optimizer):
             state = self._groups.get(index)
             if state is None:
                 state = self._groups[index] = self.l2l.init(arrays)
+                if index in self._pending:
+                    values, step = self._pending.pop(index)
+                    state.load(values, step)
             self.l2l.update(arrays, grads, state, batch=inputs, out=arrays)
         self.steps += 1
         return loss
 
     def state_dict(self) -> Dict[str, Any]:
         state = super().state_dict()
-        state["l2l"] = {"kind": self.l2l.kind, "options": dict(self.l2l.options), "steps": self.steps}
+        groups = {}
+        for index, group_state in self._groups.items():
+            saved = group_state.values()
+            if saved is not None:
+                groups[index] = {"values": torch.from_numpy(saved[0]), "step": int(saved[1])}
+        state["l2l"] = {"kind": self.l2l.kind, "options": dict(self.l2l.options), "steps": self.steps, "groups": groups}
         return state
 
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
-        """Restores the parameter groups and step count; the l2l optimiser's own state
-        starts afresh (see the class docs). InvalidArgumentError if the dict was saved from
-        another kind of l2l optimiser."""
+        """Restores the parameter groups, the step count and the l2l state of each group (taken
+        up at the next step). InvalidArgumentError if the dict was saved from another kind of
+        l2l optimiser."""
         saved = dict(state_dict)
         info = saved.pop("l2l", None)
         if info is not None and info.get("kind") != self.l2l.kind:
@@ -97,3 +106,5 @@ class Optimizer(torch.optim.Optimizer):
         super().load_state_dict(saved)
         self.steps = int(info.get("steps", 0)) if info else 0
         self._groups = {}
+        self._pending = {int(index): (np.asarray(g["values"], dtype=np.float32), int(g["step"]))
+                         for index, g in (info or {}).get("groups", {}).items()}

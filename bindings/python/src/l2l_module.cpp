@@ -673,6 +673,32 @@ std::string optimizer_parameter_shapes(Optimizer &o) {
     return text;
 }
 
+// l2l_optimizer_get_state: (float32 values, step count).
+py::tuple optimizer_get_state(Optimizer &o) {
+    const char *fn = "l2l_optimizer_get_state";
+    InUse use(fn, {&o.busy});
+    int64_t n = 0, step = 0;
+    check(l2l_optimizer_get_state(o.handle, nullptr, 0, &n, &step), fn);
+    auto out = new_array({n}, Element::float32);
+    if (n > 0) check(l2l_optimizer_get_state(o.handle, static_cast<float *>(out.second.ptr), n, &n, &step), fn);
+    return py::make_tuple(out.first, step);
+}
+
+// l2l_optimizer_set_state for parameters of `shapes` from float32 `values`.
+void optimizer_set_state(Optimizer &o, const std::vector<std::vector<int64_t>> &shapes, py::handle values, int64_t step) {
+    const char *fn = "l2l_optimizer_set_state";
+    InUse use(fn, {&o.busy});
+    py::buffer_info b = request_array(values, fn, "values", Element::float32, 1);
+    std::vector<int64_t> ranks, dims;
+    for (const auto &shape : shapes) {
+        ranks.push_back(static_cast<int64_t>(shape.size()));
+        dims.insert(dims.end(), shape.begin(), shape.end());
+    }
+    check(l2l_optimizer_set_state(o.handle, static_cast<int64_t>(shapes.size()), ranks.data(), dims.data(),
+                                  static_cast<const float *>(b.ptr), b.shape[0], step),
+          fn);
+}
+
 void optimizer_reset(Optimizer &o) {
     InUse use("l2l_optimizer_reset", {&o.busy});
     check(l2l_optimizer_reset(o.handle), "l2l_optimizer_reset");
@@ -1506,7 +1532,10 @@ PYBIND11_MODULE(_l2l, m) {
         .def("fork", &optimizer_fork, "l2l_optimizer_fork: the same optimiser with a fresh state.")
         .def("update", &optimizer_update, py::arg("params"), py::arg("grads"), py::arg("inputs") = py::none(),
              "l2l_optimizer_update on float32 arrays, params updated in place.")
-        .def("parameter_shapes", &optimizer_parameter_shapes, "l2l_optimizer_parameter_shapes: JSON text.");
+        .def("parameter_shapes", &optimizer_parameter_shapes, "l2l_optimizer_parameter_shapes: JSON text.")
+        .def("get_state", &optimizer_get_state, "l2l_optimizer_get_state: (float32 values, step).")
+        .def("set_state", &optimizer_set_state, py::arg("shapes"), py::arg("values"), py::arg("step"),
+             "l2l_optimizer_set_state.");
 
     m.def("sine_tasks", &sine_tasks, py::arg("seed"), py::arg("tasks"), py::arg("k"),
           "l2l_sine_tasks (GIL released): (x [tasks, k, 1], y [tasks, k, 1], amplitude [tasks], phase [tasks]).");

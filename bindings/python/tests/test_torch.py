@@ -75,25 +75,39 @@ def test_a_trained_lstm_optimizer_trains_a_torch_cnn():
     assert np.mean(losses[-4:]) < 0.8 * np.mean(losses[:4]), losses
 
 
-def test_state_dict_and_bad_parameters():
-    model = torch.nn.Linear(3, 2)
-    opt = l2l.torch.Optimizer(model.parameters(), l2l.optim.SGD(lr=0.1, momentum=0.9))
+def test_state_dict_continues_exactly_and_bad_parameters_are_refused():
+    def fresh():
+        torch.manual_seed(0)
+        return torch.nn.Linear(3, 2)
+
     x = torch.randn(5, 3)
-    for _ in range(2):
+
+    def step(model, opt):
         opt.zero_grad()
         model(x).square().mean().backward()
         opt.step()
-    saved = opt.state_dict()
-    assert saved["l2l"]["kind"] == "sgd" and saved["l2l"]["steps"] == 2
-    again = l2l.torch.Optimizer(model.parameters(), l2l.optim.SGD(lr=0.1, momentum=0.9))
-    again.load_state_dict(saved)
-    assert again.steps == 2
-    before = model.weight.detach().clone()
-    opt.zero_grad()
-    model(x).square().mean().backward()
-    again.step()
-    assert not torch.equal(before, model.weight)
-    with pytest.raises(l2l.InvalidArgumentError, match="sgd"):
-        l2l.torch.Optimizer(model.parameters(), l2l.optim.Adam()).load_state_dict(saved)
+
+    for make in [lambda: l2l.optim.Adam(lr=0.1), lambda: l2l.learned.LSTMOptimizer(preset="mtl2l", seed=4)]:
+        straight = fresh()
+        opt = l2l.torch.Optimizer(straight.parameters(), make())
+        for _ in range(3):
+            step(straight, opt)
+        saved = opt.state_dict()
+        assert saved["l2l"]["steps"] == 3 and 0 in saved["l2l"]["groups"]
+        step(straight, opt)
+
+        resumed = fresh()
+        first = l2l.torch.Optimizer(resumed.parameters(), make())
+        for _ in range(3):
+            step(resumed, first)
+        again = l2l.torch.Optimizer(resumed.parameters(), make())
+        again.load_state_dict(saved)
+        step(resumed, again)
+        for a, b in zip(straight.parameters(), resumed.parameters()):
+            assert torch.equal(a, b)
+
+    with pytest.raises(l2l.InvalidArgumentError, match="adam"):
+        l2l.torch.Optimizer(fresh().parameters(), l2l.optim.SGD()).load_state_dict(
+            l2l.torch.Optimizer(fresh().parameters(), l2l.optim.Adam()).state_dict())
     with pytest.raises(l2l.InvalidArgumentError, match="float32"):
         l2l.torch.Optimizer(torch.nn.Linear(2, 2).double().parameters(), l2l.optim.Adam())
