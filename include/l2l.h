@@ -8,7 +8,11 @@
  *    the function says otherwise. After a failure, l2l_last_error() describes it.
  *  - Objects are opaque handles made by l2l_<object>_create... and released by
  *    l2l_<object>_free; free(NULL) is a no-op. A NULL handle where one is required
- *    gives L2L_ERR_INVALID_ARGUMENT, never a crash.
+ *    gives L2L_ERR_INVALID_ARGUMENT, never a crash. The library keeps a registry of live
+ *    handles: a handle freed already, a pointer l2l never made, or a handle of another
+ *    kind gives L2L_ERR_INVALID_ARGUMENT too, and freeing such a pointer (a double free)
+ *    is a no-op. What stays undefined: a freed handle whose address the allocator has
+ *    handed to a new handle of the same kind is that new handle.
  *  - Arrays cross as pointer + count. The library copies what it keeps. Outputs are
  *    written into the caller's buffer of a stated capacity (in elements); functions
  *    named *_get_* accept a NULL buffer to ask for the size (in *count), and return

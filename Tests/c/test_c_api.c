@@ -3233,6 +3233,42 @@ static void test_callback_task(void) {
     l2l_task_free(task);
 }
 
+/* Freed handles, double frees and pointers l2l never made: errors and no-ops, not crashes. */
+static void test_stale_handles(void) {
+    section = "stale handles";
+    l2l_learner *l = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", "sizes=3,2,2", 1));
+    l2l_learner_free(l);
+    int64_t params = 0;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_info", l2l_learner_info(l, &params, NULL, NULL, NULL));
+    CHECKF(strstr(l2l_last_error(), "not a live l2l handle") != NULL, "%s", l2l_last_error());
+    l2l_learner_free(l);   /* a double free is a no-op */
+    int not_a_handle = 0;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_info",
+               l2l_learner_info((const l2l_learner *)&not_a_handle, &params, NULL, NULL, NULL));
+    l2l_learner_free((l2l_learner *)&not_a_handle);
+    /* Freeing a handle through another kind's free leaves it alive. */
+    l2l_optimizer *o = NULL;
+    REQUIRE_OK(l2l_optimizer_create(&o, "sgd", NULL));
+    l2l_learner_free((l2l_learner *)o);
+    EXPECT_OK(l2l_optimizer_reset(o));
+    l2l_optimizer_free(o);
+}
+
+/* Readers refuse devices up front instead of reading /dev/zero forever. */
+static void test_readers_refuse_devices(void) {
+    section = "readers and devices";
+    l2l_learned *learned = SENTINEL;
+    EXPECT_ERR(L2L_ERR_IO, "l2l_learned_load", l2l_learned_load(&learned, "/dev/zero"));
+    CHECK(learned == SENTINEL);
+    l2l_mlhf *mlhf = SENTINEL;
+    EXPECT_ERR(L2L_ERR_IO, "l2l_mlhf_load", l2l_mlhf_load(&mlhf, "/dev/zero"));
+    l2l_dataset *d = SENTINEL;
+    EXPECT_ERR(L2L_ERR_IO, "l2l_dataset_load_idx", l2l_dataset_load_idx(&d, "/dev/zero", "/dev/zero"));
+    CHECKF(strstr(l2l_last_error(), "not a regular file") != NULL, "%s", l2l_last_error());
+    CHECK(mlhf == SENTINEL && d == SENTINEL);
+}
+
 /* Optimisers on the caller's own arrays: l2l_optimizer_update, _fork, _parameter_shapes. */
 static void test_optimizer_update(void) {
     section = "optimizer update on arrays";
@@ -3879,6 +3915,8 @@ int main(void) {
     test_meta_trainer();
     test_callback_task();
     test_optimizer_update();
+    test_readers_refuse_devices();
+    test_stale_handles();
     test_meta_estimators();
     test_meta_test();
     test_mlhf();

@@ -81,8 +81,7 @@ class _Bar:
             from tqdm.auto import tqdm
         except ImportError:
             self.tqdm = None
-            self.text = _TextBar(total)
-            self.text._draw = self._draw_text  # the same bar, this label and columns
+            self.text = _TextBar(total, label=desc, unit=unit, loss_label=loss_label)
         else:
             self.tqdm = tqdm(total=total, unit=unit, desc=desc)
 
@@ -94,17 +93,6 @@ class _Bar:
         else:
             self.text.update(position, loss)
         self.position = position
-
-    def _draw_text(self, now: float) -> None:
-        t = self.text
-        t.drawn = t.step
-        done = t.step / t.total if t.total else 1.0
-        filled = int(round(done * t.width))
-        rate = t.step / max(now - t.start, 1e-9)
-        loss = f" {self.loss_label} {t.loss:.4f}" if self.loss_label is not None else ""
-        t.stream.write(f"\r{self.desc} [{'#' * filled}{'.' * (t.width - filled)}] {t.step}/{t.total}{loss} "
-                       f"{rate:.1f} {self.unit}s/s")
-        t.stream.flush()
 
     def close(self) -> None:
         if self.tqdm is not None:

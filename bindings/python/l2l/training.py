@@ -61,12 +61,15 @@ class Batches:
 
 
 class _TextBar:
-    """A minimal progress bar on stderr, used when tqdm is not installed. On a terminal it
+    """A minimal progress bar on stderr, used when tqdm is not installed:
+    `label [####....] step/total <loss_label> <loss> <rate> <unit>s/s`. On a terminal it
     redraws one line (every `interval` s); otherwise (a log file, a pipe) it prints a full
     line every `log_interval` s and at the end, so logs are not filled with frames."""
 
-    def __init__(self, total: int, width: int = 30, interval: float = 0.1, stream=None, log_interval: float = 5.0):
+    def __init__(self, total: int, width: int = 30, interval: float = 0.1, stream=None, log_interval: float = 5.0,
+                 label: str = "", unit: str = "step", loss_label: Optional[str] = "loss"):
         self.total, self.width = total, width
+        self.label, self.unit, self.loss_label = label, unit, loss_label
         self.stream = stream if stream is not None else sys.stderr
         isatty = getattr(self.stream, "isatty", None)
         self.terminal = bool(isatty and isatty())
@@ -87,9 +90,10 @@ class _TextBar:
         done = self.step / self.total if self.total else 1.0
         filled = int(round(done * self.width))
         rate = self.step / max(now - self.start, 1e-9)
-        self.stream.write(f"{'' if not self.terminal else chr(13)}[{'#' * filled}{'.' * (self.width - filled)}] "
-                          f"{self.step}/{self.total} loss {self.loss:.4f} {rate:.1f} steps/s"
-                          f"{'' if self.terminal else chr(10)}")
+        label = f"{self.label} " if self.label else ""
+        loss = f" {self.loss_label} {self.loss:.4f}" if self.loss_label is not None else ""
+        self.stream.write(f"{chr(13) if self.terminal else ''}{label}[{'#' * filled}{'.' * (self.width - filled)}] "
+                          f"{self.step}/{self.total}{loss} {rate:.1f} {self.unit}s/s{'' if self.terminal else chr(10)}")
         self.stream.flush()
 
     def close(self) -> None:

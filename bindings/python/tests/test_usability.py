@@ -39,3 +39,12 @@ def test_the_text_bar_prints_lines_to_a_log_and_redraws_on_a_terminal():
         bar.update(step, 0.5)
     bar.close()
     assert screen.getvalue().count("\r") == 3 and screen.getvalue().endswith("\n")
+
+
+def test_loading_a_device_is_a_clear_error_not_a_hang():
+    import pytest
+
+    with pytest.raises(l2l.FileError, match="not a regular file"):
+        l2l.learned.load("/dev/zero")
+    with pytest.raises(l2l.FileError, match="not a regular file"):
+        l2l.load_idx("/dev/zero", "/dev/zero")
