@@ -50,7 +50,10 @@ def _scalar(key: str, value: Any) -> str:
 
 
 def as_inputs(x: Any) -> np.ndarray:
-    """Any array-like of numbers as a C-contiguous float32 array (copied only if needed)."""
+    """Any array-like of real numbers as a C-contiguous float32 array (copied only if
+    needed). Complex values are refused (their imaginary part would be dropped silently)."""
+    if np.iscomplexobj(x):
+        raise InvalidArgumentError("complex values are not accepted (take .real or abs() explicitly)")
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
@@ -69,5 +72,9 @@ def as_labels(y: Any) -> np.ndarray:
 
 
 def as_path(path: "str | os.PathLike[str]") -> bytes:
-    """A file system path as the bytes the C library opens."""
-    return os.fsencode(path)
+    """A file system path as the bytes the C library opens. A NUL byte is refused: C would
+    read the path only up to it (`"a.st\\x00ignored"` would open `a.st`)."""
+    encoded = os.fsencode(path)
+    if b"\0" in encoded:
+        raise InvalidArgumentError(f"path {path!r} contains a NUL byte")
+    return encoded

@@ -48,3 +48,19 @@ def test_loading_a_device_is_a_clear_error_not_a_hang():
         l2l.learned.load("/dev/zero")
     with pytest.raises(l2l.FileError, match="not a regular file"):
         l2l.load_idx("/dev/zero", "/dev/zero")
+
+
+def test_complex_values_and_nul_bytes_in_paths_are_refused(tmp_path):
+    import numpy as np
+    import pytest
+
+    net = l2l.MLP([2, 3, 2], seed=0)
+    with pytest.raises(l2l.InvalidArgumentError, match="complex"):
+        net.loss_and_grad(np.ones((2, 2), dtype=np.complex64), [0, 1])
+    opt = l2l.learned.LSTMOptimizer()
+    path = tmp_path / "a.st"
+    opt.save(path)
+    with pytest.raises(l2l.InvalidArgumentError, match="NUL"):
+        l2l.learned.load(str(path) + "\x00ignored")
+    with pytest.raises(l2l.InvalidArgumentError, match="NUL"):
+        opt.save(str(tmp_path / "b.st") + "\x00x")
