@@ -1033,6 +1033,58 @@ l2l_status l2l_meta_test_zero_weights(const l2l_meta_test *test, double *zeros, 
  */
 l2l_status l2l_meta_test_save(const l2l_meta_test *test, const char *path, const char *format);
 
+/* ---------------------------------------------------------------------------------- */
+/* Regression: real-valued targets for learners with objective=mse                     */
+/* ---------------------------------------------------------------------------------- */
+
+/*
+ * A learner made with objective=mse (mean squared error) is a regressor: it takes
+ * real-valued targets, `outputs` floats per example (its number of outputs, the `classes`
+ * of l2l_learner_info). Label functions (l2l_learner_loss_grad) refuse it with
+ * L2L_ERR_INVALID_ARGUMENT, and the functions below refuse classifiers the same way.
+ * l2l_learner_evaluate, l2l_train and l2l_learner_forward take regressors with regression
+ * data sets (evaluate then gives the mean squared error and a NaN accuracy); the
+ * meta-trainers and l2l_meta_test_run take classification data and learners only
+ * (L2L_ERR_INVALID_ARGUMENT otherwise).
+ */
+
+/**
+ * Computes the mean squared error of a batch — `inputs` holds count*features floats,
+ * `targets` count*outputs floats, row-major — writes it to *loss (which may be NULL) and
+ * stores its gradient in the learner like l2l_learner_loss_grad. `outputs` must equal the
+ * learner's number of outputs and `features` its input width (else L2L_ERR_SHAPE); count
+ * must be at least 1. L2L_ERR_INVALID_ARGUMENT for a learner that is not a regressor or a
+ * NULL pointer; L2L_ERR_NON_FINITE for NaN or infinity in the batch or in the loss. On any
+ * failure the learner keeps the gradient it had. A Hessian-free l2l_optimizer_step after
+ * this call gives L2L_ERR_STATE (its Gauss-Newton model needs a labelled batch).
+ */
+l2l_status l2l_learner_loss_grad_values(l2l_learner *learner, const float *inputs,
+                                        const float *targets, int64_t count, int64_t features,
+                                        int64_t outputs, float *loss);
+
+/**
+ * Creates a regression data set from `count` examples: `inputs` count*features floats and
+ * `targets` count*outputs floats, row-major, all finite (else L2L_ERR_NON_FINITE), copied.
+ * `features` and `outputs` must be at least 1. l2l_dataset_info reports `outputs` as its
+ * classes; l2l_dataset_read writes no labels for it (read targets with
+ * l2l_dataset_read_values), and neither does l2l_batches_next. On success *out is a new
+ * handle the caller frees with l2l_dataset_free.
+ */
+l2l_status l2l_dataset_create_regression(l2l_dataset **out, const float *inputs,
+                                         const float *targets, int64_t count, int64_t features,
+                                         int64_t outputs);
+
+/** Sets *regression to 1 for a regression data set, 0 for a labelled one. */
+l2l_status l2l_dataset_is_regression(const l2l_dataset *dataset, int32_t *regression);
+
+/**
+ * Copies the targets of examples start..start+count-1 of a regression set into `values`
+ * (count*outputs floats, required). L2L_ERR_SHAPE if the range is outside the set;
+ * L2L_ERR_STATE for a labelled set.
+ */
+l2l_status l2l_dataset_read_values(const l2l_dataset *dataset, int64_t start, int64_t count,
+                                   float *values);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1170,6 +1170,9 @@ void mlhf_trainer_get_mlhf(MLHFTrainer &t, MLHF &h) {
 
 }  // namespace
 
+// Few-shot learning and regression: bound by bind_fewshot at the end of this file.
+void bind_fewshot(py::module_ &m);
+
 PYBIND11_MODULE(_l2l, m) {
     m.doc() = "Private pybind11 shim over the l2l C ABI (include/l2l.h); use the l2l package instead.";
 
@@ -1388,4 +1391,78 @@ PYBIND11_MODULE(_l2l, m) {
     m.def("train", &train, py::arg("learner"), py::arg("optimizer"), py::arg("batches"), py::arg("steps"),
           py::arg("losses") = py::none(), py::arg("progress") = py::none(),
           "l2l_train (GIL released; re-acquired in the progress callback).");
+
+    bind_fewshot(m);
+}
+
+// ---------------------------------------------------------------------------------
+// Regression (real-valued targets) and few-shot learning
+// ---------------------------------------------------------------------------------
+
+namespace {
+
+// Rows of a float32 [n, k] array whose row count must be `rows`.
+py::buffer_info request_targets(py::handle targets, const char *fn, py::ssize_t rows) {
+    py::buffer_info y = request_array(targets, fn, "targets", Element::float32, 2);
+    if (y.shape[0] != rows) {
+        raise_error(L2L_ERR_SHAPE, fn,
+                    "inputs have " + std::to_string(rows) + " rows but targets have " + std::to_string(y.shape[0]));
+    }
+    return y;
+}
+
+float learner_loss_grad_values(Learner &l, py::handle inputs, py::handle targets) {
+    const char *fn = "l2l_learner_loss_grad_values";
+    InUse use(fn, {&l.busy});
+    py::buffer_info x = request_array(inputs, fn, "inputs", Element::float32, 2);
+    py::buffer_info y = request_targets(targets, fn, x.shape[0]);
+    float loss = 0;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_learner_loss_grad_values(l.handle, static_cast<const float *>(x.ptr), static_cast<const float *>(y.ptr),
+                                         x.shape[0], x.shape[1], y.shape[1], &loss);
+    }
+    check(s, fn);
+    return loss;
+}
+
+std::unique_ptr<Dataset> dataset_create_regression(py::handle inputs, py::handle targets) {
+    const char *fn = "l2l_dataset_create_regression";
+    py::buffer_info x = request_array(inputs, fn, "inputs", Element::float32, 2);
+    py::buffer_info y = request_targets(targets, fn, x.shape[0]);
+    l2l_dataset *out = nullptr;
+    check(l2l_dataset_create_regression(&out, static_cast<const float *>(x.ptr), static_cast<const float *>(y.ptr),
+                                        x.shape[0], x.shape[1], y.shape[1]),
+          fn);
+    return std::make_unique<Dataset>(out);
+}
+
+bool dataset_is_regression(Dataset &d) {
+    const char *fn = "l2l_dataset_is_regression";
+    InUse use(fn, {&d.busy});
+    int32_t r = 0;
+    check(l2l_dataset_is_regression(d.handle, &r), fn);
+    return r != 0;
+}
+
+py::object dataset_read_values(Dataset &d, int64_t start, int64_t count) {
+    const char *fn = "l2l_dataset_read_values";
+    InUse use(fn, {&d.busy});
+    if (count < 1) raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "count must be at least 1, got " + std::to_string(count));
+    auto out = new_array({count, std::get<2>(d.info())}, Element::float32);
+    check(l2l_dataset_read_values(d.handle, start, count, static_cast<float *>(out.second.ptr)), fn);
+    return out.first;
+}
+
+}  // namespace
+
+void bind_fewshot(py::module_ &m) {
+    m.def("learner_loss_grad_values", &learner_loss_grad_values, py::arg("learner"), py::arg("inputs"),
+          py::arg("targets"), "l2l_learner_loss_grad_values (GIL released): the mean squared error.");
+    m.def("dataset_create_regression", &dataset_create_regression, py::arg("inputs"), py::arg("targets"),
+          "l2l_dataset_create_regression from float32 [n, features] and [n, outputs] arrays (copied).");
+    m.def("dataset_is_regression", &dataset_is_regression, py::arg("dataset"), "l2l_dataset_is_regression.");
+    m.def("dataset_read_values", &dataset_read_values, py::arg("dataset"), py::arg("start"), py::arg("count"),
+          "l2l_dataset_read_values into a new float32 [count, outputs] array.");
 }
