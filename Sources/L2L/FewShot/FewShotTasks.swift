@@ -1,0 +1,77 @@
+/// Examples of one few-shot task: inputs `[n, features]` and their targets (real values
+/// `[n, outputs]` for regression, labels for classification).
+public struct FewShotSet {
+    public let inputs: Tensor
+    public let targets: Targets
+
+    public init(inputs: Tensor, targets: Targets) {
+        self.inputs = inputs
+        self.targets = targets
+    }
+}
+
+/// One task of a meta-batch: the support set the inner loop adapts on (K shots) and the
+/// query set the post-adaptation loss is measured on.
+public struct FewShotEpisode {
+    public let support: FewShotSet
+    public let query: FewShotSet
+
+    public init(support: FewShotSet, query: FewShotSet) {
+        self.support = support
+        self.query = query
+    }
+}
+
+/// A distribution p(T) over few-shot tasks: draws tasks, draws examples of a task, and
+/// gives the fixed set a task is scored on at evaluation.
+public protocol FewShotTaskFamily {
+    associatedtype Task
+    /// A new task drawn from `rng`.
+    func sampleTask(rng: inout RNG) -> Task
+    /// `count` examples of `task` drawn from `rng` (a support or a meta-training query set).
+    func examples(of task: Task, count: Int, rng: inout RNG) throws -> FewShotSet
+    /// The examples `task` is scored on after adaptation at evaluation.
+    func evaluationSet(of task: Task) -> FewShotSet
+}
+
+extension FewShotTaskFamily {
+    /// A meta-training episode: a new task, then `shots` support and `queryCount` query
+    /// examples of it, drawn from `rng` in that order.
+    public func episode(shots: Int, queryCount: Int, rng: inout RNG) throws -> FewShotEpisode {
+        let task = sampleTask(rng: &rng)
+        let support = try examples(of: task, count: shots, rng: &rng)
+        return FewShotEpisode(support: support, query: try examples(of: task, count: queryCount, rng: &rng))
+    }
+}
+
+/// The sine regression tasks of MAML (§5.1) and Meta-SGD (Table 1): y = A·sin(x − φ),
+/// A ∈ U[0.1, 5], φ ∈ U[0, π], x ∈ U[−5, 5] (``SineTask``), for a regressor with one input
+/// and one output. Evaluation scores a task on `evaluationPoints` evenly spaced points of
+/// [−5, 5] (100 in the papers).
+public struct SineTaskFamily: FewShotTaskFamily {
+    /// Points of the evaluation grid, ends included.
+    public let evaluationPoints: Int
+
+    /// Throws `.invalidArgument` unless `evaluationPoints` is in 2...1_000_000.
+    public init(evaluationPoints: Int = 100) throws {
+        guard (2...1_000_000).contains(evaluationPoints) else {
+            throw L2LError.invalid("sine tasks: evaluation_points must be in 2...1000000, got \(evaluationPoints)")
+        }
+        self.evaluationPoints = evaluationPoints
+    }
+
+    public func sampleTask(rng: inout RNG) -> SineTask { SineTask.sample(rng: &rng) }
+
+    /// `count` inputs `[count, 1]` uniform in [−5, 5] and their values `[count, 1]`.
+    public func examples(of task: SineTask, count: Int, rng: inout RNG) throws -> FewShotSet {
+        let (x, y) = try task.batch(k: count, rng: &rng)
+        return FewShotSet(inputs: x, targets: .values(y))
+    }
+
+    /// The evenly spaced grid `[evaluationPoints, 1]` and the task's values on it.
+    public func evaluationSet(of task: SineTask) -> FewShotSet {
+        let r = SineTask.inputRange, n = evaluationPoints
+        let x = Tensor(shape: [n, 1], scalars: (0..<n).map { r.lowerBound + (r.upperBound - r.lowerBound) * Float($0) / Float(n - 1) })
+        return FewShotSet(inputs: x, targets: .values(task.values(at: x)))
+    }
+}
