@@ -3583,6 +3583,111 @@ static void test_regression(void) {
     l2l_learner_free(l);
 }
 
+/* Few-shot meta-learning: a sine regressor meta-trained by MAML and Meta-SGD. */
+static int stop_after_three(void *user, int64_t step, int64_t total, float loss) {
+    int *calls = (int *)user;
+    (*calls)++;
+    return step >= 3 && total == 50 && isfinite(loss);
+}
+
+static void test_fewshot(void) {
+    section = "fewshot";
+    enum { P = 1 * 8 + 8 + 8 * 1 + 1, K = 5 };
+    l2l_learner *net = NULL, *into = NULL, *ce = NULL, *other = NULL;
+    REQUIRE_OK(l2l_learner_create(&net, "mlp", "sizes=1,8,1; activation=tanh; objective=mse", 3));
+    REQUIRE_OK(l2l_learner_create(&into, "mlp", "sizes=1,8,1; activation=tanh; objective=mse", 9));
+    REQUIRE_OK(l2l_learner_create(&ce, "mlp", "sizes=1,8,1", 3));
+    REQUIRE_OK(l2l_learner_create(&other, "mlp", "sizes=1,9,1; objective=mse", 3));
+    l2l_fewshot *maml = NULL, *msgd = NULL, *back = NULL, *f = SENTINEL;
+    EXPECT_OK(l2l_fewshot_create(&maml, net, "seed=3; inner_lr=0.1; meta_batch=5; meta_lr=0.01"));
+    EXPECT_OK(l2l_fewshot_create(&msgd, net, "method=meta_sgd; seed=3; inner_lr=0.1; shots=5"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_create", l2l_fewshot_create(&f, net, "method=reptile"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_create", l2l_fewshot_create(&f, net, "inner_steps=0"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_create", l2l_fewshot_create(&f, net, "bogus=1"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_create", l2l_fewshot_create(&f, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_create", l2l_fewshot_create(NULL, net, NULL));
+    CHECK(f == SENTINEL);
+
+    /* theta starts as the learner's initialisation for the seed; Meta-SGD's alpha = inner_lr. */
+    int64_t n = 0, iterations = -1, events = -1;
+    EXPECT_OK(l2l_fewshot_info(maml, &n, &iterations, &events));
+    CHECK(n == P && iterations == 0 && events == 0);
+    EXPECT_OK(l2l_fewshot_get_meta(msgd, NULL, 0, &n));
+    CHECK(n == 2 * P);
+    float theta[2 * P], params[P], alpha_ok = 1;
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_fewshot_get_meta", l2l_fewshot_get_meta(msgd, theta, P, &n));
+    EXPECT_OK(l2l_fewshot_get_meta(msgd, theta, 2 * P, &n));
+    EXPECT_OK(l2l_learner_get_params(net, params, P, &n));
+    CHECK(floats_equal(theta, params, P));
+    for (int i = P; i < 2 * P; i++) alpha_ok = alpha_ok && theta[i] == 0.1f;
+    CHECK(alpha_ok);
+
+    /* Adaptation: 0 steps gives theta; 1 step is theta - 0.1 * the support gradient. */
+    float x[K] = {-4, -1.5f, 0.2f, 2, 4.5f}, y[K], grads[P], adapted[P], expected[P];
+    for (int i = 0; i < K; i++) y[i] = 2 * sinf(x[i] - 1);
+    EXPECT_OK(l2l_fewshot_adapt(maml, x, y, K, 1, 1, 0, into));
+    EXPECT_OK(l2l_learner_get_params(into, adapted, P, &n));
+    CHECK(floats_equal(adapted, params, P));
+    REQUIRE_OK(l2l_learner_loss_grad_values(net, x, y, K, 1, 1, NULL));
+    REQUIRE_OK(l2l_learner_get_grads(net, grads, P, &n));
+    for (int i = 0; i < P; i++) expected[i] = params[i] - 0.1f * grads[i];
+    EXPECT_OK(l2l_fewshot_adapt(msgd, x, y, K, 1, 1, -1, into));
+    EXPECT_OK(l2l_learner_get_params(into, adapted, P, &n));
+    float worst = 0;
+    for (int i = 0; i < P; i++) worst = fmaxf(worst, fabsf(adapted[i] - expected[i]));
+    CHECKF(worst < 1e-5f, "adapted parameters differ from a hand-made SGD step by %g", worst);
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_fewshot_adapt", l2l_fewshot_adapt(maml, x, y, K, 1, 1, 1, other));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_fewshot_adapt", l2l_fewshot_adapt(maml, x, y, K, 2, 1, 1, into));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_adapt", l2l_fewshot_adapt(maml, x, NULL, K, 1, 1, 1, into));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_adapt", l2l_fewshot_adapt(maml, x, y, K, 1, 1, 1, NULL));
+
+    /* Meta-training lowers the held-out 10-shot loss; a cancelled run keeps its iterations. */
+    const int64_t shots[2] = {5, 10};
+    float before[2], after[2], intervals[2], losses[2 * 30], fit_losses[200];
+    EXPECT_OK(l2l_fewshot_evaluate(maml, "sine", NULL, 30, shots, 2, -1, 7, NULL, before, NULL));
+    EXPECT_OK(l2l_fewshot_fit(maml, "sine", NULL, "shots=10", 200, fit_losses, NULL, NULL));
+    EXPECT_OK(l2l_fewshot_evaluate(maml, "sine", "evaluation_points=100", 30, shots, 2, -1, 7, losses, after, intervals));
+    CHECKF(after[1] < 0.8f * before[1], "10-shot loss %g before, %g after meta-training", before[1], after[1]);
+    double sum = 0;
+    for (int i = 30; i < 60; i++) sum += losses[i];
+    CHECKF(fabs(sum / 30 - after[1]) < 1e-4 * (1 + after[1]), "mean %g of the losses, reported %g", sum / 30, after[1]);
+    CHECK(intervals[0] > 0 && intervals[1] > 0 && isfinite(fit_losses[199]));
+    int calls = 0;
+    EXPECT_ERR(L2L_ERR_CANCELLED, "l2l_fewshot_fit", l2l_fewshot_fit(maml, "sine", NULL, NULL, 50, NULL, stop_after_three, &calls));
+    EXPECT_OK(l2l_fewshot_info(maml, NULL, &iterations, NULL));
+    CHECK(calls == 3 && iterations == 203);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_fit", l2l_fewshot_fit(maml, "omniglot", NULL, NULL, 1, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_fit", l2l_fewshot_fit(maml, "sine", NULL, "method=fomaml", 1, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_evaluate", l2l_fewshot_evaluate(maml, "sine", NULL, 0, shots, 2, -1, 7, NULL, NULL, NULL));
+    l2l_fewshot *classifier = NULL;
+    REQUIRE_OK(l2l_fewshot_create(&classifier, ce, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_fit", l2l_fewshot_fit(classifier, "sine", NULL, NULL, 1, NULL, NULL, NULL));
+
+    /* Files: a round trip onto the same shapes; other shapes and missing files fail. */
+    char path[512];
+    path_in_tmp(path, sizeof path, "fewshot.safetensors");
+    EXPECT_OK(l2l_fewshot_save(msgd, path));
+    EXPECT_OK(l2l_fewshot_load(&back, path, into));
+    float again[2 * P];
+    EXPECT_OK(l2l_fewshot_get_meta(back, again, 2 * P, &n));
+    CHECK(n == 2 * P && floats_equal(again, theta, 2 * P));
+    f = SENTINEL;
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_fewshot_load", l2l_fewshot_load(&f, path, other));
+    path_in_tmp(path, sizeof path, "missing.safetensors");
+    EXPECT_ERR(L2L_ERR_IO, "l2l_fewshot_load", l2l_fewshot_load(&f, path, net));
+    CHECK(f == SENTINEL);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_save", l2l_fewshot_save(NULL, path));
+
+    l2l_fewshot_free(classifier);
+    l2l_fewshot_free(back);
+    l2l_fewshot_free(msgd);
+    l2l_fewshot_free(maml);
+    l2l_learner_free(other);
+    l2l_learner_free(ce);
+    l2l_learner_free(into);
+    l2l_learner_free(net);
+}
+
 static void test_free_null(void) {
     section = "free(NULL)";
     /* Each is a no-op; reaching the next line is the check. */
@@ -3595,6 +3700,7 @@ static void test_free_null(void) {
     l2l_meta_test_free(NULL);
     l2l_mlhf_free(NULL);
     l2l_mlhf_trainer_free(NULL);
+    l2l_fewshot_free(NULL);
     CHECK(1);
 }
 
@@ -3636,6 +3742,7 @@ int main(void) {
     test_meta_test();
     test_mlhf();
     test_regression();
+    test_fewshot();
     remove_tmp();
 
     printf("%d passed, %d failed\n", passed, failed);

@@ -50,15 +50,21 @@ public struct FewShotConfig: Equatable, Sendable {
                                    Dictionary(uniqueKeysWithValues: FewShotMethod.allCases.map { ($0.rawValue, $0) }))
         innerSteps = try config.int("inner_steps", default: 1, range: 1...1000)
         innerLearningRate = try config.float("inner_lr", default: 0.01, range: 0...100)
-        metaBatch = try config.int("meta_batch", default: 25, range: 1...100_000)
-        shots = try config.int("shots", default: 10, range: 1...1_000_000)
-        let query = try config.int("query", default: 0, range: 0...1_000_000)
-        queryCount = query == 0 ? nil : query
+        try readEpisodes(&config)
         metaLearningRate = try config.float("meta_lr", default: 1e-3, range: 0...10)
         let at = try config.float("clip_at", default: 1, range: 1e-12...1e12)
         clip = try config.choice("clip", default: MetaGradientClip.none, ["none": .none, "value": .value(at), "norm": .norm(at)])
         rollbackAfter = try config.int("rollback_after", default: 3, range: 1...1000)
         seed = UInt64(try config.int("seed", default: 0, range: 0...Int.max))
+    }
+
+    /// Reads `meta_batch`, `shots` and `query` (0: as many as `shots`), keeping the current
+    /// values for keys that are absent.
+    mutating func readEpisodes(_ config: inout Config) throws {
+        metaBatch = try config.int("meta_batch", default: metaBatch, range: 1...100_000)
+        shots = try config.int("shots", default: shots, range: 1...1_000_000)
+        let query = try config.int("query", default: queryCount ?? 0, range: 0...1_000_000)
+        queryCount = query == 0 ? nil : query
     }
 
     /// Parses an options text (see ``init(config:)``); unknown keys are errors.

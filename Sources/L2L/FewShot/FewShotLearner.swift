@@ -19,7 +19,7 @@
 public final class FewShotLearner {
     /// The model whose parameters are adapted.
     public let learner: any Learner
-    public let config: FewShotConfig
+    public private(set) var config: FewShotConfig
     /// φ, its meta-optimiser and events: the engine's shared meta-step.
     let metaStep: MetaStep
     /// Draws meta-training tasks; advanced by every ``fit(_:iterations:progress:)``.
@@ -119,6 +119,15 @@ public final class FewShotLearner {
     }
 
     // MARK: Meta-training
+
+    /// Changes how later meta-iterations draw their episodes: options `meta_batch`,
+    /// `shots` and `query` (see ``FewShotConfig/init(config:)``); absent keys keep their
+    /// values. Throws `.invalidArgument` for other keys or values out of range (nothing changes).
+    public func setEpisodes(options: String?) throws {
+        var updated = config
+        try Factory.build("fewshot", options) { try updated.readEpisodes(&$0) }
+        config = updated
+    }
 
     /// Called after each meta-iteration with (iterations done in this call, iterations of
     /// this call, meta-loss); return `false` to stop.

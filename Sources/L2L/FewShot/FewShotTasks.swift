@@ -75,3 +75,18 @@ public struct SineTaskFamily: FewShotTaskFamily {
         return FewShotSet(inputs: x, targets: .values(task.values(at: x)))
     }
 }
+
+extension Factory {
+    /// Few-shot task families: `sine` (``SineTaskFamily``; option `evaluation_points`, 100).
+    public static let fewShotTaskKinds = ["sine"]
+
+    /// A few-shot task family of `kind` configured by `options`.
+    public static func fewShotTasks(kind: String, options: String?) throws -> any FewShotTaskFamily {
+        try build(kind, options) { config -> any FewShotTaskFamily in
+            switch kind {
+            case "sine": return try SineTaskFamily(evaluationPoints: try config.int("evaluation_points", default: 100))
+            default: throw L2LError.invalid("unknown few-shot task family '\(kind)' (known: \(fewShotTaskKinds.joined(separator: ", ")))")
+            }
+        }
+    }
+}
