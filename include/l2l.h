@@ -1168,9 +1168,12 @@ l2l_status l2l_fewshot_adapt(const l2l_fewshot *fewshot, const float *inputs,
 
 /**
  * Scores the meta-learner on `task_count` fresh tasks of the family `tasks` (as
- * l2l_fewshot_fit), drawn from `seed` (not the meta-training generator): for each task and
- * each K of `shots` (`shot_count` values, each in 1..1000000), a K-shot support set,
- * `steps` adaptation steps (negative: inner_steps), and the loss on the family's
+ * l2l_fewshot_fit), drawn from `seed` (not the meta-training generator; task i from its
+ * own generator derived from `seed` and i, which draws the task and then max(shots)
+ * examples, of which the first K form the K-shot support set, so a task's score at K does
+ * not depend on the other shot counts): for each task and each K of `shots` (`shot_count`
+ * values, each in 1..1000000), `steps` adaptation steps (negative: inner_steps) on the
+ * K-shot support set, and the loss on the family's
  * evaluation set (for "sine" the mean squared error on evaluation_points evenly spaced
  * points of [-5, 5]). Writes, for shot count j, the per-task losses to
  * losses[j*task_count .. j*task_count + task_count - 1], their mean to means[j] and the

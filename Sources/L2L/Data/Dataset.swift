@@ -98,7 +98,7 @@ public struct Dataset {
     }
 
     /// Rows `indices` of a `[n, width]` tensor, as a new `[indices.count, width]` tensor.
-    private static func rows(_ source: Tensor, _ indices: ArraySlice<Int>) -> Tensor {
+    static func rows(_ source: Tensor, _ indices: ArraySlice<Int>) -> Tensor {
         let width = source.shape[1]
         return source.withUnsafeBufferPointer { p in
             Tensor(shape: [indices.count, width]) { dst, _ in

@@ -175,21 +175,27 @@ public final class FewShotLearner {
         return theta
     }
 
-    /// Post-adaptation losses on `tasks` fresh tasks of `family`, drawn from `RNG(seed:)`
-    /// (not the meta-training generator): per task one draw, then for each K of `shots` a
-    /// K-shot support set, `steps` (default `innerSteps`) adaptation steps, and the loss on
-    /// the family's evaluation set. One ``FewShotScore`` per entry of `shots`, in order.
+    /// Post-adaptation losses on `tasks` fresh tasks of `family`, drawn from `seed` (not the
+    /// meta-training generator): task i comes from its own generator (derived from `seed`
+    /// and i), which draws the task and then max(`shots`) examples; the K-shot support set is
+    /// the first K of them. So a task's score at K does not depend on the other entries of
+    /// `shots`, and the scores of different K are paired. Each support set gets `steps`
+    /// (default `innerSteps`) adaptation steps, then the loss on the family's evaluation set.
+    /// One ``FewShotScore`` per entry of `shots`, in order.
     public func evaluate<F: FewShotTaskFamily>(_ family: F, tasks: Int, shots: [Int], steps: Int? = nil,
                                                seed: UInt64) throws -> [FewShotScore] {
         guard tasks >= 1 else { throw L2LError.invalid("few-shot: evaluate needs at least one task, got \(tasks)") }
-        guard !shots.isEmpty else { throw L2LError.invalid("few-shot: evaluate needs at least one shot count") }
-        var rng = RNG(seed: seed)
+        guard let most = shots.max(), shots.allSatisfy({ $0 >= 1 }) else {
+            throw L2LError.invalid("few-shot: evaluate needs shot counts of at least 1, got \(shots)")
+        }
         var losses = [[Float]](repeating: [], count: shots.count)
-        for _ in 0..<tasks {
+        for i in 0..<tasks {
+            var rng = RNG(seed: seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15)
             let task = family.sampleTask(rng: &rng)
+            let pool = try family.examples(of: task, count: most, rng: &rng)
             let grid = family.evaluationSet(of: task)
             for (j, k) in shots.enumerated() {
-                let theta = try adapt(try family.examples(of: task, count: k, rng: &rng), steps: steps)
+                let theta = try adapt(pool.prefix(k), steps: steps)
                 let loss = withoutGraph { learner.loss(outputs: learner.forward(theta, grid.inputs), targets: grid.targets) }
                 losses[j].append(loss.scalar)
             }

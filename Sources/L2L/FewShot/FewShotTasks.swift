@@ -8,6 +8,15 @@ public struct FewShotSet {
         self.inputs = inputs
         self.targets = targets
     }
+
+    /// The first `count` examples (all of them if there are fewer).
+    public func prefix(_ count: Int) -> FewShotSet {
+        let rows = Array(0..<min(count, inputs.shape[0]))[...]
+        switch targets {
+        case .labels(let l): return FewShotSet(inputs: Dataset.rows(inputs, rows), targets: .labels(Array(l.prefix(rows.count))))
+        case .values(let v): return FewShotSet(inputs: Dataset.rows(inputs, rows), targets: .values(Dataset.rows(v, rows)))
+        }
+    }
 }
 
 /// One task of a meta-batch: the support set the inner loop adapts on (K shots) and the

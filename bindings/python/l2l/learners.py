@@ -44,6 +44,8 @@ class Learner:
         text = options if isinstance(options, str) or options is None else format_options(options)
         self._handle = _l2l.Learner(kind, text, int(seed))
         self.kind = kind
+        #: The options text the learner was made with (makes another of the same architecture).
+        self.options: Optional[str] = text
         self.seed = int(seed)
         n, tensors, features, classes = self._handle.info()
         self.num_params: int = int(n)
