@@ -1092,14 +1092,15 @@ l2l_status l2l_dataset_read_values(const l2l_dataset *dataset, int64_t start, in
 typedef struct l2l_fewshot l2l_fewshot;
 
 /**
- * Creates a few-shot meta-learner over the architecture of `learner` (its kind and shapes;
- * its current parameters are neither used nor changed, and it may be freed afterwards).
+ * Creates a few-shot meta-learner over the architecture of `learner`, starting from its
+ * current parameters (a fresh learner's initialisation, or pretrained ones); `learner` is
+ * only read, and may be freed afterwards.
  * It meta-learns an initialisation theta, and for Meta-SGD a per-parameter inner learning
  * rate alpha shaped like theta, such that k inner steps
  * theta <- theta - alpha * grad L_support(theta) on a task's few examples adapt well; each
  * meta-iteration draws meta_batch tasks and takes one Adam step on the mean query loss
  * after adaptation (non-finite meta-losses or gradients skip the step; repeated skips roll
- * back). theta starts as the learner's own initialisation drawn from `seed`.
+ * back). `seed` seeds the meta-training task draws.
  *
  * Options (defaults in brackets): method=maml|fomaml|meta_sgd [maml] (maml: second order
  * through all inner steps; fomaml: first order; meta_sgd: theta and alpha, second order),

@@ -14,8 +14,9 @@ public func l2l_fewshot_create(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ l
                                _ options: UnsafePointer<CChar>?) -> Int32 {
     guarded {
         let out = try required(out, "out")
-        let l = try object(learner, LearnerHandle.self, "learner").learner
-        store(FewShotHandle(try FewShotLearner(learner: l, config: try FewShotConfig(options: optionalString(options)))), out)
+        let h = try object(learner, LearnerHandle.self, "learner")
+        let config = try FewShotConfig(options: optionalString(options))
+        store(FewShotHandle(try FewShotLearner(learner: h.learner, config: config, initialisation: h.state.parameters)), out)
     }
 }
 

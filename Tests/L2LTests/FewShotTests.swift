@@ -155,6 +155,17 @@ final class FewShotTests: XCTestCase {
         XCTAssertEqual(c.clip, .norm(2))
     }
 
+    func testAGivenInitialisationIsTheStartingPoint() throws {
+        let net = try MLP(sizes: [1, 3, 1], objective: .meanSquaredError)
+        let theta = [randomTensor([1, 3], seed: 1), randomTensor([3], seed: 2), randomTensor([3, 1], seed: 3), randomTensor([1], seed: 4)]
+        let meta = try FewShotLearner(learner: net, config: FewShotConfig(), initialisation: theta)
+        XCTAssertEqual(meta.initialisation.map(\.scalars), theta.map(\.scalars))
+        assertThrows(.shapeMismatch) { try FewShotLearner(learner: net, config: FewShotConfig(), initialisation: Array(theta.prefix(3))) }
+        var bad = theta
+        bad[1] = Tensor(shape: [3], scalars: [0, .nan, 0])
+        assertThrows(.nonFinite) { try FewShotLearner(learner: net, config: FewShotConfig(), initialisation: bad) }
+    }
+
     func testTheScoreIntervalIsTheNormal95PercentIntervalOfTheMean() {
         let s = FewShotScore(shots: 5, losses: [1, 2, 3, 4])
         XCTAssertEqual(s.mean, 2.5)

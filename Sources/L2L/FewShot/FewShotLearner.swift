@@ -27,13 +27,15 @@ public final class FewShotLearner {
     /// The meta-loss (mean post-adaptation query loss) of every meta-iteration so far.
     public private(set) var history: [Float] = []
 
-    /// A meta-learner with θ freshly initialised from `config.seed` (the learner's own
-    /// initialisation) and, for Meta-SGD, α = `innerLearningRate` everywhere.
+    /// A meta-learner starting from θ = `initialisation` (e.g. a pretrained learner's
+    /// parameters; by default the learner's own initialisation drawn from `config.seed`) and,
+    /// for Meta-SGD, α = `innerLearningRate` everywhere. `config.seed` also seeds the task draws.
     ///
-    /// Throws `.invalidArgument` for a learner with buffers (batch norm).
-    public convenience init(learner: any Learner, config: FewShotConfig) throws {
+    /// Throws `.invalidArgument` for a learner with buffers (batch norm), `.shapeMismatch` or
+    /// `.nonFinite` for an initialisation that does not fit the learner.
+    public convenience init(learner: any Learner, config: FewShotConfig, initialisation: [Tensor]? = nil) throws {
         var rng = RNG(seed: config.seed)
-        let theta = learner.initialParameters(rng: &rng)
+        let theta = initialisation ?? learner.initialParameters(rng: &rng)
         let alpha = config.method == .metaSGD ? theta.map { Tensor(repeating: config.innerLearningRate, shape: $0.shape) } : []
         try self.init(learner: learner, config: config, meta: theta + alpha, rng: rng)
     }

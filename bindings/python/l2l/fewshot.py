@@ -64,9 +64,9 @@ class Evaluation(NamedTuple):
 
 
 class FewShotLearner:
-    """A few-shot meta-learner over the architecture of `net` (its current parameters are
-    not used; the initialisation is drawn from `seed`). Use `MAML` or `MetaSGD` to make
-    one, `load` to read one."""
+    """A few-shot meta-learner over the architecture of `net`, starting from `net`'s current
+    parameters (which are copied; `net` is not changed); `seed` seeds the task draws. Use
+    `MAML` or `MetaSGD` to make one, `load` to read one."""
 
     def __init__(self, net: Learner, method: str, inner_lr: float, inner_steps: int, meta_lr: float,
                  seed: int, clip: Optional[str], clip_at: Optional[float]):

@@ -19,6 +19,7 @@ def test_adaptation_is_gradient_descent_from_the_learned_initialisation():
     x = np.linspace(-4, 4, 5)[:, None]
     y = 2 * np.sin(x - 1)
     init = maml.initialization()
+    np.testing.assert_array_equal(init.flat_parameters(), net.flat_parameters())
     np.testing.assert_array_equal(maml.adapt(x, y, steps=0).flat_parameters(), init.flat_parameters())
     _, grads = init.loss_and_grad(x, y)
     expected = init.flat_parameters() - 0.1 * np.concatenate([g.ravel() for g in grads])
