@@ -18,6 +18,7 @@ public enum FewShotMethod: String, CaseIterable, Sendable {
 /// The settings of a few-shot meta-learner (defaults: the sine experiment of the papers
 /// with one inner step, meta-batch 25 and Adam 1e-3).
 public struct FewShotConfig: Equatable, Sendable {
+    /// MAML, first-order MAML or Meta-SGD.
     public var method: FewShotMethod = .maml
     /// Gradient steps of the inner loop (k ≥ 1), in meta-training and by default in
     /// adaptation and evaluation.
@@ -40,6 +41,7 @@ public struct FewShotConfig: Equatable, Sendable {
     /// Seeds the initialisation and every task draw of meta-training.
     public var seed: UInt64 = 0
 
+    /// The defaults.
     public init() {}
 
     /// Options: `method=maml|fomaml|meta_sgd`, `inner_steps`, `inner_lr`, `meta_batch`,

@@ -1,7 +1,9 @@
 /// Examples of one few-shot task: inputs `[n, features]` and their targets (real values
 /// `[n, outputs]` for regression, labels for classification).
 public struct FewShotSet {
+    /// `[n, features]`.
     public let inputs: Tensor
+    /// n labels, or real values `[n, outputs]`.
     public let targets: Targets
 
     public init(inputs: Tensor, targets: Targets) {
@@ -22,7 +24,9 @@ public struct FewShotSet {
 /// One task of a meta-batch: the support set the inner loop adapts on (K shots) and the
 /// query set the post-adaptation loss is measured on.
 public struct FewShotEpisode {
+    /// What the inner loop adapts on (K examples).
     public let support: FewShotSet
+    /// What the adapted parameters are scored on.
     public let query: FewShotSet
 
     public init(support: FewShotSet, query: FewShotSet) {
@@ -69,6 +73,7 @@ public struct SineTaskFamily: FewShotTaskFamily {
         self.evaluationPoints = evaluationPoints
     }
 
+    /// A task: its amplitude, then its phase, drawn from `rng`.
     public func sampleTask(rng: inout RNG) -> SineTask { SineTask.sample(rng: &rng) }
 
     /// `count` inputs `[count, 1]` uniform in [−5, 5] and their values `[count, 1]`.
