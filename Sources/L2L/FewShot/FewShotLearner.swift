@@ -94,7 +94,8 @@ public final class FewShotLearner {
 
     /// The mean post-adaptation query loss of `episodes` at φ = `meta` (k inner steps):
     /// a scalar, differentiable in `meta` when it is tracked (second order for MAML and
-    /// Meta-SGD, first order for FOMAML).
+    /// Meta-SGD, first order for FOMAML). `meta` must have φ's shapes and the episodes
+    /// must fit the learner (unchecked here: ``metaGradient(_:)`` checks them).
     public func metaLoss(_ meta: [Tensor], _ episodes: [FewShotEpisode]) -> Tensor {
         let secondOrder = config.method.secondOrder && meta.contains(where: \.isTracked)
         let losses = episodes.map { e in
