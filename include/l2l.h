@@ -1067,8 +1067,8 @@ l2l_status l2l_learner_loss_grad_values(l2l_learner *learner, const float *input
  * `targets` count*outputs floats, row-major, all finite (else L2L_ERR_NON_FINITE), copied.
  * `features` and `outputs` must be at least 1. l2l_dataset_info reports `outputs` as its
  * classes; l2l_dataset_read writes no labels for it (read targets with
- * l2l_dataset_read_values), and neither does l2l_batches_next. On success *out is a new
- * handle the caller frees with l2l_dataset_free.
+ * l2l_dataset_read_values); l2l_batches_next refuses it with L2L_ERR_STATE (its batches
+ * serve l2l_train). On success *out is a new handle the caller frees with l2l_dataset_free.
  */
 l2l_status l2l_dataset_create_regression(l2l_dataset **out, const float *inputs,
                                          const float *targets, int64_t count, int64_t features,

@@ -3572,7 +3572,11 @@ static void test_regression(void) {
     l2l_batches *b = NULL;
     REQUIRE_OK(l2l_optimizer_create(&sgd, "sgd", "lr=0.05"));
     REQUIRE_OK(l2l_batches_create(&b, d, N, 0, "shuffle=0"));
-    float losses[50];
+    float losses[50], bx[N * F];
+    int32_t by[N];
+    int64_t got = -1;
+    EXPECT_ERR(L2L_ERR_STATE, "l2l_batches_next", l2l_batches_next(b, bx, N * F, by, N, &got));
+    CHECK(got == -1);
     EXPECT_OK(l2l_train(l, sgd, b, 50, losses, NULL, NULL));
     CHECKF(fabs(losses[0] - want) < 1e-5 && losses[49] < 0.5f * losses[0], "train losses %g -> %g", losses[0], losses[49]);
     l2l_batches_free(b);

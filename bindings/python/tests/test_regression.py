@@ -58,5 +58,7 @@ def test_a_regression_set_from_arrays_is_evaluated_and_trained():
         l2l.MLP([2, 3]).evaluate(d)
     with pytest.raises(l2l.InvalidArgumentError):
         net.evaluate(l2l.Dataset.from_arrays(X, np.zeros(4, int)))
+    with pytest.raises(l2l.StateError):
+        l2l.Batches(d, 2).next()
     losses = l2l.train(net, l2l.SGD(lr=0.05), d, steps=50, batch_size=4)
     assert losses[-1] < 0.5 * losses[0]
