@@ -1215,6 +1215,176 @@ l2l_status l2l_meta_test_zero_weights(const l2l_meta_test *test, double *zeros, 
  */
 l2l_status l2l_meta_test_save(const l2l_meta_test *test, const char *path, const char *format);
 
+/* ---------------------------------------------------------------------------------- */
+/* Regression: real-valued targets for learners with objective=mse                     */
+/* ---------------------------------------------------------------------------------- */
+
+/*
+ * A learner made with objective=mse (mean squared error) is a regressor: it takes
+ * real-valued targets, `outputs` floats per example (its number of outputs, the `classes`
+ * of l2l_learner_info). Label functions (l2l_learner_loss_grad) refuse it with
+ * L2L_ERR_INVALID_ARGUMENT, and the functions below refuse classifiers the same way.
+ * l2l_learner_evaluate, l2l_train and l2l_learner_forward take regressors with regression
+ * data sets (evaluate then gives the mean squared error and a NaN accuracy); the
+ * meta-trainers and l2l_meta_test_run take classification data and learners only
+ * (L2L_ERR_INVALID_ARGUMENT otherwise).
+ */
+
+/**
+ * Computes the mean squared error of a batch — `inputs` holds count*features floats,
+ * `targets` count*outputs floats, row-major — writes it to *loss (which may be NULL) and
+ * stores its gradient in the learner like l2l_learner_loss_grad. `outputs` must equal the
+ * learner's number of outputs and `features` its input width (else L2L_ERR_SHAPE); count
+ * must be at least 1. L2L_ERR_INVALID_ARGUMENT for a learner that is not a regressor or a
+ * NULL pointer; L2L_ERR_NON_FINITE for NaN or infinity in the batch or in the loss. On any
+ * failure the learner keeps the gradient it had. A Hessian-free l2l_optimizer_step after
+ * this call gives L2L_ERR_STATE (its Gauss-Newton model needs a labelled batch).
+ */
+l2l_status l2l_learner_loss_grad_values(l2l_learner *learner, const float *inputs,
+                                        const float *targets, int64_t count, int64_t features,
+                                        int64_t outputs, float *loss);
+
+/**
+ * Creates a regression data set from `count` examples: `inputs` count*features floats and
+ * `targets` count*outputs floats, row-major, all finite (else L2L_ERR_NON_FINITE), copied.
+ * `features` and `outputs` must be at least 1. l2l_dataset_info reports `outputs` as its
+ * classes; l2l_dataset_read writes no labels for it (read targets with
+ * l2l_dataset_read_values); l2l_batches_next refuses it with L2L_ERR_STATE (its batches
+ * serve l2l_train). On success *out is a new handle the caller frees with l2l_dataset_free.
+ */
+l2l_status l2l_dataset_create_regression(l2l_dataset **out, const float *inputs,
+                                         const float *targets, int64_t count, int64_t features,
+                                         int64_t outputs);
+
+/** Sets *regression to 1 for a regression data set, 0 for a labelled one. */
+l2l_status l2l_dataset_is_regression(const l2l_dataset *dataset, int32_t *regression);
+
+/**
+ * Copies the targets of examples start..start+count-1 of a regression set into `values`
+ * (count*outputs floats, required). L2L_ERR_SHAPE if the range is outside the set;
+ * L2L_ERR_STATE for a labelled set.
+ */
+l2l_status l2l_dataset_read_values(const l2l_dataset *dataset, int64_t start, int64_t count,
+                                   float *values);
+
+/* ---------------------------------------------------------------------------------- */
+/* Few-shot meta-learning: MAML, first-order MAML, Meta-SGD                            */
+/* ---------------------------------------------------------------------------------- */
+
+typedef struct l2l_fewshot l2l_fewshot;
+
+/**
+ * Creates a few-shot meta-learner over the architecture of `learner`, starting from its
+ * current parameters (a fresh learner's initialisation, or pretrained ones); `learner` is
+ * only read, and may be freed afterwards.
+ * It meta-learns an initialisation theta, and for Meta-SGD a per-parameter inner learning
+ * rate alpha shaped like theta, such that k inner steps
+ * theta <- theta - alpha * grad L_support(theta) on a task's few examples adapt well; each
+ * meta-iteration draws meta_batch tasks and takes one Adam step on the mean query loss
+ * after adaptation (non-finite meta-losses or gradients skip the step; repeated skips roll
+ * back). `seed` seeds the meta-training task draws.
+ *
+ * Options (defaults in brackets): method=maml|fomaml|meta_sgd [maml] (maml: second order
+ * through all inner steps; fomaml: first order; meta_sgd: theta and alpha, second order),
+ * inner_steps [1] (k, 1..1000), inner_lr [0.01] (MAML's rate; Meta-SGD's initial alpha),
+ * meta_batch [25], shots [10] (support examples per task in meta-training), query [0: as
+ * many as shots] (query examples per task), meta_lr [1e-3] (Adam), clip=none|value|norm
+ * [none], clip_at [1], rollback_after [3], seed [0].
+ *
+ * L2L_ERR_INVALID_ARGUMENT for a NULL pointer, an unknown option, a value out of range or
+ * a learner with buffers (batch norm). On success *out is a new handle the caller frees
+ * with l2l_fewshot_free.
+ */
+l2l_status l2l_fewshot_create(l2l_fewshot **out, const l2l_learner *learner, const char *options);
+
+/** Releases a few-shot meta-learner (NULL is a no-op). */
+void l2l_fewshot_free(l2l_fewshot *fewshot);
+
+/**
+ * Sizes of a few-shot meta-learner: meta-parameters (theta, then alpha for Meta-SGD),
+ * meta-iterations done, and events (skipped steps and rollbacks). Any out-pointer may be
+ * NULL. L2L_ERR_INVALID_ARGUMENT for a NULL handle.
+ */
+l2l_status l2l_fewshot_info(const l2l_fewshot *fewshot, int64_t *num_meta_params,
+                            int64_t *iterations, int64_t *events);
+
+/**
+ * Copies the meta-parameters, flat: theta laid out like the learner's parameters
+ * (l2l_learner_get_params), then for Meta-SGD alpha in the same layout, into `out`
+ * (capacity `capacity` floats) and sets *count to num_meta_params. `out` may be NULL to ask
+ * for the size; a smaller capacity gives L2L_ERR_BUFFER_TOO_SMALL.
+ */
+l2l_status l2l_fewshot_get_meta(const l2l_fewshot *fewshot, float *out, int64_t capacity,
+                                int64_t *count);
+
+/**
+ * Runs `iterations` meta-iterations on tasks of the family `tasks` configured by
+ * `task_options`: "sine" — y = A sin(x - phase), A in [0.1, 5], phase in [0, pi], x in
+ * [-5, 5], for a learner of one input and one output with objective=mse; option
+ * evaluation_points [100] (the grid l2l_fewshot_evaluate scores on). `options` (may be
+ * NULL) changes meta_batch, shots and query from here on (other keys are errors). Task
+ * draws come from the meta-learner's own generator (seeded at creation), so a run is
+ * reproducible. `losses` (NULL, or room for `iterations` floats) receives each
+ * iteration's meta-loss. `progress` (may be NULL) is called after every iteration with
+ * (user, iteration, iterations, meta-loss); a non-zero return stops with
+ * L2L_ERR_CANCELLED, keeping the iterations done.
+ * L2L_ERR_INVALID_ARGUMENT for an unknown family or option, or a learner whose objective
+ * does not fit the family's targets; L2L_ERR_SHAPE if its input or output width does not.
+ */
+l2l_status l2l_fewshot_fit(l2l_fewshot *fewshot, const char *tasks, const char *task_options,
+                           const char *options, int64_t iterations, float *losses,
+                           l2l_progress_fn progress, void *user);
+
+/**
+ * Adapts to one task: `steps` inner steps (a negative value: inner_steps) from the
+ * meta-learned theta (with alpha for Meta-SGD) on `count` examples — `inputs`
+ * count*features floats, `targets` count*outputs floats (regression) — and writes the
+ * adapted parameters into `into`, a learner of the same parameter shapes (else
+ * L2L_ERR_SHAPE), whose stored gradient is forgotten. The meta-learner is not changed.
+ * L2L_ERR_SHAPE or L2L_ERR_INVALID_ARGUMENT for examples that do not fit the learner (as
+ * l2l_learner_loss_grad_values); L2L_ERR_NON_FINITE if adaptation diverges (`into` is then
+ * unchanged).
+ */
+l2l_status l2l_fewshot_adapt(const l2l_fewshot *fewshot, const float *inputs,
+                             const float *targets, int64_t count, int64_t features,
+                             int64_t outputs, int64_t steps, l2l_learner *into);
+
+/**
+ * Scores the meta-learner on `task_count` fresh tasks of the family `tasks` (as
+ * l2l_fewshot_fit), drawn from `seed` (not the meta-training generator; task i from its
+ * own generator derived from `seed` and i, which draws the task and then max(shots)
+ * examples, of which the first K form the K-shot support set, so a task's score at K does
+ * not depend on the other shot counts): for each task and each K of `shots` (`shot_count`
+ * values, each in 1..1000000), `steps` adaptation steps (negative: inner_steps) on the
+ * K-shot support set, and the loss on the family's
+ * evaluation set (for "sine" the mean squared error on evaluation_points evenly spaced
+ * points of [-5, 5]). Writes, for shot count j, the per-task losses to
+ * losses[j*task_count .. j*task_count + task_count - 1], their mean to means[j] and the
+ * half-width of the normal 95 % interval of the mean (1.96 s / sqrt(n)) to intervals[j];
+ * each buffer may be NULL. Errors as l2l_fewshot_fit and l2l_fewshot_adapt.
+ */
+l2l_status l2l_fewshot_evaluate(const l2l_fewshot *fewshot, const char *tasks,
+                                const char *task_options, int64_t task_count,
+                                const int64_t *shots, int64_t shot_count, int64_t steps,
+                                uint64_t seed, float *losses, float *means, float *intervals);
+
+/**
+ * Saves theta (and alpha) and the options to `path` as .safetensors (metadata: format
+ * "l2l.learned_optimiser", kind "fewshot", options, library version, CRC-32), written to
+ * `path`.tmp and renamed. The meta-optimiser's state is not saved. L2L_ERR_IO if the file
+ * cannot be written.
+ */
+l2l_status l2l_fewshot_save(const l2l_fewshot *fewshot, const char *path);
+
+/**
+ * Loads a meta-learner saved by l2l_fewshot_save onto the architecture of `learner`
+ * (whose parameter shapes must be those it was saved with). Meta-training resumes with a
+ * fresh Adam state and task generator. L2L_ERR_IO if the file is missing or unreadable;
+ * L2L_ERR_FORMAT if it is truncated, altered, not a few-shot meta-learner, or saved for
+ * other shapes. On success *out is a new handle the caller frees with l2l_fewshot_free.
+ */
+l2l_status l2l_fewshot_load(l2l_fewshot **out, const char *path, const l2l_learner *learner);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3863,6 +3863,194 @@ static void test_mlhf(void) {
     l2l_mlhf_free(m);
 }
 
+/* Regression: a linear regressor y = x.W + b (sizes=2,1, objective=mse) against a mean
+ * squared error and its gradient computed here by hand. */
+static void test_regression(void) {
+    section = "regression";
+    enum { N = 4, F = 2 };
+    const float x[N * F] = {1, 2, -1, 0.5f, 3, -2, 0.25f, 1};
+    const float y[N] = {0.5f, -1, 2, 0};
+    const float params[3] = {0.3f, -0.7f, 0.1f}; /* fc0.weight [2, 1], fc0.bias [1] */
+    l2l_learner *l = NULL, *ce = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", "sizes=2,1; objective=mse", 1));
+    REQUIRE_OK(l2l_learner_create(&ce, "mlp", "sizes=2,3", 1));
+    REQUIRE_OK(l2l_learner_set_params(l, params, 3));
+    double want = 0, gw0 = 0, gw1 = 0, gb = 0;
+    for (int i = 0; i < N; i++) {
+        double r = params[0] * x[i * F] + params[1] * x[i * F + 1] + params[2] - y[i];
+        want += r * r / N;
+        gw0 += 2 * r * x[i * F] / N;
+        gw1 += 2 * r * x[i * F + 1] / N;
+        gb += 2 * r / N;
+    }
+    float loss = -1, grads[3] = {0};
+    int64_t count = 0;
+    EXPECT_OK(l2l_learner_loss_grad_values(l, x, y, N, F, 1, &loss));
+    CHECKF(fabs(loss - want) < 1e-5, "loss %g, expected %g", loss, want);
+    EXPECT_OK(l2l_learner_get_grads(l, grads, 3, &count));
+    CHECK(count == 3);
+    CHECKF(fabs(grads[0] - gw0) < 1e-5 && fabs(grads[1] - gw1) < 1e-5 && fabs(grads[2] - gb) < 1e-5,
+           "gradient (%g, %g, %g), expected (%g, %g, %g)", grads[0], grads[1], grads[2], gw0, gw1, gb);
+
+    /* Labels for a regressor, targets for a classifier, wrong widths, NaN: errors, not traps. */
+    const int32_t labels[N] = {0, 0, 0, 0};
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_loss_grad", l2l_learner_loss_grad(l, x, labels, N, F, &loss));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_loss_grad_values", l2l_learner_loss_grad_values(ce, x, y, N, F, 1, &loss));
+    const float y3[N * 3] = {0};
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_loss_grad_values", l2l_learner_loss_grad_values(ce, x, y3, N, F, 3, &loss));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_learner_loss_grad_values", l2l_learner_loss_grad_values(l, x, y3, N, F, 2, &loss));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_loss_grad_values", l2l_learner_loss_grad_values(l, x, NULL, N, F, 1, &loss));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_loss_grad_values", l2l_learner_loss_grad_values(NULL, x, y, N, F, 1, &loss));
+    float ynan[N] = {0, 0, 0, 0};
+    ynan[2] = NAN;
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_learner_loss_grad_values", l2l_learner_loss_grad_values(l, x, ynan, N, F, 1, &loss));
+
+    /* A regression data set: read back, evaluated (loss as above, NaN accuracy), trained. */
+    l2l_dataset *d = NULL, *labelled = NULL;
+    EXPECT_OK(l2l_dataset_create_regression(&d, x, y, N, F, 1));
+    REQUIRE_OK(l2l_dataset_create(&labelled, x, labels, N, F, 1));
+    int32_t regression = -1;
+    EXPECT_OK(l2l_dataset_is_regression(d, &regression));
+    CHECK(regression == 1);
+    EXPECT_OK(l2l_dataset_is_regression(labelled, &regression));
+    CHECK(regression == 0);
+    float back[N] = {0};
+    EXPECT_OK(l2l_dataset_read_values(d, 1, 3, back));
+    CHECK(back[0] == y[1] && back[1] == y[2] && back[2] == y[3]);
+    EXPECT_ERR(L2L_ERR_STATE, "l2l_dataset_read_values", l2l_dataset_read_values(labelled, 0, 1, back));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_dataset_read_values", l2l_dataset_read_values(d, 2, 3, back));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_create_regression", l2l_dataset_create_regression(&d, x, y, N, F, 0));
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_dataset_create_regression", l2l_dataset_create_regression(&d, x, ynan, N, F, 1));
+    float eval_loss = -1, accuracy = 0;
+    EXPECT_OK(l2l_learner_evaluate(l, d, &eval_loss, &accuracy));
+    CHECKF(fabs(eval_loss - want) < 1e-5, "evaluate loss %g, expected %g", eval_loss, want);
+    CHECK(isnan(accuracy));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_evaluate", l2l_learner_evaluate(l, labelled, &eval_loss, &accuracy));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_evaluate", l2l_learner_evaluate(ce, d, &eval_loss, &accuracy));
+    l2l_optimizer *sgd = NULL;
+    l2l_batches *b = NULL;
+    REQUIRE_OK(l2l_optimizer_create(&sgd, "sgd", "lr=0.05"));
+    REQUIRE_OK(l2l_batches_create(&b, d, N, 0, "shuffle=0"));
+    float losses[50], bx[N * F];
+    int32_t by[N];
+    int64_t got = -1;
+    EXPECT_ERR(L2L_ERR_STATE, "l2l_batches_next", l2l_batches_next(b, bx, N * F, by, N, &got));
+    CHECK(got == -1);
+    EXPECT_OK(l2l_train(l, sgd, b, 50, losses, NULL, NULL));
+    CHECKF(fabs(losses[0] - want) < 1e-5 && losses[49] < 0.5f * losses[0], "train losses %g -> %g", losses[0], losses[49]);
+    l2l_batches_free(b);
+    l2l_optimizer_free(sgd);
+    l2l_dataset_free(labelled);
+    l2l_dataset_free(d);
+    l2l_learner_free(ce);
+    l2l_learner_free(l);
+}
+
+/* Few-shot meta-learning: a sine regressor meta-trained by MAML and Meta-SGD. */
+static int stop_after_three(void *user, int64_t step, int64_t total, float loss) {
+    int *calls = (int *)user;
+    (*calls)++;
+    return step >= 3 && total == 50 && isfinite(loss);
+}
+
+static void test_fewshot(void) {
+    section = "fewshot";
+    enum { P = 1 * 8 + 8 + 8 * 1 + 1, K = 5 };
+    l2l_learner *net = NULL, *into = NULL, *ce = NULL, *other = NULL;
+    REQUIRE_OK(l2l_learner_create(&net, "mlp", "sizes=1,8,1; activation=tanh; objective=mse", 3));
+    REQUIRE_OK(l2l_learner_create(&into, "mlp", "sizes=1,8,1; activation=tanh; objective=mse", 9));
+    REQUIRE_OK(l2l_learner_create(&ce, "mlp", "sizes=1,8,1", 3));
+    REQUIRE_OK(l2l_learner_create(&other, "mlp", "sizes=1,9,1; objective=mse", 3));
+    l2l_fewshot *maml = NULL, *msgd = NULL, *back = NULL, *f = SENTINEL;
+    EXPECT_OK(l2l_fewshot_create(&maml, net, "seed=3; inner_lr=0.1; meta_batch=5; meta_lr=0.01"));
+    EXPECT_OK(l2l_fewshot_create(&msgd, net, "method=meta_sgd; seed=8; inner_lr=0.1; shots=5"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_create", l2l_fewshot_create(&f, net, "method=reptile"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_create", l2l_fewshot_create(&f, net, "inner_steps=0"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_create", l2l_fewshot_create(&f, net, "bogus=1"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_create", l2l_fewshot_create(&f, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_create", l2l_fewshot_create(NULL, net, NULL));
+    CHECK(f == SENTINEL);
+
+    /* theta starts as the learner's current parameters; Meta-SGD's alpha = inner_lr. */
+    int64_t n = 0, iterations = -1, events = -1;
+    EXPECT_OK(l2l_fewshot_info(maml, &n, &iterations, &events));
+    CHECK(n == P && iterations == 0 && events == 0);
+    EXPECT_OK(l2l_fewshot_get_meta(msgd, NULL, 0, &n));
+    CHECK(n == 2 * P);
+    float theta[2 * P], params[P], alpha_ok = 1;
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_fewshot_get_meta", l2l_fewshot_get_meta(msgd, theta, P, &n));
+    EXPECT_OK(l2l_fewshot_get_meta(msgd, theta, 2 * P, &n));
+    EXPECT_OK(l2l_learner_get_params(net, params, P, &n));
+    CHECK(floats_equal(theta, params, P));
+    for (int i = P; i < 2 * P; i++) alpha_ok = alpha_ok && theta[i] == 0.1f;
+    CHECK(alpha_ok);
+
+    /* Adaptation: 0 steps gives theta; 1 step is theta - 0.1 * the support gradient. */
+    float x[K] = {-4, -1.5f, 0.2f, 2, 4.5f}, y[K], grads[P], adapted[P], expected[P];
+    for (int i = 0; i < K; i++) y[i] = 2 * sinf(x[i] - 1);
+    EXPECT_OK(l2l_fewshot_adapt(maml, x, y, K, 1, 1, 0, into));
+    EXPECT_OK(l2l_learner_get_params(into, adapted, P, &n));
+    CHECK(floats_equal(adapted, params, P));
+    REQUIRE_OK(l2l_learner_loss_grad_values(net, x, y, K, 1, 1, NULL));
+    REQUIRE_OK(l2l_learner_get_grads(net, grads, P, &n));
+    for (int i = 0; i < P; i++) expected[i] = params[i] - 0.1f * grads[i];
+    EXPECT_OK(l2l_fewshot_adapt(msgd, x, y, K, 1, 1, -1, into));
+    EXPECT_OK(l2l_learner_get_params(into, adapted, P, &n));
+    float worst = 0;
+    for (int i = 0; i < P; i++) worst = fmaxf(worst, fabsf(adapted[i] - expected[i]));
+    CHECKF(worst < 1e-5f, "adapted parameters differ from a hand-made SGD step by %g", worst);
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_fewshot_adapt", l2l_fewshot_adapt(maml, x, y, K, 1, 1, 1, other));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_fewshot_adapt", l2l_fewshot_adapt(maml, x, y, K, 2, 1, 1, into));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_adapt", l2l_fewshot_adapt(maml, x, NULL, K, 1, 1, 1, into));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_adapt", l2l_fewshot_adapt(maml, x, y, K, 1, 1, 1, NULL));
+
+    /* Meta-training lowers the held-out 10-shot loss; a cancelled run keeps its iterations. */
+    const int64_t shots[2] = {5, 10};
+    float before[2], after[2], intervals[2], losses[2 * 30], fit_losses[200];
+    EXPECT_OK(l2l_fewshot_evaluate(maml, "sine", NULL, 30, shots, 2, -1, 7, NULL, before, NULL));
+    EXPECT_OK(l2l_fewshot_fit(maml, "sine", NULL, "shots=10", 200, fit_losses, NULL, NULL));
+    EXPECT_OK(l2l_fewshot_evaluate(maml, "sine", "evaluation_points=100", 30, shots, 2, -1, 7, losses, after, intervals));
+    CHECKF(after[1] < 0.8f * before[1], "10-shot loss %g before, %g after meta-training", before[1], after[1]);
+    double sum = 0;
+    for (int i = 30; i < 60; i++) sum += losses[i];
+    CHECKF(fabs(sum / 30 - after[1]) < 1e-4 * (1 + after[1]), "mean %g of the losses, reported %g", sum / 30, after[1]);
+    CHECK(intervals[0] > 0 && intervals[1] > 0 && isfinite(fit_losses[199]));
+    int calls = 0;
+    EXPECT_ERR(L2L_ERR_CANCELLED, "l2l_fewshot_fit", l2l_fewshot_fit(maml, "sine", NULL, NULL, 50, NULL, stop_after_three, &calls));
+    EXPECT_OK(l2l_fewshot_info(maml, NULL, &iterations, NULL));
+    CHECK(calls == 3 && iterations == 203);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_fit", l2l_fewshot_fit(maml, "omniglot", NULL, NULL, 1, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_fit", l2l_fewshot_fit(maml, "sine", NULL, "method=fomaml", 1, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_evaluate", l2l_fewshot_evaluate(maml, "sine", NULL, 0, shots, 2, -1, 7, NULL, NULL, NULL));
+    l2l_fewshot *classifier = NULL;
+    REQUIRE_OK(l2l_fewshot_create(&classifier, ce, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_fit", l2l_fewshot_fit(classifier, "sine", NULL, NULL, 1, NULL, NULL, NULL));
+
+    /* Files: a round trip onto the same shapes; other shapes and missing files fail. */
+    char path[512];
+    path_in_tmp(path, sizeof path, "fewshot.safetensors");
+    EXPECT_OK(l2l_fewshot_save(msgd, path));
+    EXPECT_OK(l2l_fewshot_load(&back, path, into));
+    float again[2 * P];
+    EXPECT_OK(l2l_fewshot_get_meta(back, again, 2 * P, &n));
+    CHECK(n == 2 * P && floats_equal(again, theta, 2 * P));
+    f = SENTINEL;
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_fewshot_load", l2l_fewshot_load(&f, path, other));
+    path_in_tmp(path, sizeof path, "missing.safetensors");
+    EXPECT_ERR(L2L_ERR_IO, "l2l_fewshot_load", l2l_fewshot_load(&f, path, net));
+    CHECK(f == SENTINEL);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_save", l2l_fewshot_save(NULL, path));
+
+    l2l_fewshot_free(classifier);
+    l2l_fewshot_free(back);
+    l2l_fewshot_free(msgd);
+    l2l_fewshot_free(maml);
+    l2l_learner_free(other);
+    l2l_learner_free(ce);
+    l2l_learner_free(into);
+    l2l_learner_free(net);
+}
+
 static void test_free_null(void) {
     section = "free(NULL)";
     /* Each is a no-op; reaching the next line is the check. */
@@ -3875,6 +4063,7 @@ static void test_free_null(void) {
     l2l_meta_test_free(NULL);
     l2l_mlhf_free(NULL);
     l2l_mlhf_trainer_free(NULL);
+    l2l_fewshot_free(NULL);
     CHECK(1);
 }
 
@@ -3920,6 +4109,8 @@ int main(void) {
     test_meta_estimators();
     test_meta_test();
     test_mlhf();
+    test_regression();
+    test_fewshot();
     remove_tmp();
 
     printf("%d passed, %d failed\n", passed, failed);

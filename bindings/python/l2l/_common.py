@@ -71,6 +71,18 @@ def as_labels(y: Any) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int32)
 
 
+def _is_real(targets: Any) -> bool:
+    """Whether `targets` hold real values (regression) rather than integer labels."""
+    return np.asarray(targets).dtype.kind == "f"
+
+
+def as_targets(y: Any) -> np.ndarray:
+    """Real regression targets as a C-contiguous float32 [n, outputs] array; a 1-D [n] array
+    is one output per example."""
+    a = np.ascontiguousarray(y, dtype=np.float32)
+    return a.reshape(-1, 1) if a.ndim == 1 else a
+
+
 def as_path(path: "str | os.PathLike[str]") -> bytes:
     """A file system path as the bytes the C library opens. A NUL byte is refused: C would
     read the path only up to it (`"a.st\\x00ignored"` would open `a.st`)."""

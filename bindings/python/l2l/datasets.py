@@ -25,8 +25,8 @@ from typing import Any, Dict, Optional, Tuple, Union
 import numpy as np
 
 from . import _l2l
-from ._common import as_inputs, as_labels, as_path, format_options
-from ._l2l import ShapeError
+from ._common import _is_real, as_inputs, as_labels, as_path, as_targets, format_options
+from ._l2l import InvalidArgumentError, ShapeError, StateError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -46,7 +46,8 @@ GREY_WEIGHTS = ("mtl2l", "mtl2l_as_printed", "itu601")
 
 class Dataset:
     """A labelled classification data set: `len(d)` examples of `d.features` floats, each
-    with a label in `range(d.classes)`. The data live in the library; `inputs` and
+    with a label in `range(d.classes)` — or a regression set, each with `d.classes` real
+    targets (`is_regression`, `targets`). The data live in the library; `inputs` and
     `labels` are numpy copies.
 
     Make one with `Dataset.from_arrays`, `Dataset.load_idx`, `l2l.fashion_mnist` or the
@@ -66,8 +67,16 @@ class Dataset:
     def from_arrays(cls, inputs: Any, labels: Any, classes: Optional[int] = None) -> "Dataset":
         """A data set copied from `inputs` ([n, features], any real dtype; converted to
         float32) and integer `labels` ([n], in `range(classes)`). `classes` defaults to
-        `max(labels) + 1`."""
+        `max(labels) + 1`.
+
+        Real-valued `labels` (a float array [n, outputs], or [n] for one output) make a
+        regression set instead, for a learner with objective="mse" (`classes` must then be
+        None): `Dataset.from_arrays(x, np.sin(x))`."""
         x = as_inputs(inputs)
+        if _is_real(labels):
+            if classes is not None:
+                raise InvalidArgumentError("from_arrays: a regression set (real-valued targets) takes no classes")
+            return cls(_l2l.dataset_create_regression(x, as_targets(labels)))
         y = as_labels(labels)
         if classes is None:
             classes = int(y.max()) + 1 if y.size else 1
@@ -114,13 +123,33 @@ class Dataset:
 
     @property
     def labels(self) -> np.ndarray:
-        """An int32 copy of all labels, shape [len]."""
+        """An int32 copy of all labels, shape [len]. StateError for a regression set (see
+        `targets`)."""
+        if self.is_regression:
+            raise StateError("Dataset.labels: a regression set has real-valued targets; read Dataset.targets")
         return self._handle.read(0, len(self), False, True)[1]
 
+    @property
+    def is_regression(self) -> bool:
+        """Whether the targets are real values (made by `from_arrays` with float targets)."""
+        return _l2l.dataset_is_regression(self._handle)
+
+    @property
+    def targets(self) -> np.ndarray:
+        """A copy of the targets: float32 [len, outputs] for a regression set, the int32
+        labels [len] otherwise."""
+        if not self.is_regression:
+            return self.labels
+        return _l2l.dataset_read_values(self._handle, 0, len(self))
+
     def read(self, start: int = 0, count: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
-        """Copies of examples [start, start + count) as (inputs, labels)."""
+        """Copies of examples [start, start + count) as (inputs, labels), or (inputs,
+        targets [count, outputs]) for a regression set."""
         if count is None:
             count = len(self) - start
+        if self.is_regression:
+            x = self._handle.read(int(start), int(count), True, False)[0]
+            return x, _l2l.dataset_read_values(self._handle, int(start), int(count))
         x, y = self._handle.read(int(start), int(count), True, True)
         return x, y
 

@@ -1394,6 +1394,9 @@ std::unique_ptr<MetaTrainer> meta_trainer_from_tasks(Learned &h, const std::vect
 
 }  // namespace
 
+// Few-shot learning and regression: bound by bind_fewshot at the end of this file.
+void bind_fewshot(py::module_ &m);
+
 PYBIND11_MODULE(_l2l, m) {
     m.doc() = "Private pybind11 shim over the l2l C ABI (include/l2l.h); use the l2l package instead.";
 
@@ -1627,4 +1630,202 @@ PYBIND11_MODULE(_l2l, m) {
     m.def("train", &train, py::arg("learner"), py::arg("optimizer"), py::arg("batches"), py::arg("steps"),
           py::arg("losses") = py::none(), py::arg("progress") = py::none(),
           "l2l_train (GIL released; re-acquired in the progress callback).");
+
+    bind_fewshot(m);
+}
+
+// ---------------------------------------------------------------------------------
+// Regression (real-valued targets) and few-shot learning
+// ---------------------------------------------------------------------------------
+
+namespace {
+
+// Rows of a float32 [n, k] array whose row count must be `rows`.
+py::buffer_info request_targets(py::handle targets, const char *fn, py::ssize_t rows) {
+    py::buffer_info y = request_array(targets, fn, "targets", Element::float32, 2);
+    if (y.shape[0] != rows) {
+        raise_error(L2L_ERR_SHAPE, fn,
+                    "inputs have " + std::to_string(rows) + " rows but targets have " + std::to_string(y.shape[0]));
+    }
+    return y;
+}
+
+float learner_loss_grad_values(Learner &l, py::handle inputs, py::handle targets) {
+    const char *fn = "l2l_learner_loss_grad_values";
+    InUse use(fn, {&l.busy});
+    py::buffer_info x = request_array(inputs, fn, "inputs", Element::float32, 2);
+    py::buffer_info y = request_targets(targets, fn, x.shape[0]);
+    float loss = 0;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_learner_loss_grad_values(l.handle, static_cast<const float *>(x.ptr), static_cast<const float *>(y.ptr),
+                                         x.shape[0], x.shape[1], y.shape[1], &loss);
+    }
+    check(s, fn);
+    return loss;
+}
+
+std::unique_ptr<Dataset> dataset_create_regression(py::handle inputs, py::handle targets) {
+    const char *fn = "l2l_dataset_create_regression";
+    py::buffer_info x = request_array(inputs, fn, "inputs", Element::float32, 2);
+    py::buffer_info y = request_targets(targets, fn, x.shape[0]);
+    l2l_dataset *out = nullptr;
+    check(l2l_dataset_create_regression(&out, static_cast<const float *>(x.ptr), static_cast<const float *>(y.ptr),
+                                        x.shape[0], x.shape[1], y.shape[1]),
+          fn);
+    return std::make_unique<Dataset>(out);
+}
+
+bool dataset_is_regression(Dataset &d) {
+    const char *fn = "l2l_dataset_is_regression";
+    InUse use(fn, {&d.busy});
+    int32_t r = 0;
+    check(l2l_dataset_is_regression(d.handle, &r), fn);
+    return r != 0;
+}
+
+py::object dataset_read_values(Dataset &d, int64_t start, int64_t count) {
+    const char *fn = "l2l_dataset_read_values";
+    InUse use(fn, {&d.busy});
+    if (count < 1) raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "count must be at least 1, got " + std::to_string(count));
+    auto out = new_array({count, std::get<2>(d.info())}, Element::float32);
+    check(l2l_dataset_read_values(d.handle, start, count, static_cast<float *>(out.second.ptr)), fn);
+    return out.first;
+}
+
+struct FewShot : Owned<l2l_fewshot, l2l_fewshot_free> {
+    using Owned::Owned;
+};
+
+std::unique_ptr<FewShot> fewshot_create(Learner &l, const std::optional<std::string> &options) {
+    const char *fn = "l2l_fewshot_create";
+    InUse use(fn, {&l.busy});
+    l2l_fewshot *out = nullptr;
+    check(l2l_fewshot_create(&out, l.handle, c_str_or_null(options)), fn);
+    return std::make_unique<FewShot>(out);
+}
+
+std::unique_ptr<FewShot> fewshot_load(const std::string &path, Learner &l) {
+    const char *fn = "l2l_fewshot_load";
+    InUse use(fn, {&l.busy});
+    l2l_fewshot *out = nullptr;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_fewshot_load(&out, path.c_str(), l.handle);
+    }
+    check(s, fn);
+    return std::make_unique<FewShot>(out);
+}
+
+py::tuple fewshot_info(FewShot &f) {
+    const char *fn = "l2l_fewshot_info";
+    InUse use(fn, {&f.busy});
+    int64_t n = 0, iterations = 0, events = 0;
+    check(l2l_fewshot_info(f.handle, &n, &iterations, &events), fn);
+    return py::make_tuple(n, iterations, events);
+}
+
+py::object fewshot_get_meta(FewShot &f) {
+    const char *fn = "l2l_fewshot_get_meta";
+    InUse use(fn, {&f.busy});
+    int64_t n = 0;
+    check(l2l_fewshot_get_meta(f.handle, nullptr, 0, &n), fn);
+    auto out = new_array({n}, Element::float32);
+    check(l2l_fewshot_get_meta(f.handle, static_cast<float *>(out.second.ptr), n, &n), fn);
+    return out.first;
+}
+
+// Runs l2l_fewshot_fit without the GIL; `losses` is a writable float32 array of at least
+// `iterations` elements; the callback receives (iteration, iterations, meta_loss).
+void fewshot_fit(FewShot &f, const std::string &tasks, const std::optional<std::string> &task_options,
+                 const std::optional<std::string> &options, int64_t iterations, py::handle losses, py::object callback) {
+    const char *fn = "l2l_fewshot_fit";
+    InUse use(fn, {&f.busy});
+    py::buffer_info lb = request_array(losses, fn, "losses", Element::float32, 1, true);
+    if (lb.shape[0] < iterations) {
+        raise_error(L2L_ERR_BUFFER_TOO_SMALL, fn,
+                    "losses holds " + std::to_string(lb.shape[0]) + " floats, " + std::to_string(iterations) +
+                        " iterations need as many");
+    }
+    run_with_progress(fn, std::move(callback), [&](Progress *progress) {
+        return l2l_fewshot_fit(f.handle, tasks.c_str(), c_str_or_null(task_options), c_str_or_null(options), iterations,
+                               static_cast<float *>(lb.ptr), progress_trampoline, progress);
+    });
+}
+
+void fewshot_adapt(FewShot &f, py::handle inputs, py::handle targets, int64_t steps, Learner &into) {
+    const char *fn = "l2l_fewshot_adapt";
+    InUse use(fn, {&f.busy, &into.busy});
+    py::buffer_info x = request_array(inputs, fn, "inputs", Element::float32, 2);
+    py::buffer_info y = request_targets(targets, fn, x.shape[0]);
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_fewshot_adapt(f.handle, static_cast<const float *>(x.ptr), static_cast<const float *>(y.ptr), x.shape[0],
+                              x.shape[1], y.shape[1], steps, into.handle);
+    }
+    check(s, fn);
+}
+
+// l2l_fewshot_evaluate without the GIL: (losses [shots, tasks], means [shots], intervals [shots]).
+py::tuple fewshot_evaluate(FewShot &f, const std::string &tasks, const std::optional<std::string> &task_options,
+                           int64_t task_count, py::handle shots, int64_t steps, uint64_t seed) {
+    const char *fn = "l2l_fewshot_evaluate";
+    InUse use(fn, {&f.busy});
+    py::buffer_info k = request_array(shots, fn, "shots", Element::int64, 1);
+    if (task_count < 1 || k.shape[0] < 1 || task_count > (int64_t{1} << 31) / k.shape[0]) {
+        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "tasks and the number of shot counts must be at least 1 (and their product below 2^31)");
+    }
+    auto losses = new_array({k.shape[0], task_count}, Element::float32);
+    auto means = new_array({k.shape[0]}, Element::float32);
+    auto intervals = new_array({k.shape[0]}, Element::float32);
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_fewshot_evaluate(f.handle, tasks.c_str(), c_str_or_null(task_options), task_count,
+                                 static_cast<const int64_t *>(k.ptr), k.shape[0], steps, seed,
+                                 static_cast<float *>(losses.second.ptr), static_cast<float *>(means.second.ptr),
+                                 static_cast<float *>(intervals.second.ptr));
+    }
+    check(s, fn);
+    return py::make_tuple(losses.first, means.first, intervals.first);
+}
+
+void fewshot_save(FewShot &f, const std::string &path) {
+    const char *fn = "l2l_fewshot_save";
+    InUse use(fn, {&f.busy});
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_fewshot_save(f.handle, path.c_str());
+    }
+    check(s, fn);
+}
+
+}  // namespace
+
+void bind_fewshot(py::module_ &m) {
+    py::class_<FewShot>(m, "FewShot", "An l2l_fewshot handle.")
+        .def(py::init(&fewshot_create), py::arg("learner"), py::arg("options") = py::none(), "l2l_fewshot_create.")
+        .def_static("load", &fewshot_load, py::arg("path"), py::arg("learner"), "l2l_fewshot_load (GIL released).")
+        .def("info", &fewshot_info, "l2l_fewshot_info: (num_meta_params, iterations, events).")
+        .def("get_meta", &fewshot_get_meta, "l2l_fewshot_get_meta into a new float32 array.")
+        .def("fit", &fewshot_fit, py::arg("tasks"), py::arg("task_options"), py::arg("options"), py::arg("iterations"),
+             py::arg("losses"), py::arg("progress") = py::none(),
+             "l2l_fewshot_fit (GIL released; re-acquired in the progress callback).")
+        .def("adapt", &fewshot_adapt, py::arg("inputs"), py::arg("targets"), py::arg("steps"), py::arg("into"),
+             "l2l_fewshot_adapt (GIL released) into a Learner.")
+        .def("evaluate", &fewshot_evaluate, py::arg("tasks"), py::arg("task_options"), py::arg("task_count"),
+             py::arg("shots"), py::arg("steps"), py::arg("seed"),
+             "l2l_fewshot_evaluate (GIL released): (losses [shots, tasks], means, intervals).")
+        .def("save", &fewshot_save, py::arg("path"), "l2l_fewshot_save (GIL released).");
+    m.def("learner_loss_grad_values", &learner_loss_grad_values, py::arg("learner"), py::arg("inputs"),
+          py::arg("targets"), "l2l_learner_loss_grad_values (GIL released): the mean squared error.");
+    m.def("dataset_create_regression", &dataset_create_regression, py::arg("inputs"), py::arg("targets"),
+          "l2l_dataset_create_regression from float32 [n, features] and [n, outputs] arrays (copied).");
+    m.def("dataset_is_regression", &dataset_is_regression, py::arg("dataset"), "l2l_dataset_is_regression.");
+    m.def("dataset_read_values", &dataset_read_values, py::arg("dataset"), py::arg("start"), py::arg("count"),
+          "l2l_dataset_read_values into a new float32 [count, outputs] array.");
 }
