@@ -27,7 +27,7 @@ import numpy as np
 from . import _l2l
 from ._common import as_inputs, as_targets, format_options
 from .learners import Learner
-from .training import _progress_bar
+from .training import _run_counted
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -98,26 +98,9 @@ class FewShotLearner:
         if iterations < 0:
             raise _l2l.InvalidArgumentError(f"fit: meta_iterations must be non-negative, got {iterations}")
         options = format_options({"meta_batch": meta_batch, "shots": shots, "query": 0 if query is None else query})
-        losses = np.zeros(iterations, dtype=np.float32)
-        bar = _progress_bar(iterations) if progress else None
-        done = 0
-
-        def on_iteration(i: int, total: int, loss: float) -> Any:
-            nonlocal done
-            done = i
-            if bar is not None:
-                bar.update(i, loss)
-            return callback(i, total, loss) if callback is not None else False
-
-        try:
-            self._handle.fit(tasks.kind, tasks._options(), options, iterations, losses, on_iteration)
-        except _l2l.CancelledError as e:
-            e.losses = losses[:done].copy()
-            raise
-        finally:
-            if bar is not None:
-                bar.close()
-        return losses
+        return _run_counted(iterations, progress, callback, (_l2l.CancelledError,),
+                            lambda losses, on_step: self._handle.fit(tasks.kind, tasks._options(), options,
+                                                                     iterations, losses, on_step))
 
     # -- adaptation and evaluation --------------------------------------------------
 

@@ -158,8 +158,19 @@ def train(learner: Learner, optimizer: Optimizer, dataset: Union[Dataset, Batche
     if steps < 0:
         raise _l2l.InvalidArgumentError(f"train: steps must be non-negative, got {steps}")
 
-    losses = np.zeros(steps, dtype=np.float32)
-    bar = _progress_bar(steps) if progress else None
+    return _run_counted(steps, progress, callback, (_l2l.CancelledError, _l2l.NonFiniteError),
+                        lambda losses, on_step: _l2l.train(learner._handle, optimizer._handle, batches._handle,
+                                                          steps, losses, on_step))
+
+
+def _run_counted(count: int, progress: bool, callback: Optional[Callable[[int, int, float], Any]],
+                 errors: Tuple[type, ...], run: Callable[[np.ndarray, Callable[[int, int, float], Any]], None]) -> np.ndarray:
+    """Runs `run(losses, on_step)`, a library call that fills `losses` (float32, `count`) and
+    calls `on_step(i, total, loss)` after each of its `count` steps, with a progress bar if
+    asked and the user's `callback` (a truthy result cancels). On one of `errors` the losses
+    of the steps done are attached to the exception as `.losses`. Returns the losses."""
+    losses = np.zeros(count, dtype=np.float32)
+    bar = _progress_bar(count) if progress else None
     done = 0
 
     def on_step(step: int, total: int, loss: float) -> Any:
@@ -170,8 +181,8 @@ def train(learner: Learner, optimizer: Optimizer, dataset: Union[Dataset, Batche
         return callback(step, total, loss) if callback is not None else False
 
     try:
-        _l2l.train(learner._handle, optimizer._handle, batches._handle, steps, losses, on_step)
-    except (_l2l.CancelledError, _l2l.NonFiniteError) as e:
+        run(losses, on_step)
+    except errors as e:
         e.losses = losses[:done].copy()
         raise
     finally:
