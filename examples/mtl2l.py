@@ -48,7 +48,8 @@ def meta_train(name, optimizer, tasks, args, seed, progress):
     start = time.perf_counter()
     history = trainer.run(progress=progress)
     per_trial = history.reshape(args.trials, -1).mean(axis=1)
-    change = ", ".join(f"task {k}: {per_trial[k]:.3f} → {per_trial[k::len(tasks)][-1]:.3f}" for k in range(len(tasks)))
+    change = ", ".join(f"task {k}: {per_trial[k]:.3f} → {per_trial[k::len(tasks)][-1]:.3f}"
+                       for k in range(len(tasks)))
     print(f"  seed {seed}: {name:<32} {optimizer.num_meta_params:>6} meta-parameters, {trainer.meta_steps} "
           f"meta-updates in {time.perf_counter() - start:.0f} s; {len(trainer.events)} events; meta-loss of the "
           f"first → last trial on {change}", flush=True)

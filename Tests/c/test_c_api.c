@@ -2699,7 +2699,8 @@ static void test_mtl2l(void) {
     l2l_learned *m = make_learned("mtl2l", small, l, 3);
     char kind[16], options[512];
     EXPECT_OK(l2l_learned_describe(m, kind, sizeof kind, options, sizeof options));
-    CHECKF(strcmp(kind, "mtl2l") == 0 && strstr(options, "inputs=2 ") != NULL && strstr(options, "preset=paper") != NULL,
+    CHECKF(strcmp(kind, "mtl2l") == 0 && strstr(options, "inputs=2 ") != NULL
+               && strstr(options, "preset=paper") != NULL,
            "mtl2l: \"%s\" \"%s\"", kind, options);
     /* Four hypernetworks 2 -> 4 -> 4 (w1 8, b1 4, w2 16, b2 4), w_in [2, 4], biases on all four
      * gates of both layers (16 + 4), w2 [4, 4], and 16 fixed 4 x 4 orthogonal bases. */

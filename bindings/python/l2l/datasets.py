@@ -419,7 +419,8 @@ def digits(split: str = "train", test_examples: int = 300, seed: int = 0, size: 
     if split not in ("train", "test"):
         raise _l2l.InvalidArgumentError(f"digits: unknown split {split!r} (known: 'train', 'test')")
     if not 1 <= int(test_examples) < DIGITS_EXAMPLES:
-        raise _l2l.InvalidArgumentError(f"digits: test_examples must be in 1..{DIGITS_EXAMPLES - 1}, got {test_examples}")
+        raise _l2l.InvalidArgumentError(
+            f"digits: test_examples must be in 1..{DIGITS_EXAMPLES - 1}, got {test_examples}")
     images, labels = _digits_arrays()
     x = resize_images(images, int(size), int(size)).reshape(len(labels), -1)
     train, _, test = Dataset.from_arrays(x, labels, classes=10).split(
