@@ -25,7 +25,7 @@ seeds × learners, the band from the lowest to the highest), mtl2l.json (every c
 learned optimisers of each seed. --replot redraws mtl2l.png from mtl2l.json without running.
 
     python3 examples/mtl2l.py                   # 3 seeds × 2 learners: 19 minutes on 2 busy cores
-    python3 examples/mtl2l.py --seeds 1 --learners 1 --trials 4     # a smoke run, about a minute
+    python3 examples/mtl2l.py --seeds 1 --learners 1 --trials 4     # a smoke run, about two minutes
 """
 import argparse
 import json
