@@ -477,7 +477,11 @@ void l2l_optimizer_free(l2l_optimizer *optimizer);
 /**
  * Updates the learner's parameters with the gradient its last l2l_learner_loss_grad
  * stored (L2L_ERR_STATE if none), then forgets that gradient. A Hessian-free optimiser
- * ("hf_fixed", "hf_lm") builds its model of the loss from the batch of that same call. L2L_ERR_SHAPE if the
+ * ("hf_fixed", "hf_lm") builds its model of the loss from the batch of that same call, and
+ * a learned "mtl2l" optimiser reads that batch's inputs (its hypernetworks' input); the
+ * learner keeps the batch exactly as long as the gradient, so without a stored gradient
+ * and batch the call returns L2L_ERR_STATE and changes nothing, and "mtl2l" on a learner
+ * of another input width than it was built for returns L2L_ERR_SHAPE. L2L_ERR_SHAPE if the
  * optimiser's state belongs to a learner of other shapes (see l2l_optimizer_reset);
  * L2L_ERR_NON_FINITE, with parameters and state unchanged, if the step would make a
  * parameter NaN or infinite. Both handles must not be used by another thread meanwhile.
@@ -539,11 +543,28 @@ typedef struct l2l_learned l2l_learned;
  *   parameter), p [10].
  * "m2sgd": DMSGD, then theta <- theta * 1[beta_t > xi] (Masked Meta-SGD, eqs. 10-11); the
  *   options of "dmsgd" plus xi [0] and mask_during [meta_testing] (meta_training or both).
+ * "mtl2l": MTL2L (Kuo et al., "MTL2L: A Context Aware Neural Optimiser", arXiv:2007.09343):
+ *   a coordinate-wise 2-layer LSTM over pre(g) (layer 2 of hidden size 1, theta <- theta +
+ *   scale * h2) whose layer-1 synapses are Q diag(e) P^T, with fixed random orthogonal Q, P
+ *   (part of phi: saved and loaded with it, never changed by meta-training) and e running
+ *   averages (0.9 / 0.1, zero for a fresh learner) of hypernetworks (inputs -> hyper_hidden
+ *   -> ReLU -> hidden) applied to the learner's input batch; hypernetwork dropout and noise
+ *   on theta during meta-training only. preset [paper] (paper: gate biases on all gates, the
+ *   paper's equations; code: the authors' released code, biases on the forget and input
+ *   gates only and a ReLU on the first two context statistics: 102,226 trainable
+ *   meta-parameters plus 16 x 400 fixed ones for a 784-input learner), hidden [20],
+ *   hyper_hidden [32], inputs [the learner's input features; 784 if `learner` is NULL],
+ *   gate_biases=all|forget_input [preset's], context_relu [preset's], dropout [1], noise [1],
+ *   noise_horizon [100], scale [0.1], p [10]. Every step reads the input batch [B, inputs]
+ *   that produced the gradient: l2l_train, l2l_meta_test_run and meta-training pass it;
+ *   l2l_optimizer_step uses the batch of the learner's last l2l_learner_loss_grad. A learner
+ *   of another input width gives L2L_ERR_SHAPE (from l2l_optimizer_step, l2l_train,
+ *   l2l_meta_test_run and l2l_meta_trainer_create).
  *
  * "meta_sgd", "dmsgd" and "m2sgd" have meta-parameters per learner parameter: `learner` is
  * required, and the optimiser only fits learners with its parameter shapes (its
  * parameters are not used otherwise, and it may be freed afterwards). For "lstm" `learner`
- * may be NULL (and is ignored). Returns L2L_ERR_INVALID_ARGUMENT for a NULL out or kind,
+ * may be NULL (and is ignored); for "mtl2l" only its input width is read (NULL: 784). Returns L2L_ERR_INVALID_ARGUMENT for a NULL out or kind,
  * an unknown kind or option, a value out of range, or a NULL learner for a per-parameter
  * kind. On success *out is a new handle the caller frees with l2l_learned_free.
  * Thread-safe for distinct handles (the learner is only read).

@@ -26,6 +26,6 @@ command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 command -v swift >/dev/null || { echo "setup: Swift not found (expected on PATH or at /opt/swift)" >&2; exit 1; }
 # A Debian-managed Python refuses pip installs unless told otherwise (PEP 668); pyenv's does not care.
 export PIP_BREAK_SYSTEM_PACKAGES=1
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore numpy pytest matplotlib
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore numpy pytest matplotlib scikit-learn
 echo "setup: building libl2l.so and installing the Python module l2l"
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --force-reinstall --no-deps ./bindings/python

@@ -258,7 +258,7 @@ static const char *tmp_files[] = {
     "kmnist/t10k-labels-idx1-ubyte", "cifar-10-batches-bin/test_batch.bin", "stl10_binary/train_X.bin",
     "stl10_binary/train_y.bin", "grey/test_batch.bin", "meta_sgd.safetensors", "lstm.safetensors",
     "bad.safetensors", "meta.ckpt", "bad.ckpt", "meta-test.json", "meta-test.csv",
-    "mlhf.safetensors",
+    "mlhf.safetensors", "mtl2l.safetensors",
 };
 /* Sub-folders of the temp dir, removed after the files. */
 static const char *tmp_dirs[] = {"mnist", "kmnist", "cifar-10-batches-bin", "stl10_binary", "grey"};
@@ -2686,6 +2686,184 @@ static void test_learned_files(void) {
     l2l_learner_free(l);
 }
 
+/* MTL2L ("mtl2l"): built for the learner's input width, it reads the input batch of every
+ * step: l2l_train passes it, l2l_optimizer_step uses the batch of the learner's last
+ * l2l_learner_loss_grad; without one, or with another width, the step is refused. */
+static void test_mtl2l(void) {
+    section = "mtl2l create";
+    l2l_learner *l = NULL, *twin = NULL, *wide = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", LEARNER_OPTIONS, 1));   /* 2 inputs */
+    REQUIRE_OK(l2l_learner_create(&twin, "mlp", LEARNER_OPTIONS, 1));
+    REQUIRE_OK(l2l_learner_create(&wide, "mlp", "sizes=3,8,2", 1)); /* 3 inputs */
+    const char *small = "hidden=4 hyper_hidden=4";
+    l2l_learned *m = make_learned("mtl2l", small, l, 3);
+    char kind[16], options[512];
+    EXPECT_OK(l2l_learned_describe(m, kind, sizeof kind, options, sizeof options));
+    CHECKF(strcmp(kind, "mtl2l") == 0 && strstr(options, "inputs=2 ") != NULL
+               && strstr(options, "preset=paper") != NULL,
+           "mtl2l: \"%s\" \"%s\"", kind, options);
+    /* Four hypernetworks 2 -> 4 -> 4 (w1 8, b1 4, w2 16, b2 4), w_in [2, 4], biases on all four
+     * gates of both layers (16 + 4), w2 [4, 4], and 16 fixed 4 x 4 orthogonal bases. */
+    const int64_t trainable = 4 * (8 + 4 + 16 + 4) + 8 + 16 + 16 + 4, fixed = 16 * 16;
+    int64_t nm = 0;
+    EXPECT_OK(l2l_learned_info(m, &nm, NULL));
+    CHECKF(nm == trainable + fixed, "mtl2l: %lld meta-parameters, expected %lld", (long long)nm,
+           (long long)(trainable + fixed));
+    float *phi = malloc(sizeof(float) * (size_t)nm), *back = malloc(sizeof(float) * (size_t)nm);
+    EXPECT_OK(l2l_learned_get_meta(m, phi, nm, NULL));
+    int orthogonal = 1;
+    for (int b = 0; b < 16; b++) {
+        const float *q = phi + trainable + 16 * b;
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) {
+                double dot = 0;
+                for (int k = 0; k < 4; k++) dot += (double)q[4 * i + k] * q[4 * j + k];
+                if (fabs(dot - (i == j)) > 1e-5) orthogonal = 0;
+            }
+    }
+    CHECKF(orthogonal, "the last 16 x 16 meta-parameters are orthogonal 4 x 4 matrices");
+    l2l_learned *d = NULL, *c = NULL;
+    EXPECT_OK(l2l_learned_create(&d, "mtl2l", NULL, NULL, 0)); /* no learner: 784 inputs */
+    EXPECT_OK(l2l_learned_describe(d, NULL, 0, options, sizeof options));
+    CHECKF(strstr(options, "inputs=784") != NULL, "mtl2l without a learner: \"%s\"", options);
+    EXPECT_OK(l2l_learned_create(&c, "mtl2l", "preset=code", NULL, 0));
+    int64_t ncode = 0;
+    EXPECT_OK(l2l_learned_info(c, &ncode, NULL));
+    CHECKF(ncode == 102226 + 16 * 400, "mtl2l code preset on 784 inputs: %lld", (long long)ncode);
+    l2l_learned_free(d);
+    l2l_learned_free(c);
+    l2l_learned *bad = SENTINEL;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create", l2l_learned_create(&bad, "mtl2l", "preset=huge", l, 0));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create", l2l_learned_create(&bad, "mtl2l", "hidden=0", l, 0));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create",
+               l2l_learned_create(&bad, "mtl2l", "gate_biases=some", l, 0));
+    CHECK(bad == SENTINEL);
+
+    section = "mtl2l steps";
+    l2l_optimizer *o = NULL, *o2 = NULL;
+    REQUIRE_OK(l2l_optimizer_create_learned(&o, m, NULL));
+    REQUIRE_OK(l2l_optimizer_create_learned(&o2, m, NULL));
+    float before[LP], after[LP], other[LP];
+    REQUIRE_OK(l2l_learner_get_params(l, before, LP, NULL));
+    /* Nothing stored: no gradient, no batch. */
+    EXPECT_ERR(L2L_ERR_STATE, "l2l_optimizer_step", l2l_optimizer_step(o, l));
+    /* Stored, then forgotten by l2l_learner_set_params (gradient and batch go together). */
+    float x[8 * 2] = {1, 0.5f, -1, 0.25f, 0.3f, -0.7f, -0.2f, -0.9f, 0.8f, 0.8f, -0.5f, 0.1f, 0.6f, -0.1f, -1, -1};
+    int32_t y[8] = {1, 0, 0, 0, 1, 0, 1, 0};
+    float loss;
+    REQUIRE_OK(l2l_learner_loss_grad(l, x, y, 8, 2, &loss));
+    REQUIRE_OK(l2l_learner_set_params(l, before, LP));
+    EXPECT_ERR(L2L_ERR_STATE, "l2l_optimizer_step", l2l_optimizer_step(o, l));
+    EXPECT_OK(l2l_learner_get_params(l, after, LP, NULL));
+    CHECK(floats_equal(before, after, LP));
+    /* Another input width: refused, the wide learner keeps its gradient, o still steps l. */
+    float xw[4 * 3] = {0.1f, 0.2f, -0.3f, 1, -1, 0.5f, 0.7f, 0, -0.2f, -0.6f, 0.4f, 0.9f};
+    int32_t yw[4] = {0, 1, 1, 0};
+    REQUIRE_OK(l2l_learner_loss_grad(wide, xw, yw, 4, 3, &loss));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_optimizer_step", l2l_optimizer_step(o, wide));
+    CHECKF(strstr(l2l_last_error(), "2") != NULL && strstr(l2l_last_error(), "3") != NULL, "width: \"%s\"",
+           l2l_last_error());
+    int64_t n = 0;
+    EXPECT_OK(l2l_learner_get_grads(wide, NULL, 0, &n));
+    /* The loop of loss_grad + step and l2l_train over the same batches give the same learner. */
+    l2l_dataset *data = separable_dataset();
+    l2l_batches *b1 = NULL, *b2 = NULL, *bw = NULL;
+    REQUIRE_OK(l2l_batches_create(&b1, data, 16, 5, NULL));
+    REQUIRE_OK(l2l_batches_create(&b2, data, 16, 5, NULL));
+    float losses[6], looped[6], bx[16 * 2];
+    int32_t by[16];
+    EXPECT_OK(l2l_train(twin, o2, b1, 6, losses, NULL, NULL));
+    for (int step = 0; step < 6; step++) {
+        int64_t got = 0;
+        REQUIRE_OK(l2l_batches_next(b2, bx, 32, by, 16, &got));
+        if (got == 0) REQUIRE_OK(l2l_batches_next(b2, bx, 32, by, 16, &got)); /* a new epoch */
+        EXPECT_OK(l2l_learner_loss_grad(l, bx, by, got, 2, &looped[step]));
+        EXPECT_OK(l2l_optimizer_step(o, l));
+    }
+    REQUIRE_OK(l2l_learner_get_params(l, after, LP, NULL));
+    REQUIRE_OK(l2l_learner_get_params(twin, other, LP, NULL));
+    CHECK(floats_equal(losses, looped, 6) && isfinite(losses[5]));
+    CHECK(floats_equal(after, other, LP) && !floats_equal(after, before, LP));
+    /* l2l_train, meta-testing and meta-training refuse the wide learner. */
+    REQUIRE_OK(l2l_optimizer_reset(o));
+    l2l_dataset *wide_data = NULL;
+    float wx[16 * 3];
+    int32_t wy[16];
+    for (int i = 0; i < 16 * 3; i++) wx[i] = uniform(-1, 1);
+    for (int i = 0; i < 16; i++) wy[i] = i % 2;
+    REQUIRE_OK(l2l_dataset_create(&wide_data, wx, wy, 16, 3, 2));
+    REQUIRE_OK(l2l_batches_create(&bw, wide_data, 4, 1, NULL));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_train", l2l_train(wide, o, bw, 2, NULL, NULL, NULL));
+    l2l_meta_test *mt = SENTINEL;
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_test_run",
+               l2l_meta_test_run(&mt, wide, o, wide_data, wide_data, "learners=1 steps=2 batch=4", NULL, NULL));
+    CHECK(mt == SENTINEL);
+    const l2l_learner *learners[2] = {l, wide};
+    const l2l_dataset *datasets[2] = {data, wide_data};
+    l2l_meta_trainer *t = SENTINEL;
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_trainer_create",
+               l2l_meta_trainer_create(&t, m, learners, datasets, 2, "trials=1 steps=5 unroll=5 batch=8"));
+    CHECK(t == SENTINEL);
+    /* Meta-training on a learner of the right width runs. */
+    EXPECT_OK(l2l_meta_trainer_create(&t, m, learners, datasets, 1, "trials=2 steps=5 unroll=5 batch=8 seed=1"));
+    if (t != SENTINEL) {
+        float history[2] = {NAN, NAN};
+        EXPECT_OK(l2l_meta_trainer_run(t, -1, NULL, NULL));
+        EXPECT_OK(l2l_meta_trainer_history(t, history, 2, &n));
+        CHECK(n == 2 && isfinite(history[0]) && isfinite(history[1]));
+        l2l_meta_trainer_free(t);
+    }
+
+    section = "mtl2l save/load";
+    /* Other values everywhere, bases included (a signed permutation is orthogonal): the file
+     * keeps every bit. */
+    for (int64_t i = 0; i < trainable; i++) phi[i] = (float)((i % 11) - 5) * 0.037f + 1e-6f * (float)i;
+    for (int bsis = 0; bsis < 16; bsis++) {
+        float *q = phi + trainable + 16 * bsis;
+        for (int i = 0; i < 16; i++) q[i] = 0;
+        for (int i = 0; i < 4; i++) q[4 * i + (i + bsis) % 4] = (bsis + i) % 3 == 0 ? -1.0f : 1.0f;
+    }
+    REQUIRE_OK(l2l_learned_set_meta(m, phi, nm));
+    char path[512];
+    path_in_tmp(path, sizeof path, "mtl2l.safetensors");
+    EXPECT_OK(l2l_learned_save(m, path));
+    l2l_learned *loaded = NULL;
+    EXPECT_OK(l2l_learned_load(&loaded, path));
+    if (loaded != NULL) {
+        char options2[512];
+        EXPECT_OK(l2l_learned_get_meta(loaded, back, nm, &n));
+        CHECK(n == nm && memcmp(phi, back, sizeof(float) * (size_t)nm) == 0);
+        EXPECT_OK(l2l_learned_describe(m, NULL, 0, options, sizeof options));
+        EXPECT_OK(l2l_learned_describe(loaded, kind, sizeof kind, options2, sizeof options2));
+        CHECK(strcmp(kind, "mtl2l") == 0 && strcmp(options, options2) == 0);
+        /* Both step a learner the same way. */
+        l2l_optimizer *os = NULL, *ol = NULL;
+        REQUIRE_OK(l2l_optimizer_create_learned(&os, m, NULL));
+        REQUIRE_OK(l2l_optimizer_create_learned(&ol, loaded, NULL));
+        float b1p[LP], a1p[LP], b2p[LP], a2p[LP];
+        one_step(os, b1p, a1p, NULL);
+        one_step(ol, b2p, a2p, NULL);
+        CHECK(floats_equal(a1p, a2p, LP) && !floats_equal(a1p, b1p, LP));
+        l2l_optimizer_free(os);
+        l2l_optimizer_free(ol);
+        l2l_learned_free(loaded);
+    }
+
+    free(phi);
+    free(back);
+    l2l_batches_free(b1);
+    l2l_batches_free(b2);
+    l2l_batches_free(bw);
+    l2l_dataset_free(data);
+    l2l_dataset_free(wide_data);
+    l2l_optimizer_free(o);
+    l2l_optimizer_free(o2);
+    l2l_learned_free(m);
+    l2l_learner_free(l);
+    l2l_learner_free(twin);
+    l2l_learner_free(wide);
+}
+
 /* Meta-training progress: every call's arguments, and a call after which to cancel. */
 struct meta_log {
     int64_t calls, cancel_at;
@@ -4111,6 +4289,7 @@ int main(void) {
     test_mlhf();
     test_regression();
     test_fewshot();
+    test_mtl2l(); /* last: it draws from the shared generator, which earlier tests' data come from */
     remove_tmp();
 
     printf("%d passed, %d failed\n", passed, failed);

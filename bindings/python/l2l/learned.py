@@ -22,11 +22,16 @@ dmsgd      Dynamic Meta-SGD: beta_t = ReLU(beta_static + gamma*tanh(U h_t)), h_t
            learn_gamma=False, p=10
 m2sgd      DMSGD, then theta <- theta * 1[beta_t > xi] (masked); xi=0, mask_during
            "meta_testing" (or "meta_training", "both")
+mtl2l      MTL2L: a coordinate-wise 2-layer LSTM whose synapses Q diag(N(X)) P^T come from
+           hypernetworks N on the learner's input batch X; preset "paper" or "code"; hidden=20,
+           hyper_hidden=32, inputs (the learner's), gate_biases, context_relu, dropout, noise,
+           noise_horizon=100, scale=0.1, p=10. Every step needs the batch of its gradient.
 =========  ================================================================================
 
 Meta-SGD, DMSGD and M2SGD have meta-parameters per learner parameter, so they are built for
 one learner architecture (pass the learner; only its shapes are used) and refuse others
-with ShapeError. The LSTM optimiser fits any learner.
+with ShapeError. The LSTM optimiser fits any learner. MTL2L fits any learner of the input
+width it was built for (ShapeError for another width).
 """
 
 from __future__ import annotations
@@ -41,10 +46,11 @@ from ._common import as_path, format_options
 from .learners import Learner
 from .optim import Optimizer
 
-__all__ = ["LearnedOptimizer", "LSTMOptimizer", "MetaSGD", "DMSGD", "M2SGD", "TrainedOptimizer", "load", "KINDS"]
+__all__ = ["LearnedOptimizer", "LSTMOptimizer", "MetaSGD", "DMSGD", "M2SGD", "MTL2L", "TrainedOptimizer", "load",
+           "KINDS"]
 
 #: The learned-optimiser kinds of the library.
-KINDS = ("lstm", "meta_sgd", "dmsgd", "m2sgd")
+KINDS = ("lstm", "meta_sgd", "dmsgd", "m2sgd", "mtl2l")
 
 PHASES = ("meta_testing", "meta_training")
 
