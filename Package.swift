@@ -7,7 +7,7 @@
 //   L2L         learners, optimisers, data sets, training loops
 //   L2LTensor   tensors, reverse-mode autodiff (higher order), BLAS kernels, RNG
 //   COpenBLAS / CZlib   system libraries (OpenBLAS from PyPI's scipy-openblas32, installed by
-//                       scripts/setup.sh; Debian's zlib1g-dev)
+//                       scripts/setup.sh and opened at run time; Debian's zlib1g-dev)
 import PackageDescription
 
 /// Hot modules: no dynamic exclusivity checks in release builds (kernels work on raw pointers).
@@ -28,8 +28,9 @@ let package = Package(
     ],
     targets: [
         // MARK: System libraries
-        // scripts/setup.sh writes scipy-openblas32.pc (README: "Speed" says why this BLAS).
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "scipy-openblas32"),
+        // Opened at run time, not linked: scripts/setup.sh installs libscipy_openblas.so
+        // (README: "Speed" says why this BLAS, Sources/COpenBLAS/shim.h how it is opened).
+        .systemLibrary(name: "COpenBLAS"),
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),

@@ -352,7 +352,7 @@ def table(torch_figures, l2l_dir):
           f"PyTorch {torch_figures['torch_sgemm_peak']:.1f} ({torch_figures['torch_blas']})")
     forced = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
     if forced:
-        print(f"note: {forced} is set in this environment; every OpenBLAS here obeys it")
+        print(f"note: {forced} is set in this environment: numpy's OpenBLAS obeys it, l2l's does not")
 
 
 def main():

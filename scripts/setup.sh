@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Installs what l2l needs on a fresh Debian machine with Swift at /opt/swift (or on PATH)
 # and Python 3 with pip: the system libraries, Fashion-MNIST, OpenBLAS from PyPI's
-# scipy-openblas32 wheel (copied to /usr/local with a pkg-config file, which `swift build`
-# reads), and the Python module (`pip install ./bindings/python`, which also builds
+# scipy-openblas32 wheel (its library copied to /usr/local/lib), and the Python module (`pip install ./bindings/python`, which also builds
 # libl2l.so). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,24 +32,10 @@ export PIP_BREAK_SYSTEM_PACKAGES=1
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore numpy pytest matplotlib \
     "scipy-openblas32==$openblas_version"
 
-# The BLAS: the wheel's library and headers under /usr/local, where the linker and the
-# loader find them without an rpath, and a pkg-config file for Package.swift.
+# The BLAS: the wheel's library in /usr/local/lib, where the dynamic loader finds it when
+# l2l opens it (Sources/L2LTensor/BLAS.swift).
 blas_dir="$(python3 -c 'import scipy_openblas32 as s; print(s.get_lib_dir())')"
-blas_include="$(python3 -c 'import scipy_openblas32 as s; print(s.get_include_dir())')"
-$sudo install -d /usr/local/lib/pkgconfig /usr/local/include/scipy_openblas32
 $sudo install -m 644 "$blas_dir/libscipy_openblas.so" /usr/local/lib/
-$sudo install -m 644 "$blas_include"/*.h /usr/local/include/scipy_openblas32/
-$sudo tee /usr/local/lib/pkgconfig/scipy-openblas32.pc >/dev/null <<PC
-prefix=/usr/local
-libdir=\${prefix}/lib
-includedir=\${prefix}/include
-
-Name: scipy-openblas32
-Description: OpenBLAS from PyPI's scipy-openblas32 wheel (LP64, symbols prefixed scipy_), for l2l
-Version: $openblas_version
-Libs: -L\${libdir} -lscipy_openblas
-Cflags: -I\${includedir}
-PC
 $sudo ldconfig
 echo "setup: building libl2l.so and installing the Python module l2l"
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --force-reinstall --no-deps ./bindings/python

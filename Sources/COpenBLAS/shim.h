@@ -1,33 +1,55 @@
-// OpenBLAS as shipped in PyPI's scipy-openblas32 wheel (the LP64 build numpy's own
-// OpenBLAS comes from: DYNAMIC_ARCH, so it picks its kernels for the CPU at load time).
-// scripts/setup.sh installs it under /usr/local with a pkg-config file,
-// scipy-openblas32.pc. Its symbols carry the prefix `scipy_`, so it never clashes with
-// another BLAS in the same process (Debian's libopenblas, numpy's scipy_openblas64_).
-// l2l calls the BLAS only through the `blas_` functions below: the prefix lives here.
+// l2l's BLAS: OpenBLAS from PyPI's scipy-openblas32 wheel, the LP64 build of the OpenBLAS
+// numpy ships (DYNAMIC_ARCH: it picks its kernels for the CPU when it loads). Its symbols
+// carry the prefix `scipy_`, so it never clashes with another BLAS in the same process
+// (Debian's libopenblas, numpy's scipy_openblas64_). scripts/setup.sh copies it to
+// /usr/local/lib. l2l opens it at run time (Sources/L2LTensor/BLAS.swift) through
+// blas_open, which hides OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE from its initialisation:
+// those variables are set on some machines for older OpenBLAS builds and would force this
+// one onto slower kernels; L2L_BLAS_CORETYPE forces a kernel family for l2l's copy alone.
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE   // dladdr
 #endif
 #include <dlfcn.h>
-#include <scipy_openblas32/cblas.h>
+#include <stdlib.h>
+#include <string.h>
 
-/// `cblas_sgemm`.
-static inline void blas_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE transA, enum CBLAS_TRANSPOSE transB,
-                              blasint m, blasint n, blasint k, float alpha, const float *a, blasint lda,
-                              const float *b, blasint ldb, float beta, float *c, blasint ldc) {
-    scipy_cblas_sgemm(order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+extern char **environ;
+
+/// `dlopen(file, RTLD_NOW | RTLD_LOCAL)` while the process's environment lacks
+/// OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE and, if L2L_BLAS_CORETYPE is set to a non-empty
+/// value, has OPENBLAS_CORETYPE set to it (the environment is the same again on return;
+/// only the table of variables is swapped, so no variable is ever unset or set). NULL on
+/// failure (dlerror() says why).
+static inline void *blas_open(const char *file) {
+    size_t n = 0;
+    while (environ != NULL && environ[n] != NULL) n++;
+    char **hidden = (char **)malloc((n + 2) * sizeof *hidden);
+    if (hidden == NULL) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "OPENBLAS_CORETYPE=", 18) != 0 && strncmp(environ[i], "OPENBLAS_L2_SIZE=", 17) != 0)
+            hidden[k++] = environ[i];
+    const char *forced = getenv("L2L_BLAS_CORETYPE");
+    if (forced != NULL && forced[0] != '\0') {
+        // Kept for the life of the process: OpenBLAS may hold on to what getenv returned.
+        char *coretype = (char *)malloc(strlen(forced) + 19);
+        if (coretype != NULL) {
+            strcpy(coretype, "OPENBLAS_CORETYPE=");
+            strcat(coretype, forced);
+            hidden[k++] = coretype;
+        }
+    }
+    hidden[k] = NULL;
+    char **saved = environ;
+    environ = hidden;
+    void *handle = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+    environ = saved;
+    free(hidden);
+    return handle;
 }
 
-/// The number of threads OpenBLAS's level-3 routines use from now on.
-static inline void blas_set_num_threads(int threads) { scipy_openblas_set_num_threads(threads); }
-
-/// OpenBLAS's build configuration, e.g. "OpenBLAS 0.3.34.481.3 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64".
-static inline const char *blas_config(void) { return scipy_openblas_get_config(); }
-
-/// The kernel family OpenBLAS chose at load time (or was told to by OPENBLAS_CORETYPE), e.g. "Haswell".
-static inline const char *blas_core_name(void) { return scipy_openblas_get_corename(); }
-
-/// The file the dynamic loader loaded the BLAS from, or NULL if it cannot tell.
-static inline const char *blas_library_path(void) {
+/// The file a symbol at `address` was loaded from, or NULL if the loader cannot tell.
+static inline const char *blas_file_of(const void *address) {
     Dl_info info;
-    return dladdr((const void *)&scipy_cblas_sgemm, &info) ? info.dli_fname : NULL;
+    return dladdr(address, &info) ? info.dli_fname : NULL;
 }

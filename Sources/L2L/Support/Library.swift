@@ -6,7 +6,7 @@ public enum Library {
     /// What this build runs on, as `key=value` lines (the text of `l2l_build_info`):
     /// `version`, `configuration` (release or debug), `cores`, and the BLAS's `blas`,
     /// `blas_version`, `blas_core` (the kernels in use), `blas_config` and `blas_library`
-    /// (the file loaded), as ``BLAS/info`` gives them.
+    /// (the file loaded), as ``BLAS/info`` gives them (asking opens the BLAS if no product has yet).
     ///
     ///     version=0.1.0
     ///     configuration=release

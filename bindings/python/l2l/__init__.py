@@ -65,8 +65,8 @@ def build_info() -> Dict[str, str]:
 
     Keys: ``version``, ``configuration`` ("release" or "debug"), ``cores``, and the BLAS that
     every matrix product runs on: ``blas`` (its name), ``blas_version``, ``blas_core`` (the
-    kernel family in use, e.g. "Haswell" or "SkylakeX"; the environment variable
-    OPENBLAS_CORETYPE can force one), ``blas_config`` (its build configuration) and
+    kernel family in use, e.g. "Haswell" or "SkylakeX", chosen for the CPU; the environment
+    variable L2L_BLAS_CORETYPE forces one, OPENBLAS_CORETYPE does not), ``blas_config`` (its build configuration) and
     ``blas_library`` (the file loaded).
 
     >>> l2l.build_info()["blas_core"]

@@ -1,3 +1,4 @@
+import os
 import re
 import subprocess
 import sys
@@ -27,3 +28,11 @@ def test_build_info_after_numpy_loaded_its_own_blas():
     info = l2l.build_info()
     assert out == [info["blas_library"], info["blas_version"]]
     assert "numpy" not in out[0]
+
+
+def test_l2l_blas_coretype_forces_the_kernel():
+    # The variable is read when l2l opens its BLAS, so a fresh process is needed.
+    code = "import l2l; print(l2l.build_info()['blas_core'])"
+    env = dict(os.environ, L2L_BLAS_CORETYPE="Haswell")
+    forced = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert forced.stdout.strip() == "Haswell"
