@@ -19,7 +19,9 @@ extern char **environ;
 /// OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE and, if L2L_BLAS_CORETYPE is set to a non-empty
 /// value, has OPENBLAS_CORETYPE set to it (the environment is the same again on return;
 /// only the table of variables is swapped, so no variable is ever unset or set). NULL on
-/// failure (dlerror() says why).
+/// failure (dlerror() says why). Called once per process: the swapped-in table is never
+/// freed, as another thread's getenv may still be reading it; a setenv on another thread
+/// during the call would be lost.
 static inline void *blas_open(const char *file) {
     size_t n = 0;
     while (environ != NULL && environ[n] != NULL) n++;
@@ -31,7 +33,7 @@ static inline void *blas_open(const char *file) {
             hidden[k++] = environ[i];
     const char *forced = getenv("L2L_BLAS_CORETYPE");
     if (forced != NULL && forced[0] != '\0') {
-        // Kept for the life of the process: OpenBLAS may hold on to what getenv returned.
+        // Kept for the life of the process, like the table: OpenBLAS may hold on to what getenv returned.
         char *coretype = (char *)malloc(strlen(forced) + 19);
         if (coretype != NULL) {
             strcpy(coretype, "OPENBLAS_CORETYPE=");
@@ -44,7 +46,6 @@ static inline void *blas_open(const char *file) {
     environ = hidden;
     void *handle = dlopen(file, RTLD_NOW | RTLD_LOCAL);
     environ = saved;
-    free(hidden);
     return handle;
 }
 
