@@ -1,7 +1,7 @@
 """The PyTorch peer of l2l's speed benchmarks: the same computations, written from the
 formulas in idiomatic PyTorch CPU code on 2 threads, and the side-by-side table.
 
-    python3 benchmarks/torch_peer.py [--l2l DIR] [--meta-steps N] [--test-steps N] [--steps N] [--json]
+    python3 benchmarks/torch_peer.py [--l2l DIR] [--meta-steps N] [--test-steps N] [--repeats N] [--steps N] [--json]
 
 scripts/bench.sh runs it after `l2l-bench --only KIND --json` has written DIR/KIND.json for
 each KIND below; with --l2l it prints l2l and PyTorch side by side with their ratio.
@@ -14,8 +14,8 @@ side is Sources/L2LBench/main.swift):
               on the preprocessed gradient (log|g|/p, sign g) or (−1, e^p g), p = 10;
               unroll 5, meta-loss = sum of the learner's losses after each update on the
               next batch, first order (the learner's gradient detached), Adam (1e-3) on φ,
-              θ and the LSTM state detached between unrolls. A warm-up trial, then one timed
-              trial of --meta-steps learner steps.
+              θ and the LSTM state detached between unrolls. A warm-up trial, then the best
+              of --repeats timed trials of --meta-steps learner steps.
   B2 dmsgd    the same for Dynamic Meta-SGD: one 20-unit LSTM layer, β = ReLU(β_static +
               tanh(h·U_β)) per coordinate, θ ← θ − β ⊙ g.
   B3 lstm     LSTM-optimiser meta-testing steps/s: the meta-trained optimiser training a
@@ -163,8 +163,9 @@ def unflatten_add(theta, delta):
     return out
 
 
-def meta_train_speed(make_optimiser, data, meta_steps, test_steps):
-    """Learner steps/s of meta-training (the timed second of two trials) and of meta-testing."""
+def meta_train_speed(make_optimiser, data, meta_steps, test_steps, repeats):
+    """Learner steps/s of meta-training (the best of `repeats` timed trials after a warm-up
+    trial) and of meta-testing (the best of `repeats` runs of `test_steps`)."""
     generator = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     coordinates = sum(t.numel() for t in init_mlp(generator))
@@ -192,9 +193,7 @@ def meta_train_speed(make_optimiser, data, meta_steps, test_steps):
             state = [s.detach() for s in state]
 
     trial()   # warm-up
-    t0 = time.perf_counter()
-    trial()
-    meta_train = meta_steps / (time.perf_counter() - t0)
+    meta_train = meta_steps / best_time(trial, repeats)
 
     # Meta-testing: the trained optimiser on a fresh learner, one fixed batch.
     x, y = data[0][:BATCH], data[1][:BATCH]
@@ -210,10 +209,7 @@ def meta_train_speed(make_optimiser, data, meta_steps, test_steps):
 
     for _ in range(3):
         step()
-    t0 = time.perf_counter()
-    for _ in range(test_steps):
-        step()
-    return meta_train, test_steps / (time.perf_counter() - t0)
+    return meta_train, test_steps / best_time(lambda: [step() for _ in range(test_steps)], repeats)
 
 
 # MARK: the other measurements
@@ -360,14 +356,16 @@ def main():
     parser.add_argument("--l2l", help="directory of l2l-bench --only KIND --json outputs (KIND.json)")
     parser.add_argument("--meta-steps", type=int, default=50, help="learner steps per meta-training trial (multiple of 5)")
     parser.add_argument("--test-steps", type=int, default=30, help="timed meta-testing steps")
+    parser.add_argument("--repeats", type=int, default=1, help="timed trials and meta-testing runs to take the best of")
     parser.add_argument("--steps", type=int, default=2000, help="timed Adam steps")
     parser.add_argument("--json", action="store_true", help="print PyTorch's figures as JSON")
     args = parser.parse_args()
 
     data = fashion_mnist()
     figures = {}
-    figures["lstm_meta_train"], figures["lstm_meta_test"] = meta_train_speed(lambda n: LSTMOptimiser(), data, args.meta_steps, args.test_steps)
-    figures["dmsgd_meta_train"], _ = meta_train_speed(DMSGD, data, args.meta_steps, 0)
+    figures["lstm_meta_train"], figures["lstm_meta_test"] = meta_train_speed(lambda n: LSTMOptimiser(), data, args.meta_steps, args.test_steps,
+                                                                      args.repeats)
+    figures["dmsgd_meta_train"], _ = meta_train_speed(DMSGD, data, args.meta_steps, 0, args.repeats)
     figures["adam"] = adam_speed(args.steps)
     figures["hf"] = hessian_free_speed(data)
     figures["lstm_forward_ms"] = lstm_forward_ms()

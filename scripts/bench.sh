@@ -19,7 +19,7 @@ echo
 echo "l2l and PyTorch side by side (2 threads each; one process per l2l figure)"
 mkdir -p .build/bench
 for kind in sgemm lstm dmsgd adam hf lstm_forward; do
-    .build/release/l2l-bench --only "$kind" --json > ".build/bench/$kind.json"
+    .build/release/l2l-bench --only "$kind" --json --repeats 3 > ".build/bench/$kind.json"
 done
 peer=python3
 if ! python3 -c "import torch, threadpoolctl" 2>/dev/null; then
@@ -28,4 +28,4 @@ if ! python3 -c "import torch, threadpoolctl" 2>/dev/null; then
     "$peer" -c "import torch, threadpoolctl" 2>/dev/null ||
         "$peer" -m pip install -q --disable-pip-version-check torch threadpoolctl
 fi
-"$peer" benchmarks/torch_peer.py --l2l .build/bench
+"$peer" benchmarks/torch_peer.py --l2l .build/bench --repeats 3

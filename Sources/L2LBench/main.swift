@@ -19,7 +19,9 @@
 // With `--json`, one JSON object of the figures and `max_rss_mib`, the process's peak
 // resident memory.
 // `--meta-steps N` sets the learner steps per meta-training trial (a multiple of 5;
-// default 50), and `--test-steps N` the timed meta-testing steps (default 30; 0 skips meta-testing).
+// default 50), `--test-steps N` the timed meta-testing steps (default 30; 0 skips meta-testing),
+// and `--repeats N` how many timed trials and meta-testing runs the best is taken of
+// (default 1; scripts/bench.sh uses 3 on both sides, so a busy moment counts less).
 // Instructions per meta-training learner step: the difference of two such runs with
 // `--test-steps 0` and different `--meta-steps`, divided by twice the difference in steps
 // (a warm-up trial and a timed one). `--toggle-collect` would miss the work that
@@ -70,6 +72,7 @@ let steps = args.firstIndex(of: "--steps").flatMap { Int(args[$0 + 1]) } ?? 2000
 let only = args.firstIndex(of: "--only").map { args[$0 + 1] }
 let metaSteps = args.firstIndex(of: "--meta-steps").flatMap { Int(args[$0 + 1]) } ?? 50
 let testSteps = args.firstIndex(of: "--test-steps").flatMap { Int(args[$0 + 1]) } ?? 30
+let repeats = max(1, args.firstIndex(of: "--repeats").flatMap { Int(args[$0 + 1]) } ?? 1)
 switch only {
 case nil: break
 case "curvature":
@@ -170,13 +173,13 @@ func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, trainGflops: Dou
     let opt = try Factory.learnedOptimiser(kind: kind, options: nil, parameterShapes: task.parameterShapes)
     var config = MetaTrainingConfig()
     config.steps = metaSteps
-    config.trials = 2
+    config.trials = 1 + repeats
     let trainer = try MetaTrainer(opt, tasks: [task], config: config)
     try trainer.run(trials: 1)   // warm-up
     let trainFlops0 = gemmFlopCount
-    let trainTime = bestTime(repeats: 1) { try! trainer.run(trials: 1) }
+    let trainTime = bestTime(repeats: repeats) { try! trainer.run(trials: 1) }
     let metaTrain = Double(config.steps) / trainTime
-    let trainGflops = Double(gemmFlopCount - trainFlops0) / trainTime / 1e9
+    let trainGflops = Double(gemmFlopCount - trainFlops0) / Double(repeats) / trainTime / 1e9
     // Meta-testing: the trained optimiser as an ordinary optimiser.
     let session = OptimiserSession(try TrainedOptimiser(opt, meta: trainer.meta))
     var rng = RNG(seed: 1)
@@ -190,8 +193,8 @@ func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, trainGflops: Dou
     if n == 0 { return (metaTrain, trainGflops, 0, 0, 0) }
     for _ in 0..<3 { step() }
     let flops0 = gemmFlopCount
-    let t = bestTime(repeats: 1) { for _ in 0..<n { step() } }
-    return (metaTrain, trainGflops, Double(n) / t, Double(gemmFlopCount - flops0) / t / 1e9, t / Double(n))
+    let t = bestTime(repeats: repeats) { for _ in 0..<n { step() } }
+    return (metaTrain, trainGflops, Double(n) / t, Double(gemmFlopCount - flops0) / Double(repeats) / t / 1e9, t / Double(n))
 }
 var learnedRows = [(String, (metaTrain: Double, trainGflops: Double, metaTest: Double, gflops: Double, stepSeconds: Double))]()
 for kind in ["lstm", "dmsgd", "meta_sgd"] { learnedRows.append((kind, try learnedSpeed(kind))) }
