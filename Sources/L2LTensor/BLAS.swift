@@ -39,6 +39,7 @@ public enum BLAS {
         let sgemm: Sgemm
         /// The number of threads level-3 routines use from now on.
         let setNumThreads: @convention(c) (Int32) -> Void
+        /// What the library says about itself.
         let info: Info
     }
 
@@ -50,7 +51,8 @@ public enum BLAS {
     /// (as a missing shared library would at load time).
     static let library: Library = {
         guard let handle = blas_open(file) else {
-            fatalError("l2l: cannot open its BLAS, \(file) (\(String(cString: dlerror()))); run scripts/setup.sh")
+            let reason = dlerror().map { String(cString: $0) } ?? "not found"
+            fatalError("l2l: cannot open its BLAS, \(file) (\(reason)); run scripts/setup.sh")
         }
         func symbol<T>(_ name: String, as: T.Type) -> T {
             guard let p = dlsym(handle, "scipy_" + name) else { fatalError("l2l: \(file) has no scipy_\(name)") }
