@@ -16,7 +16,7 @@ every result as JSON and a loss-curve plot under --out.
 20 meta-updates; the default here is larger because 20 updates leave the LSTM optimiser
 unstable beyond its horizon; see the README).
 
-The LSTM optimiser uses the recipe the docs recommend (README, `pitfalls-measured.md` §1):
+The LSTM optimiser uses the recipe the docs recommend (README; ARCHITECTURE.md, "Failure modes"):
 the MTL2L authors' baseline network (`preset=mtl2l`: 20 then 1 unit, Δ = 0.1·h₂, gate
 biases +1/−1) meta-trained with their element-wise meta-gradient clamp to [−1, 1], from
 --lstm-candidates initial φ (seeds seed, seed+1, …), keeping the one whose fresh learner,

@@ -8,7 +8,11 @@
  *    the function says otherwise. After a failure, l2l_last_error() describes it.
  *  - Objects are opaque handles made by l2l_<object>_create... and released by
  *    l2l_<object>_free; free(NULL) is a no-op. A NULL handle where one is required
- *    gives L2L_ERR_INVALID_ARGUMENT, never a crash.
+ *    gives L2L_ERR_INVALID_ARGUMENT, never a crash. The library keeps a registry of live
+ *    handles: a handle freed already, a pointer l2l never made, or a handle of another
+ *    kind gives L2L_ERR_INVALID_ARGUMENT too, and freeing such a pointer (a double free)
+ *    is a no-op. What stays undefined: a freed handle whose address the allocator has
+ *    handed to a new handle of the same kind is that new handle.
  *  - Arrays cross as pointer + count. The library copies what it keeps. Outputs are
  *    written into the caller's buffer of a stated capacity (in elements); functions
  *    named *_get_* accept a NULL buffer to ask for the size (in *count), and return
@@ -487,7 +491,11 @@ void l2l_optimizer_free(l2l_optimizer *optimizer);
 /**
  * Updates the learner's parameters with the gradient its last l2l_learner_loss_grad
  * stored (L2L_ERR_STATE if none), then forgets that gradient. A Hessian-free optimiser
- * ("hf_fixed", "hf_lm") builds its model of the loss from the batch of that same call. L2L_ERR_SHAPE if the
+ * ("hf_fixed", "hf_lm") builds its model of the loss from the batch of that same call, and
+ * a learned "mtl2l" optimiser reads that batch's inputs (its hypernetworks' input); the
+ * learner keeps the batch exactly as long as the gradient, so without a stored gradient
+ * and batch the call returns L2L_ERR_STATE and changes nothing, and "mtl2l" on a learner
+ * of another input width than it was built for returns L2L_ERR_SHAPE. L2L_ERR_SHAPE if the
  * optimiser's state belongs to a learner of other shapes (see l2l_optimizer_reset);
  * L2L_ERR_NON_FINITE, with parameters and state unchanged, if the step would make a
  * parameter NaN or infinite. Both handles must not be used by another thread meanwhile.
@@ -538,7 +546,9 @@ typedef struct l2l_learned l2l_learned;
  *   size. preset [paper] (paper: 2 x 20 LSTM + linear head; mtl2l: 20 then 1 unit, no
  *   head, forget/input biases +1/-1), layers (comma list, overrides the preset's),
  *   head [preset's], scale [0.1], p [10], forget_bias, input_bias [preset's], head_init
- *   [0.01] (half-width of the head's uniform initialisation).
+ *   [0.01] (half-width of the head's uniform initialisation), init_scales (comma list,
+ *   one per layer: the half-width factor of each layer's initial draw U(±s/sqrt(H));
+ *   preset's: 1 for paper, 0.5 for mtl2l).
  * "meta_sgd": Meta-SGD, theta <- theta - beta * g with one learned rate per learner
  *   parameter; lr [1e-3] (every beta's start).
  * "dmsgd": Dynamic Meta-SGD (M2SGD paper, eqs. 6-9): beta_t = ReLU(beta_static + gamma *
@@ -547,11 +557,28 @@ typedef struct l2l_learned l2l_learned;
  *   parameter), p [10].
  * "m2sgd": DMSGD, then theta <- theta * 1[beta_t > xi] (Masked Meta-SGD, eqs. 10-11); the
  *   options of "dmsgd" plus xi [0] and mask_during [meta_testing] (meta_training or both).
+ * "mtl2l": MTL2L (Kuo et al., "MTL2L: A Context Aware Neural Optimiser", arXiv:2007.09343):
+ *   a coordinate-wise 2-layer LSTM over pre(g) (layer 2 of hidden size 1, theta <- theta +
+ *   scale * h2) whose layer-1 synapses are Q diag(e) P^T, with fixed random orthogonal Q, P
+ *   (part of phi: saved and loaded with it, never changed by meta-training) and e running
+ *   averages (0.9 / 0.1, zero for a fresh learner) of hypernetworks (inputs -> hyper_hidden
+ *   -> ReLU -> hidden) applied to the learner's input batch; hypernetwork dropout and noise
+ *   on theta during meta-training only. preset [paper] (paper: gate biases on all gates, the
+ *   paper's equations; code: the authors' released code, biases on the forget and input
+ *   gates only and a ReLU on the first two context statistics: 102,226 trainable
+ *   meta-parameters plus 16 x 400 fixed ones for a 784-input learner), hidden [20],
+ *   hyper_hidden [32], inputs [the learner's input features; 784 if `learner` is NULL],
+ *   gate_biases=all|forget_input [preset's], context_relu [preset's], dropout [1], noise [1],
+ *   noise_horizon [100], scale [0.1], p [10]. Every step reads the input batch [B, inputs]
+ *   that produced the gradient: l2l_train, l2l_meta_test_run and meta-training pass it;
+ *   l2l_optimizer_step uses the batch of the learner's last l2l_learner_loss_grad. A learner
+ *   of another input width gives L2L_ERR_SHAPE (from l2l_optimizer_step, l2l_train,
+ *   l2l_meta_test_run and l2l_meta_trainer_create).
  *
  * "meta_sgd", "dmsgd" and "m2sgd" have meta-parameters per learner parameter: `learner` is
  * required, and the optimiser only fits learners with its parameter shapes (its
  * parameters are not used otherwise, and it may be freed afterwards). For "lstm" `learner`
- * may be NULL (and is ignored). Returns L2L_ERR_INVALID_ARGUMENT for a NULL out or kind,
+ * may be NULL (and is ignored); for "mtl2l" only its input width is read (NULL: 784). Returns L2L_ERR_INVALID_ARGUMENT for a NULL out or kind,
  * an unknown kind or option, a value out of range, or a NULL learner for a per-parameter
  * kind. On success *out is a new handle the caller frees with l2l_learned_free.
  * Thread-safe for distinct handles (the learner is only read).
@@ -637,7 +664,7 @@ l2l_status l2l_optimizer_create_learned(l2l_optimizer **out, const l2l_learned *
                                         const char *options);
 
 /* ---------------------------------------------------------------------------------- */
-/* Meta-training: Algorithm 1 (truncated backprop through unrolls, Adam on phi)          */
+/* Meta-training: Algorithm 1 (truncated backprop or evolution strategies on unrolls)    */
 /* ---------------------------------------------------------------------------------- */
 
 typedef struct l2l_meta_trainer l2l_meta_trainer;
@@ -656,31 +683,60 @@ enum {
 
 /**
  * Progress callback of meta-training, called after every unroll on the calling thread:
- * `trial` (0-based) is the learner being trained, `step` the learner steps done in that
- * trial (a multiple of the unroll), `meta_loss` the unroll's meta-loss (NaN or infinite
- * if it was not finite). Return 0 to go on, anything else to cancel (the call then returns
+ * `trial` (0-based) is the trial being run, `step` the learner steps done in that trial (a
+ * multiple of the unroll), `meta_loss` the unroll's meta-loss (the mean over the trial's
+ * meta_batch learners; with estimator=pes, over the perturbed particles), NaN or infinite
+ * if it was not finite. Return 0 to go on, anything else to cancel (the call then returns
  * L2L_ERR_CANCELLED). It must not call l2l functions on the trainer.
  */
 typedef int (*l2l_meta_progress_fn)(void *user, int64_t trial, int64_t step, float meta_loss);
 
 /**
  * Creates a meta-trainer for `learned` starting from its current phi: `tasks` tasks, task i
- * a learner `learners[i]` trained on mini-batches of `datasets[i]`. Trial q trains a fresh
- * learner of task q mod tasks (or a random one with sample_tasks=1), freshly initialised
- * from the run's seed: the learners' current parameters are not used. The learners and
- * data sets are copied, so the caller may free them afterwards.
+ * a learner `learners[i]` trained on mini-batches of `datasets[i]`. A trial trains
+ * meta_batch fresh learners side by side for `steps` steps, one meta-update of phi after
+ * every unroll (their meta-gradients averaged): member m of trial q trains task
+ * (q * meta_batch + m) mod tasks (or a random task with sample_tasks=1), freshly
+ * initialised from the run's seed: the learners' current parameters are not used. The
+ * learners and data sets are copied, so the caller may free them afterwards.
  *
- * Options (defaults in brackets): trials [1] (Q, learners trained one after another),
- * steps [100] (S, steps per learner; a multiple of unroll), unroll [5] (steps per
- * meta-update), meta_lr [1e-3] (Adam on phi), batch [128], weights (unroll comma-separated
- * non-negative weights of each step's loss in the meta-loss; uniform), same_batch [0]
- * (score an update on the batch that produced its gradient, as the authors' code),
- * clip=none|value|norm [none] with clip_at [1] (element-wise clamp or global-norm
- * scaling of the meta-gradient), second_order [0] (differentiate through the learner's
- * gradient), sample_tasks [0], rollback_after [3], seed [0].
+ * Options (defaults in brackets): trials [1] (Q, trials run one after another), steps [100]
+ * (S, steps per learner; a multiple of unroll), unroll [5] (steps per meta-update), meta_lr
+ * [1e-3] (the meta-optimiser's learning rate on phi), meta_optimizer [adam] (any gradient
+ * optimiser kind of l2l_optimizer_create: sgd, momentum, nesterov, adam, rmsprop, adagrad,
+ * smorms3), meta_optimizer_options [none] (its options other than lr, written with ':' for
+ * '=' and ',' between them, e.g. "meta_optimizer_options=beta1:0.5,eps:1e-6"), batch [128],
+ * weights (unroll comma-separated non-negative weights of each step's loss in the
+ * meta-loss; uniform), same_batch [0] (score an update on the batch that produced its
+ * gradient, as the authors' code), clip=none|value|norm [none] with clip_at [1]
+ * (element-wise clamp or global-norm scaling of the meta-gradient), second_order [0]
+ * (differentiate through the learner's gradient; bptt only), sample_tasks [0],
+ * rollback_after [3], warmup [0] (each learner first takes a number of steps drawn from
+ * 0..warmup with the current phi and no meta-gradient), meta_batch [1] (learners per trial
+ * and meta-update), seed [0], and:
+ *
+ *  - estimator=bptt|es|pes [bptt]: how the meta-gradient of an unroll is obtained.
+ *    "bptt": truncated backpropagation through the unroll (Algorithm 1).
+ *    "es": antithetic evolution strategies (Salimans et al., "Evolution Strategies as a
+ *    Scalable Alternative to Reinforcement Learning", arXiv:1703.03864): each unroll is
+ *    also run from the same learner state with phi + e and phi - e for es_pairs draws
+ *    e ~ N(0, es_std^2 I), and the loss differences weight the e; no backward pass goes
+ *    through the unroll. Truncated like bptt, hence biased over the whole horizon.
+ *    "pes": persistent evolution strategies (Vicol, Metz and Sohl-Dickstein, "Unbiased
+ *    Gradient Estimation in Unrolled Computation Graphs with Persistent Evolution
+ *    Strategies", arXiv:2112.13835): as es, but each perturbed particle keeps its own
+ *    learner across the unrolls of a trial and its perturbations accumulate, so the
+ *    estimate is unbiased for the whole horizon of `steps`.
+ *    es_std [0.01] (in 1e-8..1e3) and es_pairs [8] (>= 1) are used by es and pes only.
+ *  - memory_budget [0: none] (bytes; bptt only): the most memory one unroll's meta-gradient
+ *    may hold. Past it the unroll is cut into segments whose activations are recomputed in
+ *    the backward pass (gradient checkpointing), keeping the peak near the budget at the
+ *    cost of time; the meta-gradient is the same up to float rounding.
  *
  * Returns L2L_ERR_INVALID_ARGUMENT for a NULL out, learned, array or array element, tasks < 1,
- * an unknown option or a value out of range (or steps not a multiple of unroll);
+ * an unknown option or a value out of range (including steps not a multiple of unroll, an
+ * unknown estimator or meta-optimiser, a meta-optimiser option it does not take, es_pairs
+ * < 1, meta_batch < 1, and second_order=1 or memory_budget > 0 with estimator es or pes);
  * L2L_ERR_SHAPE if a data set does not fit its learner, or (per-parameter kinds) a learner's
  * parameter shapes differ from those `learned` was built for. On success *out is a new
  * handle the caller frees with l2l_meta_trainer_free.
@@ -750,9 +806,24 @@ l2l_status l2l_meta_trainer_events(const l2l_meta_trainer *trainer, int32_t *kin
                                    int64_t *count);
 
 /**
- * Saves everything needed to resume the run exactly (phi, Adam's state, the generator's
- * position, counters, history, events, the rollback point) to `path` as .safetensors,
- * written to `path`.tmp and renamed. Take it between runs: a trial interrupted by a
+ * The meta-loss of the trainer's current phi, without training it, in *meta_loss: the mean,
+ * over `instances` fresh learners (task i mod tasks for the i-th, initialised and batched
+ * from `seed`) each trained for `steps` steps by the learned optimiser with that phi, of
+ * their unrolls' meta-losses (as the history records them, weights included). Two calls
+ * with the same seed see the same learners and batches, so evaluating before and after
+ * l2l_meta_trainer_run compares two phi on the same data; use a seed other than the run's
+ * to score on learners it did not train. Changes nothing in the trainer.
+ * L2L_ERR_NON_FINITE if a learner's loss stops being finite (*meta_loss unchanged);
+ * L2L_ERR_INVALID_ARGUMENT for a NULL trainer or meta_loss, or instances outside
+ * 1..1000000. The trainer must not be used by another thread meanwhile.
+ */
+l2l_status l2l_meta_trainer_evaluate(const l2l_meta_trainer *trainer, int64_t instances,
+                                     uint64_t seed, float *meta_loss);
+
+/**
+ * Saves everything needed to resume the run exactly (phi, the meta-optimiser's state, the
+ * generator's position, counters, history, events, the rollback point) to `path` as
+ * .safetensors, written to `path`.tmp and renamed. Take it between runs: a trial interrupted by a
  * cancelled run is not in it. L2L_ERR_IO if the file cannot be written;
  * L2L_ERR_INVALID_ARGUMENT for a NULL handle or path.
  */
@@ -766,6 +837,133 @@ l2l_status l2l_meta_trainer_save_checkpoint(const l2l_meta_trainer *trainer, con
  * Modifies `into`: no other thread may use it meanwhile.
  */
 l2l_status l2l_meta_trainer_get_learned(const l2l_meta_trainer *trainer, l2l_learned *into);
+
+/* ---------------------------------------------------------------------------------- */
+/* Optimisers on your own arrays: any l2l optimiser, learned ones included               */
+/* ---------------------------------------------------------------------------------- */
+
+/**
+ * A new optimizer handle with the same optimiser (kind, options, phi of a learned one) and no
+ * state: one per set of parameters the caller trains (the state lives in the handle and is
+ * fixed to the shapes of its first update). L2L_ERR_INVALID_ARGUMENT for a NULL out or
+ * optimizer. The caller frees the new handle with l2l_optimizer_free.
+ */
+l2l_status l2l_optimizer_fork(l2l_optimizer **out, const l2l_optimizer *optimizer);
+
+/**
+ * One update of the caller's parameters from their gradients, in place: `tensors` arrays,
+ * tensor k of rank ranks[k] (1...8) with its dimensions next in `dims`, its values at
+ * parameters[k] (row-major floats, overwritten with the updated values) and its gradient at
+ * gradients[k]. `inputs` is the input batch (`rows` x `features`, row-major) that produced
+ * the gradients, read by optimisers that need it (mtl2l) and ignored (may be NULL) by the
+ * others. The optimiser's state is kept in the handle: the first update fixes the shapes
+ * (l2l_optimizer_reset forgets them). Returns L2L_ERR_SHAPE if the shapes differ from the
+ * state's or (per-parameter learned kinds) from those the optimiser was built for (see
+ * l2l_optimizer_parameter_shapes), or if the batch has the wrong width;
+ * L2L_ERR_INVALID_ARGUMENT for NULL pointers, a rank out of range, or a missing batch for an
+ * optimiser that needs one; L2L_ERR_NON_FINITE if the parameters or gradients hold NaN or
+ * infinity, or the update would make them so; L2L_ERR_STATE for a Hessian-free optimiser
+ * (it steps from a model of the loss: use l2l_optimizer_step). On any error nothing is
+ * written. One handle is used by one thread at a time.
+ */
+l2l_status l2l_optimizer_update(l2l_optimizer *optimizer, int64_t tensors, const int64_t *ranks,
+                                const int64_t *dims, float *const *parameters,
+                                const float *const *gradients, const float *inputs, int64_t rows,
+                                int64_t features);
+
+/**
+ * The parameter shapes a learned optimiser with per-parameter meta-parameters (meta_sgd,
+ * dmsgd, m2sgd) was built for, as JSON text ("[[784,32],[32],[32,10],[10]]"), or "null" for
+ * optimisers that take any shapes. Writes the NUL-terminated text into `buffer` (capacity
+ * bytes) and its size with the NUL to *length (either may be NULL; a NULL buffer asks for the
+ * size). L2L_ERR_BUFFER_TOO_SMALL if it does not fit (nothing written but *length);
+ * L2L_ERR_INVALID_ARGUMENT for a NULL optimizer or both buffer and length NULL.
+ */
+l2l_status l2l_optimizer_parameter_shapes(const l2l_optimizer *optimizer, char *buffer, int64_t capacity,
+                                          int64_t *length);
+
+/**
+ * Copies the optimiser's state (moments, a learned optimiser's recurrent states, ...) as
+ * floats into `out` (capacity floats; NULL asks for the size through *n) and its step count
+ * to *step (may be NULL): everything l2l_optimizer_set_state needs to continue exactly.
+ * L2L_ERR_STATE before the first update (no state yet) or for an optimiser whose state cannot
+ * be exported (Hessian-free, MLHF); L2L_ERR_BUFFER_TOO_SMALL (with *n set) if it does not fit;
+ * L2L_ERR_INVALID_ARGUMENT for a NULL optimizer, or out and n both NULL.
+ */
+l2l_status l2l_optimizer_get_state(const l2l_optimizer *optimizer, float *out, int64_t capacity,
+                                   int64_t *n, int64_t *step);
+
+/**
+ * Replaces the optimiser's state with `n` values read by l2l_optimizer_get_state, for
+ * parameters of the shapes given as in l2l_optimizer_update, and its step count: the next
+ * update continues as the one that wrote them would have. Returns L2L_ERR_SHAPE if `n` is
+ * not the size of a state for those shapes (or the shapes are not those a per-parameter
+ * learned optimiser was built for); L2L_ERR_NON_FINITE for NaN or infinite values;
+ * L2L_ERR_INVALID_ARGUMENT for NULL pointers, a negative step or an optimiser whose state
+ * cannot be restored. Nothing changes on error.
+ */
+l2l_status l2l_optimizer_set_state(l2l_optimizer *optimizer, int64_t tensors, const int64_t *ranks,
+                                   const int64_t *dims, const float *values, int64_t n, int64_t step);
+
+/* ---------------------------------------------------------------------------------- */
+/* Tasks of the caller's model: meta-training on any model through two callbacks        */
+/* ---------------------------------------------------------------------------------- */
+
+typedef struct l2l_task l2l_task;
+
+/**
+ * Draws a fresh instance's parameters: writes tensor k's values (row-major, as many floats
+ * as its shape holds) to parameters[k]. `seed` comes from the meta-training run's generator,
+ * so drawing from it keeps runs reproducible. Return 0 on success, anything else to stop
+ * meta-training (the call then returns L2L_ERR_CANCELLED). Called on the thread that runs
+ * the meta-trainer; it must not call l2l functions on that trainer.
+ */
+typedef int (*l2l_task_init_fn)(void *user, uint64_t seed, float *const *parameters);
+
+/**
+ * The loss of the caller's model at `parameters` (tensor k at parameters[k], read-only,
+ * valid during the call) on the batch of learner step `step` (0-based from the instance's
+ * start: every particle of an estimator asks for the same step with the same batch), and its
+ * gradient: writes the loss to *loss and tensor k's gradient to gradients[k]. Return 0 on
+ * success, anything else to stop meta-training with L2L_ERR_CANCELLED (phi keeps the updates
+ * made before). A NaN or infinite loss is not an error: that update is skipped and an event
+ * recorded, as for l2l's own learners. Same thread rules as l2l_task_init_fn.
+ */
+typedef int (*l2l_task_loss_grad_fn)(void *user, int64_t step, const float *const *parameters,
+                                     float *loss, float *const *gradients);
+
+/**
+ * Creates a task defined by the caller's model: `tensors` parameter tensors, tensor k of rank
+ * ranks[k] (1...8) with its dimensions next in `dims` (all ranks' dimensions one after
+ * another), `init` drawing an instance's parameters and `loss_grad` the loss and gradient;
+ * `user` is handed to both unchanged (the caller keeps it valid while the task or a trainer
+ * built from it lives). Meta-training differentiates through the learned optimiser with the
+ * caller's gradients held constant (first order, as the papers do; second_order=1 is
+ * refused), with any estimator (bptt, es, pes) and memory budget. An unroll of Xi steps calls
+ * loss_grad Xi + 1 times per particle (the loss after each update is the next step's
+ * gradient evaluation). Returns L2L_ERR_INVALID_ARGUMENT for a NULL out, ranks, dims or
+ * callback, tensors < 1 or a rank out of range; L2L_ERR_SHAPE for a dimension < 1 or a tensor
+ * too large. On success *out is a new handle the caller frees with l2l_task_free.
+ */
+l2l_status l2l_task_create_callback(l2l_task **out, int64_t tensors, const int64_t *ranks,
+                                    const int64_t *dims, l2l_task_init_fn init,
+                                    l2l_task_loss_grad_fn loss_grad, void *user);
+
+/** Releases a task (NULL is a no-op); trainers built from it keep what they need. */
+void l2l_task_free(l2l_task *task);
+
+/**
+ * As l2l_meta_trainer_create, with tasks made by l2l_task_create_callback: trial q trains a
+ * fresh instance of task q mod n (or a random one with sample_tasks=1). The same options;
+ * L2L_ERR_SHAPE if a per-parameter optimiser (meta_sgd, dmsgd, m2sgd) was built for other
+ * parameter shapes; L2L_ERR_INVALID_ARGUMENT for a NULL out, learned, tasks or element, n < 1,
+ * an unknown option, second_order=1, or an optimiser that reads input batches (mtl2l). The
+ * trainer is used with the l2l_meta_trainer_* functions (run, evaluate, history, events,
+ * checkpoints, get_learned).
+ */
+l2l_status l2l_meta_trainer_create_from_tasks(l2l_meta_trainer **out, const l2l_learned *learned,
+                                              const l2l_task *const *tasks, int64_t n,
+                                              const char *options);
 
 /* ---------------------------------------------------------------------------------- */
 /* MLHF: meta-learning with Hessian-free (learned damping and preconditioner)          */
@@ -887,15 +1085,20 @@ typedef int (*l2l_mlhf_progress_fn)(void *user, int64_t iteration, const l2l_mlh
  * Creates a meta-trainer for `mlhf` starting from its current phi, on `learner`'s
  * architecture and mini-batches of `dataset` (the paper's section 3.1): each meta-iteration
  * runs `unroll` MLHF steps of one learner (freshly initialised from the seed: `learner`'s own
- * parameters are not used), then Adam updates RNN_p's weights on l_p and RNN_s's on l_s;
+ * parameters are not used), then the meta-optimiser (Adam by default) updates RNN_p's
+ * weights on l_p and RNN_s's on l_s;
  * afterwards the learner goes on training, or restarts from its initial weights with
  * probability `reset`. The learner and data set are copied, so the caller may free them.
  *
  * Options (defaults in brackets): iterations [100] (what a run with iterations < 0 does),
- * unroll [10] (>= 2), meta_lr [1e-3], batch [64], reset [0.7], ls_weight [10] (l_s's weight),
- * clip [phi] ("phi": the meta-gradient is clipped to the norm of phi; "none"), seed [0].
+ * unroll [10] (>= 2), meta_lr [1e-3] (the meta-optimiser's learning rate), meta_optimizer
+ * [adam] (any gradient optimiser kind of l2l_optimizer_create, with its default options),
+ * batch [64], reset [0.7], ls_weight [10] (l_s's weight), clip [phi] ("phi": the
+ * meta-gradient is clipped to the norm of phi; "none"), rollback_after [3] (after this many
+ * consecutive skipped updates phi goes back to its last good value, 1..1000), seed [0].
  *
- * L2L_ERR_INVALID_ARGUMENT for a NULL pointer, an unknown option or a value out of range;
+ * L2L_ERR_INVALID_ARGUMENT for a NULL pointer, an unknown option, meta-optimiser or a value
+ * out of range;
  * L2L_ERR_SHAPE if the data set does not fit the learner. On success *out is a new handle the
  * caller frees with l2l_mlhf_trainer_free. `mlhf`, `learner` and `dataset` are only read.
  */
@@ -939,10 +1142,10 @@ l2l_status l2l_mlhf_trainer_history(const l2l_mlhf_trainer *trainer, float *prec
                                     float *damping, int64_t capacity, int64_t *count);
 
 /**
- * Copies the events so far, as l2l_meta_trainer_events does: kinds (L2L_EVENT_NON_FINITE_LOSS
- * or L2L_EVENT_NON_FINITE_GRADIENT), the 0-based meta-iterations and the steps within their
- * unroll, into buffers of capacity `capacity` (each may be NULL), and *count. With all three
- * buffers NULL it only sets *count; a capacity below the count gives
+ * Copies the events so far, as l2l_meta_trainer_events does: kinds (L2L_EVENT_NON_FINITE_LOSS,
+ * L2L_EVENT_NON_FINITE_GRADIENT or L2L_EVENT_ROLLBACK), the 0-based meta-iterations and the
+ * steps within their unroll, into buffers of capacity `capacity` (each may be NULL), and
+ * *count. With all three buffers NULL it only sets *count; a capacity below the count gives
  * L2L_ERR_BUFFER_TOO_SMALL. L2L_ERR_INVALID_ARGUMENT for a NULL handle, or every pointer NULL.
  */
 l2l_status l2l_mlhf_trainer_events(const l2l_mlhf_trainer *trainer, int32_t *kinds,
@@ -1046,6 +1249,176 @@ l2l_status l2l_meta_test_zero_weights(const l2l_meta_test *test, double *zeros, 
  * file cannot be written; L2L_ERR_INVALID_ARGUMENT for a NULL pointer or another format.
  */
 l2l_status l2l_meta_test_save(const l2l_meta_test *test, const char *path, const char *format);
+
+/* ---------------------------------------------------------------------------------- */
+/* Regression: real-valued targets for learners with objective=mse                     */
+/* ---------------------------------------------------------------------------------- */
+
+/*
+ * A learner made with objective=mse (mean squared error) is a regressor: it takes
+ * real-valued targets, `outputs` floats per example (its number of outputs, the `classes`
+ * of l2l_learner_info). Label functions (l2l_learner_loss_grad) refuse it with
+ * L2L_ERR_INVALID_ARGUMENT, and the functions below refuse classifiers the same way.
+ * l2l_learner_evaluate, l2l_train and l2l_learner_forward take regressors with regression
+ * data sets (evaluate then gives the mean squared error and a NaN accuracy); the
+ * meta-trainers and l2l_meta_test_run take classification data and learners only
+ * (L2L_ERR_INVALID_ARGUMENT otherwise).
+ */
+
+/**
+ * Computes the mean squared error of a batch — `inputs` holds count*features floats,
+ * `targets` count*outputs floats, row-major — writes it to *loss (which may be NULL) and
+ * stores its gradient in the learner like l2l_learner_loss_grad. `outputs` must equal the
+ * learner's number of outputs and `features` its input width (else L2L_ERR_SHAPE); count
+ * must be at least 1. L2L_ERR_INVALID_ARGUMENT for a learner that is not a regressor or a
+ * NULL pointer; L2L_ERR_NON_FINITE for NaN or infinity in the batch or in the loss. On any
+ * failure the learner keeps the gradient it had. A Hessian-free l2l_optimizer_step after
+ * this call gives L2L_ERR_STATE (its Gauss-Newton model needs a labelled batch).
+ */
+l2l_status l2l_learner_loss_grad_values(l2l_learner *learner, const float *inputs,
+                                        const float *targets, int64_t count, int64_t features,
+                                        int64_t outputs, float *loss);
+
+/**
+ * Creates a regression data set from `count` examples: `inputs` count*features floats and
+ * `targets` count*outputs floats, row-major, all finite (else L2L_ERR_NON_FINITE), copied.
+ * `features` and `outputs` must be at least 1. l2l_dataset_info reports `outputs` as its
+ * classes; l2l_dataset_read writes no labels for it (read targets with
+ * l2l_dataset_read_values); l2l_batches_next refuses it with L2L_ERR_STATE (its batches
+ * serve l2l_train). On success *out is a new handle the caller frees with l2l_dataset_free.
+ */
+l2l_status l2l_dataset_create_regression(l2l_dataset **out, const float *inputs,
+                                         const float *targets, int64_t count, int64_t features,
+                                         int64_t outputs);
+
+/** Sets *regression to 1 for a regression data set, 0 for a labelled one. */
+l2l_status l2l_dataset_is_regression(const l2l_dataset *dataset, int32_t *regression);
+
+/**
+ * Copies the targets of examples start..start+count-1 of a regression set into `values`
+ * (count*outputs floats, required). L2L_ERR_SHAPE if the range is outside the set;
+ * L2L_ERR_STATE for a labelled set.
+ */
+l2l_status l2l_dataset_read_values(const l2l_dataset *dataset, int64_t start, int64_t count,
+                                   float *values);
+
+/* ---------------------------------------------------------------------------------- */
+/* Few-shot meta-learning: MAML, first-order MAML, Meta-SGD                            */
+/* ---------------------------------------------------------------------------------- */
+
+typedef struct l2l_fewshot l2l_fewshot;
+
+/**
+ * Creates a few-shot meta-learner over the architecture of `learner`, starting from its
+ * current parameters (a fresh learner's initialisation, or pretrained ones); `learner` is
+ * only read, and may be freed afterwards.
+ * It meta-learns an initialisation theta, and for Meta-SGD a per-parameter inner learning
+ * rate alpha shaped like theta, such that k inner steps
+ * theta <- theta - alpha * grad L_support(theta) on a task's few examples adapt well; each
+ * meta-iteration draws meta_batch tasks and takes one Adam step on the mean query loss
+ * after adaptation (non-finite meta-losses or gradients skip the step; repeated skips roll
+ * back). `seed` seeds the meta-training task draws.
+ *
+ * Options (defaults in brackets): method=maml|fomaml|meta_sgd [maml] (maml: second order
+ * through all inner steps; fomaml: first order; meta_sgd: theta and alpha, second order),
+ * inner_steps [1] (k, 1..1000), inner_lr [0.01] (MAML's rate; Meta-SGD's initial alpha),
+ * meta_batch [25], shots [10] (support examples per task in meta-training), query [0: as
+ * many as shots] (query examples per task), meta_lr [1e-3] (Adam), clip=none|value|norm
+ * [none], clip_at [1], rollback_after [3], seed [0].
+ *
+ * L2L_ERR_INVALID_ARGUMENT for a NULL pointer, an unknown option, a value out of range or
+ * a learner with buffers (batch norm). On success *out is a new handle the caller frees
+ * with l2l_fewshot_free.
+ */
+l2l_status l2l_fewshot_create(l2l_fewshot **out, const l2l_learner *learner, const char *options);
+
+/** Releases a few-shot meta-learner (NULL is a no-op). */
+void l2l_fewshot_free(l2l_fewshot *fewshot);
+
+/**
+ * Sizes of a few-shot meta-learner: meta-parameters (theta, then alpha for Meta-SGD),
+ * meta-iterations done, and events (skipped steps and rollbacks). Any out-pointer may be
+ * NULL. L2L_ERR_INVALID_ARGUMENT for a NULL handle.
+ */
+l2l_status l2l_fewshot_info(const l2l_fewshot *fewshot, int64_t *num_meta_params,
+                            int64_t *iterations, int64_t *events);
+
+/**
+ * Copies the meta-parameters, flat: theta laid out like the learner's parameters
+ * (l2l_learner_get_params), then for Meta-SGD alpha in the same layout, into `out`
+ * (capacity `capacity` floats) and sets *count to num_meta_params. `out` may be NULL to ask
+ * for the size; a smaller capacity gives L2L_ERR_BUFFER_TOO_SMALL.
+ */
+l2l_status l2l_fewshot_get_meta(const l2l_fewshot *fewshot, float *out, int64_t capacity,
+                                int64_t *count);
+
+/**
+ * Runs `iterations` meta-iterations on tasks of the family `tasks` configured by
+ * `task_options`: "sine" — y = A sin(x - phase), A in [0.1, 5], phase in [0, pi], x in
+ * [-5, 5], for a learner of one input and one output with objective=mse; option
+ * evaluation_points [100] (the grid l2l_fewshot_evaluate scores on). `options` (may be
+ * NULL) changes meta_batch, shots and query from here on (other keys are errors). Task
+ * draws come from the meta-learner's own generator (seeded at creation), so a run is
+ * reproducible. `losses` (NULL, or room for `iterations` floats) receives each
+ * iteration's meta-loss. `progress` (may be NULL) is called after every iteration with
+ * (user, iteration, iterations, meta-loss); a non-zero return stops with
+ * L2L_ERR_CANCELLED, keeping the iterations done.
+ * L2L_ERR_INVALID_ARGUMENT for an unknown family or option, or a learner whose objective
+ * does not fit the family's targets; L2L_ERR_SHAPE if its input or output width does not.
+ */
+l2l_status l2l_fewshot_fit(l2l_fewshot *fewshot, const char *tasks, const char *task_options,
+                           const char *options, int64_t iterations, float *losses,
+                           l2l_progress_fn progress, void *user);
+
+/**
+ * Adapts to one task: `steps` inner steps (a negative value: inner_steps) from the
+ * meta-learned theta (with alpha for Meta-SGD) on `count` examples — `inputs`
+ * count*features floats, `targets` count*outputs floats (regression) — and writes the
+ * adapted parameters into `into`, a learner of the same parameter shapes (else
+ * L2L_ERR_SHAPE), whose stored gradient is forgotten. The meta-learner is not changed.
+ * L2L_ERR_SHAPE or L2L_ERR_INVALID_ARGUMENT for examples that do not fit the learner (as
+ * l2l_learner_loss_grad_values); L2L_ERR_NON_FINITE if adaptation diverges (`into` is then
+ * unchanged).
+ */
+l2l_status l2l_fewshot_adapt(const l2l_fewshot *fewshot, const float *inputs,
+                             const float *targets, int64_t count, int64_t features,
+                             int64_t outputs, int64_t steps, l2l_learner *into);
+
+/**
+ * Scores the meta-learner on `task_count` fresh tasks of the family `tasks` (as
+ * l2l_fewshot_fit), drawn from `seed` (not the meta-training generator; task i from its
+ * own generator derived from `seed` and i, which draws the task and then max(shots)
+ * examples, of which the first K form the K-shot support set, so a task's score at K does
+ * not depend on the other shot counts): for each task and each K of `shots` (`shot_count`
+ * values, each in 1..1000000), `steps` adaptation steps (negative: inner_steps) on the
+ * K-shot support set, and the loss on the family's
+ * evaluation set (for "sine" the mean squared error on evaluation_points evenly spaced
+ * points of [-5, 5]). Writes, for shot count j, the per-task losses to
+ * losses[j*task_count .. j*task_count + task_count - 1], their mean to means[j] and the
+ * half-width of the normal 95 % interval of the mean (1.96 s / sqrt(n)) to intervals[j];
+ * each buffer may be NULL. Errors as l2l_fewshot_fit and l2l_fewshot_adapt.
+ */
+l2l_status l2l_fewshot_evaluate(const l2l_fewshot *fewshot, const char *tasks,
+                                const char *task_options, int64_t task_count,
+                                const int64_t *shots, int64_t shot_count, int64_t steps,
+                                uint64_t seed, float *losses, float *means, float *intervals);
+
+/**
+ * Saves theta (and alpha) and the options to `path` as .safetensors (metadata: format
+ * "l2l.learned_optimiser", kind "fewshot", options, library version, CRC-32), written to
+ * `path`.tmp and renamed. The meta-optimiser's state is not saved. L2L_ERR_IO if the file
+ * cannot be written.
+ */
+l2l_status l2l_fewshot_save(const l2l_fewshot *fewshot, const char *path);
+
+/**
+ * Loads a meta-learner saved by l2l_fewshot_save onto the architecture of `learner`
+ * (whose parameter shapes must be those it was saved with). Meta-training resumes with a
+ * fresh Adam state and task generator. L2L_ERR_IO if the file is missing or unreadable;
+ * L2L_ERR_FORMAT if it is truncated, altered, not a few-shot meta-learner, or saved for
+ * other shapes. On success *out is a new handle the caller frees with l2l_fewshot_free.
+ */
+l2l_status l2l_fewshot_load(l2l_fewshot **out, const char *path, const l2l_learner *learner);
 
 #ifdef __cplusplus
 }

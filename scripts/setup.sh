@@ -29,7 +29,7 @@ command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 command -v swift >/dev/null || { echo "setup: Swift not found (expected on PATH or at /opt/swift)" >&2; exit 1; }
 # A Debian-managed Python refuses pip installs unless told otherwise (PEP 668); pyenv's does not care.
 export PIP_BREAK_SYSTEM_PACKAGES=1
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore numpy pytest matplotlib \
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore numpy pytest matplotlib scikit-learn \
     "scipy-openblas32==$openblas_version"
 
 # The BLAS: the wheel's library in /usr/local/lib, where the dynamic loader finds it when

@@ -12,6 +12,14 @@ echo "== Swift (XCTest)"
 echo "== C (include/l2l.h, libl2l.so)"
 bash Tests/c/run.sh || failed+=(c)
 echo "== Python (pytest)"
+# PyTorch (CPU) for the tests of l2l.torch only (the library never needs it): the machine's
+# CPU wheel if it has one, else PyPI's.
+if ! python3 -c "import torch" 2>/dev/null; then
+    pip=(env PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore)
+    wheel=$(ls /opt/wheels/torch-*+cpu-*.whl 2>/dev/null | head -n 1 || true)
+    { [ -n "$wheel" ] && "${pip[@]}" "$wheel"; } || "${pip[@]}" torch \
+        || echo "test: PyTorch could not be installed; the l2l.torch tests will fail"
+fi
 (cd /tmp && python3 -m pytest -q "$OLDPWD/bindings/python/tests") || failed+=(python)
 
 if ((${#failed[@]})); then

@@ -45,6 +45,9 @@ public func l2l_batches_next(_ batches: OpaquePointer?, _ inputs: UnsafeMutableP
         let h = try object(batches, BatchesHandle.self, "batches")
         let inputs = try required(inputs, "inputs"), labels = try required(labels, "labels"), n = try required(n, "count")
         let size = h.batches.batchSize, f = h.batches.dataset.features
+        guard !h.batches.dataset.isRegression else {
+            throw ABIError(status: L2L_ERR_STATE, message: "the data set has real-valued targets, not labels; its batches serve l2l_train only")
+        }
         guard inputsCapacity >= Int64(size * f), labelsCapacity >= Int64(size) else {
             throw ABIError(status: L2L_ERR_BUFFER_TOO_SMALL,
                            message: "a batch needs \(size * f) input floats and \(size) labels; capacities are \(inputsCapacity) and \(labelsCapacity)")

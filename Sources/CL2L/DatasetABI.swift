@@ -86,3 +86,43 @@ public func l2l_dataset_read(_ dataset: OpaquePointer?, _ start: Int64, _ n: Int
         if let labels { for (i, v) in y.enumerated() { labels[i] = v } }
     }
 }
+
+// MARK: Regression sets
+
+@_cdecl("l2l_dataset_create_regression")
+public func l2l_dataset_create_regression(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ inputs: UnsafePointer<Float>?,
+                                          _ targets: UnsafePointer<Float>?, _ n: Int64, _ features: Int64,
+                                          _ outputs: Int64) -> Int32 {
+    guarded {
+        let out = try required(out, "out")
+        let n = try count(n, "count"), f = try count(features, "features"), k = try count(outputs, "outputs")
+        guard f >= 1, k >= 1 else { throw invalid("features and outputs must be at least 1, got \(f) and \(k)") }
+        _ = try matrixCount(n, f)
+        _ = try matrixCount(n, k)
+        let x = n == 0 ? Tensor.zeros([0, f]) : Tensor(shape: [n, f], copying: try required(inputs, "inputs"))
+        let y = n == 0 ? Tensor.zeros([0, k]) : Tensor(shape: [n, k], copying: try required(targets, "targets"))
+        store(DatasetHandle(try Dataset(inputs: x, values: y)), out)
+    }
+}
+
+@_cdecl("l2l_dataset_is_regression")
+public func l2l_dataset_is_regression(_ dataset: OpaquePointer?, _ regression: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guarded {
+        let d = try object(dataset, DatasetHandle.self, "dataset").dataset
+        try required(regression, "regression").pointee = d.isRegression ? 1 : 0
+    }
+}
+
+@_cdecl("l2l_dataset_read_values")
+public func l2l_dataset_read_values(_ dataset: OpaquePointer?, _ start: Int64, _ n: Int64,
+                                    _ values: UnsafeMutablePointer<Float>?) -> Int32 {
+    guarded {
+        let d = try object(dataset, DatasetHandle.self, "dataset").dataset
+        let s = try count(start, "start"), n = try count(n, "count")
+        let out = try required(values, "values")
+        guard d.isRegression else { throw ABIError(status: L2L_ERR_STATE, message: "the data set has labels, not real-valued targets") }
+        guard s + n <= d.count else { throw ABIError(status: L2L_ERR_SHAPE, message: "examples \(s)..<\(s + n) are outside the \(d.count) examples") }
+        guard case .values(let v) = d.targetBatch(Array(s..<(s + n))[...]).targets else { return }
+        flatten([v], into: out)
+    }
+}

@@ -75,10 +75,12 @@ public func l2l_learned_create(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ k
     guarded {
         let out = try required(out, "out")
         let kind = try string(kind, "kind")
-        let shapes = try learner.map { try object($0, LearnerHandle.self, "learner").learner.parameterSpecs.map(\.shape) } ?? []
+        let model = try learner.map { try object($0, LearnerHandle.self, "learner").learner }
+        let shapes = model?.parameterSpecs.map(\.shape) ?? []
         let optimiser: any LearnedOptimiser
         do {
-            optimiser = try Factory.learnedOptimiser(kind: kind, options: optionalString(options), parameterShapes: shapes)
+            optimiser = try Factory.learnedOptimiser(kind: kind, options: optionalString(options), parameterShapes: shapes,
+                                                     inputFeatures: model?.inputFeatures)
         } catch let e as L2LError where learner == nil
             && (try? Factory.learnedOptimiser(kind: kind, options: optionalString(options), parameterShapes: [[1]])) != nil {
             // Kind and options are fine: what is missing is the learner.

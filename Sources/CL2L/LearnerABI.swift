@@ -132,6 +132,28 @@ public func l2l_learner_loss_grad(_ learner: OpaquePointer?, _ inputs: UnsafePoi
     }
 }
 
+@_cdecl("l2l_learner_loss_grad_values")
+public func l2l_learner_loss_grad_values(_ learner: OpaquePointer?, _ inputs: UnsafePointer<Float>?,
+                                         _ targets: UnsafePointer<Float>?, _ n: Int64, _ features: Int64,
+                                         _ outputs: Int64, _ loss: UnsafeMutablePointer<Float>?) -> Int32 {
+    guarded {
+        let h = try object(learner, LearnerHandle.self, "learner")
+        let x = try h.batch(inputs, n, features)
+        let k = try count(outputs, "outputs")
+        _ = try matrixCount(x.shape[0], k)
+        let y = Tensor(shape: [x.shape[0], k], copying: try required(targets, "targets"))
+        try h.learner.validate(inputs: x, targets: .values(y))
+        let (value, grads, buffers) = Training.lossAndGradients(h.learner, h.state, x, .values(y))
+        guard value.isFinite else {
+            throw ABIError(status: L2L_ERR_NON_FINITE, message: "the loss is \(value); no gradient stored")
+        }
+        h.gradients = (grads, buffers)
+        // A Hessian-free step models a labelled batch only (l2l_optimizer_step says so).
+        h.batch = nil
+        loss?.pointee = value
+    }
+}
+
 @_cdecl("l2l_learner_get_grads")
 public func l2l_learner_get_grads(_ learner: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?,
                                   _ capacity: Int64, _ n: UnsafeMutablePointer<Int64>?) -> Int32 {
@@ -166,7 +188,7 @@ public func l2l_learner_evaluate(_ learner: OpaquePointer?, _ dataset: OpaquePoi
     guarded {
         let h = try object(learner, LearnerHandle.self, "learner")
         let d = try object(dataset, DatasetHandle.self, "dataset").dataset
-        try Training.checkCompatible(h.learner, d)
+        try Training.checkCompatible(h.learner, d, regression: true)
         let (l, a) = Training.evaluate(h.learner, h.state, on: d)
         guard l.isFinite else { throw ABIError(status: L2L_ERR_NON_FINITE, message: "the loss is \(l)") }
         loss?.pointee = l

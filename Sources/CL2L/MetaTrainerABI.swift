@@ -35,7 +35,7 @@ private func metaTasks(_ learned: LearnedHandle, _ learners: UnsafePointer<Opaqu
 }
 
 /// Meta-training options as a configuration (unknown keys rejected).
-private func metaConfig(_ options: UnsafePointer<CChar>?) throws -> MetaTrainingConfig {
+func metaConfig(_ options: UnsafePointer<CChar>?) throws -> MetaTrainingConfig {
     var config = try Config(optionalString(options), context: "meta-training")
     let made = try MetaTrainingConfig(config: &config)
     try config.finish()
@@ -132,6 +132,21 @@ func deliver(_ events: [MetaEvent], kinds: UnsafeMutablePointer<Int32>?, trials:
         kinds?[i] = eventCodes[e.kind] ?? -1
         trials?[i] = Int64(e.trial)
         steps?[i] = Int64(e.step)
+    }
+}
+
+@_cdecl("l2l_meta_trainer_evaluate")
+public func l2l_meta_trainer_evaluate(_ trainer: OpaquePointer?, _ instances: Int64, _ seed: UInt64,
+                                      _ metaLoss: UnsafeMutablePointer<Float>?) -> Int32 {
+    guarded {
+        let t = try object(trainer, MetaTrainerHandle.self, "trainer").trainer
+        let out = try required(metaLoss, "meta_loss")
+        guard instances >= 1, instances <= 1_000_000 else { throw invalid("instances must be in 1...1000000, got \(instances)") }
+        let value = try t.evaluate(instances: Int(instances), seed: seed)
+        guard value.isFinite else {
+            throw ABIError(status: L2L_ERR_NON_FINITE, message: "a learner's loss stopped being finite (meta-loss \(value))")
+        }
+        out.pointee = value
     }
 }
 

@@ -57,7 +57,7 @@ public func l2l_optimizer_step(_ optimizer: OpaquePointer?, _ learner: OpaquePoi
             try o.session.step(&h.state.parameters, model: model)
             h.state.buffers = model.buffers
         } else {
-            try o.session.step(&h.state.parameters, gradients: grads.parameters)
+            try o.session.step(&h.state.parameters, gradients: grads.parameters, inputs: h.batch?.inputs)
             h.state.buffers = grads.buffers
         }
         h.gradients = nil

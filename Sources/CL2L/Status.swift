@@ -1,5 +1,6 @@
 import Glibc
 import L2L
+import Synchronization
 
 // Status codes of include/l2l.h.
 let L2L_OK: Int32 = 0
@@ -114,21 +115,42 @@ func deliver(_ n: Int, into out: UnsafeMutablePointer<Float>?, capacity: Int64,
 
 // MARK: Handles
 
+/// The handles alive now (made by `handle(_:)` and not yet released): a pointer that is not
+/// one of them — freed already, or never made by l2l — is refused before it is dereferenced.
+private let liveHandles = Mutex(Set<UnsafeRawPointer>())
+
 /// Turns a Swift object into an opaque C handle (retained until `release`).
-func handle<T: AnyObject>(_ object: T) -> OpaquePointer { OpaquePointer(Unmanaged.passRetained(object).toOpaque()) }
+func handle<T: AnyObject>(_ object: T) -> OpaquePointer {
+    let pointer = Unmanaged.passRetained(object).toOpaque()
+    liveHandles.withLock { _ = $0.insert(UnsafeRawPointer(pointer)) }
+    return OpaquePointer(pointer)
+}
 
 /// The object behind a handle (NULL is an error naming the argument).
-/// A handle of another kind (a data set passed as a learner) is an error, not a crash.
+/// A handle of another kind (a data set passed as a learner), a freed handle or a pointer l2l
+/// never made is an error, not a crash.
 func object<T: AnyObject>(_ h: OpaquePointer?, _ type: T.Type, _ what: String) throws -> T {
-    let any = Unmanaged<AnyObject>.fromOpaque(UnsafeRawPointer(try required(h, what))).takeUnretainedValue()
+    let pointer = UnsafeRawPointer(try required(h, what))
+    // The object is retained while the lock is held, so a concurrent free cannot pull it away.
+    let any = try liveHandles.withLock { live -> AnyObject in
+        guard live.contains(pointer) else { throw invalid("\(what) is not a live l2l handle (freed already, or never created by l2l)") }
+        return Unmanaged<AnyObject>.fromOpaque(pointer).takeUnretainedValue()
+    }
     guard let typed = any as? T else { throw invalid("\(what) is a handle of another kind") }
     return typed
 }
 
-/// Releases a handle made by `handle(_:)`; NULL is a no-op.
+/// Releases a handle made by `handle(_:)`; NULL, a handle freed already and a handle of
+/// another kind are no-ops.
 func release<T: AnyObject>(_ h: OpaquePointer?, _ type: T.Type) {
     guard let h else { return }
-    Unmanaged<T>.fromOpaque(UnsafeRawPointer(h)).release()
+    let pointer = UnsafeRawPointer(h)
+    let removed = liveHandles.withLock { live -> Bool in
+        guard live.contains(pointer), Unmanaged<AnyObject>.fromOpaque(pointer).takeUnretainedValue() is T else { return false }
+        live.remove(pointer)
+        return true
+    }
+    if removed { Unmanaged<T>.fromOpaque(pointer).release() }
 }
 
 /// Stores a new handle in a required out-pointer.

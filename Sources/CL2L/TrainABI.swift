@@ -11,7 +11,7 @@ public func l2l_train(_ learner: OpaquePointer?, _ optimizer: OpaquePointer?, _ 
         let o = try object(optimizer, OptimizerHandle.self, "optimizer")
         let b = try object(batches, BatchesHandle.self, "batches")
         let steps = try count(steps, "steps")
-        try Training.checkCompatible(h.learner, b.batches.dataset)
+        try Training.checkCompatible(h.learner, b.batches.dataset, regression: true)
         try o.check(fits: h.learner)
         defer { h.gradients = nil; h.batch = nil }
         try Training.train(h.learner, &h.state, optimiser: o.session, batches: &b.batches, steps: steps) { s, total, loss in

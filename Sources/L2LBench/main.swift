@@ -2,6 +2,7 @@
 //
 //   swift run -c release l2l-bench [--json] [--steps N]
 //   swift run -c release l2l-bench --only KIND [--json] [--meta-steps N] [--test-steps N]
+//   swift run -c release l2l-bench --only engine [--memory-only] [--unroll-optimiser KIND --unroll-steps N]
 //
 // `--only KIND` measures one thing and nothing else: the short runs scripts/bench.sh puts
 // next to benchmarks/torch_peer.py (one process each, so each reports its own peak
@@ -16,6 +17,8 @@
 //   lstm_forward   one step of the LSTM optimiser (paper preset: preprocessing, 2×20 LSTM,
 //                  head, update; no graph) over the MLP's 25,450 coordinates, in ms
 //   curvature      the Gauss-Newton product and MLHF step costs (text only)
+//   engine         the meta-training engine: rate per estimator, memory of a budgeted unroll
+//                  (text only; EngineBench.swift)
 // With `--json`, one JSON object of the figures and `max_rss_mib`, the process's peak
 // resident memory.
 // `--meta-steps N` sets the learner steps per meta-training trial (a multiple of 5;
@@ -100,6 +103,11 @@ case "lstm_forward":
     let (seconds, flops) = try lstmForwardTime()
     if json { printJSON([("lstm_forward_ms", seconds * 1e3), ("lstm_forward_flops", flops)]) }
     else { print("lstm_forward: \(String(seconds * 1e3, digits: 2)) ms over 25,450 coordinates (\(String(flops / 1e6, digits: 1)) MFLOP, \(String(flops / seconds / 1e9, digits: 1)) GFLOP/s)") }
+    exit(0)
+case "engine":
+    let kind = args.firstIndex(of: "--unroll-optimiser").map { args[$0 + 1] }
+    let unrollSteps = args.firstIndex(of: "--unroll-steps").flatMap { Int(args[$0 + 1]) } ?? 100
+    try printEngineCosts(custom: kind.map { ($0, unrollSteps) }, skipRates: args.contains("--memory-only"))
     exit(0)
 case let kind?:
     let r = try learnedSpeed(kind)
@@ -316,7 +324,7 @@ func lstmForwardTime() throws -> (seconds: Double, flops: Double) {
     let parameters = mlp.initialParameters(rng: &rng)
     let gradients = parameters.map { Tensor.normal($0.shape, std: 1e-3, rng: &rng) }
     let state = opt.initialState(for: parameters)
-    func step() { _ = withoutGraph { opt.step(meta: meta, parameters: parameters, gradients: gradients, state: state, phase: .metaTesting) } }
+    func step() { _ = withoutGraph { opt.step(meta: meta, parameters: parameters, gradients: gradients, state: state, phase: .metaTesting, inputs: nil) } }
     step()
     let flops0 = gemmFlopCount
     step()

@@ -54,6 +54,40 @@ public enum BufferCache {
         var cachedBytes = 0
     }
     private static let state = Mutex(State())
+    private static let live = Atomic<Int>(0)
+    private static let peak = Atomic<Int>(0)
+
+    /// Bytes held by live tensors now (what the cache keeps for reuse is not counted).
+    public static var liveBytes: Int { live.load(ordering: .relaxed) }
+
+    /// The most bytes live tensors held at once since the process started or the last
+    /// ``resetPeak()``: the tensor memory a computation needed.
+    public static var peakLiveBytes: Int { peak.load(ordering: .relaxed) }
+
+    /// Starts a new peak measurement from the bytes live now.
+    public static func resetPeak() { peak.store(live.load(ordering: .relaxed), ordering: .relaxed) }
+
+    /// Runs `body` and returns its result with the most bytes live tensors held above those
+    /// live at its start while it ran. An enclosing measurement (``peakLiveBytes``) still
+    /// sees this peak.
+    public static func measurePeak<T>(_ body: () throws -> T) rethrows -> (result: T, bytes: Int) {
+        let outer = peakLiveBytes, start = liveBytes
+        resetPeak()
+        let result = try body()
+        let inner = peakLiveBytes
+        peak.store(max(outer, inner), ordering: .relaxed)
+        return (result, inner - start)
+    }
+
+    private static func count(_ bytes: Int) {
+        let now = live.wrappingAdd(bytes, ordering: .relaxed).newValue
+        var seen = peak.load(ordering: .relaxed)
+        while now > seen {
+            let (exchanged, original) = peak.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
+    }
 
     /// The bucket size for a request of `bytes`: the next of 2^k · {1, 1.25, 1.5, 1.75}.
     static func bucket(_ bytes: Int) -> Int {
@@ -65,6 +99,7 @@ public enum BufferCache {
 
     static func allocate(bytes request: Int) -> (UnsafeMutableRawPointer, Int) {
         let bytes = bucket(request)
+        count(bytes)
         if bytes >= minimumBytes, let reused = state.withLock({ s -> UnsafeMutableRawPointer? in
             guard let p = s.free[bytes]?.popLast() else { return nil }
             s.cachedBytes -= bytes
@@ -83,6 +118,7 @@ public enum BufferCache {
     }
 
     static func release(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
+        live.wrappingSubtract(bytes, ordering: .relaxed)
         if bytes >= minimumBytes {
             let kept = state.withLock { s -> Bool in
                 guard s.cachedBytes + bytes <= limitBytes else { return false }

@@ -29,6 +29,26 @@ final class ConfigTests: XCTestCase {
         assertThrows(.invalidArgument, containing: "not a finite number") { try d.float("f", default: 0) }
     }
 
+    /// Numbers are decimal and fit a Float: hexadecimal, infinities and values that would
+    /// overflow or silently underflow to 0 (or a subnormal) are refused, not reinterpreted.
+    func testNumbersAreDecimalAndRepresentable() throws {
+        var c = try Config("a=0x10 b=1e-400 c=1e40 d=inf e=1e-3 f=-2.5E+2 g=0 h=1e-40", context: "t")
+        for key in ["a", "b", "c", "d", "h"] {
+            assertThrows(.invalidArgument, containing: "decimal") { try c.float(key, default: 0) }
+        }
+        XCTAssertEqual(try c.float("e", default: 0), 1e-3)
+        XCTAssertEqual(try c.float("f", default: 0), -250)
+        XCTAssertEqual(try c.float("g", default: 1), 0)
+        assertThrows(.invalidArgument, containing: "not all zero") {
+            var m = try Config("unroll=5 weights=0,0,0,0,0", context: "meta")
+            _ = try MetaTrainingConfig(config: &m)
+        }
+        assertThrows(.invalidArgument) {
+            var m = try Config("unroll=2 weights=1,0x1", context: "meta")
+            _ = try MetaTrainingConfig(config: &m)
+        }
+    }
+
     func testFactoriesNameKindsAndRejectBadOptions() throws {
         XCTAssertEqual(try Factory.learner(kind: "mlp", options: "sizes=4,3,2").parameterCount, 4 * 3 + 3 + 3 * 2 + 2)
         assertThrows(.invalidArgument, containing: "unknown learner kind") { try Factory.learner(kind: "rnn", options: nil) }

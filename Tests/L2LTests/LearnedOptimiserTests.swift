@@ -6,8 +6,8 @@ import XCTest
 /// The learned optimisers' steps against Float64 references written here, and the
 /// meta-gradient of one unroll against finite differences in φ.
 final class LearnedOptimiserTests: XCTestCase {
-    /// reference-code-facts.md §0, for p = 10. The spec's 1e-3 → −0.69068 comes from the
-    /// authors' ln(|g| + 1e-6); the paper's formula (ours) gives ln(1e-3)/10 = −0.69078.
+    /// Check values of the preprocessing for p = 10. DeepMind's code's 1e-3 → −0.69068 comes
+    /// from its ln(|g| + 1e-6); the paper's formula (ours) gives ln(1e-3)/10 = −0.69078.
     func testPreprocessingCheckValues() {
         let g = Tensor(shape: [6, 1], scalars: [0, 1e-5, -3e-5, 1e-3, -0.5, 2])
         let f = GradientPreprocessing.logAndSign(g).scalars
@@ -30,7 +30,7 @@ final class LearnedOptimiserTests: XCTestCase {
         XCTAssertEqual(meta.map(\.scalars), [[0.5, 0.5], [0.5]])
         meta[0] = Tensor(shape: [2], scalars: [0.1, -0.2])
         let (p, _) = opt.step(meta: meta, parameters: [Tensor(shape: [2], scalars: [1, 2]), Tensor(shape: [1], scalars: [3])],
-                              gradients: [Tensor(shape: [2], scalars: [10, 5]), Tensor(shape: [1], scalars: [-2])], state: [], phase: .metaTesting)
+                              gradients: [Tensor(shape: [2], scalars: [10, 5]), Tensor(shape: [1], scalars: [-2])], state: [], phase: .metaTesting, inputs: nil)
         XCTAssertEqual(p[0].scalars, [0, 3])
         XCTAssertEqual(p[1].scalars, [4])
     }
@@ -76,7 +76,7 @@ final class LearnedOptimiserTests: XCTestCase {
         let m = meta.map { $0.scalars.map(Double.init) }
         for grads in [[0.5, -2e-5, 3.0], [-0.01, 0.2, 0]] {
             let g = [Tensor(shape: [2], scalars: [Float(grads[0]), Float(grads[1])]), Tensor(shape: [1], scalars: [Float(grads[2])])]
-            (params, state) = opt.step(meta: meta, parameters: params, gradients: g, state: state, phase: .metaTesting)
+            (params, state) = opt.step(meta: meta, parameters: params, gradients: g, state: state, phase: .metaTesting, inputs: nil)
             (h, cs) = referenceLSTM(x: grads.map(preprocess), w: m[0], u: m[1], b: m[2], h0: h, c0: cs, hidden: 3)
             for r in 0..<3 {
                 let out = (0..<3).reduce(m[4][0]) { $0 + h[r][$1] * m[3][$1] }
@@ -124,7 +124,7 @@ final class LearnedOptimiserTests: XCTestCase {
                                        c0: [[0, 0], [0, 0], [0, 0]], hidden: 2)
             let beta = (0..<3).map { r in max(0, m[4][r] + Glibc.tanh(h[r][0] * 0.5 - h[r][1] * 0.8)) }
             for phase in [LearnedPhase.metaTraining, .metaTesting] {
-                let (p, state) = opt.step(meta: meta, parameters: params, gradients: g, state: opt.initialState(for: params), phase: phase)
+                let (p, state) = opt.step(meta: meta, parameters: params, gradients: g, state: opt.initialState(for: params), phase: phase, inputs: nil)
                 var expected = (0..<3).map { Double(params[0].scalars[$0]) - beta[$0] * grads[$0] }
                 if masked && phase == .metaTesting { expected = expected.enumerated().map { beta[$0.offset] > 0.002 ? $0.element : 0 } }
                 assertClose(p[0].scalars, expected.map(Float.init), atol: 1e-6, rtol: 1e-5, "masked \(masked), \(phase)")
@@ -153,21 +153,16 @@ final class LearnedOptimiserTests: XCTestCase {
         let task = try MetaTask.checked(learner: learner, data: data)
         for (kind, options) in [("lstm", "layers=4 head_init=0.3 scale=0.5"), ("meta_sgd", "lr=0.05"), ("dmsgd", "hidden=3 beta_static=0.05")] {
             let opt = try Factory.learnedOptimiser(kind: kind, options: options, parameterShapes: task.parameterShapes)
-            var config = MetaTrainingConfig()
-            config.unroll = unroll
-            config.steps = unroll
-            config.secondOrder = secondOrder
-            config.batchSize = 6
             var meta = opt.initialMetaParameters(rng: &rng)
             if kind == "dmsgd" { meta[3] = Tensor.normal([3, 1], std: 0.5, rng: &rng) }   // exercise U_β
-            let trainer = try MetaTrainer(opt, tasks: [task], config: config, meta: meta)
+            let run = Unroll(optimiser: opt, steps: unroll, weights: [Float](repeating: 1, count: unroll), sameBatch: false,
+                             secondOrder: secondOrder)
             func metaLoss(_ phi: [Tensor], tracked: Bool) throws -> (Tensor, [Tensor]) {
-                var episodeRNG = RNG(seed: 3)
-                var episode = try Episode(task, batchSize: 6, rng: &episodeRNG)
+                var instanceRNG = RNG(seed: 3)
+                let instance = try TaskInstance(task, batchSize: 6, rng: &instanceRNG)
                 let p = tracked ? phi.map { $0.tracked() } : phi
-                let u = trainer.unroll(p, episode: &episode, parameters: episode.state.parameters,
-                                       state: opt.initialState(for: episode.state.parameters),
-                                       weights: [Float](repeating: 1, count: unroll))
+                let start = LearnerRun(learner: instance.initial, optimiserState: opt.initialState(for: instance.initial.parameters))
+                let u = run.run(p, from: start, on: instance, window: instance.window(unroll), range: 0..<unroll)
                 return (u.metaLoss, p)
             }
             let (loss, tracked) = try metaLoss(meta, tracked: true)

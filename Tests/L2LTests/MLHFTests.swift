@@ -7,7 +7,7 @@ import XCTest
 final class MLHFTests: XCTestCase {
     func testMetaParametersMatchTheAuthorsCounts() throws {
         let mlhf = try MLHF()
-        // spec §7: 277 per RNN per parameter group; two RNNs, six groups.
+        // The authors' count: 277 per RNN per parameter group; two RNNs, six groups.
         XCTAssertEqual(mlhf.metaParameterSpecs.reduce(0) { $0 + $1.count }, 2 * 6 * 277)
         XCTAssertEqual(Set(mlhf.metaParameterSpecs.map(\.name)).count, mlhf.metaParameterSpecs.count)
         XCTAssertEqual(mlhf.metaParameterRange(.damping).count + mlhf.metaParameterRange(.preconditioner).count,

@@ -38,9 +38,9 @@ final class MetaTrainingTests: XCTestCase {
         try trainer.run()
         let h = trainer.history
         XCTAssertLessThan(h.suffix(50).reduce(0, +), 0.5 * h.prefix(50).reduce(0, +), "the meta-loss falls")
-        let trained = try quadraticFinalLoss({ opt.step(meta: trainer.meta, parameters: $0, gradients: $1, state: $2, phase: .metaTesting) },
+        let trained = try quadraticFinalLoss({ opt.step(meta: trainer.meta, parameters: $0, gradients: $1, state: $2, phase: .metaTesting, inputs: nil) },
                                              initialState: opt.initialState)
-        let before = try quadraticFinalLoss({ opt.step(meta: untrained, parameters: $0, gradients: $1, state: $2, phase: .metaTesting) },
+        let before = try quadraticFinalLoss({ opt.step(meta: untrained, parameters: $0, gradients: $1, state: $2, phase: .metaTesting, inputs: nil) },
                                             initialState: opt.initialState)
         var bestSGD = Double.infinity, bestAdam = Double.infinity
         for lr: Float in [0.001, 0.003, 0.01, 0.03, 0.1, 0.3] {
@@ -194,9 +194,9 @@ final class MetaTrainingTests: XCTestCase {
             var rng = RNG(seed: 5)
             let params = try MLP(sizes: [5, 8, 3]).initialParameters(rng: &rng)
             let grads = params.map { Tensor.normal($0.shape, rng: &rng) }
-            let a = opt.step(meta: trainer.meta, parameters: params, gradients: grads, state: opt.initialState(for: params), phase: .metaTesting)
+            let a = opt.step(meta: trainer.meta, parameters: params, gradients: grads, state: opt.initialState(for: params), phase: .metaTesting, inputs: nil)
             let b = loaded.optimiser.step(meta: loaded.meta, parameters: params, gradients: grads,
-                                          state: loaded.optimiser.initialState(for: params), phase: .metaTesting)
+                                          state: loaded.optimiser.initialState(for: params), phase: .metaTesting, inputs: nil)
             XCTAssertEqual(a.parameters.flatMap(\.scalars), b.parameters.flatMap(\.scalars), kind)
 
             // Damage: truncation, a changed value, a changed option.

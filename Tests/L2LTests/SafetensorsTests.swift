@@ -176,7 +176,8 @@ final class SafetensorsTests: XCTestCase {
         }
         let path = dir + "/cut.safetensors"
         writeFile(path, Array(good.dropLast(3)))
-        assertThrows(.format, containing: "'\(path)': tensor 'b': data_offsets [24, 36] run past the end of the 33-byte data section") {
+        // From a file, the size is checked against the header before the data are read.
+        assertThrows(.format, containing: "'\(path)': the file holds 33 bytes of tensor data, its header describes 36") {
             try SafetensorsFile(contentsOf: path)
         }
     }
@@ -414,5 +415,34 @@ private extension String {
             return self
         }
         return String(self[..<r.lowerBound]) + replacement + String(self[r.upperBound...])
+    }
+}
+
+/// Readers check what the format lets them check before reading on: devices and FIFOs are
+/// refused, and a file whose size disagrees with its header is rejected without reading it.
+final class BoundedReadingTests: XCTestCase {
+    func testDevicesAreRefusedNotReadForever() throws {
+        assertThrows(.io, containing: "not a regular file") { try SafetensorsFile(contentsOf: "/dev/zero") }
+        assertThrows(.io, containing: "not a regular file") { try LearnedOptimiserFile.read("/dev/zero") }
+        assertThrows(.io, containing: "not a regular file") { try IDXArray(contentsOf: "/dev/zero") }
+        assertThrows(.io, containing: "directory") { try SafetensorsFile(contentsOf: "/tmp") }
+    }
+
+    func testAHugeSparseFileIsRejectedByItsHeaderAlone() throws {
+        let path = temporaryDirectory() + "/sparse.safetensors"
+        let small = SafetensorsFile(tensors: [("x", Tensor(shape: [2], scalars: [1, 2]))])
+        try small.write(to: path)
+        // Now 2 GB long without 2 GB written: the header describes 8 bytes of data.
+        XCTAssertEqual(truncate(path, 2_000_000_000), 0)
+        func peakResidentKB() -> Int {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return usage.ru_maxrss
+        }
+        let before = peakResidentKB()
+        assertThrows(.format, containing: "header describes 8") { try SafetensorsFile(contentsOf: path) }
+        XCTAssertLessThan(peakResidentKB() - before, 100_000, "rejected without reading the 2 GB into memory")
+        XCTAssertEqual(truncate(path, 7), 0)
+        assertThrows(.format) { try SafetensorsFile(contentsOf: path) }
     }
 }

@@ -258,7 +258,7 @@ static const char *tmp_files[] = {
     "kmnist/t10k-labels-idx1-ubyte", "cifar-10-batches-bin/test_batch.bin", "stl10_binary/train_X.bin",
     "stl10_binary/train_y.bin", "grey/test_batch.bin", "meta_sgd.safetensors", "lstm.safetensors",
     "bad.safetensors", "meta.ckpt", "bad.ckpt", "meta-test.json", "meta-test.csv",
-    "mlhf.safetensors",
+    "mlhf.safetensors", "mtl2l.safetensors",
 };
 /* Sub-folders of the temp dir, removed after the files. */
 static const char *tmp_dirs[] = {"mnist", "kmnist", "cifar-10-batches-bin", "stl10_binary", "grey"};
@@ -2750,6 +2750,184 @@ static void test_learned_files(void) {
     l2l_learner_free(l);
 }
 
+/* MTL2L ("mtl2l"): built for the learner's input width, it reads the input batch of every
+ * step: l2l_train passes it, l2l_optimizer_step uses the batch of the learner's last
+ * l2l_learner_loss_grad; without one, or with another width, the step is refused. */
+static void test_mtl2l(void) {
+    section = "mtl2l create";
+    l2l_learner *l = NULL, *twin = NULL, *wide = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", LEARNER_OPTIONS, 1));   /* 2 inputs */
+    REQUIRE_OK(l2l_learner_create(&twin, "mlp", LEARNER_OPTIONS, 1));
+    REQUIRE_OK(l2l_learner_create(&wide, "mlp", "sizes=3,8,2", 1)); /* 3 inputs */
+    const char *small = "hidden=4 hyper_hidden=4";
+    l2l_learned *m = make_learned("mtl2l", small, l, 3);
+    char kind[16], options[512];
+    EXPECT_OK(l2l_learned_describe(m, kind, sizeof kind, options, sizeof options));
+    CHECKF(strcmp(kind, "mtl2l") == 0 && strstr(options, "inputs=2 ") != NULL
+               && strstr(options, "preset=paper") != NULL,
+           "mtl2l: \"%s\" \"%s\"", kind, options);
+    /* Four hypernetworks 2 -> 4 -> 4 (w1 8, b1 4, w2 16, b2 4), w_in [2, 4], biases on all four
+     * gates of both layers (16 + 4), w2 [4, 4], and 16 fixed 4 x 4 orthogonal bases. */
+    const int64_t trainable = 4 * (8 + 4 + 16 + 4) + 8 + 16 + 16 + 4, fixed = 16 * 16;
+    int64_t nm = 0;
+    EXPECT_OK(l2l_learned_info(m, &nm, NULL));
+    CHECKF(nm == trainable + fixed, "mtl2l: %lld meta-parameters, expected %lld", (long long)nm,
+           (long long)(trainable + fixed));
+    float *phi = malloc(sizeof(float) * (size_t)nm), *back = malloc(sizeof(float) * (size_t)nm);
+    EXPECT_OK(l2l_learned_get_meta(m, phi, nm, NULL));
+    int orthogonal = 1;
+    for (int b = 0; b < 16; b++) {
+        const float *q = phi + trainable + 16 * b;
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) {
+                double dot = 0;
+                for (int k = 0; k < 4; k++) dot += (double)q[4 * i + k] * q[4 * j + k];
+                if (fabs(dot - (i == j)) > 1e-5) orthogonal = 0;
+            }
+    }
+    CHECKF(orthogonal, "the last 16 x 16 meta-parameters are orthogonal 4 x 4 matrices");
+    l2l_learned *d = NULL, *c = NULL;
+    EXPECT_OK(l2l_learned_create(&d, "mtl2l", NULL, NULL, 0)); /* no learner: 784 inputs */
+    EXPECT_OK(l2l_learned_describe(d, NULL, 0, options, sizeof options));
+    CHECKF(strstr(options, "inputs=784") != NULL, "mtl2l without a learner: \"%s\"", options);
+    EXPECT_OK(l2l_learned_create(&c, "mtl2l", "preset=code", NULL, 0));
+    int64_t ncode = 0;
+    EXPECT_OK(l2l_learned_info(c, &ncode, NULL));
+    CHECKF(ncode == 102226 + 16 * 400, "mtl2l code preset on 784 inputs: %lld", (long long)ncode);
+    l2l_learned_free(d);
+    l2l_learned_free(c);
+    l2l_learned *bad = SENTINEL;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create", l2l_learned_create(&bad, "mtl2l", "preset=huge", l, 0));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create", l2l_learned_create(&bad, "mtl2l", "hidden=0", l, 0));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learned_create",
+               l2l_learned_create(&bad, "mtl2l", "gate_biases=some", l, 0));
+    CHECK(bad == SENTINEL);
+
+    section = "mtl2l steps";
+    l2l_optimizer *o = NULL, *o2 = NULL;
+    REQUIRE_OK(l2l_optimizer_create_learned(&o, m, NULL));
+    REQUIRE_OK(l2l_optimizer_create_learned(&o2, m, NULL));
+    float before[LP], after[LP], other[LP];
+    REQUIRE_OK(l2l_learner_get_params(l, before, LP, NULL));
+    /* Nothing stored: no gradient, no batch. */
+    EXPECT_ERR(L2L_ERR_STATE, "l2l_optimizer_step", l2l_optimizer_step(o, l));
+    /* Stored, then forgotten by l2l_learner_set_params (gradient and batch go together). */
+    float x[8 * 2] = {1, 0.5f, -1, 0.25f, 0.3f, -0.7f, -0.2f, -0.9f, 0.8f, 0.8f, -0.5f, 0.1f, 0.6f, -0.1f, -1, -1};
+    int32_t y[8] = {1, 0, 0, 0, 1, 0, 1, 0};
+    float loss;
+    REQUIRE_OK(l2l_learner_loss_grad(l, x, y, 8, 2, &loss));
+    REQUIRE_OK(l2l_learner_set_params(l, before, LP));
+    EXPECT_ERR(L2L_ERR_STATE, "l2l_optimizer_step", l2l_optimizer_step(o, l));
+    EXPECT_OK(l2l_learner_get_params(l, after, LP, NULL));
+    CHECK(floats_equal(before, after, LP));
+    /* Another input width: refused, the wide learner keeps its gradient, o still steps l. */
+    float xw[4 * 3] = {0.1f, 0.2f, -0.3f, 1, -1, 0.5f, 0.7f, 0, -0.2f, -0.6f, 0.4f, 0.9f};
+    int32_t yw[4] = {0, 1, 1, 0};
+    REQUIRE_OK(l2l_learner_loss_grad(wide, xw, yw, 4, 3, &loss));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_optimizer_step", l2l_optimizer_step(o, wide));
+    CHECKF(strstr(l2l_last_error(), "2") != NULL && strstr(l2l_last_error(), "3") != NULL, "width: \"%s\"",
+           l2l_last_error());
+    int64_t n = 0;
+    EXPECT_OK(l2l_learner_get_grads(wide, NULL, 0, &n));
+    /* The loop of loss_grad + step and l2l_train over the same batches give the same learner. */
+    l2l_dataset *data = separable_dataset();
+    l2l_batches *b1 = NULL, *b2 = NULL, *bw = NULL;
+    REQUIRE_OK(l2l_batches_create(&b1, data, 16, 5, NULL));
+    REQUIRE_OK(l2l_batches_create(&b2, data, 16, 5, NULL));
+    float losses[6], looped[6], bx[16 * 2];
+    int32_t by[16];
+    EXPECT_OK(l2l_train(twin, o2, b1, 6, losses, NULL, NULL));
+    for (int step = 0; step < 6; step++) {
+        int64_t got = 0;
+        REQUIRE_OK(l2l_batches_next(b2, bx, 32, by, 16, &got));
+        if (got == 0) REQUIRE_OK(l2l_batches_next(b2, bx, 32, by, 16, &got)); /* a new epoch */
+        EXPECT_OK(l2l_learner_loss_grad(l, bx, by, got, 2, &looped[step]));
+        EXPECT_OK(l2l_optimizer_step(o, l));
+    }
+    REQUIRE_OK(l2l_learner_get_params(l, after, LP, NULL));
+    REQUIRE_OK(l2l_learner_get_params(twin, other, LP, NULL));
+    CHECK(floats_equal(losses, looped, 6) && isfinite(losses[5]));
+    CHECK(floats_equal(after, other, LP) && !floats_equal(after, before, LP));
+    /* l2l_train, meta-testing and meta-training refuse the wide learner. */
+    REQUIRE_OK(l2l_optimizer_reset(o));
+    l2l_dataset *wide_data = NULL;
+    float wx[16 * 3];
+    int32_t wy[16];
+    for (int i = 0; i < 16 * 3; i++) wx[i] = uniform(-1, 1);
+    for (int i = 0; i < 16; i++) wy[i] = i % 2;
+    REQUIRE_OK(l2l_dataset_create(&wide_data, wx, wy, 16, 3, 2));
+    REQUIRE_OK(l2l_batches_create(&bw, wide_data, 4, 1, NULL));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_train", l2l_train(wide, o, bw, 2, NULL, NULL, NULL));
+    l2l_meta_test *mt = SENTINEL;
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_test_run",
+               l2l_meta_test_run(&mt, wide, o, wide_data, wide_data, "learners=1 steps=2 batch=4", NULL, NULL));
+    CHECK(mt == SENTINEL);
+    const l2l_learner *learners[2] = {l, wide};
+    const l2l_dataset *datasets[2] = {data, wide_data};
+    l2l_meta_trainer *t = SENTINEL;
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_trainer_create",
+               l2l_meta_trainer_create(&t, m, learners, datasets, 2, "trials=1 steps=5 unroll=5 batch=8"));
+    CHECK(t == SENTINEL);
+    /* Meta-training on a learner of the right width runs. */
+    EXPECT_OK(l2l_meta_trainer_create(&t, m, learners, datasets, 1, "trials=2 steps=5 unroll=5 batch=8 seed=1"));
+    if (t != SENTINEL) {
+        float history[2] = {NAN, NAN};
+        EXPECT_OK(l2l_meta_trainer_run(t, -1, NULL, NULL));
+        EXPECT_OK(l2l_meta_trainer_history(t, history, 2, &n));
+        CHECK(n == 2 && isfinite(history[0]) && isfinite(history[1]));
+        l2l_meta_trainer_free(t);
+    }
+
+    section = "mtl2l save/load";
+    /* Other values everywhere, bases included (a signed permutation is orthogonal): the file
+     * keeps every bit. */
+    for (int64_t i = 0; i < trainable; i++) phi[i] = (float)((i % 11) - 5) * 0.037f + 1e-6f * (float)i;
+    for (int bsis = 0; bsis < 16; bsis++) {
+        float *q = phi + trainable + 16 * bsis;
+        for (int i = 0; i < 16; i++) q[i] = 0;
+        for (int i = 0; i < 4; i++) q[4 * i + (i + bsis) % 4] = (bsis + i) % 3 == 0 ? -1.0f : 1.0f;
+    }
+    REQUIRE_OK(l2l_learned_set_meta(m, phi, nm));
+    char path[512];
+    path_in_tmp(path, sizeof path, "mtl2l.safetensors");
+    EXPECT_OK(l2l_learned_save(m, path));
+    l2l_learned *loaded = NULL;
+    EXPECT_OK(l2l_learned_load(&loaded, path));
+    if (loaded != NULL) {
+        char options2[512];
+        EXPECT_OK(l2l_learned_get_meta(loaded, back, nm, &n));
+        CHECK(n == nm && memcmp(phi, back, sizeof(float) * (size_t)nm) == 0);
+        EXPECT_OK(l2l_learned_describe(m, NULL, 0, options, sizeof options));
+        EXPECT_OK(l2l_learned_describe(loaded, kind, sizeof kind, options2, sizeof options2));
+        CHECK(strcmp(kind, "mtl2l") == 0 && strcmp(options, options2) == 0);
+        /* Both step a learner the same way. */
+        l2l_optimizer *os = NULL, *ol = NULL;
+        REQUIRE_OK(l2l_optimizer_create_learned(&os, m, NULL));
+        REQUIRE_OK(l2l_optimizer_create_learned(&ol, loaded, NULL));
+        float b1p[LP], a1p[LP], b2p[LP], a2p[LP];
+        one_step(os, b1p, a1p, NULL);
+        one_step(ol, b2p, a2p, NULL);
+        CHECK(floats_equal(a1p, a2p, LP) && !floats_equal(a1p, b1p, LP));
+        l2l_optimizer_free(os);
+        l2l_optimizer_free(ol);
+        l2l_learned_free(loaded);
+    }
+
+    free(phi);
+    free(back);
+    l2l_batches_free(b1);
+    l2l_batches_free(b2);
+    l2l_batches_free(bw);
+    l2l_dataset_free(data);
+    l2l_dataset_free(wide_data);
+    l2l_optimizer_free(o);
+    l2l_optimizer_free(o2);
+    l2l_learned_free(m);
+    l2l_learner_free(l);
+    l2l_learner_free(twin);
+    l2l_learner_free(wide);
+}
+
 /* Meta-training progress: every call's arguments, and a call after which to cancel. */
 struct meta_log {
     int64_t calls, cancel_at;
@@ -3054,6 +3232,146 @@ static void test_meta_trainer(void) {
     l2l_dataset_free(d);
 }
 
+/* Runs a fresh Meta-SGD (lr 0.05) trainer with `options` to the end; its history (capacity
+ * `capacity`) and trained phi; the history's length. */
+static int64_t meta_sgd_run(const char *options, l2l_learner *l, l2l_dataset *d, float *history, int64_t capacity,
+                            float *phi) {
+    l2l_learned *learned = NULL;
+    l2l_meta_trainer *t = meta_sgd_trainer(&learned, options, l, d);
+    int64_t n = -1;
+    EXPECT_OK(l2l_meta_trainer_run(t, -1, NULL, NULL));
+    EXPECT_OK(l2l_meta_trainer_history(t, history, capacity, &n));
+    trained_phi(t, learned, phi);
+    l2l_meta_trainer_free(t);
+    l2l_learned_free(learned);
+    return n;
+}
+
+static int all_finite(const float *a, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(a[i])) return 0;
+    return 1;
+}
+
+/* Whether |a - b| <= tol * max(1, |b|) element-wise. */
+static int floats_close(const float *a, const float *b, int64_t n, float tol) {
+    for (int64_t i = 0; i < n; i++)
+        if (!(fabsf(a[i] - b[i]) <= tol * fmaxf(1.0f, fabsf(b[i])))) return 0;
+    return 1;
+}
+
+static void test_meta_estimators(void) {
+    section = "meta-training estimators";
+    l2l_dataset *d = separable_dataset();
+    l2l_learner *l = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", LEARNER_OPTIONS, 1));
+    float start[LP];
+    l2l_learned *fresh = make_learned("meta_sgd", "lr=0.05", l, 1);
+    REQUIRE_OK(l2l_learned_get_meta(fresh, start, LP, NULL));
+
+    /* PES over meta-batches of 2: 3 trials x 10 steps / unroll 5 = 6 unrolls; the same
+     * options twice give the same history and phi, and phi moved. */
+    const char *pes = "trials=3 steps=10 unroll=5 batch=16 meta_lr=0.01 estimator=pes es_pairs=4 es_std=0.02 "
+                      "meta_batch=2 seed=5";
+    float h1[8], h2[8], p1[LP], p2[LP];
+    int64_t n1 = meta_sgd_run(pes, l, d, h1, 8, p1);
+    int64_t n2 = meta_sgd_run(pes, l, d, h2, 8, p2);
+    CHECKF(n1 == 6 && n2 == 6, "pes: %lld and %lld unrolls", (long long)n1, (long long)n2);
+    CHECK(all_finite(h1, 6) && all_finite(p1, LP));
+    CHECK(floats_equal(h1, h2, 6) && floats_equal(p1, p2, LP));
+    CHECK(!floats_equal(p1, start, LP));
+    /* Another seed draws other perturbations: another phi. */
+    n2 = meta_sgd_run("trials=3 steps=10 unroll=5 batch=16 meta_lr=0.01 estimator=pes es_pairs=4 es_std=0.02 "
+                      "meta_batch=2 seed=6", l, d, h2, 8, p2);
+    CHECK(n2 == 6 && !floats_equal(p1, p2, LP));
+
+    /* estimator=bptt is the default; memory_budget (1 byte: the unroll is recomputed one
+     * step at a time in the backward pass) gives the same run up to float rounding. */
+    const char *plain = "trials=2 steps=10 unroll=5 batch=16 meta_lr=0.01 seed=3";
+    float hb[4], hx[4], hm[4], pb[LP], px[LP], pm[LP];
+    CHECK(meta_sgd_run(plain, l, d, hb, 4, pb) == 4);
+    CHECK(meta_sgd_run("trials=2 steps=10 unroll=5 batch=16 meta_lr=0.01 seed=3 estimator=bptt", l, d, hx, 4, px) == 4);
+    CHECK(floats_equal(hb, hx, 4) && floats_equal(pb, px, LP));
+    CHECK(meta_sgd_run("trials=2 steps=10 unroll=5 batch=16 meta_lr=0.01 seed=3 memory_budget=1", l, d, hm, 4, pm) == 4);
+    CHECKF(floats_close(hm, hb, 4, 1e-5f) && floats_close(pm, pb, LP, 1e-5f),
+           "memory_budget: history %g %g %g %g vs %g %g %g %g", hm[0], hm[1], hm[2], hm[3], hb[0], hb[1], hb[2], hb[3]);
+
+    /* Another meta-optimiser (and its options) takes other steps from the same gradients. */
+    CHECK(meta_sgd_run("trials=2 steps=10 unroll=5 batch=16 meta_lr=0.01 seed=3 meta_optimizer=sgd "
+                       "meta_optimizer_options=momentum:0.5", l, d, hx, 4, px) == 4);
+    CHECK(hx[0] == hb[0] && all_finite(px, LP) && !floats_equal(px, pb, LP));
+    /* Adam with its defaults spelled out is the default meta-optimiser. */
+    CHECK(meta_sgd_run("trials=2 steps=10 unroll=5 batch=16 meta_lr=0.01 seed=3 meta_optimizer=adam "
+                       "meta_optimizer_options=beta1:0.9,beta2:0.999", l, d, hx, 4, px) == 4);
+    CHECK(floats_equal(hx, hb, 4) && floats_equal(px, pb, LP));
+
+    const l2l_learner *learners[1] = {l};
+    const l2l_dataset *datasets[1] = {d};
+    l2l_meta_trainer *te = SENTINEL;
+    const char *bad_options[] = {"estimator=bogus", "estimator=es es_pairs=0", "estimator=es second_order=1",
+                                 "estimator=pes second_order=1", "estimator=pes memory_budget=4096",
+                                 "estimator=es es_std=0", "meta_batch=0", "memory_budget=-1",
+                                 "meta_optimizer=bogus", "meta_optimizer=hf_fixed",
+                                 "meta_optimizer_options=bogus:1"};
+    for (size_t i = 0; i < sizeof bad_options / sizeof bad_options[0]; i++) {
+        prime_last_error("l2l_meta_trainer_create");
+        l2l_status status = l2l_meta_trainer_create(&te, fresh, learners, datasets, 1, bad_options[i]);
+        CHECKF(status == L2L_ERR_INVALID_ARGUMENT && names_function(l2l_last_error(), "l2l_meta_trainer_create"),
+               "options \"%s\": status %d, last error \"%s\"", bad_options[i], (int)status, l2l_last_error());
+    }
+    CHECK(te == SENTINEL);
+
+    section = "meta-training evaluate";
+    /* ES on Meta-SGD with small rates: the meta-loss of fresh learners (a seed other than
+     * the run's) falls; evaluating changes nothing in the trainer. */
+    l2l_learned *slow = make_learned("meta_sgd", "lr=0.01", l, 1);
+    l2l_meta_trainer *t = NULL;
+    REQUIRE_OK(l2l_meta_trainer_create(&t, slow, learners, datasets, 1,
+                                       "trials=10 steps=20 unroll=5 batch=16 meta_lr=0.05 estimator=es "
+                                       "es_pairs=4 seed=2"));
+    float before = -1, again = -2, after = -3;
+    EXPECT_OK(l2l_meta_trainer_evaluate(t, 4, 11, &before));
+    EXPECT_OK(l2l_meta_trainer_evaluate(t, 4, 11, &again));
+    CHECKF(isfinite(before) && before > 0 && before == again, "evaluate: %g then %g", before, again);
+    float other = -1;
+    EXPECT_OK(l2l_meta_trainer_evaluate(t, 4, 12, &other));
+    CHECKF(isfinite(other) && other != before, "evaluate with seeds 11 and 12: %g and %g", before, other);
+    int64_t trials = -1, steps = -1, unrolls = -1;
+    EXPECT_OK(l2l_meta_trainer_info(t, &trials, &steps, &unrolls));
+    CHECK(trials == 0 && steps == 0 && unrolls == 0);
+    EXPECT_OK(l2l_meta_trainer_run(t, -1, NULL, NULL));
+    EXPECT_OK(l2l_meta_trainer_evaluate(t, 4, 11, &after));
+    CHECKF(isfinite(after) && after < 0.9f * before, "ES meta-training: meta-loss %g before, %g after", before, after);
+    EXPECT_OK(l2l_meta_trainer_info(t, &trials, &steps, &unrolls));
+    CHECK(trials == 10 && steps == 40 && unrolls == 40);
+
+    float untouched = -7;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_evaluate", l2l_meta_trainer_evaluate(NULL, 4, 11, &untouched));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_evaluate", l2l_meta_trainer_evaluate(t, 4, 11, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_evaluate", l2l_meta_trainer_evaluate(t, 0, 11, &untouched));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_evaluate", l2l_meta_trainer_evaluate(t, -1, 11, &untouched));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_evaluate",
+               l2l_meta_trainer_evaluate(t, 1000001, 11, &untouched));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_evaluate",
+               l2l_meta_trainer_evaluate((const l2l_meta_trainer *)(void *)slow, 4, 11, &untouched));
+    CHECK(untouched == -7);
+    l2l_meta_trainer_free(t);
+
+    /* Rates of 1e37 blow the learners up: L2L_ERR_NON_FINITE, nothing written. */
+    float huge[LP];
+    for (int i = 0; i < LP; i++) huge[i] = 1e37f;
+    REQUIRE_OK(l2l_learned_set_meta(slow, huge, LP));
+    REQUIRE_OK(l2l_meta_trainer_create(&t, slow, learners, datasets, 1, "steps=10 unroll=5 batch=16"));
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_meta_trainer_evaluate", l2l_meta_trainer_evaluate(t, 2, 11, &untouched));
+    CHECK(untouched == -7);
+    l2l_meta_trainer_free(t);
+
+    l2l_learned_free(slow);
+    l2l_learned_free(fresh);
+    l2l_learner_free(l);
+    l2l_dataset_free(d);
+}
+
 /* Meta-testing progress: calls, the last step, arguments out of order. */
 struct test_log {
     int64_t calls, last, total, bad, cancel_at;
@@ -3065,6 +3383,225 @@ static int on_test_progress(void *user, int64_t step, int64_t total, float loss)
     if (step != log->last + 1 || total != log->total || !isnan(loss)) log->bad++;
     log->last = step;
     return log->cancel_at > 0 && step >= log->cancel_at;
+}
+
+/* The caller's model for the callback-task tests: w (4 values) and b (1) with loss
+ * 0.5·Σ(w_i − t_i)² + 0.5·(b − 1)², t_i = 0.1·(i + 1) + 0.05·(step mod 3); `fail_at` makes
+ * loss_grad fail at that step (−1: never). */
+typedef struct { int calls; int64_t fail_at; } toy_model;
+
+static int toy_init(void *user, uint64_t seed, float *const *parameters) {
+    (void)user;
+    uint64_t x = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    for (int i = 0; i < 4; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        parameters[0][i] = (float)((x >> 40) % 1000) / 1000.0f - 0.5f;
+    }
+    parameters[1][0] = 0;
+    return 0;
+}
+
+static int toy_loss_grad(void *user, int64_t step, const float *const *parameters, float *loss, float *const *gradients) {
+    toy_model *m = user;
+    m->calls++;
+    if (step == m->fail_at) return 7;
+    float total = 0;
+    for (int i = 0; i < 4; i++) {
+        float d = parameters[0][i] - (0.1f * (float)(i + 1) + 0.05f * (float)(step % 3));
+        total += 0.5f * d * d;
+        gradients[0][i] = d;
+    }
+    float e = parameters[1][0] - 1;
+    gradients[1][0] = e;
+    *loss = total + 0.5f * e * e;
+    return 0;
+}
+
+static void test_callback_task(void) {
+    section = "callback tasks";
+    int64_t ranks[2] = {1, 1}, dims[2] = {4, 1};
+    toy_model model = {0, -1};
+    l2l_task *task = NULL;
+    REQUIRE_OK(l2l_task_create_callback(&task, 2, ranks, dims, toy_init, toy_loss_grad, &model));
+
+    l2l_learned *lstm = make_learned("lstm", "preset=mtl2l", NULL, 3);
+    l2l_meta_trainer *t = NULL;
+    const l2l_task *tasks[1] = {task};
+    REQUIRE_OK(l2l_meta_trainer_create_from_tasks(&t, lstm, tasks, 1, "trials=8 steps=20 unroll=5 meta_lr=0.01 clip=value seed=1"));
+    float before = 0, after = 0;
+    EXPECT_OK(l2l_meta_trainer_evaluate(t, 3, 4, &before));
+    int calls = model.calls;
+    EXPECT_OK(l2l_meta_trainer_run(t, -1, NULL, NULL));
+    /* 8 trials × 4 unrolls × (5 + 1) evaluations, the first of each unroll reused: 8 × 21. */
+    CHECKF(model.calls - calls == 8 * 21, "loss_grad called %d times", model.calls - calls);
+    EXPECT_OK(l2l_meta_trainer_evaluate(t, 3, 4, &after));
+    CHECKF(after < 0.9f * before, "callback task meta-loss %g -> %g", before, after);
+    int64_t done = 0, steps = 0;
+    EXPECT_OK(l2l_meta_trainer_info(t, &done, &steps, NULL));
+    CHECK(done == 8 && steps == 32);
+    l2l_meta_trainer_free(t);
+
+    /* A failing callback stops the run with L2L_ERR_CANCELLED; the trainer goes on after. */
+    REQUIRE_OK(l2l_meta_trainer_create_from_tasks(&t, lstm, tasks, 1, "trials=2 steps=20 unroll=5 seed=1"));
+    model.fail_at = 12;
+    EXPECT_ERR(L2L_ERR_CANCELLED, "l2l_meta_trainer_run", l2l_meta_trainer_run(t, -1, NULL, NULL));
+    CHECKF(strstr(l2l_last_error(), "loss_grad callback returned 7 at step 12") != NULL, "%s", l2l_last_error());
+    EXPECT_OK(l2l_meta_trainer_info(t, &done, &steps, NULL));
+    CHECK(done == 0 && steps == 2);
+    model.fail_at = -1;
+    EXPECT_OK(l2l_meta_trainer_run(t, -1, NULL, NULL));
+    EXPECT_OK(l2l_meta_trainer_info(t, &done, &steps, NULL));
+    CHECK(done == 2);
+    l2l_meta_trainer_free(t);
+
+    /* Refused: second order, an optimiser built for other shapes, bad arguments. */
+    l2l_meta_trainer *never = SENTINEL;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_create_from_tasks",
+               l2l_meta_trainer_create_from_tasks(&never, lstm, tasks, 1, "second_order=1"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_create_from_tasks",
+               l2l_meta_trainer_create_from_tasks(&never, lstm, tasks, 0, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_create_from_tasks",
+               l2l_meta_trainer_create_from_tasks(&never, lstm, NULL, 1, NULL));
+    CHECK(never == SENTINEL);
+    l2l_task *bad = SENTINEL;
+    int64_t zero[2] = {4, 0}, rank9[1] = {9};
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_task_create_callback", l2l_task_create_callback(&bad, 2, ranks, zero, toy_init, toy_loss_grad, &model));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_task_create_callback", l2l_task_create_callback(&bad, 1, rank9, dims, toy_init, toy_loss_grad, &model));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_task_create_callback", l2l_task_create_callback(&bad, 2, ranks, dims, toy_init, NULL, &model));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_task_create_callback", l2l_task_create_callback(&bad, 0, ranks, dims, toy_init, toy_loss_grad, &model));
+    CHECK(bad == SENTINEL);
+    l2l_task_free(NULL);
+    l2l_learned_free(lstm);
+    l2l_task_free(task);
+}
+
+/* Freed handles, double frees and pointers l2l never made: errors and no-ops, not crashes. */
+static void test_stale_handles(void) {
+    section = "stale handles";
+    l2l_learner *l = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", "sizes=3,2,2", 1));
+    l2l_learner_free(l);
+    int64_t params = 0;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_info", l2l_learner_info(l, &params, NULL, NULL, NULL));
+    CHECKF(strstr(l2l_last_error(), "not a live l2l handle") != NULL, "%s", l2l_last_error());
+    l2l_learner_free(l);   /* a double free is a no-op */
+    int not_a_handle = 0;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_info",
+               l2l_learner_info((const l2l_learner *)&not_a_handle, &params, NULL, NULL, NULL));
+    l2l_learner_free((l2l_learner *)&not_a_handle);
+    /* Freeing a handle through another kind's free leaves it alive. */
+    l2l_optimizer *o = NULL;
+    REQUIRE_OK(l2l_optimizer_create(&o, "sgd", NULL));
+    l2l_learner_free((l2l_learner *)o);
+    EXPECT_OK(l2l_optimizer_reset(o));
+    l2l_optimizer_free(o);
+}
+
+/* Readers refuse devices up front instead of reading /dev/zero forever. */
+static void test_readers_refuse_devices(void) {
+    section = "readers and devices";
+    l2l_learned *learned = SENTINEL;
+    EXPECT_ERR(L2L_ERR_IO, "l2l_learned_load", l2l_learned_load(&learned, "/dev/zero"));
+    CHECK(learned == SENTINEL);
+    l2l_mlhf *mlhf = SENTINEL;
+    EXPECT_ERR(L2L_ERR_IO, "l2l_mlhf_load", l2l_mlhf_load(&mlhf, "/dev/zero"));
+    l2l_dataset *d = SENTINEL;
+    EXPECT_ERR(L2L_ERR_IO, "l2l_dataset_load_idx", l2l_dataset_load_idx(&d, "/dev/zero", "/dev/zero"));
+    CHECKF(strstr(l2l_last_error(), "not a regular file") != NULL, "%s", l2l_last_error());
+    CHECK(mlhf == SENTINEL && d == SENTINEL);
+}
+
+/* Optimisers on the caller's own arrays: l2l_optimizer_update, _fork, _parameter_shapes. */
+static void test_optimizer_update(void) {
+    section = "optimizer update on arrays";
+    l2l_optimizer *sgd = NULL;
+    REQUIRE_OK(l2l_optimizer_create(&sgd, "momentum", "lr=0.1; momentum=0.5"));
+    float w[3] = {1, 2, 3}, b[1] = {0.5f};
+    float gw[3] = {0.5f, -1, 0}, gb[1] = {2};
+    float *params[2] = {w, b};
+    const float *grads[2] = {gw, gb};
+    int64_t ranks[2] = {1, 1}, dims[2] = {3, 1};
+    EXPECT_OK(l2l_optimizer_update(sgd, 2, ranks, dims, params, grads, NULL, 0, 0));
+    /* v = g, theta -= 0.1 v */
+    CHECKF(w[0] == 1 - 0.1f * 0.5f && w[1] == 2 + 0.1f && w[2] == 3 && b[0] == 0.5f - 0.2f, "%g %g %g %g", w[0], w[1], w[2], b[0]);
+    EXPECT_OK(l2l_optimizer_update(sgd, 2, ranks, dims, params, grads, NULL, 0, 0));
+    /* v = 0.5 v + g = 1.5 g */
+    CHECKF(fabsf(w[0] - (0.95f - 0.075f)) < 1e-6f && fabsf(b[0] - (0.3f - 0.3f)) < 1e-6f, "%g %g", w[0], b[0]);
+
+    /* A fork has the same optimiser and a fresh state: its first update is the plain step. */
+    l2l_optimizer *other = NULL;
+    REQUIRE_OK(l2l_optimizer_fork(&other, sgd));
+    float u[3] = {1, 2, 3}, c[1] = {0.5f};
+    float *params2[2] = {u, c};
+    EXPECT_OK(l2l_optimizer_update(other, 2, ranks, dims, params2, grads, NULL, 0, 0));
+    CHECK(u[0] == 1 - 0.1f * 0.5f && c[0] == 0.5f - 0.2f);
+
+    /* Other shapes than the state's; NaN; NULLs; a rank out of range: errors, nothing written. */
+    int64_t dims_other[2] = {2, 1};
+    float keep = w[0];
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_optimizer_update", l2l_optimizer_update(sgd, 2, ranks, dims_other, params, grads, NULL, 0, 0));
+    float gnan[3] = {0, NAN, 0};
+    const float *bad[2] = {gnan, gb};
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_optimizer_update", l2l_optimizer_update(sgd, 2, ranks, dims, params, bad, NULL, 0, 0));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_update", l2l_optimizer_update(sgd, 2, ranks, dims, NULL, grads, NULL, 0, 0));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_update", l2l_optimizer_update(NULL, 2, ranks, dims, params, grads, NULL, 0, 0));
+    int64_t rank0[2] = {0, 1};
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_optimizer_update", l2l_optimizer_update(sgd, 2, rank0, dims, params, grads, NULL, 0, 0));
+    CHECK(w[0] == keep);
+    char text[64];
+    int64_t length = 0;
+    EXPECT_OK(l2l_optimizer_parameter_shapes(sgd, text, sizeof text, &length));
+    CHECKF(strcmp(text, "null") == 0 && length == 5, "%s", text);
+    l2l_optimizer_free(other);
+    l2l_optimizer_free(sgd);
+
+    /* Adam's state read from one handle and written into a fresh one: the next updates agree. */
+    l2l_optimizer *adam = NULL, *copy = NULL;
+    REQUIRE_OK(l2l_optimizer_create(&adam, "adam", "lr=0.01"));
+    REQUIRE_OK(l2l_optimizer_fork(&copy, adam));
+    int64_t n_state = 0, step = 0;
+    EXPECT_ERR(L2L_ERR_STATE, "l2l_optimizer_get_state", l2l_optimizer_get_state(adam, NULL, 0, &n_state, &step));
+    float a1[3] = {1, 2, 3}, a2[1] = {0.5f};
+    float *ap[2] = {a1, a2};
+    for (int i = 0; i < 2; i++) EXPECT_OK(l2l_optimizer_update(adam, 2, ranks, dims, ap, grads, NULL, 0, 0));
+    EXPECT_OK(l2l_optimizer_get_state(adam, NULL, 0, &n_state, &step));
+    CHECKF(n_state == 8 && step == 2, "adam state: %lld values, step %lld", (long long)n_state, (long long)step);
+    float state[8];
+    EXPECT_OK(l2l_optimizer_get_state(adam, state, 8, &n_state, &step));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_optimizer_set_state", l2l_optimizer_set_state(copy, 2, ranks, dims, state, 7, 2));
+    EXPECT_OK(l2l_optimizer_set_state(copy, 2, ranks, dims, state, 8, 2));
+    float b1[3], b2[1];
+    memcpy(b1, a1, sizeof a1);
+    memcpy(b2, a2, sizeof a2);
+    float *bp[2] = {b1, b2};
+    EXPECT_OK(l2l_optimizer_update(adam, 2, ranks, dims, ap, grads, NULL, 0, 0));
+    EXPECT_OK(l2l_optimizer_update(copy, 2, ranks, dims, bp, grads, NULL, 0, 0));
+    CHECK(floats_equal(a1, b1, 3) && floats_equal(a2, b2, 1));
+    l2l_optimizer_free(copy);
+    l2l_optimizer_free(adam);
+
+    /* A learned optimiser tied to shapes says which, and refuses others. */
+    l2l_learner *net = NULL;
+    REQUIRE_OK(l2l_learner_create(&net, "mlp", "sizes=3,2,2", 1));
+    l2l_learned *ms = make_learned("meta_sgd", "lr=0.5", net, 1);
+    l2l_optimizer *o = NULL;
+    REQUIRE_OK(l2l_optimizer_create_learned(&o, ms, NULL));
+    EXPECT_OK(l2l_optimizer_parameter_shapes(o, NULL, 0, &length));
+    char shapes[128];
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_optimizer_parameter_shapes", l2l_optimizer_parameter_shapes(o, shapes, 4, &length));
+    EXPECT_OK(l2l_optimizer_parameter_shapes(o, shapes, sizeof shapes, &length));
+    CHECKF(strcmp(shapes, "[[3,2],[2],[2,2],[2]]") == 0 && length == (int64_t)strlen(shapes) + 1, "%s", shapes);
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_optimizer_update", l2l_optimizer_update(o, 2, ranks, dims, params, grads, NULL, 0, 0));
+    float p0[6] = {1, 1, 1, 1, 1, 1}, p1[2] = {0, 0}, p2[4] = {1, 1, 1, 1}, p3[2] = {0, 0};
+    float g0[6] = {1, 2, 3, 4, 5, 6}, g1[2] = {1, 1}, g2[4] = {0, 0, 0, 0}, g3[2] = {-1, 1};
+    float *mp[4] = {p0, p1, p2, p3};
+    const float *mg[4] = {g0, g1, g2, g3};
+    int64_t mr[4] = {2, 1, 2, 1}, md[6] = {3, 2, 2, 2, 2, 2};
+    EXPECT_OK(l2l_optimizer_update(o, 4, mr, md, mp, mg, NULL, 0, 0));
+    CHECKF(p0[5] == 1 - 0.5f * 6 && p3[0] == 0.5f && p2[0] == 1, "%g %g %g", p0[5], p3[0], p2[0]);
+    l2l_optimizer_free(o);
+    l2l_learned_free(ms);
+    l2l_learner_free(net);
 }
 
 static void test_meta_test(void) {
@@ -3568,6 +4105,194 @@ static void test_mlhf(void) {
     l2l_mlhf_free(m);
 }
 
+/* Regression: a linear regressor y = x.W + b (sizes=2,1, objective=mse) against a mean
+ * squared error and its gradient computed here by hand. */
+static void test_regression(void) {
+    section = "regression";
+    enum { N = 4, F = 2 };
+    const float x[N * F] = {1, 2, -1, 0.5f, 3, -2, 0.25f, 1};
+    const float y[N] = {0.5f, -1, 2, 0};
+    const float params[3] = {0.3f, -0.7f, 0.1f}; /* fc0.weight [2, 1], fc0.bias [1] */
+    l2l_learner *l = NULL, *ce = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", "sizes=2,1; objective=mse", 1));
+    REQUIRE_OK(l2l_learner_create(&ce, "mlp", "sizes=2,3", 1));
+    REQUIRE_OK(l2l_learner_set_params(l, params, 3));
+    double want = 0, gw0 = 0, gw1 = 0, gb = 0;
+    for (int i = 0; i < N; i++) {
+        double r = params[0] * x[i * F] + params[1] * x[i * F + 1] + params[2] - y[i];
+        want += r * r / N;
+        gw0 += 2 * r * x[i * F] / N;
+        gw1 += 2 * r * x[i * F + 1] / N;
+        gb += 2 * r / N;
+    }
+    float loss = -1, grads[3] = {0};
+    int64_t count = 0;
+    EXPECT_OK(l2l_learner_loss_grad_values(l, x, y, N, F, 1, &loss));
+    CHECKF(fabs(loss - want) < 1e-5, "loss %g, expected %g", loss, want);
+    EXPECT_OK(l2l_learner_get_grads(l, grads, 3, &count));
+    CHECK(count == 3);
+    CHECKF(fabs(grads[0] - gw0) < 1e-5 && fabs(grads[1] - gw1) < 1e-5 && fabs(grads[2] - gb) < 1e-5,
+           "gradient (%g, %g, %g), expected (%g, %g, %g)", grads[0], grads[1], grads[2], gw0, gw1, gb);
+
+    /* Labels for a regressor, targets for a classifier, wrong widths, NaN: errors, not traps. */
+    const int32_t labels[N] = {0, 0, 0, 0};
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_loss_grad", l2l_learner_loss_grad(l, x, labels, N, F, &loss));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_loss_grad_values", l2l_learner_loss_grad_values(ce, x, y, N, F, 1, &loss));
+    const float y3[N * 3] = {0};
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_loss_grad_values", l2l_learner_loss_grad_values(ce, x, y3, N, F, 3, &loss));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_learner_loss_grad_values", l2l_learner_loss_grad_values(l, x, y3, N, F, 2, &loss));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_loss_grad_values", l2l_learner_loss_grad_values(l, x, NULL, N, F, 1, &loss));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_loss_grad_values", l2l_learner_loss_grad_values(NULL, x, y, N, F, 1, &loss));
+    float ynan[N] = {0, 0, 0, 0};
+    ynan[2] = NAN;
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_learner_loss_grad_values", l2l_learner_loss_grad_values(l, x, ynan, N, F, 1, &loss));
+
+    /* A regression data set: read back, evaluated (loss as above, NaN accuracy), trained. */
+    l2l_dataset *d = NULL, *labelled = NULL;
+    EXPECT_OK(l2l_dataset_create_regression(&d, x, y, N, F, 1));
+    REQUIRE_OK(l2l_dataset_create(&labelled, x, labels, N, F, 1));
+    int32_t regression = -1;
+    EXPECT_OK(l2l_dataset_is_regression(d, &regression));
+    CHECK(regression == 1);
+    EXPECT_OK(l2l_dataset_is_regression(labelled, &regression));
+    CHECK(regression == 0);
+    float back[N] = {0};
+    EXPECT_OK(l2l_dataset_read_values(d, 1, 3, back));
+    CHECK(back[0] == y[1] && back[1] == y[2] && back[2] == y[3]);
+    EXPECT_ERR(L2L_ERR_STATE, "l2l_dataset_read_values", l2l_dataset_read_values(labelled, 0, 1, back));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_dataset_read_values", l2l_dataset_read_values(d, 2, 3, back));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_dataset_create_regression", l2l_dataset_create_regression(&d, x, y, N, F, 0));
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_dataset_create_regression", l2l_dataset_create_regression(&d, x, ynan, N, F, 1));
+    float eval_loss = -1, accuracy = 0;
+    EXPECT_OK(l2l_learner_evaluate(l, d, &eval_loss, &accuracy));
+    CHECKF(fabs(eval_loss - want) < 1e-5, "evaluate loss %g, expected %g", eval_loss, want);
+    CHECK(isnan(accuracy));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_evaluate", l2l_learner_evaluate(l, labelled, &eval_loss, &accuracy));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_evaluate", l2l_learner_evaluate(ce, d, &eval_loss, &accuracy));
+    l2l_optimizer *sgd = NULL;
+    l2l_batches *b = NULL;
+    REQUIRE_OK(l2l_optimizer_create(&sgd, "sgd", "lr=0.05"));
+    REQUIRE_OK(l2l_batches_create(&b, d, N, 0, "shuffle=0"));
+    float losses[50], bx[N * F];
+    int32_t by[N];
+    int64_t got = -1;
+    EXPECT_ERR(L2L_ERR_STATE, "l2l_batches_next", l2l_batches_next(b, bx, N * F, by, N, &got));
+    CHECK(got == -1);
+    EXPECT_OK(l2l_train(l, sgd, b, 50, losses, NULL, NULL));
+    CHECKF(fabs(losses[0] - want) < 1e-5 && losses[49] < 0.5f * losses[0], "train losses %g -> %g", losses[0], losses[49]);
+    l2l_batches_free(b);
+    l2l_optimizer_free(sgd);
+    l2l_dataset_free(labelled);
+    l2l_dataset_free(d);
+    l2l_learner_free(ce);
+    l2l_learner_free(l);
+}
+
+/* Few-shot meta-learning: a sine regressor meta-trained by MAML and Meta-SGD. */
+static int stop_after_three(void *user, int64_t step, int64_t total, float loss) {
+    int *calls = (int *)user;
+    (*calls)++;
+    return step >= 3 && total == 50 && isfinite(loss);
+}
+
+static void test_fewshot(void) {
+    section = "fewshot";
+    enum { P = 1 * 8 + 8 + 8 * 1 + 1, K = 5 };
+    l2l_learner *net = NULL, *into = NULL, *ce = NULL, *other = NULL;
+    REQUIRE_OK(l2l_learner_create(&net, "mlp", "sizes=1,8,1; activation=tanh; objective=mse", 3));
+    REQUIRE_OK(l2l_learner_create(&into, "mlp", "sizes=1,8,1; activation=tanh; objective=mse", 9));
+    REQUIRE_OK(l2l_learner_create(&ce, "mlp", "sizes=1,8,1", 3));
+    REQUIRE_OK(l2l_learner_create(&other, "mlp", "sizes=1,9,1; objective=mse", 3));
+    l2l_fewshot *maml = NULL, *msgd = NULL, *back = NULL, *f = SENTINEL;
+    EXPECT_OK(l2l_fewshot_create(&maml, net, "seed=3; inner_lr=0.1; meta_batch=5; meta_lr=0.01"));
+    EXPECT_OK(l2l_fewshot_create(&msgd, net, "method=meta_sgd; seed=8; inner_lr=0.1; shots=5"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_create", l2l_fewshot_create(&f, net, "method=reptile"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_create", l2l_fewshot_create(&f, net, "inner_steps=0"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_create", l2l_fewshot_create(&f, net, "bogus=1"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_create", l2l_fewshot_create(&f, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_create", l2l_fewshot_create(NULL, net, NULL));
+    CHECK(f == SENTINEL);
+
+    /* theta starts as the learner's current parameters; Meta-SGD's alpha = inner_lr. */
+    int64_t n = 0, iterations = -1, events = -1;
+    EXPECT_OK(l2l_fewshot_info(maml, &n, &iterations, &events));
+    CHECK(n == P && iterations == 0 && events == 0);
+    EXPECT_OK(l2l_fewshot_get_meta(msgd, NULL, 0, &n));
+    CHECK(n == 2 * P);
+    float theta[2 * P], params[P], alpha_ok = 1;
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_fewshot_get_meta", l2l_fewshot_get_meta(msgd, theta, P, &n));
+    EXPECT_OK(l2l_fewshot_get_meta(msgd, theta, 2 * P, &n));
+    EXPECT_OK(l2l_learner_get_params(net, params, P, &n));
+    CHECK(floats_equal(theta, params, P));
+    for (int i = P; i < 2 * P; i++) alpha_ok = alpha_ok && theta[i] == 0.1f;
+    CHECK(alpha_ok);
+
+    /* Adaptation: 0 steps gives theta; 1 step is theta - 0.1 * the support gradient. */
+    float x[K] = {-4, -1.5f, 0.2f, 2, 4.5f}, y[K], grads[P], adapted[P], expected[P];
+    for (int i = 0; i < K; i++) y[i] = 2 * sinf(x[i] - 1);
+    EXPECT_OK(l2l_fewshot_adapt(maml, x, y, K, 1, 1, 0, into));
+    EXPECT_OK(l2l_learner_get_params(into, adapted, P, &n));
+    CHECK(floats_equal(adapted, params, P));
+    REQUIRE_OK(l2l_learner_loss_grad_values(net, x, y, K, 1, 1, NULL));
+    REQUIRE_OK(l2l_learner_get_grads(net, grads, P, &n));
+    for (int i = 0; i < P; i++) expected[i] = params[i] - 0.1f * grads[i];
+    EXPECT_OK(l2l_fewshot_adapt(msgd, x, y, K, 1, 1, -1, into));
+    EXPECT_OK(l2l_learner_get_params(into, adapted, P, &n));
+    float worst = 0;
+    for (int i = 0; i < P; i++) worst = fmaxf(worst, fabsf(adapted[i] - expected[i]));
+    CHECKF(worst < 1e-5f, "adapted parameters differ from a hand-made SGD step by %g", worst);
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_fewshot_adapt", l2l_fewshot_adapt(maml, x, y, K, 1, 1, 1, other));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_fewshot_adapt", l2l_fewshot_adapt(maml, x, y, K, 2, 1, 1, into));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_adapt", l2l_fewshot_adapt(maml, x, NULL, K, 1, 1, 1, into));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_adapt", l2l_fewshot_adapt(maml, x, y, K, 1, 1, 1, NULL));
+
+    /* Meta-training lowers the held-out 10-shot loss; a cancelled run keeps its iterations. */
+    const int64_t shots[2] = {5, 10};
+    float before[2], after[2], intervals[2], losses[2 * 30], fit_losses[200];
+    EXPECT_OK(l2l_fewshot_evaluate(maml, "sine", NULL, 30, shots, 2, -1, 7, NULL, before, NULL));
+    EXPECT_OK(l2l_fewshot_fit(maml, "sine", NULL, "shots=10", 200, fit_losses, NULL, NULL));
+    EXPECT_OK(l2l_fewshot_evaluate(maml, "sine", "evaluation_points=100", 30, shots, 2, -1, 7, losses, after, intervals));
+    CHECKF(after[1] < 0.8f * before[1], "10-shot loss %g before, %g after meta-training", before[1], after[1]);
+    double sum = 0;
+    for (int i = 30; i < 60; i++) sum += losses[i];
+    CHECKF(fabs(sum / 30 - after[1]) < 1e-4 * (1 + after[1]), "mean %g of the losses, reported %g", sum / 30, after[1]);
+    CHECK(intervals[0] > 0 && intervals[1] > 0 && isfinite(fit_losses[199]));
+    int calls = 0;
+    EXPECT_ERR(L2L_ERR_CANCELLED, "l2l_fewshot_fit", l2l_fewshot_fit(maml, "sine", NULL, NULL, 50, NULL, stop_after_three, &calls));
+    EXPECT_OK(l2l_fewshot_info(maml, NULL, &iterations, NULL));
+    CHECK(calls == 3 && iterations == 203);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_fit", l2l_fewshot_fit(maml, "omniglot", NULL, NULL, 1, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_fit", l2l_fewshot_fit(maml, "sine", NULL, "method=fomaml", 1, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_evaluate", l2l_fewshot_evaluate(maml, "sine", NULL, 0, shots, 2, -1, 7, NULL, NULL, NULL));
+    l2l_fewshot *classifier = NULL;
+    REQUIRE_OK(l2l_fewshot_create(&classifier, ce, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_fit", l2l_fewshot_fit(classifier, "sine", NULL, NULL, 1, NULL, NULL, NULL));
+
+    /* Files: a round trip onto the same shapes; other shapes and missing files fail. */
+    char path[512];
+    path_in_tmp(path, sizeof path, "fewshot.safetensors");
+    EXPECT_OK(l2l_fewshot_save(msgd, path));
+    EXPECT_OK(l2l_fewshot_load(&back, path, into));
+    float again[2 * P];
+    EXPECT_OK(l2l_fewshot_get_meta(back, again, 2 * P, &n));
+    CHECK(n == 2 * P && floats_equal(again, theta, 2 * P));
+    f = SENTINEL;
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_fewshot_load", l2l_fewshot_load(&f, path, other));
+    path_in_tmp(path, sizeof path, "missing.safetensors");
+    EXPECT_ERR(L2L_ERR_IO, "l2l_fewshot_load", l2l_fewshot_load(&f, path, net));
+    CHECK(f == SENTINEL);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_fewshot_save", l2l_fewshot_save(NULL, path));
+
+    l2l_fewshot_free(classifier);
+    l2l_fewshot_free(back);
+    l2l_fewshot_free(msgd);
+    l2l_fewshot_free(maml);
+    l2l_learner_free(other);
+    l2l_learner_free(ce);
+    l2l_learner_free(into);
+    l2l_learner_free(net);
+}
+
 static void test_free_null(void) {
     section = "free(NULL)";
     /* Each is a no-op; reaching the next line is the check. */
@@ -3580,6 +4305,7 @@ static void test_free_null(void) {
     l2l_meta_test_free(NULL);
     l2l_mlhf_free(NULL);
     l2l_mlhf_trainer_free(NULL);
+    l2l_fewshot_free(NULL);
     CHECK(1);
 }
 
@@ -3619,8 +4345,16 @@ int main(void) {
     test_learned_create();
     test_learned_files();
     test_meta_trainer();
+    test_callback_task();
+    test_optimizer_update();
+    test_readers_refuse_devices();
+    test_stale_handles();
+    test_meta_estimators();
     test_meta_test();
     test_mlhf();
+    test_regression();
+    test_fewshot();
+    test_mtl2l(); /* last: it draws from the shared generator, which earlier tests' data come from */
     remove_tmp();
 
     printf("%d passed, %d failed\n", passed, failed);

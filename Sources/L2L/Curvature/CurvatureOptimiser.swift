@@ -48,7 +48,7 @@ extension OptimiserSession {
         }
         let (loss, grads, buffers) = Training.lossAndGradients(learner, state, inputs, targets)
         guard loss.isFinite else { throw L2LError(.nonFinite, "the loss is \(loss); no step taken") }
-        try step(&state.parameters, gradients: grads)
+        try step(&state.parameters, gradients: grads, inputs: inputs)
         state.buffers = buffers
         return loss
     }

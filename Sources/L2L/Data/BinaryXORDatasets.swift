@@ -20,7 +20,7 @@ import Glibc
 /// 2 classes.
 ///
 /// **Where the paper is silent** (its formulas did not survive in our copy, and no code was
-/// published — see `spec/reference-code-facts.md` §5), these are our choices:
+/// published), these are our choices:
 /// - The input dimension d: **10** by default (the paper's symbol is lost).
 /// - `samples` = **200**, the size of the paper's evaluation data sets (500 sets of 200).
 /// - "Exponential distribution of parameter λ" is read as **scale** (mean) λ, as NumPy's

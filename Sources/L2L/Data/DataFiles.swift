@@ -4,31 +4,15 @@ import Glibc
 /// byte for byte (never sniffed: a raw CIFAR or STL-10 file may begin with the gzip magic).
 ///
 /// Fails with `.io` when the file is missing (the message names the path and gives `hint`,
-/// which says how to get the file), is a directory or cannot be read.
+/// which says how to get the file), is not a regular file (a directory, `/dev/zero`) or
+/// cannot be read.
 func readDataFile(_ path: String, hint: String) throws -> [UInt8] {
     guard access(path, F_OK) == 0 else { throw L2LError(.io, "'\(path)' not found: \(hint)") }
     if path.hasSuffix(".gz") { return try readPossiblyGzippedFile(path) }
-    var info = stat()
-    if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-        throw L2LError(.io, "cannot read '\(path)': it is a directory")
-    }
-    guard let file = fopen(path, "rb") else {
-        throw L2LError(.io, "cannot open '\(path)': \(String(cString: strerror(errno)))")
-    }
-    defer { fclose(file) }
-    let size = Int(info.st_size)
-    var bytes = [UInt8](repeating: 0, count: size)
-    let read = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, file) }
-    guard read == size, ferror(file) == 0 else {
-        throw L2LError(.io, "cannot read '\(path)': got \(read) of \(size) bytes (\(String(cString: strerror(errno))))")
-    }
-    // The file may have grown since stat; whatever follows is read so the size check of
-    // the caller sees it.
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-        if n == 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
+    let file = try RegularFile(path)
+    let bytes = try file.read(file.size)
+    guard bytes.count == file.size else {
+        throw L2LError(.io, "cannot read '\(path)': got \(bytes.count) of \(file.size) bytes (it shrank while being read?)")
     }
     return bytes
 }

@@ -1,14 +1,17 @@
 /// Train/validation/test splits and subsets by index.
 extension Dataset {
-    /// The examples at `indices` (in that order) as a new data set.
+    /// The examples at `indices` (in that order) as a new data set (of the same kind:
+    /// classification or regression).
     ///
     /// Throws `.invalidArgument` when an index is outside `0..<count`.
     public func subset(indices: [Int]) throws -> Dataset {
         if let bad = indices.first(where: { $0 < 0 || $0 >= count }) {
             throw L2LError.invalid("subset: index \(bad) is outside 0..<\(count)")
         }
-        let (x, y) = batch(indices[...])
-        return try Dataset(inputs: x, labels: y, classes: classes, exampleShape: exampleShape)
+        switch targetBatch(indices[...]) {
+        case (let x, .values(let v)): return try Dataset(inputs: x, values: v, exampleShape: exampleShape)
+        case (let x, .labels(let y)): return try Dataset(inputs: x, labels: y, classes: classes, exampleShape: exampleShape)
+        }
     }
 
     /// A seeded partition of `0..<total` into parts of `train`, `validation` and `test`

@@ -1,15 +1,22 @@
-/// A labelled classification data set held in memory: `inputs` is `[n, features]`,
-/// `labels` holds `n` class indices in `0..<classes`.
+/// A data set held in memory: `inputs` is `[n, features]`. A classification set has
+/// `labels`, `n` class indices in `0..<classes`; a regression set has `values`, real targets
+/// `[n, k]` (`classes` is then the target width k and `labels` is empty).
 public struct Dataset {
     public var inputs: Tensor
+    /// One class index per example; empty for a regression set.
     public let labels: [Int32]
+    /// Real targets `[n, k]` of a regression set; `nil` for a classification set.
+    public let values: Tensor?
+    /// Classes of a classification set, or the target width k of a regression set.
     public let classes: Int
     /// The shape of one example before flattening (e.g. `[28, 28]`), for learners that
     /// care (convolutions); `[features]` when there is none.
     public let exampleShape: [Int]
 
-    public var count: Int { labels.count }
+    public var count: Int { inputs.shape[0] }
     public var features: Int { inputs.shape[1] }
+    /// Whether the targets are real values (`values`) rather than class labels.
+    public var isRegression: Bool { values != nil }
 
     /// Checks that the pieces agree: one label per row, labels in range, finite inputs.
     public init(inputs: Tensor, labels: [Int32], classes: Int, exampleShape: [Int]? = nil) throws {
@@ -28,7 +35,28 @@ public struct Dataset {
         }
         self.inputs = inputs.detached()
         self.labels = labels
+        self.values = nil
         self.classes = classes
+        self.exampleShape = shape
+    }
+
+    /// A regression set: inputs `[n, features]` and real targets `values` `[n, k]` (k ≥ 1),
+    /// both finite.
+    public init(inputs: Tensor, values: Tensor, exampleShape: [Int]? = nil) throws {
+        guard inputs.rank == 2 else { throw L2LError.shape("dataset: inputs must be [n, features], got shape \(inputs.shape)") }
+        guard values.rank == 2, values.shape[0] == inputs.shape[0], values.shape[1] >= 1 else {
+            throw L2LError.shape("dataset: targets must be [\(inputs.shape[0]), k] with k ≥ 1 for \(inputs.shape[0]) input rows, got shape \(values.shape)")
+        }
+        guard inputs.isFinite else { throw L2LError(.nonFinite, "dataset: inputs contain NaN or infinity") }
+        guard values.isFinite else { throw L2LError(.nonFinite, "dataset: targets contain NaN or infinity") }
+        let shape = exampleShape ?? [inputs.shape[1]]
+        guard Shape.count(shape) == inputs.shape[1] else {
+            throw L2LError.shape("dataset: example shape \(shape) does not hold \(inputs.shape[1]) features")
+        }
+        self.inputs = inputs.detached()
+        self.labels = []
+        self.values = values.detached()
+        self.classes = values.shape[1]
         self.exampleShape = shape
     }
 
@@ -55,18 +83,30 @@ public struct Dataset {
         return d
     }
 
-    /// The examples at `indices` as a `[indices.count, features]` tensor and their labels.
+    /// The examples at `indices` as a `[indices.count, features]` tensor and their labels
+    /// (empty for a regression set: see ``targetBatch(_:)``).
     public func batch(_ indices: ArraySlice<Int>) -> (inputs: Tensor, labels: [Int32]) {
-        let f = features
-        let src = inputs
-        let x = src.withUnsafeBufferPointer { p in
-            Tensor(shape: [indices.count, f]) { dst, _ in
+        (Dataset.rows(inputs, indices), labels.isEmpty ? [] : indices.map { labels[$0] })
+    }
+
+    /// The examples at `indices` as a `[indices.count, features]` tensor and their targets:
+    /// labels, or the `[indices.count, k]` rows of `values` for a regression set.
+    public func targetBatch(_ indices: ArraySlice<Int>) -> (inputs: Tensor, targets: Targets) {
+        if let values { return (Dataset.rows(inputs, indices), .values(Dataset.rows(values, indices))) }
+        let (x, y) = batch(indices)
+        return (x, .labels(y))
+    }
+
+    /// Rows `indices` of a `[n, width]` tensor, as a new `[indices.count, width]` tensor.
+    static func rows(_ source: Tensor, _ indices: ArraySlice<Int>) -> Tensor {
+        let width = source.shape[1]
+        return source.withUnsafeBufferPointer { p in
+            Tensor(shape: [indices.count, width]) { dst, _ in
                 for (row, i) in indices.enumerated() {
-                    (dst + row * f).update(from: p.baseAddress! + i * f, count: f)
+                    (dst + row * width).update(from: p.baseAddress! + i * width, count: width)
                 }
             }
         }
-        return (x, indices.map { labels[$0] })
     }
 
     /// Examples `range` (in order) as a new data set sharing nothing with this one.
@@ -74,8 +114,7 @@ public struct Dataset {
         guard range.lowerBound >= 0, range.upperBound <= count else {
             throw L2LError.invalid("subset: range \(range) is outside 0..<\(count)")
         }
-        let (x, y) = batch(Array(range)[...])
-        return try Dataset(inputs: x, labels: y, classes: classes, exampleShape: exampleShape)
+        return try subset(indices: Array(range))
     }
 }
 
@@ -115,6 +154,21 @@ public struct BatchIterator {
     /// The next batch of the current epoch, or `nil` once it is exhausted (the call after
     /// that starts a new epoch in a new order).
     public mutating func next() -> (inputs: Tensor, labels: [Int32])? {
+        nextIndices().map { dataset.batch($0) }
+    }
+
+    /// The next batch, moving on to a new epoch whenever one ends.
+    public mutating func nextCycling() -> (inputs: Tensor, labels: [Int32]) {
+        dataset.batch(nextIndicesCycling())
+    }
+
+    /// The next batch with its targets (labels or real values), moving on to a new epoch
+    /// whenever one ends: what a loop over regression and classification sets alike takes.
+    public mutating func nextCyclingTargets() -> (inputs: Tensor, targets: Targets) {
+        dataset.targetBatch(nextIndicesCycling())
+    }
+
+    private mutating func nextIndices() -> ArraySlice<Int>? {
         if epoch == 0 || position < 0 { startEpoch() }
         let remaining = order.count - position
         if remaining == 0 || (dropLast && remaining < batchSize) {
@@ -123,13 +177,12 @@ public struct BatchIterator {
         }
         let end = min(position + batchSize, order.count)
         defer { position = end }
-        return dataset.batch(order[position..<end])
+        return order[position..<end]
     }
 
-    /// The next batch, moving on to a new epoch whenever one ends.
-    public mutating func nextCycling() -> (inputs: Tensor, labels: [Int32]) {
-        if let b = next() { return b }
-        return next()!
+    private mutating func nextIndicesCycling() -> ArraySlice<Int> {
+        if let b = nextIndices() { return b }
+        return nextIndices()!
     }
 
     private mutating func startEpoch() {

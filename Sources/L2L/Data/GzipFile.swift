@@ -1,14 +1,15 @@
 import CZlib
 import Glibc
 
+/// The most bytes a compressed data file may expand to (4 GiB: Fashion-MNIST's largest file
+/// is 47 MB): a decompression bomb is refused instead of filling memory.
+let maxDecompressedBytes = 1 << 32
+
 /// Reads a whole file, gzip-compressed or not (zlib reads plain files transparently).
-/// Fails with `.io` when the file cannot be opened and `.format` when its gzip stream is
-/// corrupt or cut short.
+/// Fails with `.io` when the file cannot be opened or is not a regular file, and `.format`
+/// when its gzip stream is corrupt, cut short, or expands past ``maxDecompressedBytes``.
 func readPossiblyGzippedFile(_ path: String) throws -> [UInt8] {
-    var info = stat()
-    if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-        throw L2LError(.io, "cannot read '\(path)': it is a directory")
-    }
+    _ = try RegularFile(path)   // refuses directories, devices and FIFOs before zlib reads them
     guard access(path, R_OK) == 0, let file = gzopen(path, "rb") else {
         throw L2LError(.io, "cannot open '\(path)': \(String(cString: strerror(errno)))")
     }
@@ -20,6 +21,9 @@ func readPossiblyGzippedFile(_ path: String) throws -> [UInt8] {
         if n < 0 { throw L2LError.format("'\(path)': corrupt gzip data (\(gzipMessage(file)))") }
         if n == 0 { break }
         bytes.append(contentsOf: chunk[0..<Int(n)])
+        guard bytes.count <= maxDecompressedBytes else {
+            throw L2LError.format("'\(path)': expands past \(maxDecompressedBytes) bytes; not a data file l2l reads")
+        }
     }
     var code: Int32 = 0
     _ = gzerror(file, &code)

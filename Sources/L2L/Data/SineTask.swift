@@ -4,7 +4,7 @@ import Glibc
 /// and Meta-SGD (Li et al., 2017): y = A·sin(x − φ) with amplitude A ∈ U[0.1, 5], phase φ ∈ U[0, π], and
 /// inputs x ∈ U[−5, 5].
 ///
-/// The lecture slides in `seeds/` write the task as y = A·sin(w·x) with a "frequency"
+/// The meta-learning lecture slides (KAIST EE807, lecture 17) write the task as y = A·sin(w·x) with a "frequency"
 /// w ∈ [0, π]; we follow the papers, where the second parameter is a phase.
 ///
 /// Shapes: ``batch(k:rng:)`` gives x and y of `[k, 1]`, the input and target of a

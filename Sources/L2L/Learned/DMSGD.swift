@@ -6,15 +6,15 @@
 ///     M²SGD: θ ← θ ⊙ 1[β_t > ξ]                           in the phases `mask` names
 ///
 /// This follows the paper's coordinate-wise formulation. The authors' released code is
-/// different (spec §1, §6.2): its LSTM reads one projection of the whole network, its head
+/// different (their released code): its LSTM reads one projection of the whole network, its head
 /// maps 20 → P, γ is fixed and there is no mask at all.
 ///
 /// β^sta starts at 1e-3 (as the code) and U_β at zero, so the untrained optimiser is
 /// Meta-SGD at 1e-3: a random U_β makes tanh(U_β h) dwarf β^sta and switch half the
-/// coordinates off at once (spec §1), and a large one saturates tanh, freezing β_t
-/// (`pitfalls-measured.md` §2). γ is the constant 1 unless `learn_gamma=1`.
+/// coordinates off at once (the authors' code), and a large one saturates tanh, freezing β_t
+/// (ARCHITECTURE.md, "Failure modes"). γ is the constant 1 unless `learn_gamma=1`.
 /// Masking defaults to meta-testing only: masked at ξ from the first meta-training step,
-/// every weight can vanish and no meta-gradient flows (`pitfalls-measured.md` §3).
+/// every weight can vanish and no meta-gradient flows (ARCHITECTURE.md, "Failure modes").
 public struct DMSGD: LearnedOptimiser {
     public let shapes: [[Int]]
     public let network: CoordinateLSTM
@@ -75,7 +75,7 @@ public struct DMSGD: LearnedOptimiser {
     public func rates(in state: [Tensor]) -> Tensor { state[state.count - 1] }
 
     public func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
-                     phase: LearnedPhase) -> (parameters: [Tensor], state: [Tensor]) {
+                     phase: LearnedPhase, inputs: Tensor?) -> (parameters: [Tensor], state: [Tensor]) {
         let lstmCount = 3 * network.layers.count
         let g = coordinates(gradients)
         let (h, next) = network(GradientPreprocessing.logAndSign(g, p: p), parameters: meta[0..<lstmCount],

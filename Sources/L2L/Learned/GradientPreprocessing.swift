@@ -6,7 +6,7 @@
 ///
 /// so coordinates of very different magnitudes reach the network on one scale.
 /// p = 10 as in the paper and the M²SGD/MTL2L code (DeepMind's configs use a clipped
-/// variant with k = 5; see `reference-code-facts.md` §0). One fused pass
+/// variant with k = 5; as in DeepMind's released code). One fused pass
 /// (``Tensor/logMagnitudeAndSign(p:)``), differentiable where the branches are (used by
 /// the second-order option).
 public enum GradientPreprocessing {

@@ -7,9 +7,9 @@
 /// - `paper`: 2 layers of 20 units and a linear head (as the paper; DeepMind's code has
 ///   5,141 parameters for this shape). The head starts near zero (U(±0.01), bias 0) and
 ///   Δ is scaled by 0.1: a randomly initialised head pushes every coordinate the same way
-///   and can collapse the learner at chance level (`pitfalls-measured.md` §1), so the
+///   and can collapse the learner at chance level (ARCHITECTURE.md, "Failure modes"), so the
 ///   untrained optimiser starts by taking small steps.
-/// - `mtl2l`: the MTL2L authors' baseline (spec §2a): 20 units then 1 unit, no head,
+/// - `mtl2l`: the MTL2L authors' baseline (their released code): 20 units then 1 unit, no head,
 ///   Δ = 0.1·h₂ (so |Δ| < 0.1), forget/input gate biases +1/−1, weights U(±0.5/√H). It has
 ///   1,928 parameters against the authors' 2,052: one bias per gate block here, where
 ///   PyTorch keeps two (input and hidden) plus their separate learnable b_F, b_I — the same
@@ -59,7 +59,7 @@ public struct LSTMOptimiser: LearnedOptimiser {
     /// Parses `init_scales` (one number per layer) if given.
     static func initScales(_ text: String?, layers: [Int]) throws -> [Float]? {
         guard let text else { return nil }
-        let values = text.split(separator: ",").map { Float($0) }
+        let values = text.split(separator: ",", omittingEmptySubsequences: false).map(Config.decimal)
         guard values.count == layers.count, values.allSatisfy({ $0 != nil && $0!.isFinite && $0! >= 0 }) else {
             throw L2LError.invalid("lstm: init_scales=\(text) needs \(layers.count) non-negative numbers, one per layer")
         }
@@ -88,7 +88,7 @@ public struct LSTMOptimiser: LearnedOptimiser {
     }
 
     public func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
-                     phase: LearnedPhase) -> (parameters: [Tensor], state: [Tensor]) {
+                     phase: LearnedPhase, inputs: Tensor?) -> (parameters: [Tensor], state: [Tensor]) {
         let x = GradientPreprocessing.logAndSign(coordinates(gradients), p: p)
         let (h, next) = network(x, parameters: meta[0..<(3 * network.layers.count)], state: state)
         let out = head ? matmul(h, meta[meta.count - 2]) + meta[meta.count - 1] : h
@@ -100,7 +100,7 @@ public struct LSTMOptimiser: LearnedOptimiser {
 /// Meta-SGD (Li et al., 2017): θ ← θ − β ⊙ ∇ with one learned rate per learner parameter,
 /// so it is tied to one learner architecture. β starts at `lr` everywhere. Nothing keeps
 /// β positive: about 1 % of rates went negative in a plain re-implementation
-/// (`pitfalls-measured.md` §6); the meta-test reports their share.
+/// (ARCHITECTURE.md, "Failure modes"); the meta-test reports their share.
 public struct MetaSGD: LearnedOptimiser {
     public let shapes: [[Int]]
     public let initialRate: Float
@@ -126,7 +126,7 @@ public struct MetaSGD: LearnedOptimiser {
     public func initialState(for parameters: [Tensor]) -> [Tensor] { [] }
 
     public func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
-                     phase: LearnedPhase) -> (parameters: [Tensor], state: [Tensor]) {
+                     phase: LearnedPhase, inputs: Tensor?) -> (parameters: [Tensor], state: [Tensor]) {
         (zip(zip(parameters, gradients), meta).map { pg, beta in pg.0 - beta * pg.1 }, state)
     }
 }

@@ -8,11 +8,15 @@ public enum LearnedPhase: String, Sendable {
 public struct MetaParameterSpec: Equatable, Sendable {
     public let name: String
     public let shape: [Int]
+    /// Whether meta-training changes it; a fixed part of φ (MTL2L's orthogonal bases) is
+    /// drawn, saved and loaded with the rest but never updated.
+    public let trainable: Bool
     public var count: Int { Shape.count(shape) }
 
-    public init(name: String, shape: [Int]) {
+    public init(name: String, shape: [Int], trainable: Bool = true) {
         self.name = name
         self.shape = shape
+        self.trainable = trainable
     }
 }
 
@@ -36,12 +40,40 @@ public protocol LearnedOptimiser {
     func initialMetaParameters(rng: inout RNG) -> [Tensor]
     /// The state before the first step on a learner with these parameters.
     func initialState(for parameters: [Tensor]) -> [Tensor]
-    /// One update of the learner's parameters from their gradients.
+    /// The learner input features this optimiser reads (`inputs` of ``step``), or `nil` if
+    /// it ignores the input batch (all but context-aware kinds such as MTL2L).
+    var inputFeatures: Int? { get }
+    /// One update of the learner's parameters from their gradients; `inputs` `[B, features]`
+    /// is the mini-batch that produced them (read only by optimisers with ``inputFeatures``,
+    /// which leave the parameters unchanged without it — the front doors refuse that case
+    /// with an error first).
     func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
-              phase: LearnedPhase) -> (parameters: [Tensor], state: [Tensor])
+              phase: LearnedPhase, inputs: Tensor?) -> (parameters: [Tensor], state: [Tensor])
 }
 
 extension LearnedOptimiser {
+    public var inputFeatures: Int? { nil }
+
+    /// Fails unless the optimiser can read input batches `[B, features]` of this width (a
+    /// context-aware optimiser is built for one input width; others take any).
+    public func check(inputFeatures features: Int) throws {
+        if let own = inputFeatures, own != features {
+            throw L2LError.shape("\(kind) reads inputs of \(own) features, the learner takes \(features)")
+        }
+    }
+
+    /// Fails unless `inputs` is the batch this optimiser needs (`nil` is accepted by
+    /// optimisers that ignore it).
+    public func check(inputs: Tensor?) throws {
+        guard let own = inputFeatures else { return }
+        guard let inputs else {
+            throw L2LError.invalid("\(kind) needs the input batch that produced the gradient (pass it to the step)")
+        }
+        guard inputs.rank == 2, inputs.shape[1] == own, inputs.shape[0] >= 1 else {
+            throw L2LError.shape("\(kind) reads input batches [B, \(own)], got \(inputs.shape)")
+        }
+    }
+
     /// Fails unless the optimiser can update a learner with parameters of these shapes.
     public func check(shapes: [[Int]]) throws {
         if let own = parameterShapes, own != shapes {
@@ -49,8 +81,17 @@ extension LearnedOptimiser {
         }
     }
 
-    /// Total number of meta-parameters.
+    /// Total number of meta-parameters (fixed ones included).
     public var metaParameterCount: Int { metaParameterSpecs.reduce(0) { $0 + $1.count } }
+
+    /// Number of meta-parameters meta-training changes.
+    public var trainableMetaParameterCount: Int { metaParameterSpecs.filter(\.trainable).reduce(0) { $0 + $1.count } }
+
+    /// `tensors` (one per meta-parameter tensor) with the fixed ones replaced by zeros:
+    /// what a meta-gradient or a perturbation of φ must be.
+    func zeroingFixed(_ tensors: [Tensor]) -> [Tensor] {
+        zip(metaParameterSpecs, tensors).map { $0.trainable ? $1 : Tensor.zeros($1.shape) }
+    }
 
     /// Checks φ against the specs (count, shapes, finiteness).
     public func validate(meta: [Tensor]) throws {
@@ -78,7 +119,15 @@ public struct TrainedOptimiser: Optimiser {
     public func check(parameters: [Tensor]) throws { try learned.check(shapes: parameters.map(\.shape)) }
 
     public func step(parameters: [Tensor], gradients: [Tensor], state: [Tensor]) -> (parameters: [Tensor], state: [Tensor]) {
-        learned.step(meta: meta, parameters: parameters, gradients: gradients, state: state, phase: phase)
+        learned.step(meta: meta, parameters: parameters, gradients: gradients, state: state, phase: phase, inputs: nil)
+    }
+}
+
+extension TrainedOptimiser: InputAwareOptimiser {
+    public var inputFeatures: Int? { learned.inputFeatures }
+
+    public func step(parameters: [Tensor], gradients: [Tensor], state: [Tensor], inputs: Tensor?) -> (parameters: [Tensor], state: [Tensor]) {
+        learned.step(meta: meta, parameters: parameters, gradients: gradients, state: state, phase: phase, inputs: inputs)
     }
 }
 

@@ -115,6 +115,8 @@ extension Learner {
         case (.meanSquaredError, .values(let t)):
             return Tensor.meanSquaredError(outputs, t)
         case (.softmaxCrossEntropy, .values), (.meanSquaredError, .labels):
+            // Every front door checks the pairing first (validate(inputs:targets:),
+            // Training.checkCompatible): reaching this is a bug in l2l.
             preconditionFailure("loss: \(objective.rawValue) cannot score \(targets)")
         }
     }
@@ -131,17 +133,38 @@ extension Learner {
     }
 
     /// Checks a user-supplied batch (shapes, label range, finiteness) before it reaches an op.
+    /// A regression (mean-squared-error) learner takes real targets, not labels: see
+    /// ``validate(inputs:targets:)``.
     public func validate(inputs: Tensor, labels: [Int32]) throws {
+        try validate(inputs: inputs, targets: .labels(labels))
+    }
+
+    /// Checks a user-supplied batch before it reaches an op: inputs `[n, inputFeatures]`
+    /// with n ≥ 1; labels (n of them, in `0..<labelClasses`) for a classifier, real targets
+    /// `[n, classes]` for a mean-squared-error or sigmoid binary cross-entropy learner; all finite.
+    public func validate(inputs: Tensor, targets: Targets) throws {
         guard inputs.rank == 2, inputs.shape[1] == inputFeatures else {
             throw L2LError.shape("learner expects inputs [n, \(inputFeatures)], got shape \(inputs.shape)")
         }
-        guard inputs.shape[0] == labels.count else {
-            throw L2LError.shape("\(inputs.shape[0]) input rows but \(labels.count) labels")
+        switch (objective, targets) {
+        case (.meanSquaredError, .labels):
+            throw L2LError.invalid("a mean-squared-error (regression) learner takes real-valued targets [n, \(classes)], not integer labels")
+        case (.softmaxCrossEntropy, .values):
+            throw L2LError.invalid("a softmax cross-entropy learner takes integers (class labels), not real-valued targets")
+        case (_, .labels(let labels)):
+            guard inputs.shape[0] == labels.count else {
+                throw L2LError.shape("\(inputs.shape[0]) input rows but \(labels.count) labels")
+            }
+            if let bad = labels.first(where: { $0 < 0 || Int($0) >= labelClasses }) {
+                throw L2LError.invalid("label \(bad) is outside 0..<\(labelClasses)")
+            }
+        case (_, .values(let values)):
+            guard values.shape == [inputs.shape[0], classes] else {
+                throw L2LError.shape("\(inputs.shape[0]) input rows need targets of shape [\(inputs.shape[0]), \(classes)], got \(values.shape)")
+            }
+            guard values.isFinite else { throw L2LError(.nonFinite, "targets contain NaN or infinity") }
         }
         guard inputs.shape[0] > 0 else { throw L2LError.shape("empty batch") }
-        if let bad = labels.first(where: { $0 < 0 || Int($0) >= labelClasses }) {
-            throw L2LError.invalid("label \(bad) is outside 0..<\(labelClasses)")
-        }
         guard inputs.isFinite else { throw L2LError(.nonFinite, "inputs contain NaN or infinity") }
     }
 }

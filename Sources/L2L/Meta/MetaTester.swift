@@ -123,7 +123,7 @@ public enum MetaTester {
                         // A step that would leave non-finite parameters is refused; the learner
                         // then stays where it is and the curve shows the divergence.
                         do {
-                            try optimiser.step(&state.parameters, gradients: grads)
+                            try optimiser.step(&state.parameters, gradients: grads, inputs: x)
                             state.buffers = buffers
                         } catch let e as L2LError where e.kind == .nonFinite {}
                     }

@@ -11,13 +11,17 @@
 /// coordinates that only saw zero gradients (with s₀ = 0).
 public struct Adagrad: Optimiser {
     /// Step count t and the accumulated squares s (one tensor per parameter).
-    public struct State: OptimiserState {
+    public struct State: RestorableOptimiserState {
         /// Steps taken (t of the next step is `step + 1`).
         public var step: Int
         /// s, the accumulated squared gradients.
         public var sum: [Tensor]
         /// The tensors by slot name (see ``OptimiserState/slots``).
         public var slots: [String: [Tensor]] { ["sum": sum] }
+        public var stepCount: Int { step }
+        public func restoring(slots: [String: [Tensor]], stepCount: Int) -> State {
+            State(step: stepCount, sum: slots["sum"] ?? sum)
+        }
     }
 
     /// lr, shape `[]`.

@@ -26,7 +26,7 @@
 /// ```
 public struct Adam: Optimiser {
     /// Step count t and moments m, v (one tensor per parameter).
-    public struct State: OptimiserState {
+    public struct State: RestorableOptimiserState {
         /// Steps taken (t of the next step is `step + 1`).
         public var step: Int
         /// The first moments m.
@@ -35,6 +35,10 @@ public struct Adam: Optimiser {
         public var v: [Tensor]
         /// The tensors by slot name (see ``OptimiserState/slots``).
         public var slots: [String: [Tensor]] { ["m": m, "v": v] }
+        public var stepCount: Int { step }
+        public func restoring(slots: [String: [Tensor]], stepCount: Int) -> State {
+            State(step: stepCount, m: slots["m"] ?? m, v: slots["v"] ?? v)
+        }
     }
 
     /// lr, shape `[]`.

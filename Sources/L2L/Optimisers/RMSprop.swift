@@ -16,7 +16,7 @@
 public struct RMSprop: Optimiser {
     /// The averages and the momentum buffer, one tensor per parameter each; the gradient
     /// average is empty unless centred, the buffer empty when the momentum is a constant 0.
-    public struct State: OptimiserState {
+    public struct State: RestorableOptimiserState {
         /// v, the averages of g².
         public var squareAverage: [Tensor]
         /// ḡ, the averages of g (centred only).
@@ -29,6 +29,10 @@ public struct RMSprop: Optimiser {
             if !gradientAverage.isEmpty { s["grad_avg"] = gradientAverage }
             if !momentumBuffer.isEmpty { s["momentum_buffer"] = momentumBuffer }
             return s
+        }
+        public func restoring(slots: [String: [Tensor]], stepCount: Int) -> State {
+            State(squareAverage: slots["square_avg"] ?? squareAverage, gradientAverage: slots["grad_avg"] ?? gradientAverage,
+                  momentumBuffer: slots["momentum_buffer"] ?? momentumBuffer)
         }
     }
 

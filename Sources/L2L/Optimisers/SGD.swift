@@ -16,11 +16,14 @@
 /// ```
 public struct SGD: Optimiser {
     /// The velocities v, one per parameter (empty when the momentum is a constant 0).
-    public struct State: OptimiserState {
+    public struct State: RestorableOptimiserState {
         /// v, one per parameter.
         public var velocities: [Tensor]
         /// The tensors by slot name (see ``OptimiserState/slots``).
         public var slots: [String: [Tensor]] { velocities.isEmpty ? [:] : ["velocity": velocities] }
+        public func restoring(slots: [String: [Tensor]], stepCount: Int) -> State {
+            State(velocities: slots["velocity"] ?? velocities)
+        }
     }
 
     /// The step size lr, shape `[]`.

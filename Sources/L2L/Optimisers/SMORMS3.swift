@@ -18,7 +18,7 @@
 /// root's derivative at ḡ₂ = 0 is taken as 0 (see `Descent.swift`).
 public struct SMORMS3: Optimiser {
     /// mem, ḡ and ḡ₂, one tensor per parameter each.
-    public struct State: OptimiserState {
+    public struct State: RestorableOptimiserState {
         /// mem, the memory lengths.
         public var memory: [Tensor]
         /// ḡ, the averages of g.
@@ -27,6 +27,10 @@ public struct SMORMS3: Optimiser {
         public var squareAverage: [Tensor]
         /// The tensors by slot name (see ``OptimiserState/slots``).
         public var slots: [String: [Tensor]] { ["mem": memory, "g": gradientAverage, "g2": squareAverage] }
+        public func restoring(slots: [String: [Tensor]], stepCount: Int) -> State {
+            State(memory: slots["mem"] ?? memory, gradientAverage: slots["g"] ?? gradientAverage,
+                  squareAverage: slots["g2"] ?? squareAverage)
+        }
     }
 
     /// lr, the largest step size, shape `[]`.

@@ -34,11 +34,24 @@ public struct Config {
         return values[key]
     }
 
+    /// A finite number written in decimal (`1e-3`, `-0.5`), or nil: hexadecimal (`0x10`),
+    /// `inf`/`nan`, and values a Float cannot hold (`1e40`, or `1e-400`, which would silently
+    /// become 0) are refused.
+    public static func decimal(_ text: Substring) -> Float? {
+        guard !text.isEmpty, text.allSatisfy({ "0123456789+-.eE".contains($0) }), let d = Double(text) else { return nil }
+        let v = Float(d)
+        let zeroWritten = text.prefix { $0 != "e" && $0 != "E" }.allSatisfy { "0+-.".contains($0) }
+        guard v.isFinite, v.isNormal || (v == 0 && zeroWritten) else { return nil }
+        return v
+    }
+
     /// A finite number, or `defaultValue` when absent.
     public mutating func float(_ key: String, default defaultValue: Float,
                                range: ClosedRange<Float> = -.greatestFiniteMagnitude ... .greatestFiniteMagnitude) throws -> Float {
         guard let s = string(key) else { return defaultValue }
-        guard let v = Float(s), v.isFinite else { throw L2LError.invalid("\(context): \(key)=\(s) is not a finite number") }
+        guard let v = Self.decimal(s[...]) else {
+            throw L2LError.invalid("\(context): \(key)=\(s) is not a finite number (decimal, within the range of a 32-bit float)")
+        }
         guard range.contains(v) else { throw L2LError.invalid("\(context): \(key)=\(s) is outside [\(range.lowerBound), \(range.upperBound)]") }
         return v
     }

@@ -149,7 +149,7 @@ public struct SafetensorsFile {
     /// Fails with `.io` when the file is missing, a directory or unreadable, and with
     /// `.format` when its content is not a valid safetensors file of `F32` tensors.
     public init(contentsOf path: String) throws {
-        try self.init(bytes: try readWholeFile(path), name: path)
+        try self.init(bytes: try readSafetensorsBytes(path), name: path)
     }
 
     /// Parses a safetensors file held in memory; `name` appears in error messages.
@@ -295,27 +295,29 @@ private func nonNegativeIntegers(_ values: [JSONValue]) -> [Int]? {
     return out
 }
 
-/// Reads all of `path`, byte for byte. Fails with `.io` when it is missing, a directory or
-/// unreadable.
-private func readWholeFile(_ path: String) throws -> [UInt8] {
-    guard let file = fopen(path, "rb") else {
-        throw L2LError(.io, "cannot open '\(path)': \(String(cString: strerror(errno)))")
+/// The bytes of the safetensors file at `path`, read in the order its format allows checking
+/// them: the length field, the header, and only then as many data bytes as the header
+/// describes — after checking that the file holds exactly that many. A header that does not
+/// parse is handed to the parser as it is, which says what is wrong. Fails with `.io` when the
+/// file is missing, unreadable or not a regular file.
+private func readSafetensorsBytes(_ path: String) throws -> [UInt8] {
+    let file = try RegularFile(path)
+    let head = try file.read(8)
+    guard head.count == 8 else { return head }
+    let length = head.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    guard length <= UInt64(SafetensorsFile.maxHeaderLength), Int(length) <= file.size - 8 else { return head }
+    let header = try file.read(Int(length))
+    guard case let .object(members)? = try? JSONValue.parse(header) else { return head + header }
+    // The data length the header describes: the largest end offset.
+    var described = 0
+    for (key, value) in members where key != "__metadata__" {
+        guard case .object = value, case let .array(offsets)? = value["data_offsets"],
+              offsets.count == 2, case let .integer(end) = offsets[1] else { return head + header }
+        described = max(described, end)
     }
-    defer { fclose(file) }
-    var info = stat()
-    if fstat(fileno(file), &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-        throw L2LError(.io, "cannot read '\(path)': it is a directory")
+    let available = file.size - 8 - Int(length)
+    guard available == described else {
+        throw L2LError.format("'\(path)': the file holds \(available) bytes of tensor data, its header describes \(described) (truncated, padded or altered)")
     }
-    var bytes = [UInt8]()
-    bytes.reserveCapacity(max(0, Int(info.st_size)))
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-        if n == 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
-    }
-    guard ferror(file) == 0 else {
-        throw L2LError(.io, "cannot read '\(path)': \(String(cString: strerror(errno)))")
-    }
-    return bytes
+    return head + header + (try file.read(described))
 }

@@ -47,6 +47,7 @@ from . import learned, meta, mlhf
 from .learned import DMSGD, LearnedOptimizer, LSTMOptimizer, M2SGD, MetaSGD
 from .meta import MetaTestResult, MetaTrainer, meta_test, plot_loss_curves
 from .mlhf import MLHF, MLHFTrainer
+from . import fewshot
 
 __version__: str = _l2l.version()
 
@@ -87,4 +88,5 @@ __all__ = [
     "learned", "LearnedOptimizer", "LSTMOptimizer", "MetaSGD", "DMSGD", "M2SGD",
     "meta", "MetaTrainer", "MetaTestResult", "meta_test", "plot_loss_curves",
     "mlhf", "MLHF", "MLHFTrainer",
+    "fewshot",
 ]

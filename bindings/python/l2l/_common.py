@@ -9,30 +9,32 @@ import numpy as np
 
 from ._l2l import InvalidArgumentError
 
-_SEPARATORS = set(";= \t\n\r,")
+# What would split a key=value pair in the options text (commas are a value's own: lists).
+_SEPARATORS = set(";= \t\n\r")
 
 
 def format_options(options: Mapping[str, Any]) -> str:
     """The C ABI's option text ("key=value; ...") for `options`, skipping None values.
 
-    Lists and tuples become comma-separated, booleans 1/0. Values that would change the
-    text's structure (separators, '=') are rejected rather than passed on.
+    Lists and tuples become comma-separated, booleans 1/0; a string may hold a list already
+    written with commas ("0.5,0.5", as the `options` of a loaded optimiser give it back).
+    Values that would change the text's structure (';', whitespace, '=') are rejected rather
+    than passed on.
     """
-    parts = []
-    for key, value in options.items():
-        if value is None:
-            continue
-        if isinstance(value, bool) or isinstance(value, np.bool_):
-            text = "1" if value else "0"
-        elif isinstance(value, (list, tuple, np.ndarray)):
-            items = [_scalar(key, v) for v in value]
-            text = ",".join(items)
-        else:
-            text = _scalar(key, value)
-        if not text:
-            raise InvalidArgumentError(f"option {key} is empty")
-        parts.append(f"{key}={text}")
-    return "; ".join(parts)
+    return "; ".join(f"{key}={option_value(key, value)}" for key, value in options.items() if value is not None)
+
+
+def option_value(key: str, value: Any) -> str:
+    """The text of one option's value, as format_options writes it."""
+    if isinstance(value, bool) or isinstance(value, np.bool_):
+        text = "1" if value else "0"
+    elif isinstance(value, (list, tuple, np.ndarray)):
+        text = ",".join(_scalar(key, v) for v in value)
+    else:
+        text = _scalar(key, value)
+    if not text:
+        raise InvalidArgumentError(f"option {key} is empty")
+    return text
 
 
 def _scalar(key: str, value: Any) -> str:
@@ -48,7 +50,10 @@ def _scalar(key: str, value: Any) -> str:
 
 
 def as_inputs(x: Any) -> np.ndarray:
-    """Any array-like of numbers as a C-contiguous float32 array (copied only if needed)."""
+    """Any array-like of real numbers as a C-contiguous float32 array (copied only if
+    needed). Complex values are refused (their imaginary part would be dropped silently)."""
+    if np.iscomplexobj(x):
+        raise InvalidArgumentError("complex values are not accepted (take .real or abs() explicitly)")
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
@@ -66,6 +71,22 @@ def as_labels(y: Any) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int32)
 
 
+def _is_real(targets: Any) -> bool:
+    """Whether `targets` hold real values (regression) rather than integer labels."""
+    return np.asarray(targets).dtype.kind == "f"
+
+
+def as_targets(y: Any) -> np.ndarray:
+    """Real regression targets as a C-contiguous float32 [n, outputs] array; a 1-D [n] array
+    is one output per example."""
+    a = np.ascontiguousarray(y, dtype=np.float32)
+    return a.reshape(-1, 1) if a.ndim == 1 else a
+
+
 def as_path(path: "str | os.PathLike[str]") -> bytes:
-    """A file system path as the bytes the C library opens."""
-    return os.fsencode(path)
+    """A file system path as the bytes the C library opens. A NUL byte is refused: C would
+    read the path only up to it (`"a.st\\x00ignored"` would open `a.st`)."""
+    encoded = os.fsencode(path)
+    if b"\0" in encoded:
+        raise InvalidArgumentError(f"path {path!r} contains a NUL byte")
+    return encoded

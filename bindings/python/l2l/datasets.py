@@ -15,6 +15,14 @@ seed, the same numbers as the C ABI and the Swift API:
     grey = l2l.datasets.modified_cifar10("test", "/data")       # [10000, 784], example_shape (28, 28)
     tasks = l2l.datasets.sine_tasks(25, k=10, seed=3)            # x, y [25, 10, 1]; amplitude, phase [25]
     W, y = l2l.datasets.quadratic_tasks(100, dimension=10, seed=4)
+
+Further 28x28 domains for multi-domain meta-training (MTL2L): scikit-learn's bundled
+handwritten digits resized to 28x28 (`digits`), and Fashion-MNIST rotated and inverted
+(`transformed_fashion_mnist`):
+
+    fmnist = l2l.datasets.fashion_mnist("train", standardize=True)
+    digits = l2l.datasets.digits("train", seed=0)                 # [1497, 784], standardised
+    rotated = l2l.datasets.transformed_fashion_mnist("train", angle=90, invert=True)
 """
 
 from __future__ import annotations
@@ -25,14 +33,15 @@ from typing import Any, Dict, Optional, Tuple, Union
 import numpy as np
 
 from . import _l2l
-from ._common import as_inputs, as_labels, as_path, format_options
-from ._l2l import ShapeError
+from ._common import _is_real, as_inputs, as_labels, as_path, as_targets, format_options
+from ._l2l import InvalidArgumentError, ShapeError, StateError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 __all__ = [
     "Dataset", "NAMES", "load", "fashion_mnist", "mnist", "kmnist", "cifar10", "stl10", "modified_cifar10",
     "load_idx", "standardize_splits", "binary_xor", "sine_tasks", "quadratic_tasks",
+    "digits", "transformed_fashion_mnist", "resize_images", "rotate_images",
 ]
 
 #: The names `load` knows (the C ABI's l2l_dataset_load and Swift's DatasetCatalog.names).
@@ -46,7 +55,8 @@ GREY_WEIGHTS = ("mtl2l", "mtl2l_as_printed", "itu601")
 
 class Dataset:
     """A labelled classification data set: `len(d)` examples of `d.features` floats, each
-    with a label in `range(d.classes)`. The data live in the library; `inputs` and
+    with a label in `range(d.classes)` — or a regression set, each with `d.classes` real
+    targets (`is_regression`, `targets`). The data live in the library; `inputs` and
     `labels` are numpy copies.
 
     Make one with `Dataset.from_arrays`, `Dataset.load_idx`, `l2l.fashion_mnist` or the
@@ -66,8 +76,16 @@ class Dataset:
     def from_arrays(cls, inputs: Any, labels: Any, classes: Optional[int] = None) -> "Dataset":
         """A data set copied from `inputs` ([n, features], any real dtype; converted to
         float32) and integer `labels` ([n], in `range(classes)`). `classes` defaults to
-        `max(labels) + 1`."""
+        `max(labels) + 1`.
+
+        Real-valued `labels` (a float array [n, outputs], or [n] for one output) make a
+        regression set instead, for a learner with objective="mse" (`classes` must then be
+        None): `Dataset.from_arrays(x, np.sin(x))`."""
         x = as_inputs(inputs)
+        if _is_real(labels):
+            if classes is not None:
+                raise InvalidArgumentError("from_arrays: a regression set (real-valued targets) takes no classes")
+            return cls(_l2l.dataset_create_regression(x, as_targets(labels)))
         y = as_labels(labels)
         if classes is None:
             classes = int(y.max()) + 1 if y.size else 1
@@ -114,13 +132,33 @@ class Dataset:
 
     @property
     def labels(self) -> np.ndarray:
-        """An int32 copy of all labels, shape [len]."""
+        """An int32 copy of all labels, shape [len]. StateError for a regression set (see
+        `targets`)."""
+        if self.is_regression:
+            raise StateError("Dataset.labels: a regression set has real-valued targets; read Dataset.targets")
         return self._handle.read(0, len(self), False, True)[1]
 
+    @property
+    def is_regression(self) -> bool:
+        """Whether the targets are real values (made by `from_arrays` with float targets)."""
+        return _l2l.dataset_is_regression(self._handle)
+
+    @property
+    def targets(self) -> np.ndarray:
+        """A copy of the targets: float32 [len, outputs] for a regression set, the int32
+        labels [len] otherwise."""
+        if not self.is_regression:
+            return self.labels
+        return _l2l.dataset_read_values(self._handle, 0, len(self))
+
     def read(self, start: int = 0, count: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
-        """Copies of examples [start, start + count) as (inputs, labels)."""
+        """Copies of examples [start, start + count) as (inputs, labels), or (inputs,
+        targets [count, outputs]) for a regression set."""
         if count is None:
             count = len(self) - start
+        if self.is_regression:
+            x = self._handle.read(int(start), int(count), True, False)[0]
+            return x, _l2l.dataset_read_values(self._handle, int(start), int(count))
         x, y = self._handle.read(int(start), int(count), True, True)
         return x, y
 
@@ -323,3 +361,136 @@ def quadratic_tasks(tasks: int, dimension: int = 10, seed: int = 0,
     """
     options = format_options({"distribution": distribution})
     return _l2l.quadratic_tasks(int(seed), int(tasks), int(dimension), options)
+
+
+# -- more 28x28 domains: scikit-learn's digits, transformed Fashion-MNIST ----------------
+
+#: Examples of scikit-learn's bundled digits set (`sklearn.datasets.load_digits`).
+DIGITS_EXAMPLES = 1797
+
+
+def _interpolation_matrix(source: int, target: int) -> np.ndarray:
+    """[target, source] weights of linear interpolation from `source` samples to `target`,
+    the first and last samples of both grids aligned (align-corners)."""
+    position = np.arange(target, dtype=np.float64) * ((source - 1) / (target - 1) if target > 1 else 0.0)
+    low = np.minimum(np.floor(position).astype(np.int64), source - 1)
+    high = np.minimum(low + 1, source - 1)
+    frac = position - low
+    weights = np.zeros((target, source), dtype=np.float64)
+    np.add.at(weights, (np.arange(target), low), 1.0 - frac)
+    np.add.at(weights, (np.arange(target), high), frac)
+    return weights
+
+
+def resize_images(images: Any, rows: int, columns: int) -> np.ndarray:
+    """Bilinear resizing of `images` [n, h, w] to [n, rows, columns] (float32), corners
+    aligned: output pixel (i, j) samples the input at (i (h-1)/(rows-1), j (w-1)/(columns-1)).
+    ShapeError unless `images` is 3-D and the sizes are at least 1."""
+    a = np.asarray(images, dtype=np.float64)
+    if a.ndim != 3 or rows < 1 or columns < 1 or a.shape[1] < 1 or a.shape[2] < 1:
+        raise ShapeError(f"resize_images: need images [n, h, w] and sizes >= 1, got shape {a.shape} "
+                         f"to {rows}x{columns}")
+    r = _interpolation_matrix(a.shape[1], int(rows))
+    c = _interpolation_matrix(a.shape[2], int(columns))
+    return (r @ a @ c.T).astype(np.float32)
+
+
+def rotate_images(images: Any, angle: float, fill: float = 0.0) -> np.ndarray:
+    """`images` [n, h, w] rotated counter-clockwise by `angle` degrees about their centre
+    (bilinear sampling; pixels that come from outside the image get `fill`); float32.
+    Multiples of 90 degrees are exact (numpy.rot90) on square images."""
+    a = np.asarray(images, dtype=np.float32)
+    if a.ndim != 3:
+        raise ShapeError(f"rotate_images: need images [n, h, w], got shape {a.shape}")
+    n, h, w = a.shape
+    turns = float(angle) / 90.0
+    if h == w and turns == round(turns):
+        return np.ascontiguousarray(np.rot90(a, k=int(round(turns)) % 4, axes=(1, 2)))
+    theta = np.deg2rad(float(angle))
+    cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
+    yy, xx = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij")
+    # Output pixel (y, x) takes the input at the inverse rotation of its offset (y down).
+    dy, dx = yy - cy, xx - cx
+    sy = cy + np.cos(theta) * dy + np.sin(theta) * dx
+    sx = cx - np.sin(theta) * dy + np.cos(theta) * dx
+    y0, x0 = np.floor(sy).astype(np.int64), np.floor(sx).astype(np.int64)
+    fy, fx = (sy - y0).astype(np.float32), (sx - x0).astype(np.float32)
+    out = np.zeros_like(a)
+    for oy, ox, weight in ((0, 0, (1 - fy) * (1 - fx)), (0, 1, (1 - fy) * fx), (1, 0, fy * (1 - fx)), (1, 1, fy * fx)):
+        ys, xs = y0 + oy, x0 + ox
+        inside = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
+        values = np.where(inside, a[:, np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)], np.float32(fill))
+        out += values * weight
+    return out
+
+
+def _digits_arrays() -> Tuple[np.ndarray, np.ndarray]:
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as e:
+        raise ImportError("l2l.datasets.digits needs scikit-learn (pip install scikit-learn; "
+                          "scripts/setup.sh installs it)") from e
+    bunch = load_digits()
+    return np.asarray(bunch.images, dtype=np.float64) / 16.0, np.asarray(bunch.target, dtype=np.int32)
+
+
+def digits(split: str = "train", test_examples: int = 300, seed: int = 0, size: int = 28,
+           standardize: bool = True) -> Dataset:
+    """scikit-learn's bundled handwritten digits (`sklearn.datasets.load_digits`: 1797 8x8
+    images of 0-9, UCI's optical digits) as a 28x28 domain for the 784-input learners:
+    pixels scaled to [0, 1], resized bilinearly to `size` x `size` (`resize_images`), and
+    split at random from `seed` into "train" (1797 - `test_examples` examples) and "test"
+    (`test_examples`), both keeping the original order (`Dataset.split`). With
+    `standardize` both splits are standardised by the training split's mean and std, so
+    the same seed gives the same numbers for either split. 10 classes; example shape
+    (size, size). Needs scikit-learn (ImportError otherwise); InvalidArgumentError for an
+    unknown split or `test_examples` outside 1..1796."""
+    if split not in ("train", "test"):
+        raise _l2l.InvalidArgumentError(f"digits: unknown split {split!r} (known: 'train', 'test')")
+    if not 1 <= int(test_examples) < DIGITS_EXAMPLES:
+        raise _l2l.InvalidArgumentError(
+            f"digits: test_examples must be in 1..{DIGITS_EXAMPLES - 1}, got {test_examples}")
+    images, labels = _digits_arrays()
+    x = resize_images(images, int(size), int(size)).reshape(len(labels), -1)
+    train, _, test = Dataset.from_arrays(x, labels, classes=10).split(
+        DIGITS_EXAMPLES - int(test_examples), 0, int(test_examples), seed=int(seed))
+    if standardize:
+        standardize_splits(train, test)
+    return train if split == "train" else test
+
+
+def transformed_fashion_mnist(split: str = "train", angle: float = 90.0, invert: bool = True,
+                              examples: Optional[int] = None, seed: int = 0,
+                              directory: Optional[PathLike] = None, standardize: bool = True) -> Dataset:
+    """Fashion-MNIST (see `fashion_mnist`) transformed into another domain: every image
+    rotated counter-clockwise by `angle` degrees (`rotate_images`; exact for multiples of
+    90) and, with `invert`, inverted (x -> 1 - x, so the background is white). `examples`
+    keeps a random subset of that many examples drawn from `seed` (in their original order;
+    None keeps all, and `seed` is then unused). With `standardize` the split is standardised
+    by the mean and std of the *transformed full training split*, so train and test use the
+    same numbers. 784 features, example shape (28, 28), 10 classes. InvalidArgumentError
+    for `examples` outside 1..len(split); FileError / FormatError as `fashion_mnist`."""
+    def transformed(which: str) -> Tuple[np.ndarray, np.ndarray]:
+        data = fashion_mnist(which, directory)
+        x = rotate_images(data.inputs.reshape(-1, 28, 28), angle)
+        return (1.0 - x if invert else x).reshape(len(x), -1), data.labels
+
+    x, labels = transformed(split)
+    if examples is not None:
+        if not 1 <= int(examples) <= len(labels):
+            raise _l2l.InvalidArgumentError(
+                f"transformed_fashion_mnist: examples must be in 1..{len(labels)}, got {examples}")
+        keep = np.sort(np.random.default_rng(int(seed)).permutation(len(labels))[:int(examples)])
+        x, labels = x[keep], labels[keep]
+    if standardize:
+        key = (float(angle), bool(invert), None if directory is None else os.fspath(directory),
+               os.environ.get("L2L_DATA"))
+        if key not in _transformed_statistics:
+            full = x if split == "train" and examples is None else transformed("train")[0]
+            _transformed_statistics[key] = (float(full.mean(dtype=np.float64)), float(full.std(dtype=np.float64)))
+        mean, std = _transformed_statistics[key]
+        x = (x - np.float32(mean)) / np.float32(std)
+    return Dataset.from_arrays(x, labels, classes=10)
+
+
+_transformed_statistics: dict = {}

@@ -22,11 +22,16 @@ dmsgd      Dynamic Meta-SGD: beta_t = ReLU(beta_static + gamma*tanh(U h_t)), h_t
            learn_gamma=False, p=10
 m2sgd      DMSGD, then theta <- theta * 1[beta_t > xi] (masked); xi=0, mask_during
            "meta_testing" (or "meta_training", "both")
+mtl2l      MTL2L: a coordinate-wise 2-layer LSTM whose synapses Q diag(N(X)) P^T come from
+           hypernetworks N on the learner's input batch X; preset "paper" or "code"; hidden=20,
+           hyper_hidden=32, inputs (the learner's), gate_biases, context_relu, dropout, noise,
+           noise_horizon=100, scale=0.1, p=10. Every step needs the batch of its gradient.
 =========  ================================================================================
 
 Meta-SGD, DMSGD and M2SGD have meta-parameters per learner parameter, so they are built for
 one learner architecture (pass the learner; only its shapes are used) and refuse others
-with ShapeError. The LSTM optimiser fits any learner.
+with ShapeError. The LSTM optimiser fits any learner. MTL2L fits any learner of the input
+width it was built for (ShapeError for another width).
 """
 
 from __future__ import annotations
@@ -41,10 +46,11 @@ from ._common import as_path, format_options
 from .learners import Learner
 from .optim import Optimizer
 
-__all__ = ["LearnedOptimizer", "LSTMOptimizer", "MetaSGD", "DMSGD", "M2SGD", "TrainedOptimizer", "load", "KINDS"]
+__all__ = ["LearnedOptimizer", "LSTMOptimizer", "MetaSGD", "DMSGD", "M2SGD", "MTL2L", "TrainedOptimizer", "load",
+           "KINDS"]
 
 #: The learned-optimiser kinds of the library.
-KINDS = ("lstm", "meta_sgd", "dmsgd", "m2sgd")
+KINDS = ("lstm", "meta_sgd", "dmsgd", "m2sgd", "mtl2l")
 
 PHASES = ("meta_testing", "meta_training")
 
@@ -158,8 +164,9 @@ class TrainedOptimizer(Optimizer):
 class LSTMOptimizer(LearnedOptimizer):
     """The coordinate-wise LSTM optimiser of Andrychowicz et al. (2016) ("lstm"). `preset`:
     "paper" (2 x 20 LSTM and a linear head) or "mtl2l" (20 then 1 unit, no head). Other
-    options: layers, head, scale, p, forget_bias, input_bias, head_init. Fits learners of
-    any architecture."""
+    options: layers, head, scale, p, forget_bias, input_bias, head_init, init_scales (one
+    half-width factor per layer for phi's initial draw, a list or "0.5,0.5"). Fits learners
+    of any architecture; `LSTMOptimizer(**loaded.options)` rebuilds a loaded one."""
 
     def __init__(self, preset: str = "paper", seed: int = 0, **options: Any):
         super().__init__("lstm", None, seed, preset=preset, **options)
@@ -191,7 +198,21 @@ class M2SGD(LearnedOptimizer):
         super().__init__("m2sgd", learner, seed, xi=float(xi), mask_during=mask_during, **options)
 
 
-_CLASSES = {"lstm": LSTMOptimizer, "meta_sgd": MetaSGD, "dmsgd": DMSGD, "m2sgd": M2SGD}
+class MTL2L(LearnedOptimizer):
+    """MTL2L ("mtl2l", Kuo et al., arXiv:2007.09343): a coordinate-wise 2-layer LSTM whose
+    synapses are Q diag(N(X)) P^T, with hypernetworks N reading the learner's input batch X
+    and fixed orthogonal Q, P saved with phi. Built for `learner`'s input width; every step
+    needs the batch that produced the gradient (l2l.train and meta_test pass it; a bare
+    `step` uses the batch of the learner's last `loss_and_grad`). `preset`: "paper" (default)
+    or "code" (the authors' released code, 102,226 trainable meta-parameters on a
+    784-input learner). Other options: hidden=20, hyper_hidden=32, gate_biases ("all" or
+    "forget_input"), context_relu, dropout, noise, noise_horizon=100, scale=0.1, p=10."""
+
+    def __init__(self, learner: Learner, preset: str = "paper", seed: int = 0, **options: Any):
+        super().__init__("mtl2l", learner, seed, preset=preset, **options)
+
+
+_CLASSES = {"lstm": LSTMOptimizer, "meta_sgd": MetaSGD, "dmsgd": DMSGD, "m2sgd": M2SGD, "mtl2l": MTL2L}
 
 
 def load(path: Union[str, "os.PathLike[str]"]) -> LearnedOptimizer:

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tup
 import numpy as np
 
 from . import _l2l
-from ._common import as_inputs, as_labels, format_options
+from ._common import _is_real, as_inputs, as_labels, as_targets, format_options
 from .datasets import Dataset
 
 __all__ = ["Learner", "MLP", "Convnet", "ResNet", "ResNet20", "Parameter", "ParamInfo"]
@@ -44,6 +44,8 @@ class Learner:
         text = options if isinstance(options, str) or options is None else format_options(options)
         self._handle = _l2l.Learner(kind, text, int(seed))
         self.kind = kind
+        #: The options text the learner was made with (makes another of the same architecture).
+        self.options: Optional[str] = text
         self.seed = int(seed)
         n, tensors, features, classes = self._handle.info()
         self.num_params: int = int(n)
@@ -101,10 +103,20 @@ class Learner:
 
     # -- computing ------------------------------------------------------------------
 
-    def loss_and_grad(self, inputs: Any, labels: Any) -> Tuple[float, List[np.ndarray]]:
-        """Mean softmax cross-entropy of a batch and its gradient, one array per parameter
-        tensor. The gradient is also stored for the next optimiser step."""
-        loss = self._handle.loss_grad(as_inputs(inputs), as_labels(labels))
+    def loss_and_grad(self, inputs: Any, targets: Any) -> Tuple[float, List[np.ndarray]]:
+        """Mean loss of a batch and its gradient, one array per parameter tensor. The
+        gradient is also stored for the next optimiser step.
+
+        `targets` are integer class labels [count] for a classifier (the loss is the softmax
+        or sigmoid cross-entropy), or real values [count, outputs] (or [count] for one
+        output) for a regressor made with objective="mse" (the loss is the mean squared
+        error). Labels for a regressor, or real values for a classifier, raise
+        InvalidArgumentError."""
+        x = as_inputs(inputs)
+        if _is_real(targets):
+            loss = _l2l.learner_loss_grad_values(self._handle, x, as_targets(targets))
+        else:
+            loss = self._handle.loss_grad(x, as_labels(targets))
         return float(loss), self._split(self._handle.get_grads())
 
     def flat_gradients(self) -> np.ndarray:
@@ -120,7 +132,8 @@ class Learner:
         return np.argmax(self.forward(inputs), axis=1)
 
     def evaluate(self, dataset: Dataset) -> Tuple[float, float]:
-        """(mean loss, accuracy in [0, 1]) over a whole data set."""
+        """(mean loss, accuracy in [0, 1]) over a whole data set; for a regressor and a
+        regression set, (mean squared error, nan)."""
         loss, accuracy = self._handle.evaluate(dataset._handle)
         return float(loss), float(accuracy)
 

@@ -10,15 +10,42 @@
     result.to_json("meta_sgd.json")
     l2l.meta.plot_loss_curves({"Meta-SGD": result}, "loss.png")
 
-Meta-training options (keyword arguments of MetaTrainer, those of l2l_meta_trainer_create):
-trials=1 (learners trained one after another), steps=100 (steps per learner, a multiple of
-unroll), unroll=5 (steps per meta-update), meta_lr=1e-3 (Adam on phi), batch=128,
-weights (one weight per unroll step; uniform), same_batch=False, clip="none" ("value" or
-"norm") with clip_at=1, second_order=False, sample_tasks=False, rollback_after=3, seed=0.
+Meta-training options (keyword-only arguments of MetaTrainer, those of
+l2l_meta_trainer_create in include/l2l.h): trials=1 (trials run one after another; a trial
+trains meta_batch fresh learners side by side, member m of trial q on task
+(q * meta_batch + m) mod len(tasks)), steps=100 (steps per learner, a multiple of unroll),
+unroll=5 (steps per meta-update), meta_lr=1e-3 (the meta-optimiser's learning rate),
+batch=128, weights (one weight per unroll step; None: uniform), same_batch=False,
+clip="none" ("value" or "norm") with clip_at=1.0, second_order=False (bptt only),
+sample_tasks=False, rollback_after=3, warmup=0 (each learner first takes 0..warmup steps
+with the current phi, no meta-gradient), meta_batch=1 (learners per meta-update, their
+meta-gradients averaged), seed=0, and:
+
+- estimator="bptt" (truncated backprop through the unroll), "es" (antithetic evolution
+  strategies over phi, after "Evolution Strategies as a Scalable Alternative to
+  Reinforcement Learning", arXiv:1703.03864: es_pairs pairs of perturbations of standard
+  deviation es_std, no backward pass through the unroll) or "pes" (persistent evolution
+  strategies, after "Unbiased Gradient Estimation in Unrolled Computation Graphs with
+  Persistent Evolution Strategies", arXiv:2112.13835: as "es", with each particle's
+  perturbations accumulated over a trial's unrolls, unbiased for the whole horizon);
+  es_std=0.01, es_pairs=8.
+- memory_budget=None (bytes; bptt only): past it an unroll's meta-gradient is computed in
+  segments recomputed in the backward pass, keeping the peak memory near the budget; the
+  same meta-gradient up to float rounding.
+- meta_optimizer="adam" (or "sgd", "momentum", "nesterov", "rmsprop", "adagrad", "smorms3")
+  with meta_optimizer_options, its options other than lr: a dict such as {"beta1": 0.5} or
+  the text "beta1:0.5,eps:1e-6"; None: its defaults.
+
+    trainer = l2l.meta.MetaTrainer(opt, [(net, train_set)], trials=20, steps=100, unroll=5,
+                                   estimator="pes", es_pairs=8, meta_batch=4)
+    before = trainer.evaluate(instances=4, seed=7)  # the meta-loss of phi on fresh learners
+    trainer.run()
+    print(trainer.evaluate(instances=4, seed=7), "<", before)
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -26,21 +53,18 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _l2l
-from ._common import as_path, format_options
+from ._common import as_path, format_options, option_value
 from .datasets import Dataset
 from .learned import LearnedOptimizer
 from .learners import Learner
 from .optim import Optimizer
 from .training import _TextBar
 
-__all__ = ["MetaTrainer", "MetaTestResult", "meta_test", "plot_loss_curves", "EVENT_KINDS"]
+__all__ = ["MetaTrainer", "CallbackTask", "MetaTestResult", "meta_test", "plot_loss_curves", "EVENT_KINDS"]
 
 #: Event kinds of meta-training (L2L_EVENT_* of include/l2l.h).
 EVENT_KINDS = tuple(sorted(_l2l.EVENT_KINDS, key=_l2l.EVENT_KINDS.get))
 _EVENT_NAMES = {code: name for name, code in _l2l.EVENT_KINDS.items()}
-
-# Defaults of the options that size a run (MetaTrainingConfig's), for the progress bar.
-_DEFAULTS = {"trials": 1, "steps": 100, "unroll": 5}
 
 Task = Tuple[Learner, Dataset]
 PathLike = Union[str, "os.PathLike[str]"]
@@ -57,8 +81,7 @@ class _Bar:
             from tqdm.auto import tqdm
         except ImportError:
             self.tqdm = None
-            self.text = _TextBar(total)
-            self.text._draw = self._draw_text  # the same bar, this label and columns
+            self.text = _TextBar(total, label=desc, unit=unit, loss_label=loss_label)
         else:
             self.tqdm = tqdm(total=total, unit=unit, desc=desc)
 
@@ -71,17 +94,6 @@ class _Bar:
             self.text.update(position, loss)
         self.position = position
 
-    def _draw_text(self, now: float) -> None:
-        t = self.text
-        t.drawn = t.step
-        done = t.step / t.total if t.total else 1.0
-        filled = int(round(done * t.width))
-        rate = t.step / max(now - t.start, 1e-9)
-        loss = f" {self.loss_label} {t.loss:.4f}" if self.loss_label is not None else ""
-        t.stream.write(f"\r{self.desc} [{'#' * filled}{'.' * (t.width - filled)}] {t.step}/{t.total}{loss} "
-                       f"{rate:.1f} {self.unit}s/s")
-        t.stream.flush()
-
     def close(self) -> None:
         if self.tqdm is not None:
             self.tqdm.close()
@@ -91,6 +103,40 @@ class _Bar:
 
 def _path(path: PathLike) -> str:
     return os.fsdecode(as_path(path))
+
+
+class CallbackTask:
+    """A task of your own model, in any framework: meta-train l2l's optimisers on it.
+
+    `shapes`: the parameter arrays' shapes. `loss_and_grad(params, step)` gets the parameters
+    as a list of float32 arrays and the learner step (0-based from the instance's start: pick
+    your batch from it; every particle of ES/PES asks for the same step with the same
+    batch) and returns `(loss, grads)`, grads a list of arrays shaped like params.
+    `init(seed)` returns a fresh instance's parameters (default: normal(0, 0.01) draws from
+    numpy's generator seeded with `seed`, which comes from the run's seed).
+
+    Meta-training holds your gradients constant (first order, as the papers;
+    `second_order=True` is refused) and works with every estimator. An exception raised in a
+    callback stops `MetaTrainer.run` (or `evaluate`) and is re-raised there, phi keeping the
+    updates made before; the trainer stays usable. Optimisers with per-parameter
+    meta-parameters (MetaSGD, DMSGD) need a Learner to be built for, so use shape-free ones
+    (LSTMOptimizer) with callback tasks.
+
+        task = l2l.meta.CallbackTask([(784, 32), (32,), (32, 10), (10,)], my_loss_and_grad)
+        trainer = l2l.meta.MetaTrainer(l2l.learned.LSTMOptimizer(preset="mtl2l"), [task], trials=20)
+    """
+
+    def __init__(self, shapes: Sequence[Sequence[int]], loss_and_grad: Callable[[List[np.ndarray], int], Any],
+                 init: Optional[Callable[[int], Sequence[np.ndarray]]] = None):
+        self.shapes = [tuple(int(d) for d in shape) for shape in shapes]
+        if init is None:
+            def init(seed: int) -> List[np.ndarray]:
+                rng = np.random.default_rng(seed)
+                return [rng.normal(0.0, 0.01, size=shape).astype(np.float32) for shape in self.shapes]
+        self._handle = _l2l.CallbackTask([list(shape) for shape in self.shapes], init, loss_and_grad)
+
+    def __repr__(self) -> str:
+        return f"<l2l.meta.CallbackTask shapes={self.shapes}>"
 
 
 def _tasks(tasks: Sequence[Task]) -> Tuple[List[Any], List[Any], List[Learner]]:
@@ -114,36 +160,55 @@ def _tasks(tasks: Sequence[Task]) -> Tuple[List[Any], List[Any], List[Learner]]:
 
 class MetaTrainer:
     """Meta-trains `learned` (a LearnedOptimizer, starting from its current phi) on `tasks`,
-    a list of (learner, dataset) pairs: trial q trains a fresh learner of task q mod len(tasks)
-    (freshly initialised from the seed: the learners' own parameters are not used), updating
-    phi by Adam after every unroll. `config` holds the meta-training options (see the module
-    docstring); unknown ones raise InvalidArgumentError. The learners and data sets are
-    copied, and `learned` is not changed: `learned()` gives the trained optimiser.
+    a list of (learner, dataset) pairs: each trial trains `meta_batch` fresh learners
+    (freshly initialised from the seed: the learners' own parameters are not used),
+    updating phi by the meta-optimiser after every unroll. The keyword-only arguments are
+    the meta-training options, with the library's defaults (see the module docstring);
+    values out of range raise InvalidArgumentError. `config` holds every option of the run
+    (a dict, defaults included). The learners and data sets are copied, and `learned` is not
+    changed: `learned()` gives the trained optimiser.
     """
 
-    def __init__(self, learned: LearnedOptimizer, tasks: Sequence[Task], **config: Any):
+    def __init__(self, learned: LearnedOptimizer, tasks: Sequence[Task], *, trials: int = 1, steps: int = 100,
+                 unroll: int = 5, meta_lr: float = 1e-3, batch: int = 128, weights: Optional[Sequence[float]] = None,
+                 same_batch: bool = False, clip: str = "none", clip_at: float = 1.0, second_order: bool = False,
+                 sample_tasks: bool = False, rollback_after: int = 3, warmup: int = 0, estimator: str = "bptt",
+                 es_std: float = 0.01, es_pairs: int = 8, meta_batch: int = 1, memory_budget: Optional[int] = None,
+                 meta_optimizer: str = "adam",
+                 meta_optimizer_options: Optional[Union[str, Mapping[str, Any]]] = None, seed: int = 0):
+        config = {name: value for name, value in locals().items() if name in _OPTION_NAMES}
+        if isinstance(tasks, CallbackTask):
+            tasks = [tasks]
+        if len(tasks) > 0 and all(isinstance(t, CallbackTask) for t in tasks):
+            self._handle = _l2l.MetaTrainer.from_tasks(learned._handle, [t._handle for t in tasks], _options_text(config))
+            self._init(learned, [], config)
+            return
         learners, datasets, owners = _tasks(tasks)
-        self._handle = _l2l.MetaTrainer(learned._handle, learners, datasets, format_options(config))
+        self._handle = _l2l.MetaTrainer(learned._handle, learners, datasets, _options_text(config))
         self._init(learned, owners, config)
 
     def _init(self, learned: LearnedOptimizer, owners: List[Learner], config: Dict[str, Any]) -> None:
         self.kind = learned.kind
         self.options_text = learned.options_text
-        self.config = dict(config)
+        self.config = config
         self._learner = owners[0] if owners else None
 
     @classmethod
     def resume(cls, path: PathLike, learned: LearnedOptimizer, tasks: Sequence[Task], **config: Any) -> "MetaTrainer":
-        """A trainer resumed from a checkpoint written by `save_checkpoint`: `learned` (its
-        kind and options; its phi is not used), `tasks` and `config` must be those of the
-        run that wrote it (InvalidArgumentError otherwise). Running it gives bit-identical
-        results to a run that never stopped. FileError if the file is missing, FormatError
-        if it is truncated, altered or not a checkpoint."""
+        """A trainer resumed from a checkpoint written by `save_checkpoint`. The keywords are
+        those of MetaTrainer (TypeError for others); `learned` (its kind and options; its phi
+        is not used), `tasks` and the options must be those of the run that wrote it
+        (InvalidArgumentError otherwise). Running it gives bit-identical results to a run
+        that never stopped. FileError if the file is missing, FormatError if it is
+        truncated, altered or not a checkpoint."""
+        bound = _SIGNATURE.bind(None, learned, tasks, **config)
+        bound.apply_defaults()
+        options = {name: bound.arguments[name] for name in _OPTION_NAMES}
         learners, datasets, owners = _tasks(tasks)
         made = cls.__new__(cls)
         made._handle = _l2l.MetaTrainer.resume(_path(path), learned._handle, learners, datasets,
-                                               format_options(config))
-        made._init(learned, owners, config)
+                                               _options_text(options))
+        made._init(learned, owners, options)
         return made
 
     # -- running ------------------------------------------------------------------------
@@ -164,9 +229,8 @@ class MetaTrainer:
         start_trials, _, start_unrolls = self._handle.info()
         bar = None
         if progress:
-            total_trials = int(self.config.get("trials", _DEFAULTS["trials"]))
-            per_trial = max(1, int(self.config.get("steps", _DEFAULTS["steps"])) //
-                            max(1, int(self.config.get("unroll", _DEFAULTS["unroll"]))))
+            total_trials = int(self.config["trials"])
+            per_trial = int(self.config["steps"]) // int(self.config["unroll"])
             remaining = max(0, total_trials - start_trials)
             count = remaining if trials is None else min(int(trials), remaining)
             bar = _Bar(count * per_trial, "meta-train", "unroll", "meta-loss")
@@ -220,6 +284,17 @@ class MetaTrainer:
         """Unrolls run (the length of `history`)."""
         return int(self._handle.info()[2])
 
+    def evaluate(self, instances: int = 4, seed: int = 1) -> float:
+        """The meta-loss of the current phi without training it: the mean, over `instances`
+        fresh learners (task i mod len(tasks) for the i-th, initialised and batched from
+        `seed`) each trained for the run's `steps` steps with phi, of their unrolls'
+        meta-losses (weighted as in `history`). The
+        same seed gives the same learners and batches, so calls before and after `run`
+        compare two phi on the same data (use a seed other than the run's to score learners
+        it did not train). Changes nothing in the trainer. InvalidArgumentError unless
+        1 <= instances <= 1000000; NonFiniteError if a learner's loss stops being finite."""
+        return float(self._handle.evaluate(int(instances), int(seed)))
+
     def save_checkpoint(self, path: PathLike) -> None:
         """Saves everything needed to resume exactly (see `resume`) to a .safetensors file."""
         self._handle.save_checkpoint(_path(path))
@@ -234,6 +309,24 @@ class MetaTrainer:
     def __repr__(self) -> str:
         trials, steps, unrolls = self._handle.info()
         return f"<l2l.meta.MetaTrainer {self.kind}: {trials} trials done, {steps} meta-steps, {unrolls} unrolls>"
+
+
+# The meta-training options: the keyword-only parameters of MetaTrainer.
+_SIGNATURE = inspect.signature(MetaTrainer.__init__)
+_OPTION_NAMES = tuple(name for name, p in _SIGNATURE.parameters.items() if p.kind is p.KEYWORD_ONLY)
+
+
+def _options_text(config: Mapping[str, Any]) -> str:
+    """The options text of l2l_meta_trainer_create for `config` (None values left out, so
+    the library's defaults apply), with meta_optimizer_options as "key:value,key:value"."""
+    options = dict(config)
+    extra = options.get("meta_optimizer_options")
+    if isinstance(extra, Mapping):
+        options["meta_optimizer_options"] = [f"{key}:{option_value(key, value)}"
+                                             for key, value in extra.items()]
+    elif isinstance(extra, str):
+        options["meta_optimizer_options"] = extra.split(",")
+    return format_options(options)
 
 
 class MetaTestResult:

@@ -26,9 +26,11 @@ damping="rnn" (or a number: a constant damping), preconditioner="rnn" (or "none"
 damping_floor=2e-5, step_clip=0.25, clip_when_used=False, noise=0.02, hidden=(4, 4).
 
 Meta-training options (keyword arguments of MLHFTrainer, those of l2l_mlhf_trainer_create):
-iterations=100, unroll=10, meta_lr=1e-3, batch=64, reset=0.7 (the chance that the learner
-restarts from its initial weights after a meta-iteration), ls_weight=10, clip="phi" (or
-"none"), seed=0.
+iterations=100, unroll=10, meta_lr=1e-3, meta_optimizer="adam" (or another gradient
+optimiser kind: "sgd", "momentum", "nesterov", "rmsprop", "adagrad", "smorms3"; its lr is
+meta_lr), batch=64, reset=0.7 (the chance that the learner restarts from its initial weights
+after a meta-iteration), ls_weight=10, clip="phi" (or "none"), rollback_after=3 (consecutive
+skipped updates after which phi goes back to its last good value), seed=0.
 """
 
 from __future__ import annotations
@@ -150,8 +152,8 @@ class MLHFTrainer:
     """Meta-trains `mlhf` (starting from its current phi) on `learner`'s architecture and
     mini-batches of `data` (the paper's section 3.1): each meta-iteration runs `unroll` MLHF
     steps of one learner (freshly initialised from the seed: `learner`'s own parameters are
-    not used), then Adam updates the preconditioner's network on l_p and the damping's on
-    l_s. `config` holds the meta-training options (see the module docstring); unknown ones
+    not used), then the meta-optimiser (Adam by default) updates the preconditioner's
+    network on l_p and the damping's on l_s. `config` holds the meta-training options (see the module docstring); unknown ones
     raise InvalidArgumentError. The learner and data set are copied, and `mlhf` is not
     changed: `mlhf()` gives the trained MLHF.
     """

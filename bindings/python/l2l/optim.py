@@ -27,17 +27,27 @@ HFLM       HFFixed with Levenberg-Marquardt damping (lambda adapts to how well t
 The Hessian-free optimisers need the batch as well as the gradient: `step(learner)` uses the
 batch of the learner's last `loss_and_grad`, and `l2l.train` and `l2l.meta_test` take them
 like any other optimiser.
+
+Every optimiser except the Hessian-free ones, learned ones included, also updates arrays you
+hold (a list or dict of float32 numpy arrays), optax-style:
+
+    state = opt.init(params)
+    params, state = opt.update(params, grads, state)            # new arrays
+    opt.update(params, grads, state, out=params)                # or in place
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
 
 from . import _l2l
-from ._common import format_options
+from ._common import as_inputs, format_options
 from .learners import Learner
 
-__all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "Adam", "RMSprop", "Adagrad", "SMORMS3", "HFFixed", "HFLM"]
+__all__ = ["Optimizer", "OptimizerState", "SGD", "Momentum", "Nesterov", "Adam", "RMSprop", "Adagrad", "SMORMS3", "HFFixed", "HFLM"]
 
 
 class Optimizer:
@@ -58,6 +68,52 @@ class Optimizer:
         """Forgets the optimiser's state, so it can start afresh (on another learner too)."""
         self._handle.reset()
 
+    # -- on your own arrays (optax-style) ------------------------------------------------
+
+    @property
+    def parameter_shapes(self) -> Optional[List[Tuple[int, ...]]]:
+        """The parameter shapes this optimiser only works for (a learned optimiser with
+        per-parameter meta-parameters: MetaSGD, DMSGD, M2SGD), or None if it takes any."""
+        shapes = json.loads(self._handle.parameter_shapes())
+        return None if shapes is None else [tuple(s) for s in shapes]
+
+    def init(self, params: Params) -> "OptimizerState":
+        """The state of this optimiser for `params` (a list, tuple or dict of arrays): use it
+        with `update`. Each state is independent (its own moments, LSTM states, ...).
+        ShapeError if the optimiser is tied to other shapes."""
+        _, arrays = _named(params)
+        shapes = [tuple(a.shape) for a in arrays]
+        own = self.parameter_shapes
+        if own is not None and own != shapes:
+            raise _l2l.ShapeError(f"{self.kind} was built for parameter shapes {own}, not {shapes}")
+        return OptimizerState(self._handle.fork(), shapes)
+
+    def update(self, params: Params, grads: Params, state: "OptimizerState", batch: Any = None,
+               out: Optional[Params] = None) -> Tuple[Params, "OptimizerState"]:
+        """One update of `params` from `grads` (same structure and shapes: a list, tuple or dict
+        of float32 arrays): returns `(new_params, state)`, new arrays in the same structure,
+        or `out`'s arrays updated in place (pass `out=params` to update in place). `batch`
+        is the input batch that produced the gradients, for optimisers that read it (MTL2L).
+        `state` (from `init`) is advanced and returned. Errors (shape, NaN, a missing batch)
+        raise and change nothing."""
+        names, arrays = _named(params)
+        grad_names, gradients = _named(grads)
+        if grad_names != names:
+            raise _l2l.ShapeError(f"grads have keys {grad_names}, params {names}")
+        if [tuple(a.shape) for a in arrays] != state.shapes:
+            raise _l2l.ShapeError(f"this state is for shapes {state.shapes}, got {[tuple(a.shape) for a in arrays]}")
+        if out is None:
+            targets = [np.array(a, dtype=np.float32, order="C", copy=True) for a in arrays]
+        else:
+            out_names, targets = _named(out, convert=False)
+            if out_names != names:
+                raise _l2l.ShapeError(f"out has keys {out_names}, params {names}")
+        inputs = None if batch is None else as_inputs(batch)
+        state._handle.update(list(targets), [as_inputs(g) for g in gradients], inputs)
+        result = out if out is not None else (dict(zip(names, targets)) if isinstance(params, Mapping)
+                                              else type(params)(targets) if isinstance(params, tuple) else targets)
+        return result, state
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
         if type(self) is Optimizer:
@@ -70,6 +126,47 @@ class Optimizer:
         if name in options:
             return options[name]
         raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
+
+
+Params = Union[Sequence[np.ndarray], Mapping[str, np.ndarray]]
+
+
+class OptimizerState:
+    """An optimiser's state for one set of parameters (from `Optimizer.init`), advanced by
+    `Optimizer.update`."""
+
+    def __init__(self, handle: Any, shapes: List[Tuple[int, ...]]):
+        self._handle = handle
+        self.shapes = shapes
+
+    def values(self) -> Optional[Tuple[np.ndarray, int]]:
+        """The state as (float32 values, step count), or None before the first update: what
+        `load` restores (moments, a learned optimiser's recurrent states, ...)."""
+        try:
+            return self._handle.get_state()
+        except _l2l.StateError:
+            return None
+
+    def load(self, values: Any, step: int) -> None:
+        """Replaces the state with `values` and `step` from `values()` of a state of the same
+        optimiser and shapes (ShapeError otherwise); the next update continues exactly."""
+        self._handle.set_state([list(s) for s in self.shapes], as_inputs(values).reshape(-1), int(step))
+
+    def __repr__(self) -> str:
+        return f"<l2l.optim.OptimizerState for shapes {self.shapes}>"
+
+
+def _named(params: Any, convert: bool = True) -> Tuple[Optional[List[str]], List[np.ndarray]]:
+    """(keys or None, arrays) of a list, tuple or dict of arrays (float32 copies only where
+    needed when `convert`)."""
+    if isinstance(params, Mapping):
+        names: Optional[List[str]] = list(params.keys())
+        values = list(params.values())
+    elif isinstance(params, (list, tuple)):
+        names, values = None, list(params)
+    else:
+        raise _l2l.InvalidArgumentError(f"params must be a list, tuple or dict of arrays, got {type(params).__name__}")
+    return names, [as_inputs(v) if convert else v for v in values]
 
 
 class SGD(Optimizer):

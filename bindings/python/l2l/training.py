@@ -61,11 +61,19 @@ class Batches:
 
 
 class _TextBar:
-    """A minimal progress bar on stderr, used when tqdm is not installed."""
+    """A minimal progress bar on stderr, used when tqdm is not installed:
+    `label [####....] step/total <loss_label> <loss> <rate> <unit>s/s`. On a terminal it
+    redraws one line (every `interval` s); otherwise (a log file, a pipe) it prints a full
+    line every `log_interval` s and at the end, so logs are not filled with frames."""
 
-    def __init__(self, total: int, width: int = 30, interval: float = 0.1, stream=None):
-        self.total, self.width, self.interval = total, width, interval
+    def __init__(self, total: int, width: int = 30, interval: float = 0.1, stream=None, log_interval: float = 5.0,
+                 label: str = "", unit: str = "step", loss_label: Optional[str] = "loss"):
+        self.total, self.width = total, width
+        self.label, self.unit, self.loss_label = label, unit, loss_label
         self.stream = stream if stream is not None else sys.stderr
+        isatty = getattr(self.stream, "isatty", None)
+        self.terminal = bool(isatty and isatty())
+        self.interval = interval if self.terminal else log_interval
         self.start = self.last = time.monotonic()
         self.step, self.loss = 0, math.nan
         self.drawn = -1
@@ -82,14 +90,17 @@ class _TextBar:
         done = self.step / self.total if self.total else 1.0
         filled = int(round(done * self.width))
         rate = self.step / max(now - self.start, 1e-9)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {self.step}/{self.total} "
-                          f"loss {self.loss:.4f} {rate:.1f} steps/s")
+        label = f"{self.label} " if self.label else ""
+        loss = f" {self.loss_label} {self.loss:.4f}" if self.loss_label is not None else ""
+        self.stream.write(f"{chr(13) if self.terminal else ''}{label}[{'#' * filled}{'.' * (self.width - filled)}] "
+                          f"{self.step}/{self.total}{loss} {rate:.1f} {self.unit}s/s{'' if self.terminal else chr(10)}")
         self.stream.flush()
 
     def close(self) -> None:
         if self.drawn != self.step:
             self._draw(time.monotonic())
-        self.stream.write("\n")
+        if self.terminal:
+            self.stream.write("\n")
         self.stream.flush()
 
 
@@ -147,8 +158,19 @@ def train(learner: Learner, optimizer: Optimizer, dataset: Union[Dataset, Batche
     if steps < 0:
         raise _l2l.InvalidArgumentError(f"train: steps must be non-negative, got {steps}")
 
-    losses = np.zeros(steps, dtype=np.float32)
-    bar = _progress_bar(steps) if progress else None
+    return _run_counted(steps, progress, callback, (_l2l.CancelledError, _l2l.NonFiniteError),
+                        lambda losses, on_step: _l2l.train(learner._handle, optimizer._handle, batches._handle,
+                                                          steps, losses, on_step))
+
+
+def _run_counted(count: int, progress: bool, callback: Optional[Callable[[int, int, float], Any]],
+                 errors: Tuple[type, ...], run: Callable[[np.ndarray, Callable[[int, int, float], Any]], None]) -> np.ndarray:
+    """Runs `run(losses, on_step)`, a library call that fills `losses` (float32, `count`) and
+    calls `on_step(i, total, loss)` after each of its `count` steps, with a progress bar if
+    asked and the user's `callback` (a truthy result cancels). On one of `errors` the losses
+    of the steps done are attached to the exception as `.losses`. Returns the losses."""
+    losses = np.zeros(count, dtype=np.float32)
+    bar = _progress_bar(count) if progress else None
     done = 0
 
     def on_step(step: int, total: int, loss: float) -> Any:
@@ -159,8 +181,8 @@ def train(learner: Learner, optimizer: Optimizer, dataset: Union[Dataset, Batche
         return callback(step, total, loss) if callback is not None else False
 
     try:
-        _l2l.train(learner._handle, optimizer._handle, batches._handle, steps, losses, on_step)
-    except (_l2l.CancelledError, _l2l.NonFiniteError) as e:
+        run(losses, on_step)
+    except errors as e:
         e.losses = losses[:done].copy()
         raise
     finally:

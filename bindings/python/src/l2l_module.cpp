@@ -16,6 +16,7 @@
 #include <pybind11/stl.h>  // std::optional<std::string> for nullable C strings
 
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -245,6 +246,8 @@ struct Learned : Owned<l2l_learned, l2l_learned_free> {
 
 struct MetaTrainer : Owned<l2l_meta_trainer, l2l_meta_trainer_free> {
     using Owned::Owned;
+    // The CallbackTask objects of a trainer made from callback tasks (kept alive with it).
+    std::vector<py::object> tasks;
 };
 
 struct MetaTest : Owned<l2l_meta_test, l2l_meta_test_free> {
@@ -630,6 +633,82 @@ void optimizer_step(Optimizer &o, Learner &l) {
     check(l2l_optimizer_step(o.handle, l.handle), fn);
 }
 
+// A new handle with the same optimiser and no state (l2l_optimizer_fork).
+std::unique_ptr<Optimizer> optimizer_fork(Optimizer &o) {
+    l2l_optimizer *out = nullptr;
+    check(l2l_optimizer_fork(&out, o.handle), "l2l_optimizer_fork");
+    return std::make_unique<Optimizer>(out);
+}
+
+// l2l_optimizer_update on float32 arrays: `params` (writable, updated in place), `grads` of
+// the same shapes, and `inputs` (None or a 2-d float32 batch).
+void optimizer_update(Optimizer &o, const std::vector<py::object> &params, const std::vector<py::object> &grads,
+                      py::object inputs) {
+    const char *fn = "l2l_optimizer_update";
+    InUse use(fn, {&o.busy});
+    if (params.size() != grads.size()) {
+        raise_error(L2L_ERR_SHAPE, fn, std::to_string(params.size()) + " parameter arrays but " +
+                                           std::to_string(grads.size()) + " gradient arrays");
+    }
+    std::vector<py::buffer_info> pb, gb;
+    std::vector<float *> pp;
+    std::vector<const float *> gp;
+    std::vector<int64_t> ranks, dims;
+    for (size_t k = 0; k < params.size(); k++) {
+        py::ssize_t ndim = py::reinterpret_borrow<py::buffer>(params[k]).request().ndim;
+        pb.push_back(request_array(params[k], fn, "a parameter array", Element::float32, ndim, true));
+        gb.push_back(request_array(grads[k], fn, "a gradient array", Element::float32, ndim));
+        if (gb.back().shape != pb.back().shape) raise_error(L2L_ERR_SHAPE, fn, "a gradient's shape differs from its parameter's");
+        ranks.push_back(ndim);
+        for (auto d : pb.back().shape) dims.push_back(static_cast<int64_t>(d));
+        pp.push_back(static_cast<float *>(pb.back().ptr));
+        gp.push_back(static_cast<const float *>(gb.back().ptr));
+    }
+    std::optional<py::buffer_info> ib;
+    if (!inputs.is_none()) ib.emplace(request_array(inputs, fn, "the input batch", Element::float32, 2));
+    check(l2l_optimizer_update(o.handle, static_cast<int64_t>(params.size()), ranks.data(), dims.data(), pp.data(),
+                               gp.data(), ib ? static_cast<const float *>(ib->ptr) : nullptr,
+                               ib ? ib->shape[0] : 0, ib ? ib->shape[1] : 0),
+          fn);
+}
+
+// l2l_optimizer_parameter_shapes: JSON text ("null" for optimisers that take any shapes).
+std::string optimizer_parameter_shapes(Optimizer &o) {
+    const char *fn = "l2l_optimizer_parameter_shapes";
+    int64_t length = 0;
+    check(l2l_optimizer_parameter_shapes(o.handle, nullptr, 0, &length), fn);
+    std::string text(static_cast<size_t>(length), '\0');
+    check(l2l_optimizer_parameter_shapes(o.handle, text.data(), length, &length), fn);
+    text.resize(static_cast<size_t>(length - 1));
+    return text;
+}
+
+// l2l_optimizer_get_state: (float32 values, step count).
+py::tuple optimizer_get_state(Optimizer &o) {
+    const char *fn = "l2l_optimizer_get_state";
+    InUse use(fn, {&o.busy});
+    int64_t n = 0, step = 0;
+    check(l2l_optimizer_get_state(o.handle, nullptr, 0, &n, &step), fn);
+    auto out = new_array({n}, Element::float32);
+    if (n > 0) check(l2l_optimizer_get_state(o.handle, static_cast<float *>(out.second.ptr), n, &n, &step), fn);
+    return py::make_tuple(out.first, step);
+}
+
+// l2l_optimizer_set_state for parameters of `shapes` from float32 `values`.
+void optimizer_set_state(Optimizer &o, const std::vector<std::vector<int64_t>> &shapes, py::handle values, int64_t step) {
+    const char *fn = "l2l_optimizer_set_state";
+    InUse use(fn, {&o.busy});
+    py::buffer_info b = request_array(values, fn, "values", Element::float32, 1);
+    std::vector<int64_t> ranks, dims;
+    for (const auto &shape : shapes) {
+        ranks.push_back(static_cast<int64_t>(shape.size()));
+        dims.insert(dims.end(), shape.begin(), shape.end());
+    }
+    check(l2l_optimizer_set_state(o.handle, static_cast<int64_t>(shapes.size()), ranks.data(), dims.data(),
+                                  static_cast<const float *>(b.ptr), b.shape[0], step),
+          fn);
+}
+
 void optimizer_reset(Optimizer &o) {
     InUse use("l2l_optimizer_reset", {&o.busy});
     check(l2l_optimizer_reset(o.handle), "l2l_optimizer_reset");
@@ -885,12 +964,19 @@ int meta_progress_trampoline(void *user, int64_t trial, int64_t step, float meta
 }
 
 // Runs l2l_meta_trainer_run without the GIL; exceptions as train().
+void raise_task_error(MetaTrainer &trainer);
+
 void meta_trainer_run(MetaTrainer &t, int64_t trials, py::object callback) {
     const char *fn = "l2l_meta_trainer_run";
     InUse use(fn, {&t.busy});
-    run_with_progress(fn, std::move(callback), [&](Progress *progress) {
-        return l2l_meta_trainer_run(t.handle, trials, meta_progress_trampoline, progress);
-    });
+    try {
+        run_with_progress(fn, std::move(callback), [&](Progress *progress) {
+            return l2l_meta_trainer_run(t.handle, trials, meta_progress_trampoline, progress);
+        });
+    } catch (...) {
+        raise_task_error(t);  // a callback task's own exception, if one stopped the run
+        throw;
+    }
 }
 
 py::tuple meta_trainer_info(MetaTrainer &t) {
@@ -925,6 +1011,21 @@ py::list events_list(Trainer &t, const char *fn, Events events) {
 }
 
 py::list meta_trainer_events(MetaTrainer &t) { return events_list(t, "l2l_meta_trainer_events", l2l_meta_trainer_events); }
+
+// The meta-loss of the trainer's current phi on `instances` fresh learners drawn from `seed`.
+float meta_trainer_evaluate(MetaTrainer &t, int64_t instances, uint64_t seed) {
+    const char *fn = "l2l_meta_trainer_evaluate";
+    InUse use(fn, {&t.busy});
+    float meta_loss = 0;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_meta_trainer_evaluate(t.handle, instances, seed, &meta_loss);
+    }
+    if (s != L2L_OK) raise_task_error(t);
+    check(s, fn);
+    return meta_loss;
+}
 
 void meta_trainer_save_checkpoint(MetaTrainer &t, const std::string &path) {
     const char *fn = "l2l_meta_trainer_save_checkpoint";
@@ -1178,7 +1279,133 @@ void mlhf_trainer_get_mlhf(MLHFTrainer &t, MLHF &h) {
     check(l2l_mlhf_trainer_get_mlhf(t.handle, h.handle), fn);
 }
 
+// ---------------------------------------------------------------------------------
+// Tasks of the caller's model (l2l_task_create_callback): Python callables behind the
+// C callbacks. A Python exception in a callback is kept on the task, the callback reports
+// failure (the run stops with L2L_ERR_CANCELLED) and the exception is re-raised by the
+// call that ran the trainer.
+// ---------------------------------------------------------------------------------
+
+struct CallbackTask {
+    l2l_task *handle = nullptr;
+    py::object init, loss_grad;
+    std::vector<std::vector<py::ssize_t>> shapes;
+    std::optional<py::error_already_set> error;
+    CallbackTask() = default;
+    CallbackTask(const CallbackTask &) = delete;
+    CallbackTask &operator=(const CallbackTask &) = delete;
+    ~CallbackTask() { l2l_task_free(handle); }
+};
+
+// Copies a sequence of float32 arrays of the task's shapes into the C buffers.
+void copy_arrays(CallbackTask &t, py::handle sequence, const char *what, float *const *out) {
+    const char *fn = "CallbackTask";
+    py::sequence list = py::reinterpret_borrow<py::sequence>(sequence);
+    if (static_cast<size_t>(py::len(list)) != t.shapes.size()) {
+        raise_error(L2L_ERR_SHAPE, fn, std::string(what) + " must hold " + std::to_string(t.shapes.size()) +
+                                           " arrays, got " + std::to_string(py::len(list)));
+    }
+    for (size_t k = 0; k < t.shapes.size(); k++) {
+        py::buffer_info b = request_array(list[k], fn, what, Element::float32,
+                                          static_cast<py::ssize_t>(t.shapes[k].size()));
+        if (b.shape != t.shapes[k]) raise_error(L2L_ERR_SHAPE, fn, std::string(what) + ": an array has the wrong shape");
+        std::memcpy(out[k], b.ptr, static_cast<size_t>(b.size) * sizeof(float));
+    }
+}
+
+// Runs `body` under the GIL; any exception is kept on the task and reported as failure.
+template <typename Body>
+int call_task(CallbackTask *t, Body body) {
+    py::gil_scoped_acquire gil;
+    try {
+        body();
+        return 0;
+    } catch (py::error_already_set &e) {
+        if (!t->error) t->error.emplace(std::move(e));
+    } catch (const std::exception &e) {
+        PyErr_SetString(PyExc_RuntimeError, e.what());
+        if (!t->error) t->error.emplace();
+    }
+    return 1;
+}
+
+int task_init_trampoline(void *user, uint64_t seed, float *const *parameters) {
+    auto *t = static_cast<CallbackTask *>(user);
+    return call_task(t, [&] { copy_arrays(*t, t->init(seed), "init's result", parameters); });
+}
+
+int task_loss_grad_trampoline(void *user, int64_t step, const float *const *parameters, float *loss,
+                              float *const *gradients) {
+    auto *t = static_cast<CallbackTask *>(user);
+    return call_task(t, [&] {
+        py::list arrays;
+        for (size_t k = 0; k < t->shapes.size(); k++) {
+            py::tuple dims(t->shapes[k].size());
+            for (size_t i = 0; i < t->shapes[k].size(); i++) dims[i] = py::int_(t->shapes[k][i]);
+            py::object a = py::module_::import("numpy").attr("empty")(dims, py::arg("dtype") = "float32");
+            py::buffer_info b = request_array(a, "CallbackTask", "parameters", Element::float32,
+                                              static_cast<py::ssize_t>(t->shapes[k].size()), true);
+            std::memcpy(b.ptr, parameters[k], static_cast<size_t>(b.size) * sizeof(float));
+            arrays.append(a);
+        }
+        py::tuple result = t->loss_grad(arrays, step);
+        if (py::len(result) != 2) raise_error(L2L_ERR_INVALID_ARGUMENT, "CallbackTask", "loss_and_grad must return (loss, grads)");
+        *loss = result[0].cast<float>();
+        copy_arrays(*t, result[1], "loss_and_grad's gradients", gradients);
+    });
+}
+
+std::unique_ptr<CallbackTask> task_create_callback(const std::vector<std::vector<int64_t>> &shapes, py::object init,
+                                                   py::object loss_grad) {
+    const char *fn = "l2l_task_create_callback";
+    if (!PyCallable_Check(init.ptr()) || !PyCallable_Check(loss_grad.ptr())) {
+        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "init and loss_and_grad must be callable");
+    }
+    auto t = std::make_unique<CallbackTask>();
+    t->init = std::move(init);
+    t->loss_grad = std::move(loss_grad);
+    std::vector<int64_t> ranks, dims;
+    for (const auto &shape : shapes) {
+        ranks.push_back(static_cast<int64_t>(shape.size()));
+        t->shapes.emplace_back(shape.begin(), shape.end());
+        dims.insert(dims.end(), shape.begin(), shape.end());
+    }
+    check(l2l_task_create_callback(&t->handle, static_cast<int64_t>(shapes.size()), ranks.data(), dims.data(),
+                                   task_init_trampoline, task_loss_grad_trampoline, t.get()),
+          fn);
+    return t;
+}
+
+// Re-raises the first exception a callback task of `trainer` kept (and forgets it).
+void raise_task_error(MetaTrainer &trainer) {
+    for (auto &object : trainer.tasks) {
+        auto &t = object.cast<CallbackTask &>();
+        if (t.error) {
+            py::error_already_set e = std::move(*t.error);
+            t.error.reset();
+            throw e;
+        }
+    }
+}
+
+std::unique_ptr<MetaTrainer> meta_trainer_from_tasks(Learned &h, const std::vector<py::object> &tasks,
+                                                     const std::optional<std::string> &options) {
+    const char *fn = "l2l_meta_trainer_create_from_tasks";
+    std::vector<const l2l_task *> handles;
+    for (const auto &object : tasks) handles.push_back(object.cast<CallbackTask &>().handle);
+    l2l_meta_trainer *out = nullptr;
+    check(l2l_meta_trainer_create_from_tasks(&out, h.handle, handles.data(), static_cast<int64_t>(handles.size()),
+                                             c_str_or_null(options)),
+          fn);
+    auto trainer = std::make_unique<MetaTrainer>(out);
+    trainer->tasks = tasks;
+    return trainer;
+}
+
 }  // namespace
+
+// Few-shot learning and regression: bound by bind_fewshot at the end of this file.
+void bind_fewshot(py::module_ &m);
 
 PYBIND11_MODULE(_l2l, m) {
     m.doc() = "Private pybind11 shim over the l2l C ABI (include/l2l.h); use the l2l package instead.";
@@ -1315,7 +1542,14 @@ PYBIND11_MODULE(_l2l, m) {
     py::class_<Optimizer>(m, "Optimizer", "An l2l_optimizer handle.")
         .def(py::init(&optimizer_create), py::arg("kind"), py::arg("options") = py::none(), "l2l_optimizer_create.")
         .def("step", &optimizer_step, py::arg("learner"), "l2l_optimizer_step.")
-        .def("reset", &optimizer_reset, "l2l_optimizer_reset.");
+        .def("reset", &optimizer_reset, "l2l_optimizer_reset.")
+        .def("fork", &optimizer_fork, "l2l_optimizer_fork: the same optimiser with a fresh state.")
+        .def("update", &optimizer_update, py::arg("params"), py::arg("grads"), py::arg("inputs") = py::none(),
+             "l2l_optimizer_update on float32 arrays, params updated in place.")
+        .def("parameter_shapes", &optimizer_parameter_shapes, "l2l_optimizer_parameter_shapes: JSON text.")
+        .def("get_state", &optimizer_get_state, "l2l_optimizer_get_state: (float32 values, step).")
+        .def("set_state", &optimizer_set_state, py::arg("shapes"), py::arg("values"), py::arg("step"),
+             "l2l_optimizer_set_state.");
 
     m.def("sine_tasks", &sine_tasks, py::arg("seed"), py::arg("tasks"), py::arg("k"),
           "l2l_sine_tasks (GIL released): (x [tasks, k, 1], y [tasks, k, 1], amplitude [tasks], phase [tasks]).");
@@ -1343,9 +1577,15 @@ PYBIND11_MODULE(_l2l, m) {
     m.def("optimizer_create_learned", &optimizer_create_learned, py::arg("learned"), py::arg("options") = py::none(),
           "l2l_optimizer_create_learned: an Optimizer handle.");
 
+    py::class_<CallbackTask>(m, "CallbackTask", "An l2l_task handle over Python callables.")
+        .def(py::init(&task_create_callback), py::arg("shapes"), py::arg("init"), py::arg("loss_and_grad"),
+             "l2l_task_create_callback: init(seed) -> arrays, loss_and_grad(arrays, step) -> (loss, arrays).");
+
     py::class_<MetaTrainer>(m, "MetaTrainer", "An l2l_meta_trainer handle.")
         .def(py::init(&meta_trainer_create), py::arg("learned"), py::arg("learners"), py::arg("datasets"),
              py::arg("options") = py::none(), "l2l_meta_trainer_create.")
+        .def_static("from_tasks", &meta_trainer_from_tasks, py::arg("learned"), py::arg("tasks"),
+                    py::arg("options") = py::none(), "l2l_meta_trainer_create_from_tasks (CallbackTask objects).")
         .def_static("resume", &meta_trainer_resume, py::arg("path"), py::arg("learned"), py::arg("learners"),
                     py::arg("datasets"), py::arg("options") = py::none(), "l2l_meta_trainer_resume (GIL released).")
         .def("run", &meta_trainer_run, py::arg("trials"), py::arg("progress") = py::none(),
@@ -1353,6 +1593,8 @@ PYBIND11_MODULE(_l2l, m) {
         .def("info", &meta_trainer_info, "l2l_meta_trainer_info: (trials_done, meta_steps, unrolls).")
         .def("history", &meta_trainer_history, "l2l_meta_trainer_history into a new float32 array.")
         .def("events", &meta_trainer_events, "l2l_meta_trainer_events: a list of (kind code, trial, step).")
+        .def("evaluate", &meta_trainer_evaluate, py::arg("instances") = 4, py::arg("seed") = 1,
+             "l2l_meta_trainer_evaluate (GIL released): the meta-loss of the current phi.")
         .def("save_checkpoint", &meta_trainer_save_checkpoint, py::arg("path"),
              "l2l_meta_trainer_save_checkpoint (GIL released).")
         .def("get_learned", &meta_trainer_get_learned, py::arg("into"), "l2l_meta_trainer_get_learned.");
@@ -1399,4 +1641,202 @@ PYBIND11_MODULE(_l2l, m) {
     m.def("train", &train, py::arg("learner"), py::arg("optimizer"), py::arg("batches"), py::arg("steps"),
           py::arg("losses") = py::none(), py::arg("progress") = py::none(),
           "l2l_train (GIL released; re-acquired in the progress callback).");
+
+    bind_fewshot(m);
+}
+
+// ---------------------------------------------------------------------------------
+// Regression (real-valued targets) and few-shot learning
+// ---------------------------------------------------------------------------------
+
+namespace {
+
+// Rows of a float32 [n, k] array whose row count must be `rows`.
+py::buffer_info request_targets(py::handle targets, const char *fn, py::ssize_t rows) {
+    py::buffer_info y = request_array(targets, fn, "targets", Element::float32, 2);
+    if (y.shape[0] != rows) {
+        raise_error(L2L_ERR_SHAPE, fn,
+                    "inputs have " + std::to_string(rows) + " rows but targets have " + std::to_string(y.shape[0]));
+    }
+    return y;
+}
+
+float learner_loss_grad_values(Learner &l, py::handle inputs, py::handle targets) {
+    const char *fn = "l2l_learner_loss_grad_values";
+    InUse use(fn, {&l.busy});
+    py::buffer_info x = request_array(inputs, fn, "inputs", Element::float32, 2);
+    py::buffer_info y = request_targets(targets, fn, x.shape[0]);
+    float loss = 0;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_learner_loss_grad_values(l.handle, static_cast<const float *>(x.ptr), static_cast<const float *>(y.ptr),
+                                         x.shape[0], x.shape[1], y.shape[1], &loss);
+    }
+    check(s, fn);
+    return loss;
+}
+
+std::unique_ptr<Dataset> dataset_create_regression(py::handle inputs, py::handle targets) {
+    const char *fn = "l2l_dataset_create_regression";
+    py::buffer_info x = request_array(inputs, fn, "inputs", Element::float32, 2);
+    py::buffer_info y = request_targets(targets, fn, x.shape[0]);
+    l2l_dataset *out = nullptr;
+    check(l2l_dataset_create_regression(&out, static_cast<const float *>(x.ptr), static_cast<const float *>(y.ptr),
+                                        x.shape[0], x.shape[1], y.shape[1]),
+          fn);
+    return std::make_unique<Dataset>(out);
+}
+
+bool dataset_is_regression(Dataset &d) {
+    const char *fn = "l2l_dataset_is_regression";
+    InUse use(fn, {&d.busy});
+    int32_t r = 0;
+    check(l2l_dataset_is_regression(d.handle, &r), fn);
+    return r != 0;
+}
+
+py::object dataset_read_values(Dataset &d, int64_t start, int64_t count) {
+    const char *fn = "l2l_dataset_read_values";
+    InUse use(fn, {&d.busy});
+    if (count < 1) raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "count must be at least 1, got " + std::to_string(count));
+    auto out = new_array({count, std::get<2>(d.info())}, Element::float32);
+    check(l2l_dataset_read_values(d.handle, start, count, static_cast<float *>(out.second.ptr)), fn);
+    return out.first;
+}
+
+struct FewShot : Owned<l2l_fewshot, l2l_fewshot_free> {
+    using Owned::Owned;
+};
+
+std::unique_ptr<FewShot> fewshot_create(Learner &l, const std::optional<std::string> &options) {
+    const char *fn = "l2l_fewshot_create";
+    InUse use(fn, {&l.busy});
+    l2l_fewshot *out = nullptr;
+    check(l2l_fewshot_create(&out, l.handle, c_str_or_null(options)), fn);
+    return std::make_unique<FewShot>(out);
+}
+
+std::unique_ptr<FewShot> fewshot_load(const std::string &path, Learner &l) {
+    const char *fn = "l2l_fewshot_load";
+    InUse use(fn, {&l.busy});
+    l2l_fewshot *out = nullptr;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_fewshot_load(&out, path.c_str(), l.handle);
+    }
+    check(s, fn);
+    return std::make_unique<FewShot>(out);
+}
+
+py::tuple fewshot_info(FewShot &f) {
+    const char *fn = "l2l_fewshot_info";
+    InUse use(fn, {&f.busy});
+    int64_t n = 0, iterations = 0, events = 0;
+    check(l2l_fewshot_info(f.handle, &n, &iterations, &events), fn);
+    return py::make_tuple(n, iterations, events);
+}
+
+py::object fewshot_get_meta(FewShot &f) {
+    const char *fn = "l2l_fewshot_get_meta";
+    InUse use(fn, {&f.busy});
+    int64_t n = 0;
+    check(l2l_fewshot_get_meta(f.handle, nullptr, 0, &n), fn);
+    auto out = new_array({n}, Element::float32);
+    check(l2l_fewshot_get_meta(f.handle, static_cast<float *>(out.second.ptr), n, &n), fn);
+    return out.first;
+}
+
+// Runs l2l_fewshot_fit without the GIL; `losses` is a writable float32 array of at least
+// `iterations` elements; the callback receives (iteration, iterations, meta_loss).
+void fewshot_fit(FewShot &f, const std::string &tasks, const std::optional<std::string> &task_options,
+                 const std::optional<std::string> &options, int64_t iterations, py::handle losses, py::object callback) {
+    const char *fn = "l2l_fewshot_fit";
+    InUse use(fn, {&f.busy});
+    py::buffer_info lb = request_array(losses, fn, "losses", Element::float32, 1, true);
+    if (lb.shape[0] < iterations) {
+        raise_error(L2L_ERR_BUFFER_TOO_SMALL, fn,
+                    "losses holds " + std::to_string(lb.shape[0]) + " floats, " + std::to_string(iterations) +
+                        " iterations need as many");
+    }
+    run_with_progress(fn, std::move(callback), [&](Progress *progress) {
+        return l2l_fewshot_fit(f.handle, tasks.c_str(), c_str_or_null(task_options), c_str_or_null(options), iterations,
+                               static_cast<float *>(lb.ptr), progress_trampoline, progress);
+    });
+}
+
+void fewshot_adapt(FewShot &f, py::handle inputs, py::handle targets, int64_t steps, Learner &into) {
+    const char *fn = "l2l_fewshot_adapt";
+    InUse use(fn, {&f.busy, &into.busy});
+    py::buffer_info x = request_array(inputs, fn, "inputs", Element::float32, 2);
+    py::buffer_info y = request_targets(targets, fn, x.shape[0]);
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_fewshot_adapt(f.handle, static_cast<const float *>(x.ptr), static_cast<const float *>(y.ptr), x.shape[0],
+                              x.shape[1], y.shape[1], steps, into.handle);
+    }
+    check(s, fn);
+}
+
+// l2l_fewshot_evaluate without the GIL: (losses [shots, tasks], means [shots], intervals [shots]).
+py::tuple fewshot_evaluate(FewShot &f, const std::string &tasks, const std::optional<std::string> &task_options,
+                           int64_t task_count, py::handle shots, int64_t steps, uint64_t seed) {
+    const char *fn = "l2l_fewshot_evaluate";
+    InUse use(fn, {&f.busy});
+    py::buffer_info k = request_array(shots, fn, "shots", Element::int64, 1);
+    if (task_count < 1 || k.shape[0] < 1 || task_count > (int64_t{1} << 31) / k.shape[0]) {
+        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "tasks and the number of shot counts must be at least 1 (and their product below 2^31)");
+    }
+    auto losses = new_array({k.shape[0], task_count}, Element::float32);
+    auto means = new_array({k.shape[0]}, Element::float32);
+    auto intervals = new_array({k.shape[0]}, Element::float32);
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_fewshot_evaluate(f.handle, tasks.c_str(), c_str_or_null(task_options), task_count,
+                                 static_cast<const int64_t *>(k.ptr), k.shape[0], steps, seed,
+                                 static_cast<float *>(losses.second.ptr), static_cast<float *>(means.second.ptr),
+                                 static_cast<float *>(intervals.second.ptr));
+    }
+    check(s, fn);
+    return py::make_tuple(losses.first, means.first, intervals.first);
+}
+
+void fewshot_save(FewShot &f, const std::string &path) {
+    const char *fn = "l2l_fewshot_save";
+    InUse use(fn, {&f.busy});
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_fewshot_save(f.handle, path.c_str());
+    }
+    check(s, fn);
+}
+
+}  // namespace
+
+void bind_fewshot(py::module_ &m) {
+    py::class_<FewShot>(m, "FewShot", "An l2l_fewshot handle.")
+        .def(py::init(&fewshot_create), py::arg("learner"), py::arg("options") = py::none(), "l2l_fewshot_create.")
+        .def_static("load", &fewshot_load, py::arg("path"), py::arg("learner"), "l2l_fewshot_load (GIL released).")
+        .def("info", &fewshot_info, "l2l_fewshot_info: (num_meta_params, iterations, events).")
+        .def("get_meta", &fewshot_get_meta, "l2l_fewshot_get_meta into a new float32 array.")
+        .def("fit", &fewshot_fit, py::arg("tasks"), py::arg("task_options"), py::arg("options"), py::arg("iterations"),
+             py::arg("losses"), py::arg("progress") = py::none(),
+             "l2l_fewshot_fit (GIL released; re-acquired in the progress callback).")
+        .def("adapt", &fewshot_adapt, py::arg("inputs"), py::arg("targets"), py::arg("steps"), py::arg("into"),
+             "l2l_fewshot_adapt (GIL released) into a Learner.")
+        .def("evaluate", &fewshot_evaluate, py::arg("tasks"), py::arg("task_options"), py::arg("task_count"),
+             py::arg("shots"), py::arg("steps"), py::arg("seed"),
+             "l2l_fewshot_evaluate (GIL released): (losses [shots, tasks], means, intervals).")
+        .def("save", &fewshot_save, py::arg("path"), "l2l_fewshot_save (GIL released).");
+    m.def("learner_loss_grad_values", &learner_loss_grad_values, py::arg("learner"), py::arg("inputs"),
+          py::arg("targets"), "l2l_learner_loss_grad_values (GIL released): the mean squared error.");
+    m.def("dataset_create_regression", &dataset_create_regression, py::arg("inputs"), py::arg("targets"),
+          "l2l_dataset_create_regression from float32 [n, features] and [n, outputs] arrays (copied).");
+    m.def("dataset_is_regression", &dataset_is_regression, py::arg("dataset"), "l2l_dataset_is_regression.");
+    m.def("dataset_read_values", &dataset_read_values, py::arg("dataset"), py::arg("start"), py::arg("count"),
+          "l2l_dataset_read_values into a new float32 [count, outputs] array.");
 }

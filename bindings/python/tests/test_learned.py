@@ -313,7 +313,8 @@ def test_meta_trainer_errors(data, net):
     train, _ = data
     m = l2l.learned.MetaSGD(net)
     expect(l2l.InvalidArgumentError, "l2l_meta_trainer_create", l2l.MetaTrainer, m, [], **META)
-    expect(l2l.InvalidArgumentError, "l2l_meta_trainer_create", l2l.MetaTrainer, m, [(net, train)], bogus=1)
+    with pytest.raises(TypeError, match="bogus"):
+        l2l.MetaTrainer(m, [(net, train)], bogus=1)
     expect(l2l.InvalidArgumentError, "l2l_meta_trainer_create", l2l.MetaTrainer, m, [(net, train)], steps=12,
            unroll=5)
     expect(l2l.InvalidArgumentError, "l2l_meta_trainer_create", l2l.MetaTrainer, m, [(net, train)],

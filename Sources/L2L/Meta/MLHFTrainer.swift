@@ -1,6 +1,6 @@
 import Glibc
 
-/// Settings of MLHF meta-training (the paper's §3.1 and the authors' code, spec §3).
+/// Settings of MLHF meta-training (the paper's §3.1 and the authors' code).
 public struct MLHFTrainingConfig: Sendable {
     /// Meta-iterations: each runs `unroll` learner steps and updates φ once.
     public var iterations = 100
@@ -16,12 +16,22 @@ public struct MLHFTrainingConfig: Sendable {
     public var dampingLossWeight: Float = 10
     /// Clip the meta-gradient to a global norm of ‖φ‖ (the authors' code); off: no clipping.
     public var clipToMetaNorm = true
+    /// The meta-optimiser: a gradient optimiser kind of ``Factory/optimiser(kind:options:)``
+    /// (`lr` is `metaLearningRate`).
+    public var metaOptimiser = "adam"
+    /// Consecutive skipped updates after which φ rolls back to its last good value.
+    public var rollbackAfter = 3
     public var seed: UInt64 = 0
 
     public init() {}
 
-    /// Options: `iterations`, `unroll`, `meta_lr`, `batch`, `reset`, `ls_weight`,
-    /// `clip` (`phi` or `none`), `seed`.
+    /// A new session of the configured meta-optimiser.
+    func metaOptimiserSession() throws -> OptimiserSession {
+        try Factory.optimiser(kind: metaOptimiser, options: "lr=\(metaLearningRate)")
+    }
+
+    /// Options: `iterations`, `unroll`, `meta_lr`, `meta_optimizer`, `batch`, `reset`,
+    /// `ls_weight`, `clip` (`phi` or `none`), `rollback_after`, `seed`.
     public init(config: inout Config) throws {
         iterations = try config.int("iterations", default: 100, range: 1...10_000_000)
         unroll = try config.int("unroll", default: 10, range: 2...10_000)
@@ -30,6 +40,9 @@ public struct MLHFTrainingConfig: Sendable {
         resetProbability = try config.float("reset", default: 0.7, range: 0...1)
         dampingLossWeight = try config.float("ls_weight", default: 10, range: 0...1e6)
         clipToMetaNorm = try config.choice("clip", default: true, ["phi": true, "none": false])
+        metaOptimiser = config.string("meta_optimizer") ?? "adam"
+        rollbackAfter = try config.int("rollback_after", default: 3, range: 1...1000)
+        _ = try metaOptimiserSession()
         seed = UInt64(try config.int("seed", default: 0, range: 0...Int.max))
     }
 }
@@ -56,21 +69,23 @@ public struct MLHFRecord: Sendable {
 /// - l_p (mean of the steps' −⟨d, g⟩/√⟨d, A d⟩) trains RNN_p only; l_s = Σ sg(softmax(m))ᵢ mᵢ
 ///   with mᵢ = ½(L(θᵢ₊₁; Bᵢ) + L(θᵢ₊₁; Bᵢ₊₁)) − sg(L(θᵢ; Bᵢ)) (eq. 4 halved, as the code)
 ///   trains RNN_s only, weighted by `dampingLossWeight`;
-/// - the meta-gradient is clipped to a global norm of ‖φ‖ and Adam updates φ;
+/// - the meta-gradient goes through the shared ``MetaStep``: clipped to a global norm of
+///   ‖φ‖, then the meta-optimiser (Adam) updates φ;
 /// - the learner keeps training across meta-iterations and restarts from w₀ with
 ///   `resetProbability`; the step clip and noise of ``MLHF`` act (training mode).
 ///
 /// A non-finite loss or meta-gradient is never applied: the update is skipped, an event is
-/// recorded and the learner restarts from w₀. Deterministic for a seed.
+/// recorded and the learner restarts from w₀; after `rollbackAfter` consecutive skips φ
+/// returns to its last good value. Deterministic for a seed.
 public final class MLHFTrainer {
     public let mlhf: MLHF
     public let learner: any Learner
     public let dataset: Dataset
     public let config: MLHFTrainingConfig
     /// φ (constants between meta-iterations).
-    public private(set) var meta: [Tensor]
+    public var meta: [Tensor] { metaStep.meta }
     public private(set) var history: [MLHFRecord] = []
-    public private(set) var events: [MetaEvent] = []
+    public var events: [MetaEvent] { metaStep.events }
 
     private let kinds: [ParameterKind]
     private var rng: RNG
@@ -78,8 +93,7 @@ public final class MLHFTrainer {
     private let initial: LearnerState
     private var current: LearnerState
     private var state: MLHFState
-    private let adam: Adam
-    private var adamState: Adam.State
+    private let metaStep: MetaStep
 
     /// A trainer starting from φ = `meta` (`nil`: drawn from the seed, as
     /// ``MLHF/initialMetaParameters(rng:)``). The seed's draws are the same either way, so
@@ -94,13 +108,13 @@ public final class MLHFTrainer {
         kinds = learner.parameterSpecs.map(\.kind)
         rng = RNG(seed: config.seed)
         let drawn = mlhf.initialMetaParameters(rng: &rng)
-        meta = start?.map { $0.detached() } ?? drawn
+        let meta = start?.map { $0.detached() } ?? drawn
         batches = try BatchIterator(data, batchSize: config.batchSize, seed: config.seed &+ 1)
         initial = learner.initialState(rng: &rng)
         current = initial
         state = mlhf.initialState(for: initial.parameters, kinds: kinds)
-        adam = try Adam(learningRate: config.metaLearningRate)
-        adamState = adam.initialState(for: meta)
+        metaStep = try MetaStep(meta: meta, optimiser: try config.metaOptimiserSession(),
+                                clip: config.clipToMetaNorm ? .metaNorm : .none, rollbackAfter: config.rollbackAfter)
     }
 
     /// MLHF with the current φ, for this trainer's learner.
@@ -214,16 +228,10 @@ public final class MLHFTrainer {
             let range = mlhf.metaParameterRange(.damping)
             for (i, g) in zip(range, gradients(of: ls * config.dampingLossWeight, wrt: Array(phi[range]))) { grads[i] = g }
         }
-        guard grads.allSatisfy(\.isFinite) else {
-            return failed(.nonFiniteGradient, iteration: iteration, step: config.unroll, record: record)
+        guard metaStep.apply(grads, trial: iteration, step: config.unroll) else {
+            restart()
+            return record
         }
-        if config.clipToMetaNorm {
-            let limit = ConjugateGradient.norm(meta), norm = ConjugateGradient.norm(grads)
-            if norm > limit { grads = grads.map { $0 * (limit / norm) } }
-        }
-        (meta, adamState) = adam.step(parameters: meta, gradients: grads, state: adamState)
-        meta = meta.map { $0.detached() }
-
         if rng.nextUniform() < config.resetProbability {
             restart()
         } else {
@@ -233,9 +241,10 @@ public final class MLHFTrainer {
         return record
     }
 
-    /// Records the event, restarts the learner, and returns the (possibly partial) record.
+    /// Skips the update (an event; a rollback after repeated skips), restarts the learner,
+    /// and returns the (possibly partial) record.
     private func failed(_ kind: MetaEvent.Kind, iteration: Int, step: Int, record: MLHFRecord? = nil) -> MLHFRecord {
-        events.append(MetaEvent(kind: kind, trial: iteration, step: step))
+        metaStep.skip(kind, trial: iteration, step: step)
         restart()
         return record ?? MLHFRecord(preconditionLoss: .nan, dampingLoss: .nan, residualNorm: .nan, trainingLoss: .nan, damping: .nan)
     }

@@ -5,7 +5,7 @@
 ///
 ///     s = softplus(RNN_s(tanh g, tanh r_prev, tanh d_prev)) + 2e-5
 ///     x₀ = d_prev;  r₀ = g − (G + diag(s)) x₀
-///     P = softplus(RNN_p(tanh g, tanh r₀, tanh x₀))      (applied as y = P ⊙ r, spec §3)
+///     P = softplus(RNN_p(tanh g, tanh r₀, tanh x₀))      (applied as y = P ⊙ r, as the authors' code)
 ///     d, r = PCG(g, G + diag(s), x₀, P, n)     (denominators floored at `cg_floor`)
 ///     θ ← θ − lr·d
 ///
@@ -15,7 +15,7 @@
 /// whatever the learner: a MLHF trained on a convnet runs on a ResNet. Kinds the training
 /// learner lacked keep their initial weights.
 ///
-/// During meta-training only (spec §3, step 7) the direction is clipped to a global norm of
+/// During meta-training only (the authors' code) the direction is clipped to a global norm of
 /// `step_clip`·‖θ‖/lr and multiplied element-wise by noise ξ ~ U(1 − `noise`, 1 + `noise`).
 ///
 /// Options (``init(config:)``): `cg_iters` (4), `cg_floor` (1e-6: without it, the
@@ -55,7 +55,7 @@ public struct MLHF: Sendable {
         switch config.string("damping") ?? "rnn" {
         case "rnn": constantDamping = nil
         case let text:
-            guard let v = Float(text), v.isFinite, v >= 0 else {
+            guard let v = Config.decimal(text[...]), v >= 0 else {
                 throw L2LError.invalid("mlhf: damping must be 'rnn' or a non-negative number, got '\(text)'")
             }
             constantDamping = v

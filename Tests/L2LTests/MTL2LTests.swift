@@ -1,0 +1,197 @@
+@testable import L2L
+import L2LTestSupport
+import XCTest
+
+/// MTL2L: its size, its fixed orthogonal bases, finite-difference checks of the SVD synapses
+/// and the context update, meta-training, and the batch it needs.
+final class MTL2LTests: XCTestCase {
+    func mtl2l(_ options: String) throws -> MTL2L {
+        try Factory.learnedOptimiser(kind: "mtl2l", options: options, parameterShapes: []) as! MTL2L
+    }
+
+    /// The authors' configuration on the 784-32-10 MLP: 102,226 trainable meta-parameters;
+    /// the paper's adds the A and O gate biases of both layers (2 × 20 + 2).
+    func testMetaParameterCounts() throws {
+        XCTAssertEqual(try mtl2l("preset=code").trainableMetaParameterCount, 102_226)
+        XCTAssertEqual(try mtl2l("preset=paper").trainableMetaParameterCount, 102_226 + 42)
+        XCTAssertEqual(try mtl2l("preset=code").metaParameterCount - 102_226, 16 * 20 * 20, "16 fixed 20×20 bases")
+        assertThrows(.invalidArgument) { try self.mtl2l("preset=iclr") }
+    }
+
+    /// The bases are orthogonal, differ from one another, and survive a save and load bit
+    /// for bit; meta-training leaves them exactly as drawn.
+    func testBasesAreOrthogonalFixedAndSaved() throws {
+        let opt = try mtl2l("preset=code inputs=6 hidden=5 hyper_hidden=4")
+        var rng = RNG(seed: 3)
+        let meta = opt.initialMetaParameters(rng: &rng)
+        let bases = zip(opt.metaParameterSpecs, meta).filter { !$0.0.trainable }.map(\.1)
+        XCTAssertEqual(bases.count, 16)
+        for q in bases {
+            let identity = Tensor(shape: [5, 5], scalars: (0..<25).map { $0 % 6 == 0 ? 1 : 0 })
+            assertClose(matmul(q, q, transposeA: true), identity, atol: 1e-5, rtol: 0)
+        }
+        XCTAssertNotEqual(bases[0].scalars, bases[1].scalars)
+
+        let path = temporaryDirectory() + "/mtl2l.safetensors"
+        try LearnedOptimiserFile(opt, meta: meta).write(to: path, parameterShapes: [])
+        let (loaded, _) = try LearnedOptimiserFile.read(path)
+        XCTAssertEqual(loaded.optimiser.options, opt.options)
+        XCTAssertEqual(loaded.meta.map(\.scalars), meta.map(\.scalars))
+
+        let task = try MetaTask.checked(learner: try MLP(sizes: [6, 8, 3]), data: try gaussianBlobs(48, seed: 2))
+        var config = MetaTrainingConfig()
+        (config.trials, config.steps, config.batchSize, config.metaLearningRate) = (2, 10, 8, 0.01)
+        let trainer = try MetaTrainer(opt, tasks: [task], config: config, meta: meta)
+        try trainer.run()
+        XCTAssertGreaterThan(trainer.metaSteps, 0)
+        for (spec, (before, after)) in zip(opt.metaParameterSpecs, zip(meta, trainer.meta)) {
+            if spec.trainable { continue }
+            XCTAssertEqual(before.scalars, after.scalars, spec.name)
+        }
+        XCTAssertNotEqual(meta[0].scalars, trainer.meta[0].scalars, "the hypernetworks learn")
+    }
+
+    /// ∂(step)/∂φ by finite differences, with and without the code's context ReLU: the
+    /// hypernetworks through Q·diag(N)·Pᵀ, the layer-2 scalars, the input map and the gate
+    /// biases; and ∂/∂E (the running average carried in the state).
+    func testStepGradientsMatchFiniteDifferences() throws {
+        for preset in ["paper", "code"] {
+            let opt = try mtl2l("preset=\(preset) inputs=3 hidden=3 hyper_hidden=4 scale=1")
+            var rng = RNG(seed: 5)
+            let meta = opt.initialMetaParameters(rng: &rng)
+            let params = [Tensor.normal([2, 3], rng: &rng)]
+            let grads = [Tensor.normal([2, 3], std: 0.3, rng: &rng)]
+            let batch = Tensor.normal([4, 3], rng: &rng)
+            var state = opt.initialState(for: params)
+            // A state part-way through training: non-zero h, c and context vectors.
+            for k in 0..<8 { state[k] = Tensor.normal(state[k].shape, std: 0.5, rng: &rng) }
+            let checked = [0, 1, 2, 3, 4, 8, 12, opt.trunk, opt.trunk + 1, opt.trunk + 2, opt.trunk + 3]
+            checkGradients(checked.map { meta[$0] }, secondOrder: false) { xs in
+                var phi = meta
+                for (i, k) in checked.enumerated() { phi[k] = xs[i] }
+                let (p, next) = opt.step(meta: phi, parameters: params, gradients: grads, state: state, phase: .metaTesting, inputs: batch)
+                return Tensor.concatenate([p[0].reshaped([-1]), next[4].reshaped([-1]), next[6].reshaped([-1])], axis: 0)
+            }
+            checkGradients(Array(state[4..<8]), secondOrder: false) { xs in
+                var s = state
+                for k in 0..<4 { s[4 + k] = xs[k] }
+                let (p, next) = opt.step(meta: meta, parameters: params, gradients: grads, state: s, phase: .metaTesting, inputs: batch)
+                return Tensor.concatenate([p[0].reshaped([-1]), next[5].reshaped([-1])], axis: 0)
+            }
+        }
+    }
+
+    /// The step's arithmetic against a direct evaluation of the equations for one
+    /// coordinate (Float64, written here): the synapse W = Q diag(e) Pᵀ and the context update.
+    func testOneStepAgainstTheEquations() throws {
+        let opt = try mtl2l("preset=paper inputs=2 hidden=2 hyper_hidden=2 scale=1")
+        var rng = RNG(seed: 9)
+        let meta = opt.initialMetaParameters(rng: &rng)
+        let g: Float = 0.2
+        let batch = Tensor(shape: [2, 2], scalars: [0.5, -1, 1.5, 0.25])
+        let (out, next) = opt.step(meta: meta, parameters: [Tensor(shape: [1], scalars: [0])], gradients: [Tensor(shape: [1], scalars: [g])],
+                                   state: opt.initialState(for: [Tensor.zeros([1])]), phase: .metaTesting, inputs: batch)
+        func d(_ t: Tensor) -> [Double] { t.scalars.map(Double.init) }
+        func hyper(_ k: Int) -> [Double] {
+            let (w1, b1, w2, b2) = (d(meta[4 * k]), d(meta[4 * k + 1]), d(meta[4 * k + 2]), d(meta[4 * k + 3]))
+            let outs = b2.count
+            var mean = [Double](repeating: 0, count: outs)
+            for r in 0..<2 {
+                let x = d(batch).suffix(from: 2 * r).prefix(2).map { $0 }
+                let h = (0..<2).map { j in max(0, x[0] * w1[j] + x[1] * w1[2 + j] + b1[j]) }
+                for o in 0..<outs { mean[o] += (h[0] * w2[o] + h[1] * w2[outs + o] + b2[o]) / 2 }
+            }
+            return mean
+        }
+        let e = (0..<4).map { hyper($0).map { 0.1 * $0 } }   // E starts at 0: E = 0.1·statistic
+        assertClose(next[4].scalars, e[0].map(Float.init), atol: 1e-6, rtol: 1e-5)
+        assertClose(next[6].scalars, e[2].map(Float.init), atol: 1e-6, rtol: 1e-5)
+        // Preprocessing (|g| ≥ e^-10): (ln|g|/10, sign g); u = x·w_in.
+        let x = [log(Double(g)) / 10, 1.0]
+        let win = d(meta[opt.trunk])
+        let u = (0..<2).map { j in x[0] * win[j] + x[1] * win[2 + j] }
+        // Layer 1 with h = c = 0: pre_G = u·(Q_G diag(e1) P_Gᵀ)ᵀ + b_G.
+        let b1 = d(meta[opt.trunk + 1])
+        func sigmoid(_ v: Double) -> Double { 1 / (1 + exp(-v)) }
+        var pre = [[Double]]()
+        for gate in 0..<4 {
+            let q = d(meta[opt.trunk + 4 + 4 * gate]), p = d(meta[opt.trunk + 5 + 4 * gate])
+            var row = [Double]()
+            for i in 0..<2 {
+                // (W u)_i = Σ_j W_ij u_j with W_ij = Σ_k Q_ik e_k P_jk.
+                var v = b1[gate * 2 + i]
+                for j in 0..<2 {
+                    var w = 0.0
+                    for k in 0..<2 { w += q[i * 2 + k] * e[0][k] * p[j * 2 + k] }
+                    v += w * u[j]
+                }
+                row.append(v)
+            }
+            pre.append(row)
+        }
+        let c1 = (0..<2).map { i in sigmoid(pre[0][i]) * tanh(pre[2][i]) }   // f·0 + i·a
+        let h1 = (0..<2).map { i in sigmoid(pre[3][i]) * tanh(c1[i]) }
+        // Layer 2 with h₂ = c₂ = 0: pre_G = e3_G·(h₁·w_G) + b2_G.
+        let w2 = d(meta[opt.trunk + 2]), b2 = d(meta[opt.trunk + 3])
+        let pre2 = (0..<4).map { gate in e[2][gate] * (h1[0] * w2[gate] + h1[1] * w2[4 + gate]) + b2[gate] }
+        let c2 = sigmoid(pre2[0]) * tanh(pre2[2])
+        let h2 = sigmoid(pre2[3]) * tanh(c2)
+        XCTAssertEqual(Double(out[0].scalars[0]), h2, accuracy: 1e-6, "θ ← θ + 1·h₂")
+    }
+
+    /// Meta-training lowers the meta-loss, and the trained MTL2L beats its untrained self on
+    /// fresh learners of the task it saw.
+    func testMetaTrainingLowersTheMetaLossAndBeatsTheUntrainedOptimiser() throws {
+        let task = try MetaTask.checked(learner: try MLP(sizes: [6, 8, 3]), data: try gaussianBlobs(64, seed: 4))
+        let opt = try mtl2l("preset=paper inputs=6 noise_horizon=20")
+        var config = MetaTrainingConfig()
+        (config.trials, config.steps, config.unroll, config.batchSize, config.metaLearningRate) = (12, 20, 5, 16, 3e-3)
+        config.clip = .value(1)
+        let trainer = try MetaTrainer(opt, tasks: [task], config: config)
+        let untrained = trainer.meta
+        let before = try trainer.evaluate(instances: 4, seed: 7)
+        try trainer.run()
+        let after = try trainer.evaluate(instances: 4, seed: 7)
+        print("mtl2l meta-loss \(before) → \(after)")
+        XCTAssertLessThan(after, 0.9 * before)
+
+        // Fresh learners trained for the 20-step horizon with each φ as an ordinary optimiser
+        // (past it, as with the LSTM optimiser, this short meta-training does not carry).
+        func finalLoss(_ phi: [Tensor]) throws -> Float {
+            guard case .supervised(let learner, let data) = task else { fatalError() }
+            var total: Float = 0
+            for seed in 0..<3 {
+                var rng = RNG(seed: 100 + UInt64(seed))
+                var state = learner.initialState(rng: &rng)
+                var batches = try BatchIterator(data, batchSize: 16, seed: UInt64(seed))
+                let session = OptimiserSession(try TrainedOptimiser(opt, meta: phi))
+                _ = try Training.train(learner, &state, optimiser: session, batches: &batches, steps: 20)
+                total += Training.evaluate(learner, state, on: data).loss
+            }
+            return total / 3
+        }
+        let trained = try finalLoss(trainer.meta), fresh = try finalLoss(untrained)
+        print("mtl2l training-set loss after 20 steps: trained \(trained), untrained \(fresh)")
+        XCTAssertLessThan(trained, fresh)
+    }
+
+    /// Without the batch (or with the wrong width) MTL2L's step is refused with an error from
+    /// every Swift entry point, never a crash; quadratic tasks, which have no inputs, too.
+    func testTheBatchIsRequired() throws {
+        let opt = try mtl2l("inputs=6")
+        var rng = RNG(seed: 1)
+        let session = OptimiserSession(try TrainedOptimiser(opt, meta: opt.initialMetaParameters(rng: &rng)))
+        XCTAssertTrue(session.needsInputs)
+        var params = [Tensor.zeros([4])]
+        assertThrows(.invalidArgument, containing: "input batch") { try session.step(&params, gradients: [Tensor.ones([4])]) }
+        assertThrows(.shapeMismatch) { try session.step(&params, gradients: [Tensor.ones([4])], inputs: Tensor.zeros([2, 5])) }
+        XCTAssertEqual(params[0].scalars, [0, 0, 0, 0], "nothing changed")
+        try session.step(&params, gradients: [Tensor.ones([4])], inputs: Tensor.ones([2, 6]))
+        XCTAssertNotEqual(params[0].scalars, [0, 0, 0, 0])
+        assertThrows(.invalidArgument, containing: "quadratic") {
+            try MetaTrainer(opt, tasks: [.quadratic(dimension: 4, distribution: .normal)], config: MetaTrainingConfig())
+        }
+        let wide = try MetaTask.checked(learner: try MLP(sizes: [5, 4, 3]), data: try Dataset(inputs: Tensor.zeros([4, 5]), labels: [0, 1, 2, 0], classes: 3))
+        assertThrows(.shapeMismatch, containing: "features") { try MetaTrainer(opt, tasks: [wide], config: MetaTrainingConfig()) }
+    }
+}
