@@ -6,7 +6,8 @@
 //   CL2L        C ABI (@_cdecl exports only) → the dynamic library libl2l.so
 //   L2L         learners, optimisers, data sets, training loops
 //   L2LTensor   tensors, reverse-mode autodiff (higher order), BLAS kernels, RNG
-//   COpenBLAS / CZlib   system libraries (Debian: libopenblas-dev, zlib1g-dev)
+//   COpenBLAS / CZlib   system libraries (OpenBLAS from PyPI's scipy-openblas32, installed by
+//                       scripts/setup.sh and opened at run time; Debian's zlib1g-dev)
 import PackageDescription
 
 /// Hot modules: no dynamic exclusivity checks in release builds (kernels work on raw pointers).
@@ -27,9 +28,9 @@ let package = Package(
     ],
     targets: [
         // MARK: System libraries
-        .systemLibrary(
-            name: "COpenBLAS", pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]),
+        // Opened at run time, not linked: scripts/setup.sh installs libscipy_openblas.so
+        // (README: "Speed" says why this BLAS, Sources/COpenBLAS/shim.h how it is opened).
+        .systemLibrary(name: "COpenBLAS"),
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),

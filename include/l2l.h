@@ -76,6 +76,20 @@ enum {
 /** The library's version, e.g. "0.1.0" (static storage; never NULL). Thread-safe. */
 const char *l2l_version(void);
 
+/**
+ * What this build runs on, as NUL-terminated `key=value` lines (each ending in "\n") written
+ * into `info` (capacity `capacity` bytes); sets *length to the bytes needed, NUL included.
+ * Keys: version, configuration ("release" or "debug"), cores, blas (the BLAS's name, e.g.
+ * "OpenBLAS"), blas_version, blas_core (the kernel family in use, e.g. "Haswell", chosen for
+ * the CPU when the library first needs its BLAS; the environment variable L2L_BLAS_CORETYPE
+ * forces one, OPENBLAS_CORETYPE does not), blas_config (the BLAS's build configuration) and
+ * blas_library (the file loaded, "" if unknown); more keys may be added.
+ * `info` may be NULL to ask for the size (then `length` must not be). A capacity below
+ * *length gives L2L_ERR_BUFFER_TOO_SMALL and writes nothing; both NULL gives
+ * L2L_ERR_INVALID_ARGUMENT. Thread-safe.
+ */
+l2l_status l2l_build_info(char *info, int64_t capacity, int64_t *length);
+
 /** A short, static, human-readable name for a status code (never NULL). Thread-safe. */
 const char *l2l_status_string(l2l_status status);
 

@@ -163,6 +163,16 @@ public func l2l_version() -> UnsafePointer<CChar> { versionCString }
 
 private let versionCString: UnsafePointer<CChar> = UnsafePointer(strdup(Library.version)!)
 
+@_cdecl("l2l_build_info")
+public func l2l_build_info(_ info: UnsafeMutablePointer<CChar>?, _ capacity: Int64, _ length: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guarded {
+        let text = Library.buildInfo
+        length?.pointee = Int64(text.utf8.count + 1)
+        if info == nil && length == nil { throw invalid("both info and length are NULL") }
+        try copyString(text, into: info, capacity: capacity, "info")
+    }
+}
+
 @_cdecl("l2l_status_string")
 public func l2l_status_string(_ status: Int32) -> UnsafePointer<CChar> {
     let s: StaticString

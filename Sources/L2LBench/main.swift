@@ -1,20 +1,36 @@
 // Prints the machine's sgemm peak and l2l's training throughput.
 //
 //   swift run -c release l2l-bench [--json] [--steps N]
-//   swift run -c release l2l-bench --only lstm [--meta-steps N] [--test-steps N]
-//   swift run -c release l2l-bench --only curvature
+//   swift run -c release l2l-bench --only KIND [--json] [--meta-steps N] [--test-steps N]
 //   swift run -c release l2l-bench --only engine [--memory-only] [--unroll-optimiser KIND --unroll-steps N]
 //
-// `--only KIND` measures one learned optimiser (or, with `curvature`, the G·v and MLHF
-// costs) and nothing else (the sgemm peak is not measured, so no % of peak): the short run to profile under `valgrind --tool=callgrind`.
+// `--only KIND` measures one thing and nothing else: the short runs scripts/bench.sh puts
+// next to benchmarks/torch_peer.py (one process each, so each reports its own peak
+// resident memory), and the runs to profile under `valgrind --tool=callgrind`. KIND is
+//   sgemm          the sgemm peak alone
+//   lstm, dmsgd, meta_sgd, m2sgd   a learned optimiser on the 784-32-10 MLP at batch 128,
+//                  Fashion-MNIST: meta-training learner steps/s (unroll 5) and meta-testing
+//                  steps/s (with its GEMM GFLOP/s; no sgemm peak is measured, so no % of peak)
+//   adam           Adam training steps/s of the MLP (forward, backward, step; one fixed batch)
+//   hf             Hessian-free steps/s of the MLP: the gradient, then 4 CG iterations
+//                  (4 Gauss-Newton products, λ = 1, no warm start, tol 0)
+//   lstm_forward   one step of the LSTM optimiser (paper preset: preprocessing, 2×20 LSTM,
+//                  head, update; no graph) over the MLP's 25,450 coordinates, in ms
+//   curvature      the Gauss-Newton product and MLHF step costs (text only)
+//   engine         the meta-training engine: rate per estimator, memory of a budgeted unroll
+//                  (text only; EngineBench.swift)
+// With `--json`, one JSON object of the figures and `max_rss_mib`, the process's peak
+// resident memory.
 // `--meta-steps N` sets the learner steps per meta-training trial (a multiple of 5;
-// default 50), and `--test-steps N` the timed meta-testing steps (default 30; 0 skips meta-testing).
+// default 50), `--test-steps N` the timed meta-testing steps (default 30; 0 skips meta-testing),
+// and `--repeats N` how many timed trials and meta-testing runs the best is taken of
+// (default 1; scripts/bench.sh uses 3 on both sides, so a busy moment counts less).
 // Instructions per meta-training learner step: the difference of two such runs with
 // `--test-steps 0` and different `--meta-steps`, divided by twice the difference in steps
 // (a warm-up trial and a timed one). `--toggle-collect` would miss the work that
 // element-wise kernels hand to Dispatch's worker threads.
 //
-// Figures: sgemm GFLOP/s on square matrices (OpenBLAS, all cores: the peak we compare
+// Figures: sgemm GFLOP/s on square matrices (l2l's BLAS, all cores: the peak we compare
 // to), and training steps per second of the 784-32-10 ReLU MLP at batch 128 (forward,
 // backward and an SGD step), with the GFLOP/s those steps achieve and their fraction of
 // the sgemm peak.
@@ -38,40 +54,93 @@ func bestTime(repeats: Int, _ body: () -> Void) -> Double {
     return best
 }
 
+/// The process's peak resident memory so far, in MiB.
+func maxResidentMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+/// Prints `figures`, `texts` (plain strings: no quotes or backslashes) and the peak
+/// resident memory as one JSON object.
+func printJSON(_ figures: [(String, Double)], texts: [(String, String)] = []) {
+    let pairs = (figures + [("max_rss_mib", maxResidentMiB())]).map { "\"\($0)\": \($1)" }
+        + texts.map { "\"\($0)\": \"\($1)\"" }
+    print("{" + pairs.joined(separator: ", ") + "}")
+}
+
 let args = CommandLine.arguments
 let json = args.contains("--json")
 let steps = args.firstIndex(of: "--steps").flatMap { Int(args[$0 + 1]) } ?? 2000
 let only = args.firstIndex(of: "--only").map { args[$0 + 1] }
 let metaSteps = args.firstIndex(of: "--meta-steps").flatMap { Int(args[$0 + 1]) } ?? 50
 let testSteps = args.firstIndex(of: "--test-steps").flatMap { Int(args[$0 + 1]) } ?? 30
-if only == "curvature" {
+let repeats = max(1, args.firstIndex(of: "--repeats").flatMap { Int(args[$0 + 1]) } ?? 1)
+switch only {
+case nil: break
+case "curvature":
     try printCurvatureCosts()
     exit(0)
-}
-if only == "engine" {
+case "sgemm":
+    let (rows, peak) = sgemmPeak()
+    let blas = BLAS.info
+    if json {
+        printJSON([("sgemm_peak_gflops", peak)] + rows.map { ("sgemm_\($0.0)_gflops", $0.1) },
+                  texts: [("blas", blas.name), ("blas_version", blas.version), ("blas_core", blas.core)])
+    } else {
+        printSgemm(rows, peak)
+    }
+    exit(0)
+case "adam":
+    let (sps, gf) = trainingSpeed(try MLP(sizes: [784, 32, 10]), try Factory.optimiser(kind: "adam", options: "lr=0.001"), steps: steps)
+    if json { printJSON([("adam_steps_per_second", sps)]) } else { print("adam: \(String(sps, digits: 1)) steps/s (GEMM \(String(gf, digits: 1)) GFLOP/s)") }
+    exit(0)
+case "hf":
+    let sps = try hessianFreeSpeed()
+    if json { printJSON([("hf_steps_per_second", sps)]) } else { print("hf: \(String(sps, digits: 1)) steps/s (gradient + 4 Gauss-Newton products + CG)") }
+    exit(0)
+case "lstm_forward":
+    let (seconds, flops) = try lstmForwardTime()
+    if json { printJSON([("lstm_forward_ms", seconds * 1e3), ("lstm_forward_flops", flops)]) }
+    else { print("lstm_forward: \(String(seconds * 1e3, digits: 2)) ms over 25,450 coordinates (\(String(flops / 1e6, digits: 1)) MFLOP, \(String(flops / seconds / 1e9, digits: 1)) GFLOP/s)") }
+    exit(0)
+case "engine":
     let kind = args.firstIndex(of: "--unroll-optimiser").map { args[$0 + 1] }
     let unrollSteps = args.firstIndex(of: "--unroll-steps").flatMap { Int(args[$0 + 1]) } ?? 100
     try printEngineCosts(custom: kind.map { ($0, unrollSteps) }, skipRates: args.contains("--memory-only"))
     exit(0)
-}
-if let only {
-    let r = try learnedSpeed(only)
-    print("\(only) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5, GEMM \(String(r.trainGflops, digits: 1)) GFLOP/s), meta-testing \(String(r.metaTest, digits: 1)) steps/s (GEMM \(String(r.gflops, digits: 1)) GFLOP/s)")
+case let kind?:
+    let r = try learnedSpeed(kind)
+    if json {
+        printJSON([("meta_train_steps_per_second", r.metaTrain), ("meta_test_steps_per_second", r.metaTest)])
+    } else {
+        print("\(kind) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5, GEMM \(String(r.trainGflops, digits: 1)) GFLOP/s), meta-testing \(String(r.metaTest, digits: 1)) steps/s (GEMM \(String(r.gflops, digits: 1)) GFLOP/s)")
+    }
     exit(0)
 }
 
 // MARK: sgemm peak
-var rng = RNG(seed: 0)
-var peak = 0.0
-var gemmRows = [(Int, Double)]()
-for n in [256, 512, 1024, 2048] {
-    let a = Tensor.uniform([n, n], rng: &rng), b = Tensor.uniform([n, n], rng: &rng)
-    let reps = n >= 2048 ? 3 : 10
-    let t = bestTime(repeats: reps) { _ = matmul(a, b) }
-    let gflops = 2 * Double(n * n * n) / t / 1e9
-    gemmRows.append((n, gflops))
-    peak = max(peak, gflops)
+/// GFLOP/s of square products n = 256…2048 (best of a few) and their maximum.
+func sgemmPeak() -> (rows: [(Int, Double)], peak: Double) {
+    var rng = RNG(seed: 0)
+    var rows = [(Int, Double)]()
+    for n in [256, 512, 1024, 2048] {
+        let a = Tensor.uniform([n, n], rng: &rng), b = Tensor.uniform([n, n], rng: &rng)
+        let reps = n >= 2048 ? 3 : 10
+        let t = bestTime(repeats: reps) { _ = matmul(a, b) }
+        rows.append((n, 2 * Double(n * n * n) / t / 1e9))
+    }
+    return (rows, rows.map(\.1).max()!)
 }
+
+func printSgemm(_ rows: [(Int, Double)], _ peak: Double) {
+    let blas = BLAS.info
+    print("sgemm (\(blas.name) \(blas.version), \(blas.core) kernels, \(Kernels.cores) cores)")
+    for (n, g) in rows { print("  \(n)×\(n)×\(n): \(String(g, digits: 1)) GFLOP/s") }
+    print("  peak: \(String(peak, digits: 1)) GFLOP/s")
+}
+let (gemmRows, peak) = sgemmPeak()
+var rng = RNG(seed: 0)
 
 // MARK: Element-wise kernels on 4 M elements (memory-bound: GB/s of data moved)
 let big = Tensor.normal([1 << 22], rng: &rng), big2 = Tensor.normal([1 << 22], rng: &rng)
@@ -101,26 +170,24 @@ func trainingSpeed(_ learner: some Learner, _ optimiser: OptimiserSession, steps
     return (Double(steps) / t, flopsPerStep * Double(steps) / t / 1e9)
 }
 
-// MARK: Learned optimisers on the MLP 784-32-10 at batch 128
+// MARK: Learned optimisers on the MLP 784-32-10 at batch 128, Fashion-MNIST
 /// Learner steps per second while meta-training (unroll 5) and while meta-testing, the
 /// GEMM GFLOP/s of each (every product the network, the learner and the meta-gradient
 /// compute goes through sgemm and is counted), and a meta-testing step's time.
 func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, trainGflops: Double, metaTest: Double, gflops: Double, stepSeconds: Double) {
-    var dataRNG = RNG(seed: 3)
-    let data = try Dataset(inputs: Tensor.normal([1024, 784], rng: &dataRNG),
-                           labels: (0..<1024).map { _ in Int32(dataRNG.nextInt(below: 10)) }, classes: 10)
+    let data = try IDXDataset.fashionMNIST(.train)
     let mlp = try MLP(sizes: [784, 32, 10])
     let task = try MetaTask.checked(learner: mlp, data: data)
     let opt = try Factory.learnedOptimiser(kind: kind, options: nil, parameterShapes: task.parameterShapes)
     var config = MetaTrainingConfig()
     config.steps = metaSteps
-    config.trials = 2
+    config.trials = 1 + repeats
     let trainer = try MetaTrainer(opt, tasks: [task], config: config)
     try trainer.run(trials: 1)   // warm-up
     let trainFlops0 = gemmFlopCount
-    let trainTime = bestTime(repeats: 1) { try! trainer.run(trials: 1) }
+    let trainTime = bestTime(repeats: repeats) { try! trainer.run(trials: 1) }
     let metaTrain = Double(config.steps) / trainTime
-    let trainGflops = Double(gemmFlopCount - trainFlops0) / trainTime / 1e9
+    let trainGflops = Double(gemmFlopCount - trainFlops0) / Double(repeats) / trainTime / 1e9
     // Meta-testing: the trained optimiser as an ordinary optimiser.
     let session = OptimiserSession(try TrainedOptimiser(opt, meta: trainer.meta))
     var rng = RNG(seed: 1)
@@ -134,13 +201,12 @@ func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, trainGflops: Dou
     if n == 0 { return (metaTrain, trainGflops, 0, 0, 0) }
     for _ in 0..<3 { step() }
     let flops0 = gemmFlopCount
-    let t = bestTime(repeats: 1) { for _ in 0..<n { step() } }
-    return (metaTrain, trainGflops, Double(n) / t, Double(gemmFlopCount - flops0) / t / 1e9, t / Double(n))
+    let t = bestTime(repeats: repeats) { for _ in 0..<n { step() } }
+    return (metaTrain, trainGflops, Double(n) / t, Double(gemmFlopCount - flops0) / Double(repeats) / t / 1e9, t / Double(n))
 }
 var learnedRows = [(String, (metaTrain: Double, trainGflops: Double, metaTest: Double, gflops: Double, stepSeconds: Double))]()
 for kind in ["lstm", "dmsgd", "meta_sgd"] { learnedRows.append((kind, try learnedSpeed(kind))) }
-var usage = rusage()
-getrusage(RUSAGE_SELF.rawValue, &usage)
+let residentMiB = maxResidentMiB()
 
 let learners: [(String, any Learner, Int)] = [
     ("MLP 784-32-10", try MLP(sizes: [784, 32, 10]), steps),
@@ -161,16 +227,14 @@ let adamStep = 1 / rows[1].stepsPerSecond
 if json {
     print("{\"sgemm_peak_gflops\": \(peak), \"mlp_steps_per_second\": \(mlpRow.stepsPerSecond), \"mlp_gflops\": \(mlpRow.gflops)}")
 } else {
-    print("sgemm (OpenBLAS, \(Kernels.cores) cores)")
-    for (n, g) in gemmRows { print("  \(n)×\(n)×\(n): \(String(g, digits: 1)) GFLOP/s") }
-    print("  peak: \(String(peak, digits: 1)) GFLOP/s")
+    printSgemm(gemmRows, peak)
     print("element-wise, 4 M floats")
     print("  relu: \(String(2 * bytes / reluTime / 1e9, digits: 1)) GB/s, add: \(String(3 * bytes / addTime / 1e9, digits: 1)) GB/s, exp: \(String(Double(big.count) / expTime / 1e9, digits: 2)) G/s")
     print("learned optimisers on the MLP 784-32-10, batch 128 (Swift)")
     for (kind, r) in learnedRows {
         print("  \(kind.padding(8)) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5, GEMM \(String(r.trainGflops, digits: 1)) GFLOP/s = \(String(100 * r.trainGflops / peak, digits: 1)) % of peak), meta-testing \(String(r.metaTest, digits: 1)) steps/s = \(String(r.stepSeconds / adamStep, digits: 1)) × an Adam step, GEMM \(String(r.gflops, digits: 1)) GFLOP/s = \(String(100 * r.gflops / peak, digits: 1)) % of peak")
     }
-    print("  peak resident memory up to here (sgemm tests, element-wise tests and these runs): \(usage.ru_maxrss / 1024) MiB")
+    print("  peak resident memory up to here (sgemm tests, element-wise tests and these runs): \(Int(residentMiB)) MiB")
     print("training steps at batch 128 (forward + backward + optimiser step, Swift)")
     for r in rows {
         let pad = String(repeating: " ", count: max(0, 16 - r.name.count))
@@ -231,3 +295,39 @@ func printCurvatureCosts() throws {
     }
 }
 if !json { try printCurvatureCosts() }
+
+// MARK: The PyTorch peer's measurements (benchmarks/torch_peer.py does the same)
+/// Steps per second of Hessian-free on the MLP 784-32-10 at batch 128 (one fixed batch of
+/// Fashion-MNIST): the gradient and the Gauss-Newton model, then 4 CG iterations of
+/// (G + I)·d = g (4 products, no warm start, no early stop) and θ ← θ − 0.5·d. Best of 3 × 20 steps.
+func hessianFreeSpeed() throws -> Double {
+    let data = try IDXDataset.fashionMNIST(.train)
+    let mlp = try MLP(sizes: [784, 32, 10])
+    let session = try Factory.optimiser(kind: "hf_fixed", options: "lr=0.5 lambda=1 cg_iters=4 tol=0 warm_start=0")
+    var rng = RNG(seed: 1)
+    var state = mlp.initialState(rng: &rng)
+    let (x, labels) = data.batch(Array(0..<128)[...])
+    func step() { try! session.step(mlp, &state, inputs: x, targets: .labels(labels)) }
+    for _ in 0..<3 { step() }
+    let n = 20
+    return Double(n) / bestTime(repeats: 3) { for _ in 0..<n { step() } }
+}
+
+/// Seconds (best of 20) of one LSTM-optimiser step (paper preset, initial φ) without a graph
+/// over the 25,450 coordinates of the MLP 784-32-10: gradient preprocessing, the 2×20
+/// coordinate-wise LSTM, the head and the update; and the FLOPs of its matrix products.
+func lstmForwardTime() throws -> (seconds: Double, flops: Double) {
+    let mlp = try MLP(sizes: [784, 32, 10])
+    let opt = try Factory.learnedOptimiser(kind: "lstm", options: nil, parameterShapes: mlp.parameterSpecs.map(\.shape))
+    var rng = RNG(seed: 4)
+    let meta = opt.initialMetaParameters(rng: &rng)
+    let parameters = mlp.initialParameters(rng: &rng)
+    let gradients = parameters.map { Tensor.normal($0.shape, std: 1e-3, rng: &rng) }
+    let state = opt.initialState(for: parameters)
+    func step() { _ = withoutGraph { opt.step(meta: meta, parameters: parameters, gradients: gradients, state: state, phase: .metaTesting, inputs: nil) } }
+    step()
+    let flops0 = gemmFlopCount
+    step()
+    let flops = Double(gemmFlopCount - flops0)
+    return (bestTime(repeats: 20) { step() }, flops)
+}

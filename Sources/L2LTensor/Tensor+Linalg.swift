@@ -1,4 +1,3 @@
-import COpenBLAS
 import Synchronization
 
 /// Floating-point operations done by `sgemm` since the process started (2·m·n·k per
@@ -19,7 +18,7 @@ private let gemmThreads = Atomic<Int>(0)
 /// the count changes.
 private func chooseGemmThreads(flops: Int) {
     let wanted = flops < multiThreadedGemmFlops ? 1 : Kernels.cores
-    if gemmThreads.exchange(wanted, ordering: .relaxed) != wanted { openblas_set_num_threads(Int32(wanted)) }
+    if gemmThreads.exchange(wanted, ordering: .relaxed) != wanted { BLAS.library.setNumThreads(Int32(wanted)) }
 }
 
 /// `c = op(a)·op(b)` (or `c += …` when `accumulate`) on row-major, densely packed matrices:
@@ -37,10 +36,10 @@ func gemm(_ m: Int, _ n: Int, _ k: Int,
         return
     }
     chooseGemmThreads(flops: 2 * m * n * k)
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), 1,
-                a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
-                accumulate ? 1 : 0, c, Int32(n))
+    BLAS.library.sgemm(BLAS.rowMajor, transposeA ? BLAS.transpose : BLAS.noTranspose, transposeB ? BLAS.transpose : BLAS.noTranspose,
+                       Int32(m), Int32(n), Int32(k), 1,
+                       a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
+                       accumulate ? 1 : 0, c, Int32(n))
 }
 
 /// Products with an inner dimension up to this size skip `sgemm` (see ``smallInnerProduct``).

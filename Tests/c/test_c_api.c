@@ -353,6 +353,70 @@ static void test_versions_and_errors(void) {
     }
 }
 
+/* The value of `key` in build-info text `info` ("key=value" lines) copied into `out`, or
+ * "" (and 0 returned) if the key is missing. */
+static int info_value(const char *info, const char *key, char *out, size_t size) {
+    size_t n = strlen(key);
+    out[0] = '\0';
+    for (const char *line = info; *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        if (end == NULL) end = line + strlen(line);
+        if ((size_t)(end - line) > n && strncmp(line, key, n) == 0 && line[n] == '=') {
+            snprintf(out, size, "%.*s", (int)(end - line - n - 1), line + n + 1);
+            return 1;
+        }
+        line = *end == '\n' ? end + 1 : end;
+    }
+    return 0;
+}
+
+static void test_build_info(void) {
+    section = "build_info";
+    int64_t length = -1;
+    EXPECT_OK(l2l_build_info(NULL, 0, &length));
+    CHECKF(length > 1 && length < 4096, "l2l_build_info(NULL) asks for %lld bytes", (long long)length);
+    if (length <= 1 || length >= 4096) return;
+    char info[4096], value[256];
+    memset(info, 'x', sizeof info);
+    int64_t again = -1;
+    EXPECT_OK(l2l_build_info(info, length, &again));
+    CHECKF(again == length, "length %lld with a buffer, %lld without", (long long)again, (long long)length);
+    CHECKF(info[length - 1] == '\0' && strlen(info) == (size_t)(length - 1), "the text is not %lld bytes and a NUL",
+           (long long)length - 1);
+    CHECKF(info[length - 2] == '\n', "the last line does not end in a newline");
+    /* No length wanted: fine when the buffer is large enough. */
+    EXPECT_OK(l2l_build_info(info, sizeof info, NULL));
+
+    CHECKF(info_value(info, "version", value, sizeof value) && strcmp(value, L2L_VERSION_STRING) == 0,
+           "version=%s, expected %s", value, L2L_VERSION_STRING);
+    CHECKF(info_value(info, "configuration", value, sizeof value) &&
+               (strcmp(value, "release") == 0 || strcmp(value, "debug") == 0),
+           "configuration=%s", value);
+    CHECKF(info_value(info, "cores", value, sizeof value) && atoi(value) >= 1, "cores=%s", value);
+    CHECKF(info_value(info, "blas", value, sizeof value) && strcmp(value, "OpenBLAS") == 0, "blas=%s", value);
+    char version[256];
+    CHECKF(info_value(info, "blas_version", version, sizeof version) && version[0] >= '0' && version[0] <= '9' &&
+               strchr(version, '.') != NULL,
+           "blas_version=%s", version);
+    char core[256];
+    CHECKF(info_value(info, "blas_core", core, sizeof core) && core[0] != '\0' && strcmp(core, "Unknown") != 0,
+           "blas_core=%s", core);
+    /* The configuration OpenBLAS reports names its version and the kernel in use. */
+    CHECKF(info_value(info, "blas_config", value, sizeof value) && strstr(value, version) != NULL &&
+               strstr(value, core) != NULL,
+           "blas_config=%s does not name version %s and kernel %s", value, version, core);
+    CHECKF(info_value(info, "blas_library", value, sizeof value) && strstr(value, "openblas") != NULL,
+           "blas_library=%s", value);
+
+    /* One byte short: BUFFER_TOO_SMALL, nothing written, the length still reported. */
+    memset(info, 'x', sizeof info);
+    int64_t needed = -1;
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_build_info", l2l_build_info(info, length - 1, &needed));
+    CHECKF(needed == length, "too small: length %lld, expected %lld", (long long)needed, (long long)length);
+    CHECK(info[0] == 'x');
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_build_info", l2l_build_info(NULL, 0, NULL));
+}
+
 /* ---------------------------------------------------------------------------------- */
 /* Data sets                                                                           */
 /* ---------------------------------------------------------------------------------- */
@@ -4252,6 +4316,7 @@ int main(void) {
         return 1;
     }
     test_versions_and_errors(); /* first: it checks the last error before any failure */
+    test_build_info();
     test_free_null();
     test_dataset_create_read();
     test_dataset_statistics();

@@ -1,7 +1,8 @@
 """Builds the l2l Python package: the Swift library, then the pybind11 shim over it.
 
 `pip install ./bindings/python` (from the repository root) runs
-`swift build -c release --product l2l` on the repository two directories up, copies
+`swift build -c release --product l2l` on the repository two directories up (libl2l.so
+opens the OpenBLAS that scripts/setup.sh installs in /usr/local/lib), copies
 libl2l.so into the package, and compiles l2l._l2l from src/l2l_module.cpp against
 include/l2l.h with an rpath of $ORIGIN, so the installed module finds the copied library.
 
@@ -10,6 +11,7 @@ Environment variables:
   SWIFT            the swift executable (default: `swift` on PATH, else /opt/swift/usr/bin/swift)
 """
 
+import ctypes.util
 import os
 import re
 import shutil
@@ -63,6 +65,9 @@ class BuildSwiftThenExt(build_ext):
         if os.environ.get("L2L_LIBRARY_DIR"):
             directory = Path(os.environ["L2L_LIBRARY_DIR"]).resolve()
         else:
+            if ctypes.util.find_library("scipy_openblas") is None:
+                sys.exit("l2l: the BLAS l2l opens (libscipy_openblas.so) is not installed; "
+                         "run scripts/setup.sh from the repository root")
             swift = swift_executable()
             command = [swift, "build", "-c", "release", "--product", "l2l"]
             print("l2l: running", " ".join(command), "in", REPO, flush=True)

@@ -24,6 +24,8 @@ Errors are l2l.Error subclasses, one per C status code; each carries `.function`
 function that failed), `.status` and `.detail` (l2l_last_error()).
 """
 
+from typing import Dict
+
 from . import _l2l
 from ._l2l import (
     BufferTooSmallError,
@@ -59,8 +61,23 @@ def version() -> str:
     return _l2l.version()
 
 
+def build_info() -> Dict[str, str]:
+    """What this build of the library runs on (l2l_build_info()): a dict of strings.
+
+    Keys: ``version``, ``configuration`` ("release" or "debug"), ``cores``, and the BLAS that
+    every matrix product runs on: ``blas`` (its name), ``blas_version``, ``blas_core`` (the
+    kernel family in use, e.g. "Haswell" or "SkylakeX", chosen for the CPU; the environment
+    variable L2L_BLAS_CORETYPE forces one, OPENBLAS_CORETYPE does not), ``blas_config`` (its build configuration) and
+    ``blas_library`` (the file loaded).
+
+    >>> l2l.build_info()["blas_core"]
+    'SkylakeX'
+    """
+    return dict(line.split("=", 1) for line in _l2l.build_info().splitlines())
+
+
 __all__ = [
-    "__version__", "version",
+    "__version__", "version", "build_info",
     "Error", "InvalidArgumentError", "ShapeError", "NonFiniteError", "FileError", "FormatError",
     "BufferTooSmallError", "CancelledError", "StateError", "InternalError",
     "Dataset", "fashion_mnist", "load_idx", "standardize_splits",

@@ -69,6 +69,16 @@ void check(l2l_status status, const char *function) {
     raise_error(status, function, detail);
 }
 
+// l2l_build_info's text: asks for the size, then fills a buffer of that size.
+std::string build_info() {
+    const char *fn = "l2l_build_info";
+    int64_t length = 0;
+    check(l2l_build_info(nullptr, 0, &length), fn);
+    std::vector<char> text(static_cast<size_t>(length));
+    check(l2l_build_info(text.data(), length, &length), fn);
+    return std::string(text.data());
+}
+
 // ---------------------------------------------------------------------------------
 // Arrays through the buffer protocol
 // ---------------------------------------------------------------------------------
@@ -1446,6 +1456,7 @@ PYBIND11_MODULE(_l2l, m) {
 
     // Versions, status codes and parameter kinds.
     m.def("version", [] { return std::string(l2l_version()); }, "l2l_version(): the library's version string.");
+    m.def("build_info", &build_info, "l2l_build_info(): what this build runs on, as key=value lines.");
     m.attr("HEADER_VERSION") = L2L_VERSION_STRING;
     m.attr("HEADER_VERSION_INFO") = py::make_tuple(L2L_VERSION_MAJOR, L2L_VERSION_MINOR, L2L_VERSION_PATCH);
     m.def("status_string", [](l2l_status s) { return std::string(l2l_status_string(s)); },

@@ -1,0 +1,38 @@
+import os
+import re
+import subprocess
+import sys
+
+import l2l
+
+
+def test_build_info_reports_version_and_blas():
+    info = l2l.build_info()
+    assert info["version"] == l2l.__version__
+    assert info["configuration"] == "release"   # setup.py builds libl2l.so in release
+    assert int(info["cores"]) >= 1
+    assert info["blas"] == "OpenBLAS"
+    assert re.fullmatch(r"\d+\.\d+\.\d+(\.\d+)*", info["blas_version"])
+    assert info["blas_core"] not in ("", "Unknown")
+    # OpenBLAS's own configuration text names its version and the kernel in use.
+    assert info["blas_version"] in info["blas_config"] and info["blas_core"] in info["blas_config"]
+    assert info["blas_library"].endswith(".so") and "openblas" in info["blas_library"]
+
+
+def test_build_info_after_numpy_loaded_its_own_blas():
+    # numpy's OpenBLAS is already in the process when l2l loads; l2l keeps its own library
+    # (other symbol names), whose kernel it reports.
+    code = ("import numpy; numpy.ones((64, 64), numpy.float32) @ numpy.ones((64, 64), numpy.float32); "
+            "import l2l; info = l2l.build_info(); print(info['blas_library']); print(info['blas_version'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    info = l2l.build_info()
+    assert out == [info["blas_library"], info["blas_version"]]
+    assert "numpy" not in out[0]
+
+
+def test_l2l_blas_coretype_forces_the_kernel():
+    # The variable is read when l2l opens its BLAS, so a fresh process is needed.
+    code = "import l2l; print(l2l.build_info()['blas_core'])"
+    env = dict(os.environ, L2L_BLAS_CORETYPE="Haswell")
+    forced = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert forced.stdout.strip() == "Haswell"
