@@ -6,8 +6,8 @@
 //   CL2L        C ABI (@_cdecl exports only) → the dynamic library libl2l.so
 //   L2L         learners, optimisers, data sets, training loops
 //   L2LTensor   tensors, reverse-mode autodiff (higher order), BLAS kernels, RNG
-//   COpenBLAS / CZlib   system libraries (OpenBLAS from PyPI's scipy-openblas32, installed by
-//                       scripts/setup.sh and opened at run time; Debian's zlib1g-dev)
+//   COpenBLAS   opens OpenBLAS (PyPI's scipy-openblas32, installed by scripts/setup.sh) at run time
+//   CZlib       system library (Debian's zlib1g-dev)
 import PackageDescription
 
 /// Hot modules: no dynamic exclusivity checks in release builds (kernels work on raw pointers).
@@ -28,9 +28,10 @@ let package = Package(
     ],
     targets: [
         // MARK: System libraries
-        // Opened at run time, not linked: scripts/setup.sh installs libscipy_openblas.so
-        // (README: "Speed" says why this BLAS, Sources/COpenBLAS/shim.h how it is opened).
-        .systemLibrary(name: "COpenBLAS"),
+        // The BLAS is opened at run time, not linked: scripts/setup.sh installs
+        // libscipy_openblas.so (README: "Speed" says why this BLAS; COpenBLAS, a small C
+        // target, how it is opened).
+        .target(name: "COpenBLAS"),
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),

@@ -6,7 +6,7 @@ import Glibc
 /// opened on first use. Its kernels are chosen for the CPU when it opens, whatever
 /// OPENBLAS_CORETYPE says (that variable is meant for other, older OpenBLAS builds in the
 /// process); the environment variable L2L_BLAS_CORETYPE forces a kernel family by the names
-/// OPENBLAS_CORETYPE takes (e.g. `Haswell`, `SkylakeX`, `Prescott`). See `Sources/COpenBLAS/shim.h`.
+/// OPENBLAS_CORETYPE takes (e.g. `Haswell`, `SkylakeX`, `Prescott`). See `Sources/COpenBLAS/include/COpenBLAS.h`.
 public enum BLAS {
     /// What the loaded BLAS says about itself.
     ///
