@@ -83,3 +83,16 @@ def no_tqdm(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", without_tqdm)
+
+
+@pytest.fixture(scope="module")
+def data():
+    """Train and test sets of 4-feature, 3-class Gaussian blobs (64 and 32 examples)."""
+    x, y = blobs(n=96, features=4, classes=3, seed=5, spread=0.5)
+    return l2l.Dataset.from_arrays(x[:64], y[:64], 3), l2l.Dataset.from_arrays(x[64:], y[64:], 3)
+
+
+@pytest.fixture
+def net():
+    """A fresh 4-6-3 MLP for the blobs of `data` (module files may override both)."""
+    return l2l.MLP([4, 6, 3], seed=1)

@@ -17,17 +17,6 @@ P = 4 * 6 + 6 + 6 * 3 + 3  # 51 parameters in 4 tensors
 META = dict(trials=2, steps=10, unroll=5, batch=16, meta_lr=0.01, seed=3)
 
 
-@pytest.fixture(scope="module")
-def data():
-    x, y = blobs(n=96, features=4, classes=3, seed=5, spread=0.5)
-    return l2l.Dataset.from_arrays(x[:64], y[:64], 3), l2l.Dataset.from_arrays(x[64:], y[64:], 3)
-
-
-@pytest.fixture
-def net():
-    return l2l.MLP(SIZES, seed=1)
-
-
 def one_step(optimizer, seed=11):
     """Parameters before and after one step of `optimizer` on a fresh learner, and the gradient."""
     learner = l2l.MLP(SIZES, seed=seed)

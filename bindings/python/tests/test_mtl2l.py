@@ -14,17 +14,6 @@ SIZES = [4, 6, 3]
 SMALL = dict(hidden=4, hyper_hidden=4)  # a small MTL2L: H = 4, hypernetworks 4 -> 4 -> H
 
 
-@pytest.fixture(scope="module")
-def data():
-    x, y = blobs(n=96, features=4, classes=3, seed=5, spread=0.5)
-    return l2l.Dataset.from_arrays(x[:64], y[:64], 3), l2l.Dataset.from_arrays(x[64:], y[64:], 3)
-
-
-@pytest.fixture
-def net():
-    return l2l.MLP(SIZES, seed=1)
-
-
 def bases(opt):
     """The 16 fixed H x H matrices (Q and P per gate and path), the last values of phi."""
     h = opt.options["hidden"]
