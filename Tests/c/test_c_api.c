@@ -4201,7 +4201,7 @@ static void test_fewshot(void) {
     l2l_learner *net = NULL, *into = NULL, *ce = NULL, *other = NULL;
     REQUIRE_OK(l2l_learner_create(&net, "mlp", "sizes=1,8,1; activation=tanh; objective=mse", 3));
     REQUIRE_OK(l2l_learner_create(&into, "mlp", "sizes=1,8,1; activation=tanh; objective=mse", 9));
-    REQUIRE_OK(l2l_learner_create(&ce, "mlp", "sizes=1,8,1", 3));
+    REQUIRE_OK(l2l_learner_create(&ce, "mlp", "sizes=1,8,2", 3));
     REQUIRE_OK(l2l_learner_create(&other, "mlp", "sizes=1,9,1; objective=mse", 3));
     l2l_fewshot *maml = NULL, *msgd = NULL, *back = NULL, *f = SENTINEL;
     EXPECT_OK(l2l_fewshot_create(&maml, net, "seed=3; inner_lr=0.1; meta_batch=5; meta_lr=0.01"));

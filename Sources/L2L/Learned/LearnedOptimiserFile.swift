@@ -18,8 +18,10 @@ public struct LearnedOptimiserFile {
         if text.isEmpty { return [] }
         return try text.split(separator: ";", omittingEmptySubsequences: false).map { part in
             if part.isEmpty { return [] }
-            let dims = part.split(separator: "x").map { Int($0) }
-            guard dims.allSatisfy({ $0 != nil && $0! >= 0 }) else { throw L2LError.format("bad parameter shapes '\(text)'") }
+            let dims = part.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            guard dims.allSatisfy({ $0 != nil && $0! >= 1 }), Shape.checkedCount(dims.map { $0! }) != nil else {
+                throw L2LError.format("bad parameter shapes '\(text)'")
+            }
             return dims.map { $0! }
         }
     }

@@ -55,6 +55,9 @@ public struct MLP: Learner {
         if objective == .sigmoidBinaryCrossEntropy && sizes.last != 1 {
             throw L2LError.invalid("mlp: a sigmoid binary cross-entropy net has one output, got sizes \(sizes)")
         }
+        if objective == .softmaxCrossEntropy && sizes.last! < 2 {
+            throw L2LError.invalid("mlp: a softmax cross-entropy classifier needs at least 2 classes, got sizes \(sizes) (one output is objective=binary or mse)")
+        }
         self.sizes = sizes
         self.activation = activation
         self.initialization = initialization

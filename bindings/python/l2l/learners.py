@@ -156,6 +156,8 @@ class MLP(Learner):
 
     def __init__(self, sizes: Sequence[int], activation: str = "relu", init: str = "fan_in_uniform",
                  objective: str = "ce", seed: int = 0):
+        if any(isinstance(s, bool) or int(s) != s for s in sizes):
+            raise _l2l.InvalidArgumentError(f"MLP: sizes must be whole numbers, got {list(sizes)}")
         sizes = [int(s) for s in sizes]
         super().__init__("mlp", {"sizes": sizes, "activation": activation, "init": init,
                                  "objective": objective}, seed)

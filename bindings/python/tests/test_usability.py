@@ -64,3 +64,13 @@ def test_complex_values_and_nul_bytes_in_paths_are_refused(tmp_path):
         l2l.learned.load(str(path) + "\x00ignored")
     with pytest.raises(l2l.InvalidArgumentError, match="NUL"):
         opt.save(str(tmp_path / "b.st") + "\x00x")
+
+
+def test_mlp_sizes_must_be_whole_numbers():
+    import pytest
+
+    with pytest.raises(l2l.InvalidArgumentError, match="whole numbers"):
+        l2l.MLP([4, 3.7, 2])
+    with pytest.raises(l2l.InvalidArgumentError, match="2 classes"):
+        l2l.MLP([4, 3, 1])
+    assert l2l.MLP([4, 3.0, 2]).sizes == [4, 3, 2]
