@@ -62,18 +62,6 @@ extension LearnedOptimiser {
         }
     }
 
-    /// Fails unless `inputs` is the batch this optimiser needs (`nil` is accepted by
-    /// optimisers that ignore it).
-    public func check(inputs: Tensor?) throws {
-        guard let own = inputFeatures else { return }
-        guard let inputs else {
-            throw L2LError.invalid("\(kind) needs the input batch that produced the gradient (pass it to the step)")
-        }
-        guard inputs.rank == 2, inputs.shape[1] == own, inputs.shape[0] >= 1 else {
-            throw L2LError.shape("\(kind) reads input batches [B, \(own)], got \(inputs.shape)")
-        }
-    }
-
     /// Fails unless the optimiser can update a learner with parameters of these shapes.
     public func check(shapes: [[Int]]) throws {
         if let own = parameterShapes, own != shapes {

@@ -171,9 +171,8 @@ public struct MTL2L: LearnedOptimiser {
         }
         /// Hypernetwork `k` on the batch, averaged over it: `[1, outputs]`.
         func hyper(_ k: Int) -> Tensor {
-            let w = meta[(4 * k)..<(4 * k + 4)].map { $0 }
-            let h = (matmul(dropped(batch, 0.1), w[0]) + w[1]).relu()
-            return dropped(matmul(dropped(h, 0.25), w[2]) + w[3], 0.1).mean(axis: 0, keepDims: true)
+            let h = (matmul(dropped(batch, 0.1), meta[4 * k]) + meta[4 * k + 1]).relu()
+            return dropped(matmul(dropped(h, 0.25), meta[4 * k + 2]) + meta[4 * k + 3], 0.1).mean(axis: 0, keepDims: true)
         }
         let stats = (0..<4).map(hyper)
         let e = (0..<4).map { k -> Tensor in

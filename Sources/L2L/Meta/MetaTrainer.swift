@@ -27,6 +27,8 @@ public final class MetaTrainer {
     public var metaSteps: Int { metaStep.applied }
 
     let metaStep: MetaStep
+    /// What one truncation does in this configuration.
+    let unroll: Unroll
     let estimator: GradientEstimator
     var rng: RNG
     /// The order the meta-batch members' truncations run in (default: member order); the
@@ -57,14 +59,12 @@ public final class MetaTrainer {
         try optimiser.validate(meta: meta)
         metaStep = try MetaStep(meta: meta, optimiser: try config.metaOptimiserSession(), clip: config.clip,
                                 rollbackAfter: config.rollbackAfter)
-        let weights = config.weights ?? [Float](repeating: 1, count: config.unroll)
-        func unroll(secondOrder: Bool) -> Unroll {
-            Unroll(optimiser: optimiser, steps: config.unroll, weights: weights, sameBatch: config.sameBatch, secondOrder: secondOrder)
-        }
+        unroll = Unroll(optimiser: optimiser, steps: config.unroll, weights: config.weights ?? [Float](repeating: 1, count: config.unroll),
+                        sameBatch: config.sameBatch, secondOrder: config.secondOrder)
         switch config.estimator {
-        case .bptt: estimator = TruncatedBPTT(unroll: unroll(secondOrder: config.secondOrder), memoryBudget: config.memoryBudget)
-        case .es(let std, let pairs): estimator = AntitheticES(unroll: unroll(secondOrder: false), pairs: pairs, std: std)
-        case .pes(let std, let pairs): estimator = PersistentES(unroll: unroll(secondOrder: false), pairs: pairs, std: std)
+        case .bptt: estimator = TruncatedBPTT(unroll: unroll, memoryBudget: config.memoryBudget)
+        case .es(let std, let pairs): estimator = AntitheticES(unroll: unroll.firstOrder, pairs: pairs, std: std)
+        case .pes(let std, let pairs): estimator = PersistentES(unroll: unroll.firstOrder, pairs: pairs, std: std)
         }
     }
 
@@ -159,8 +159,7 @@ public final class MetaTrainer {
         let phi = phi ?? meta
         try optimiser.validate(meta: phi)
         guard instances >= 1 else { throw L2LError.invalid("meta-training: evaluate needs at least 1 instance") }
-        let forward = Unroll(optimiser: optimiser, steps: config.unroll, weights: config.weights ?? [Float](repeating: 1, count: config.unroll),
-                             sameBatch: config.sameBatch, secondOrder: false)
+        let forward = unroll.firstOrder
         var draws = RNG(seed: seed)
         var total = 0.0
         for i in 0..<instances {

@@ -15,6 +15,12 @@ struct Unroll {
     let sameBatch: Bool
     let secondOrder: Bool
 
+    /// The same unroll without second derivatives: the same values, a graph that does not
+    /// reach back through the learner's gradients.
+    var firstOrder: Unroll {
+        Unroll(optimiser: optimiser, steps: steps, weights: weights, sameBatch: sameBatch, secondOrder: false)
+    }
+
     struct Result {
         /// Σ weights[τ]·L(θ_τ+1) over the steps run (a scalar tensor).
         var metaLoss: Tensor

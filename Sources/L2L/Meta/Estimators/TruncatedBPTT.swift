@@ -62,8 +62,7 @@ final class TruncatedBPTT: GradientEstimator {
     private func checkpointed(_ meta: [Tensor], member: TaskMember, window: [TaskBatch], segment: Int) -> Estimate {
         let ranges = stride(from: 0, to: unroll.steps, by: segment).map { $0..<min($0 + segment, unroll.steps) }
         // Forward: the values only (first order records nothing across steps with constant φ).
-        let forward = Unroll(optimiser: unroll.optimiser, steps: unroll.steps, weights: unroll.weights,
-                             sameBatch: unroll.sameBatch, secondOrder: false)
+        let forward = unroll.firstOrder
         var starts = [LearnerRun]()
         var run = member.runs[0].detached()
         var value: Float = 0, lastLoss: Float = 0, lastGradientNorm: Float = 0
