@@ -6,6 +6,7 @@
 //   CL2L        C ABI (@_cdecl exports only) → the dynamic library libl2l.so
 //   L2L         learners, optimisers, data sets, training loops
 //   L2LTensor   tensors, reverse-mode autodiff (higher order), BLAS kernels, RNG
+//   CKernels    l2l's own SIMD kernels (C: one source per instruction set, chosen at run time)
 //   COpenBLAS   opens OpenBLAS (PyPI's scipy-openblas32, installed by scripts/setup.sh) at run time
 //   CZlib       system library (Debian's zlib1g-dev)
 import PackageDescription
@@ -32,13 +33,16 @@ let package = Package(
         // libscipy_openblas.so (README: "Speed" says why this BLAS; COpenBLAS, a small C
         // target, how it is opened).
         .target(name: "COpenBLAS"),
+        // l2l's fused kernels, in C so one source builds for AVX-512, AVX2 and baseline x86-64
+        // (Swift compiles the whole package for one instruction set); CKernels.h says why.
+        .target(name: "CKernels"),
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: The library
         .target(
-            name: "L2LTensor", dependencies: ["COpenBLAS"],
+            name: "L2LTensor", dependencies: ["COpenBLAS", "CKernels"],
             swiftSettings: fastRelease),
         .target(
             name: "L2L", dependencies: ["L2LTensor", "CZlib"],

@@ -2,6 +2,7 @@
 //
 //   swift run -c release l2l-bench [--json] [--steps N]
 //   swift run -c release l2l-bench --only KIND [--json] [--meta-steps N] [--test-steps N]
+//   any of these with [--threads N] (threads of l2l's own kernels) [--isa avx512|avx2|baseline]
 //   swift run -c release l2l-bench --only engine [--memory-only] [--unroll-optimiser KIND --unroll-steps N]
 //
 // `--only KIND` measures one thing and nothing else: the short runs scripts/bench.sh puts
@@ -76,6 +77,14 @@ let only = args.firstIndex(of: "--only").map { args[$0 + 1] }
 let metaSteps = args.firstIndex(of: "--meta-steps").flatMap { Int(args[$0 + 1]) } ?? 50
 let testSteps = args.firstIndex(of: "--test-steps").flatMap { Int(args[$0 + 1]) } ?? 30
 let repeats = max(1, args.firstIndex(of: "--repeats").flatMap { Int(args[$0 + 1]) } ?? 1)
+if let threads = args.firstIndex(of: "--threads").flatMap({ Int(args[$0 + 1]) }) { Kernels.threads = threads }
+if let isa = args.firstIndex(of: "--isa").map({ args[$0 + 1] }) {
+    Kernels.instructionSet = isa
+    guard Kernels.instructionSet == isa else {
+        print("l2l-bench: --isa \(isa) is not one of this CPU's \(Kernels.instructionSets)")
+        exit(2)
+    }
+}
 switch only {
 case nil: break
 case "curvature":
@@ -326,8 +335,14 @@ func lstmForwardTime() throws -> (seconds: Double, flops: Double) {
     let state = opt.initialState(for: parameters)
     func step() { _ = withoutGraph { opt.step(meta: meta, parameters: parameters, gradients: gradients, state: state, phase: .metaTesting, inputs: nil) } }
     step()
-    let flops0 = gemmFlopCount
-    step()
-    let flops = Double(gemmFlopCount - flops0)
+    // The network's multiply-adds (the LSTM layers' gate products and the head), counted
+    // from the shapes: they no longer go through sgemm.
+    let lstm = opt as! LSTMOptimiser
+    var inputs = lstm.network.inputSize, perCoordinate = 2 * lstm.network.layers.last!
+    for units in lstm.network.layers {
+        perCoordinate += 2 * 4 * units * (inputs + units)
+        inputs = units
+    }
+    let flops = Double(perCoordinate * parameters.reduce(0) { $0 + $1.count })
     return (bestTime(repeats: 20) { step() }, flops)
 }

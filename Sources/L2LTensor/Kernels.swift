@@ -1,5 +1,7 @@
 import Dispatch
 import Glibc
+import CKernels
+import Synchronization
 
 /// Element-wise kernels: tight loops over contiguous buffers, split across cores for large
 /// tensors. Each op is a case of ``UnaryOp`` or ``BinaryOp``, so the switch on the op runs
@@ -11,15 +13,42 @@ public enum Kernels {
     /// Cores available to element-wise kernels.
     public static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
+    private static let threadCount = Atomic<Int>(cores)
+
+    /// Threads l2l's own kernels split their work across (default ``cores``; the BLAS keeps
+    /// its own count). Every kernel gives the same bits for any value: work is split by
+    /// rows, and reductions sum fixed blocks in a fixed order. Set it (1…256) for tests or
+    /// to leave cores to other work.
+    public static var threads: Int {
+        get { threadCount.load(ordering: .relaxed) }
+        set { threadCount.store(Swift.min(Swift.max(1, newValue), 256), ordering: .relaxed) }
+    }
+
+    /// The instruction sets l2l's SIMD kernels (CKernels) can run on this CPU, narrowest
+    /// first: `"baseline"`, then `"avx2"`, `"avx512"` where supported.
+    public static var instructionSets: [String] {
+        (0...Int(l2lk_isa_supported())).map { String(cString: l2lk_isa_name(Int32($0))) }
+    }
+
+    /// The instruction set the SIMD kernels use: the widest the CPU has unless set to one of
+    /// ``instructionSets`` (an unknown name leaves it unchanged). Results are the same bits
+    /// on each; only the speed differs.
+    public static var instructionSet: String {
+        get { String(cString: l2lk_isa_name(l2lk_isa())) }
+        set {
+            if let isa = instructionSets.firstIndex(of: newValue) { l2lk_set_isa(Int32(isa)) }
+        }
+    }
+
     /// Runs `body` over `0..<count` in contiguous chunks, in parallel when the total work
     /// (`count` items of `workPerItem` elements each) is large.
     @inline(__always)
     static func forChunks(_ count: Int, minimumWork workPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
-        if count * workPerItem < parallelThreshold || count < 2 || cores == 1 {
+        let chunks = threads
+        if count * workPerItem < parallelThreshold || count < 2 || chunks == 1 {
             body(0..<count)
             return
         }
-        let chunks = cores
         let size = (count + chunks - 1) / chunks
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             let lo = c * size, hi = min(count, lo + size)

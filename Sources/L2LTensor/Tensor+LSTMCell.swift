@@ -50,7 +50,7 @@ extension Tensor {
     }
 
     /// The same gradients in differentiable tensor ops (for `createGraph`).
-    private static func composedCellGradients(_ grad: Tensor, gates: Tensor, cell: Tensor, bias: Tensor) -> [Tensor?] {
+    static func composedCellGradients(_ grad: Tensor, gates: Tensor, cell: Tensor, bias: Tensor) -> [Tensor?] {
         let h = cell.shape[1]
         let z = gates + bias
         func block(_ k: Int) -> Tensor { z.slice(axis: 1, (k * h)..<((k + 1) * h)) }

@@ -8,6 +8,7 @@
 ///     c' = σ(f) ⊙ c + σ(i) ⊙ tanh(a),     h' = σ(o) ⊙ tanh(c')
 ///
 /// The gate biases start at `forgetBias` for f and `inputBias` for i (0 for the others).
+/// Each layer is one fused op (``Tensor/lstmLayer(input:hidden:cell:w:u:bias:)``).
 public struct CoordinateLSTM: Sendable {
     /// Hidden sizes, first layer first.
     public let layers: [Int]
@@ -72,8 +73,7 @@ public struct CoordinateLSTM: Sendable {
         for (l, h) in layers.enumerated() {
             let (w, u, b) = (parameters[p], parameters[p + 1], parameters[p + 2])
             p += 3
-            let gates = Tensor.sumOfProducts([(input, w), (state[2 * l], u)])        // [P, 4H]
-            let hc = Tensor.lstmCell(gates: gates, cell: state[2 * l + 1], bias: b)   // [P, 2H]
+            let hc = Tensor.lstmLayer(input: input, hidden: state[2 * l], cell: state[2 * l + 1], w: w, u: u, bias: b)   // [P, 2H]
             let hNew = hc.slice(axis: 1, 0..<h)
             next += [hNew, hc.slice(axis: 1, h..<(2 * h))]
             input = hNew

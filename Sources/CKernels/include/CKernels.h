@@ -1,0 +1,86 @@
+// l2l's own SIMD kernels, in C so that one source compiles for several instruction sets
+// (AVX-512, AVX2 + FMA, and a baseline x86-64 / portable build) chosen at run time: Swift
+// builds the package for baseline x86-64 and cannot target a function at AVX-512.
+//
+// Determinism: every kernel gives the same bits whichever instruction set runs it and
+// however its rows are split across threads. Each output element is computed by the same
+// sequence of IEEE operations (fused multiply-adds in a fixed order, the same selects and
+// divisions) in every build — the vector width only decides how many elements go at once —
+// and the reductions over rows sum fixed blocks of rows, then the blocks in order.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+
+/// Instruction sets the kernels are built for (higher is wider).
+enum {
+    L2LK_ISA_BASELINE = 0,   ///< baseline x86-64 (SSE2) or any other CPU: 4 lanes
+    L2LK_ISA_AVX2 = 1,       ///< AVX2 + FMA: 8 lanes
+    L2LK_ISA_AVX512 = 2      ///< AVX-512 F/VL: 16 lanes
+};
+
+/// The widest instruction set this CPU supports.
+int l2lk_isa_supported(void);
+/// The instruction set the kernels use now (the widest supported unless set).
+int l2lk_isa(void);
+/// Makes the kernels use `isa` (capped at what the CPU supports; negative: the widest);
+/// returns the one now in use. For tests and benchmarks; results do not change.
+int l2lk_set_isa(int isa);
+/// "avx512", "avx2" or "baseline".
+const char *l2lk_isa_name(int isa);
+
+// MARK: The coordinate-wise LSTM layer
+//
+// One layer for P rows (coordinates), row-major throughout: input x [P, n], state h, c
+// [P, H], weights W [n, 4H], U [H, 4H], bias b [4H], gate blocks in the order i, f, a, o:
+//
+//     z = x·W + h·U + b,   c' = σ(z_f) ⊙ c + σ(z_i) ⊙ tanh(z_a),   h' = σ(z_o) ⊙ tanh(c')
+//
+// σ and tanh are rational approximations (|error| ≤ 4e-7). Each gate pre-activation is
+// b_j, then + x_k·W_kj for k = 0…n−1, then + h_k·U_kj for k = 0…H−1, one fused
+// multiply-add at a time.
+
+/// Floats per row of the packed weights: 4H rounded up to a multiple of 16.
+size_t l2lk_lstm_columns(ptrdiff_t hidden);
+/// Floats of the packed forward weights: (1 + n + H) rows of l2lk_lstm_columns(H) — the
+/// bias, then the rows of W, then those of U, zero-padded.
+size_t l2lk_lstm_packed_count(ptrdiff_t inputs, ptrdiff_t hidden);
+/// Packs W, U, b into `packed` (l2lk_lstm_packed_count floats).
+void l2lk_lstm_pack(ptrdiff_t inputs, ptrdiff_t hidden, const float *w, const float *u, const float *b, float *packed);
+
+/// Floats per saved row: 5H (σ(z_i), σ(z_f), tanh(z_a), σ(z_o), tanh(c')).
+size_t l2lk_lstm_saved_columns(ptrdiff_t hidden);
+
+/// The forward for rows [r0, r1): writes out [P, 2H] (h' in columns 0..<H, c' in H..<2H)
+/// and, if `saved` is not NULL, saved [P, 5H] for the backward. Returns 0, or -1 if its
+/// scratch memory could not be allocated (nothing written then).
+int l2lk_lstm_forward(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t inputs, ptrdiff_t hidden,
+                      const float *x, const float *h, const float *c, const float *packed,
+                      float *out, float *saved);
+
+/// Floats of the packed backward weights: 4H rows of (n + H) rounded up to 16 — row j
+/// holds (W_0j … W_{n−1}j, U_0j … U_{H−1}j).
+size_t l2lk_lstm_packed_transpose_count(ptrdiff_t inputs, ptrdiff_t hidden);
+/// Packs Wᵀ and Uᵀ side by side into `packed` (l2lk_lstm_packed_transpose_count floats).
+void l2lk_lstm_pack_transpose(ptrdiff_t inputs, ptrdiff_t hidden, const float *w, const float *u, float *packed);
+
+/// Rows per block of the weight-gradient reduction.
+enum { L2LK_LSTM_BLOCK = 256 };
+/// Floats of one block's weight-gradient partial sums: (1 + n + H) rows of l2lk_lstm_columns(H).
+size_t l2lk_lstm_partial_count(ptrdiff_t inputs, ptrdiff_t hidden);
+
+/// The backward for the rows of blocks [b0, b1) (block k = rows k·256 ..< min(P, (k+1)·256)),
+/// given the upstream gradient grad [P, 2H] (of h' then c'), the forward's `saved` rows and
+/// its inputs. Writes, for those rows, dx [P, n], dh [P, H], dc [P, H] (each skipped when
+/// NULL) and, if `partials` is not NULL, each block's partial sums of (db, dW, dU) at
+/// partials + k·l2lk_lstm_partial_count (to be summed by l2lk_lstm_reduce). Returns 0, or -1
+/// if its scratch memory could not be allocated.
+int l2lk_lstm_backward(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t rows, ptrdiff_t inputs, ptrdiff_t hidden,
+                       const float *x, const float *h, const float *c, const float *saved, const float *grad,
+                       const float *packed_transpose, float *dx, float *dh, float *dc, float *partials);
+
+/// Sums the `blocks` partials in block order into dW [n, 4H], dU [H, 4H], db [4H].
+void l2lk_lstm_reduce(ptrdiff_t blocks, ptrdiff_t inputs, ptrdiff_t hidden, const float *partials,
+                      float *dw, float *du, float *db);
+
+#endif

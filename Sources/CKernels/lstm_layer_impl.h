@@ -1,0 +1,294 @@
+// The coordinate-wise LSTM layer's kernels (CKernels.h), written once and compiled once per
+// instruction set: lstm_layer.c includes this file with SUFFIX (the function-name suffix),
+// TILE_ROWS × TILE_VECTORS (the forward's register tile, in rows × 16-float vectors) and
+// TILE_K (weight-gradient rows per register tile) defined, under that instruction set's
+// target attribute. Vectors are 16 floats everywhere; a narrower instruction set runs each
+// as 2 or 4 registers, so the tiles are sized per set to fit its register file.
+//
+// Every element goes through the same operations in every build (see CKernels.h), so the
+// element-wise code is written once per width by the ELEMENTWISE macros below and a row's
+// tail runs at narrower widths down to single floats.
+
+#define CAT_(a, b) a##_##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, SUFFIX)
+
+// MARK: Element-wise math, one definition per width (T: the type, M: its comparison mask).
+
+#define SELECT_VECTOR(T, M, mask, a, b) ((T)(((M)(mask) & (M)(a)) | (~(M)(mask) & (M)(b))))
+#define SELECT_SCALAR(T, M, mask, a, b) ((mask) ? (a) : (b))
+
+/// tanh as x·P(x²)/Q(x²) on [−7.905, 7.905] and ±1 beyond (Eigen's float coefficients, as
+/// FastMath.rationalTanh); NaN stays NaN. σ(x) = 0.5 + 0.5·tanh(x/2).
+#define DEFINE_ACTIVATIONS(T, M, W, SELECT)                                                        \
+    static inline __attribute__((always_inline)) T FN(CAT(tanh, W))(T x) {                         \
+        const T lo = (T){0} + -7.9053111f, hi = (T){0} + 7.9053111f;                                \
+        T c = SELECT(T, M, x < lo, lo, x);                                                         \
+        c = SELECT(T, M, c > hi, hi, c);                                                           \
+        const T z = c * c;                                                                         \
+        T p = (T){0} + -2.76076847742355e-16f;                                                     \
+        p = __builtin_elementwise_fma(p, z, (T){0} + 2.00018790482477e-13f);                       \
+        p = __builtin_elementwise_fma(p, z, (T){0} + -8.60467152213735e-11f);                      \
+        p = __builtin_elementwise_fma(p, z, (T){0} + 5.12229709037114e-08f);                       \
+        p = __builtin_elementwise_fma(p, z, (T){0} + 1.48572235717979e-05f);                       \
+        p = __builtin_elementwise_fma(p, z, (T){0} + 6.37261928875436e-04f);                       \
+        p = __builtin_elementwise_fma(p, z, (T){0} + 4.89352455891786e-03f);                       \
+        T q = (T){0} + 1.19825839466702e-06f;                                                      \
+        q = __builtin_elementwise_fma(q, z, (T){0} + 1.18534705686654e-04f);                       \
+        q = __builtin_elementwise_fma(q, z, (T){0} + 2.26843463243900e-03f);                       \
+        q = __builtin_elementwise_fma(q, z, (T){0} + 4.89352518554385e-03f);                       \
+        return c * p / q;                                                                          \
+    }                                                                                              \
+    static inline __attribute__((always_inline)) T FN(CAT(sigmoid, W))(T x) {                      \
+        return __builtin_elementwise_fma((T){0} + 0.5f, FN(CAT(tanh, W))(x * 0.5f), (T){0} + 0.5f); \
+    }
+
+DEFINE_ACTIVATIONS(v16, i16, 16, SELECT_VECTOR)
+DEFINE_ACTIVATIONS(v4, i4, 4, SELECT_VECTOR)
+DEFINE_ACTIVATIONS(float, int, 1, SELECT_SCALAR)
+
+/// Runs BODY(T, W, LOAD, STORE, j) over j = 0 ..< count: 16 at a time, then 4, then 1.
+#define ELEMENTWISE(count, BODY)                                                                   \
+    do {                                                                                           \
+        ptrdiff_t j_ = 0;                                                                          \
+        for (; j_ + 16 <= (count); j_ += 16) BODY(v16, 16, load16, store16, j_)                    \
+        for (; j_ + 4 <= (count); j_ += 4) BODY(v4, 4, load4, store4, j_)                          \
+        for (; j_ < (count); j_ += 1) BODY(float, 1, load1, store1, j_)                            \
+    } while (0)
+
+// MARK: Forward
+
+/// Gate pre-activations of TILE_ROWS rows for `nv` vectors of columns from vector v0:
+/// g[t·cols + column] for row t of the tile.
+static inline __attribute__((always_inline)) void FN(gates_tile)(
+    int nv, ptrdiff_t n, ptrdiff_t hidden, ptrdiff_t cols, const float *const *xr, const float *const *hr,
+    const float *packed, ptrdiff_t v0, float *g) {
+    v16 acc[TILE_ROWS][TILE_VECTORS];
+    const float *bias = packed + v0 * 16;
+    for (int t = 0; t < TILE_ROWS; t++)
+        for (int q = 0; q < nv; q++) acc[t][q] = load16(bias + q * 16);
+    const float *w = packed + cols + v0 * 16;
+    for (ptrdiff_t k = 0; k < n; k++, w += cols) {
+        for (int q = 0; q < nv; q++) {
+            const v16 wq = load16(w + q * 16);
+            for (int t = 0; t < TILE_ROWS; t++) acc[t][q] = __builtin_elementwise_fma(splat16(xr[t][k]), wq, acc[t][q]);
+        }
+    }
+    for (ptrdiff_t k = 0; k < hidden; k++, w += cols) {
+        for (int q = 0; q < nv; q++) {
+            const v16 wq = load16(w + q * 16);
+            for (int t = 0; t < TILE_ROWS; t++) acc[t][q] = __builtin_elementwise_fma(splat16(hr[t][k]), wq, acc[t][q]);
+        }
+    }
+    for (int t = 0; t < TILE_ROWS; t++)
+        for (int q = 0; q < nv; q++) store16(g + t * cols + (v0 + q) * 16, acc[t][q]);
+}
+
+#define CELL_FORWARD(T, W, LOAD, STORE, j)                                                         \
+    {                                                                                              \
+        const T i = FN(CAT(sigmoid, W))(LOAD(g + j)), f = FN(CAT(sigmoid, W))(LOAD(g + hidden + j)); \
+        const T a = FN(CAT(tanh, W))(LOAD(g + 2 * hidden + j));                                    \
+        const T o = FN(CAT(sigmoid, W))(LOAD(g + 3 * hidden + j));                                 \
+        const T cn = __builtin_elementwise_fma(f, LOAD(c + j), i * a);                             \
+        const T t = FN(CAT(tanh, W))(cn);                                                          \
+        STORE(out + j, o * t);                                                                     \
+        STORE(out + hidden + j, cn);                                                               \
+        if (saved) {                                                                               \
+            STORE(saved + j, i); STORE(saved + hidden + j, f); STORE(saved + 2 * hidden + j, a);   \
+            STORE(saved + 3 * hidden + j, o); STORE(saved + 4 * hidden + j, t);                    \
+        }                                                                                          \
+    }
+
+/// One row's cell from its gate pre-activations g [4H].
+static inline __attribute__((always_inline)) void FN(cell_row)(
+    ptrdiff_t hidden, const float *g, const float *c, float *out, float *saved) {
+    ELEMENTWISE(hidden, CELL_FORWARD);
+}
+
+int FN(l2lk_lstm_forward)(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n, ptrdiff_t hidden,
+                          const float *x, const float *h, const float *c, const float *packed,
+                          float *out, float *saved) {
+    const ptrdiff_t cols = (ptrdiff_t)l2lk_lstm_columns(hidden), vectors = cols / 16;
+    const ptrdiff_t widest = n > hidden ? n : hidden;
+    float *scratch = (float *)calloc((size_t)(TILE_ROWS * cols + widest), sizeof(float));
+    if (!scratch) return -1;
+    float *g = scratch;
+    const float *zeros = scratch + TILE_ROWS * cols;   // the inputs of a tile's missing rows
+    for (ptrdiff_t r = r0; r < r1; r += TILE_ROWS) {
+        const ptrdiff_t rows = r1 - r < TILE_ROWS ? r1 - r : TILE_ROWS;
+        const float *xr[TILE_ROWS], *hr[TILE_ROWS];
+        for (ptrdiff_t t = 0; t < TILE_ROWS; t++) {
+            xr[t] = t < rows ? x + (r + t) * n : zeros;
+            hr[t] = t < rows ? h + (r + t) * hidden : zeros;
+        }
+        for (ptrdiff_t v = 0; v < vectors; v += TILE_VECTORS) {
+            switch (vectors - v < TILE_VECTORS ? vectors - v : TILE_VECTORS) {
+#if TILE_VECTORS >= 5
+            case 5: FN(gates_tile)(5, n, hidden, cols, xr, hr, packed, v, g); break;
+#endif
+#if TILE_VECTORS >= 4
+            case 4: FN(gates_tile)(4, n, hidden, cols, xr, hr, packed, v, g); break;
+#endif
+#if TILE_VECTORS >= 3
+            case 3: FN(gates_tile)(3, n, hidden, cols, xr, hr, packed, v, g); break;
+#endif
+#if TILE_VECTORS >= 2
+            case 2: FN(gates_tile)(2, n, hidden, cols, xr, hr, packed, v, g); break;
+#endif
+            default: FN(gates_tile)(1, n, hidden, cols, xr, hr, packed, v, g); break;
+            }
+        }
+        for (ptrdiff_t t = 0; t < rows; t++) {
+            const ptrdiff_t row = r + t;
+            FN(cell_row)(hidden, g + t * cols, c + row * hidden, out + row * 2 * hidden,
+                         saved ? saved + row * 5 * hidden : NULL);
+        }
+    }
+    free(scratch);
+    return 0;
+}
+
+// MARK: Backward
+
+#define CELL_BACKWARD(T, W, LOAD, STORE, j)                                                        \
+    {                                                                                              \
+        const T i = LOAD(s + j), f = LOAD(s + hidden + j), a = LOAD(s + 2 * hidden + j);           \
+        const T o = LOAD(s + 3 * hidden + j), t = LOAD(s + 4 * hidden + j);                        \
+        const T dh = LOAD(grad + j);                                                               \
+        const T one = (T){0} + 1.0f;                                                               \
+        const T dcn = __builtin_elementwise_fma(dh * o, one - t * t, LOAD(grad + hidden + j));     \
+        STORE(dg + j, dcn * a * (i * (one - i)));                                                  \
+        STORE(dg + hidden + j, dcn * LOAD(c + j) * (f * (one - f)));                               \
+        STORE(dg + 2 * hidden + j, dcn * i * (one - a * a));                                       \
+        STORE(dg + 3 * hidden + j, dh * t * (o * (one - o)));                                      \
+        if (dc) STORE(dc + j, dcn * f);                                                            \
+    }
+
+/// One row's gate gradients dg [4H] (and its cell gradient dc [H] unless NULL).
+static inline __attribute__((always_inline)) void FN(cell_backward_row)(
+    ptrdiff_t hidden, const float *s, const float *grad, const float *c, float *dg, float *dc) {
+    ELEMENTWISE(hidden, CELL_BACKWARD);
+}
+
+/// d(x, h) of TILE_ROWS rows: out[t·kcols + k] = Σ_j dg_t[j] · packedT[j·kcols + k], j ascending.
+static inline __attribute__((always_inline)) void FN(input_gradient_tile)(
+    int nv, ptrdiff_t gates, ptrdiff_t kcols, ptrdiff_t cols, const float *dg, const float *packed_t,
+    ptrdiff_t v0, float *out) {
+    v16 acc[TILE_ROWS][TILE_VECTORS];
+    for (int t = 0; t < TILE_ROWS; t++)
+        for (int q = 0; q < nv; q++) acc[t][q] = (v16){0};
+    const float *w = packed_t + v0 * 16;
+    for (ptrdiff_t j = 0; j < gates; j++, w += kcols) {
+        for (int q = 0; q < nv; q++) {
+            const v16 wq = load16(w + q * 16);
+            for (int t = 0; t < TILE_ROWS; t++) acc[t][q] = __builtin_elementwise_fma(splat16(dg[t * cols + j]), wq, acc[t][q]);
+        }
+    }
+    for (int t = 0; t < TILE_ROWS; t++)
+        for (int q = 0; q < nv; q++) store16(out + t * kcols + (v0 + q) * 16, acc[t][q]);
+}
+
+/// A block's weight-gradient partials for TILE_K input features from k0 and `nv` column
+/// vectors from v0: partial[(1 + k)·cols + column] = Σ_rows xh[row][k] · dg[row][column],
+/// rows ascending. (Row 0 of the partial, the bias, is summed by the caller.)
+static inline __attribute__((always_inline)) void FN(weight_gradient_tile)(
+    int nk, int nv, ptrdiff_t rows, ptrdiff_t n, ptrdiff_t hidden, ptrdiff_t cols,
+    const float *x, const float *h, const float *dg, ptrdiff_t k0, ptrdiff_t v0, float *partial) {
+    v16 acc[TILE_K][TILE_VECTORS];
+    for (int kk = 0; kk < TILE_K; kk++)
+        for (int q = 0; q < nv; q++) acc[kk][q] = (v16){0};
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        float feature[TILE_K];   // the tile's input features of this row (0 past the last)
+        for (int kk = 0; kk < TILE_K; kk++) {
+            const ptrdiff_t k = k0 + kk;
+            feature[kk] = k < n ? x[r * n + k] : (k < n + hidden ? h[r * hidden + (k - n)] : 0.0f);
+        }
+        for (int q = 0; q < nv; q++) {
+            const v16 d = load16(dg + r * cols + (v0 + q) * 16);
+            for (int kk = 0; kk < TILE_K; kk++) acc[kk][q] = __builtin_elementwise_fma(splat16(feature[kk]), d, acc[kk][q]);
+        }
+    }
+    for (int kk = 0; kk < nk; kk++)
+        for (int q = 0; q < nv; q++) store16(partial + (1 + k0 + kk) * cols + (v0 + q) * 16, acc[kk][q]);
+}
+
+int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n, ptrdiff_t hidden,
+                           const float *x, const float *h, const float *c, const float *saved, const float *grad,
+                           const float *packed_t, float *dx, float *dh, float *dc, float *partials) {
+    const ptrdiff_t cols = (ptrdiff_t)l2lk_lstm_columns(hidden), vectors = cols / 16;
+    const ptrdiff_t features = n + hidden, kcols = (features + 15) / 16 * 16, kvectors = kcols / 16;
+    const ptrdiff_t block = L2LK_LSTM_BLOCK;
+    // dg for the block's rows (zero-padded to `cols`; a short last tile reads TILE_ROWS rows
+    // more, whose results are dropped), and one tile of d(x, h).
+    float *scratch = (float *)calloc((size_t)((block + TILE_ROWS) * cols + TILE_ROWS * kcols), sizeof(float));
+    if (!scratch) return -1;
+    float *dgs = scratch, *dxh = scratch + (block + TILE_ROWS) * cols;
+    const ptrdiff_t partial_count = (ptrdiff_t)l2lk_lstm_partial_count(n, hidden);
+    for (ptrdiff_t b = b0; b < b1; b++) {
+        const ptrdiff_t r0 = b * block, rows = p - r0 < block ? p - r0 : block;
+        for (ptrdiff_t r = 0; r < rows; r++) {
+            const ptrdiff_t row = r0 + r;
+            FN(cell_backward_row)(hidden, saved + row * 5 * hidden, grad + row * 2 * hidden, c + row * hidden,
+                                  dgs + r * cols, dc ? dc + row * hidden : NULL);
+        }
+        if (dx || dh) {
+            for (ptrdiff_t r = 0; r < rows; r += TILE_ROWS) {
+                for (ptrdiff_t v = 0; v < kvectors; v += TILE_VECTORS) {
+                    switch (kvectors - v < TILE_VECTORS ? kvectors - v : TILE_VECTORS) {
+#if TILE_VECTORS >= 5
+                    case 5: FN(input_gradient_tile)(5, 4 * hidden, kcols, cols, dgs + r * cols, packed_t, v, dxh); break;
+#endif
+#if TILE_VECTORS >= 4
+                    case 4: FN(input_gradient_tile)(4, 4 * hidden, kcols, cols, dgs + r * cols, packed_t, v, dxh); break;
+#endif
+#if TILE_VECTORS >= 3
+                    case 3: FN(input_gradient_tile)(3, 4 * hidden, kcols, cols, dgs + r * cols, packed_t, v, dxh); break;
+#endif
+#if TILE_VECTORS >= 2
+                    case 2: FN(input_gradient_tile)(2, 4 * hidden, kcols, cols, dgs + r * cols, packed_t, v, dxh); break;
+#endif
+                    default: FN(input_gradient_tile)(1, 4 * hidden, kcols, cols, dgs + r * cols, packed_t, v, dxh); break;
+                    }
+                }
+                for (ptrdiff_t t = 0; t < TILE_ROWS && r + t < rows; t++) {
+                    const ptrdiff_t row = r0 + r + t;
+                    if (dx) memcpy(dx + row * n, dxh + t * kcols, (size_t)n * sizeof(float));
+                    if (dh) memcpy(dh + row * hidden, dxh + t * kcols + n, (size_t)hidden * sizeof(float));
+                }
+            }
+        }
+        if (partials) {
+            float *partial = partials + b * partial_count;
+            for (ptrdiff_t v = 0; v < vectors; v++) {   // the bias: column sums of dg, rows ascending
+                v16 sum = (v16){0};
+                for (ptrdiff_t r = 0; r < rows; r++) sum = sum + load16(dgs + r * cols + v * 16);
+                store16(partial + v * 16, sum);
+            }
+            const float *xb = x + r0 * n, *hb = h + r0 * hidden;
+            for (ptrdiff_t k = 0; k < features; k += TILE_K) {
+                const int nk = features - k < TILE_K ? (int)(features - k) : TILE_K;
+                for (ptrdiff_t v = 0; v < vectors; v += TILE_VECTORS) {
+                    switch (vectors - v < TILE_VECTORS ? vectors - v : TILE_VECTORS) {
+#if TILE_VECTORS >= 5
+                    case 5: FN(weight_gradient_tile)(nk, 5, rows, n, hidden, cols, xb, hb, dgs, k, v, partial); break;
+#endif
+#if TILE_VECTORS >= 4
+                    case 4: FN(weight_gradient_tile)(nk, 4, rows, n, hidden, cols, xb, hb, dgs, k, v, partial); break;
+#endif
+#if TILE_VECTORS >= 3
+                    case 3: FN(weight_gradient_tile)(nk, 3, rows, n, hidden, cols, xb, hb, dgs, k, v, partial); break;
+#endif
+#if TILE_VECTORS >= 2
+                    case 2: FN(weight_gradient_tile)(nk, 2, rows, n, hidden, cols, xb, hb, dgs, k, v, partial); break;
+#endif
+                    default: FN(weight_gradient_tile)(nk, 1, rows, n, hidden, cols, xb, hb, dgs, k, v, partial); break;
+                    }
+                }
+            }
+        }
+    }
+    free(scratch);
+    return 0;
+}
+
+#undef FN
