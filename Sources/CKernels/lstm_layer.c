@@ -114,28 +114,28 @@ typedef int i4 __attribute__((vector_size(16)));
 #endif
 
 int l2lk_lstm_forward(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n, ptrdiff_t hidden,
-                      const float *x, const float *h, const float *c, const float *packed,
+                      const float *x, ptrdiff_t ldx, const float *state, const float *packed,
                       float *out, float *saved) {
     switch (l2lk_isa()) {
 #if L2LK_X86
-    case L2LK_ISA_AVX512: return l2lk_lstm_forward_avx512(r0, r1, n, hidden, x, h, c, packed, out, saved);
-    case L2LK_ISA_AVX2: return l2lk_lstm_forward_avx2(r0, r1, n, hidden, x, h, c, packed, out, saved);
+    case L2LK_ISA_AVX512: return l2lk_lstm_forward_avx512(r0, r1, n, hidden, x, ldx, state, packed, out, saved);
+    case L2LK_ISA_AVX2: return l2lk_lstm_forward_avx2(r0, r1, n, hidden, x, ldx, state, packed, out, saved);
 #endif
-    default: return l2lk_lstm_forward_baseline(r0, r1, n, hidden, x, h, c, packed, out, saved);
+    default: return l2lk_lstm_forward_baseline(r0, r1, n, hidden, x, ldx, state, packed, out, saved);
     }
 }
 
 int l2lk_lstm_backward(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n, ptrdiff_t hidden,
-                       const float *x, const float *h, const float *c, const float *saved, const float *grad,
-                       const float *packed_t, float *dx, float *dh, float *dc, float *partials) {
+                       const float *x, ptrdiff_t ldx, const float *state, const float *saved, const float *grad,
+                       const float *packed_t, float *dx, float *dstate, float *partials) {
     switch (l2lk_isa()) {
 #if L2LK_X86
     case L2LK_ISA_AVX512:
-        return l2lk_lstm_backward_avx512(b0, b1, p, n, hidden, x, h, c, saved, grad, packed_t, dx, dh, dc, partials);
+        return l2lk_lstm_backward_avx512(b0, b1, p, n, hidden, x, ldx, state, saved, grad, packed_t, dx, dstate, partials);
     case L2LK_ISA_AVX2:
-        return l2lk_lstm_backward_avx2(b0, b1, p, n, hidden, x, h, c, saved, grad, packed_t, dx, dh, dc, partials);
+        return l2lk_lstm_backward_avx2(b0, b1, p, n, hidden, x, ldx, state, saved, grad, packed_t, dx, dstate, partials);
 #endif
     default:
-        return l2lk_lstm_backward_baseline(b0, b1, p, n, hidden, x, h, c, saved, grad, packed_t, dx, dh, dc, partials);
+        return l2lk_lstm_backward_baseline(b0, b1, p, n, hidden, x, ldx, state, saved, grad, packed_t, dx, dstate, partials);
     }
 }

@@ -106,7 +106,7 @@ static inline __attribute__((always_inline)) void FN(cell_row)(
 }
 
 int FN(l2lk_lstm_forward)(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n, ptrdiff_t hidden,
-                          const float *x, const float *h, const float *c, const float *packed,
+                          const float *x, ptrdiff_t ldx, const float *state, const float *packed,
                           float *out, float *saved) {
     const ptrdiff_t cols = (ptrdiff_t)l2lk_lstm_columns(hidden), vectors = cols / 16;
     const ptrdiff_t widest = n > hidden ? n : hidden;
@@ -118,8 +118,8 @@ int FN(l2lk_lstm_forward)(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n, ptrdiff_t hid
         const ptrdiff_t rows = r1 - r < TILE_ROWS ? r1 - r : TILE_ROWS;
         const float *xr[TILE_ROWS], *hr[TILE_ROWS];
         for (ptrdiff_t t = 0; t < TILE_ROWS; t++) {
-            xr[t] = t < rows ? x + (r + t) * n : zeros;
-            hr[t] = t < rows ? h + (r + t) * hidden : zeros;
+            xr[t] = t < rows ? x + (r + t) * ldx : zeros;
+            hr[t] = t < rows ? state + (r + t) * 2 * hidden : zeros;
         }
         for (ptrdiff_t v = 0; v < vectors; v += TILE_VECTORS) {
             switch (vectors - v < TILE_VECTORS ? vectors - v : TILE_VECTORS) {
@@ -140,7 +140,7 @@ int FN(l2lk_lstm_forward)(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n, ptrdiff_t hid
         }
         for (ptrdiff_t t = 0; t < rows; t++) {
             const ptrdiff_t row = r + t;
-            FN(cell_row)(hidden, g + t * cols, c + row * hidden, out + row * 2 * hidden,
+            FN(cell_row)(hidden, g + t * cols, state + row * 2 * hidden + hidden, out + row * 2 * hidden,
                          saved ? saved + row * 5 * hidden : NULL);
         }
     }
@@ -192,7 +192,7 @@ static inline __attribute__((always_inline)) void FN(input_gradient_tile)(
 /// vectors from v0: partial[(1 + k)·cols + column] = Σ_rows xh[row][k] · dg[row][column],
 /// rows ascending. (Row 0 of the partial, the bias, is summed by the caller.)
 static inline __attribute__((always_inline)) void FN(weight_gradient_tile)(
-    int nk, int nv, ptrdiff_t rows, ptrdiff_t n, ptrdiff_t hidden, ptrdiff_t cols,
+    int nk, int nv, ptrdiff_t rows, ptrdiff_t n, ptrdiff_t ldx, ptrdiff_t hidden, ptrdiff_t cols,
     const float *x, const float *h, const float *dg, ptrdiff_t k0, ptrdiff_t v0, float *partial) {
     v16 acc[TILE_K][TILE_VECTORS];
     for (int kk = 0; kk < TILE_K; kk++)
@@ -201,7 +201,7 @@ static inline __attribute__((always_inline)) void FN(weight_gradient_tile)(
         float feature[TILE_K];   // the tile's input features of this row (0 past the last)
         for (int kk = 0; kk < TILE_K; kk++) {
             const ptrdiff_t k = k0 + kk;
-            feature[kk] = k < n ? x[r * n + k] : (k < n + hidden ? h[r * hidden + (k - n)] : 0.0f);
+            feature[kk] = k < n ? x[r * ldx + k] : (k < n + hidden ? h[r * 2 * hidden + (k - n)] : 0.0f);
         }
         for (int q = 0; q < nv; q++) {
             const v16 d = load16(dg + r * cols + (v0 + q) * 16);
@@ -213,8 +213,8 @@ static inline __attribute__((always_inline)) void FN(weight_gradient_tile)(
 }
 
 int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n, ptrdiff_t hidden,
-                           const float *x, const float *h, const float *c, const float *saved, const float *grad,
-                           const float *packed_t, float *dx, float *dh, float *dc, float *partials) {
+                           const float *x, ptrdiff_t ldx, const float *state, const float *saved, const float *grad,
+                           const float *packed_t, float *dx, float *dstate, float *partials) {
     const ptrdiff_t cols = (ptrdiff_t)l2lk_lstm_columns(hidden), vectors = cols / 16;
     const ptrdiff_t features = n + hidden, kcols = (features + 15) / 16 * 16, kvectors = kcols / 16;
     const ptrdiff_t block = L2LK_LSTM_BLOCK;
@@ -228,10 +228,11 @@ int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n,
         const ptrdiff_t r0 = b * block, rows = p - r0 < block ? p - r0 : block;
         for (ptrdiff_t r = 0; r < rows; r++) {
             const ptrdiff_t row = r0 + r;
-            FN(cell_backward_row)(hidden, saved + row * 5 * hidden, grad + row * 2 * hidden, c + row * hidden,
-                                  dgs + r * cols, dc ? dc + row * hidden : NULL);
+            FN(cell_backward_row)(hidden, saved + row * 5 * hidden, grad + row * 2 * hidden,
+                                  state + row * 2 * hidden + hidden, dgs + r * cols,
+                                  dstate ? dstate + row * 2 * hidden + hidden : NULL);
         }
-        if (dx || dh) {
+        if (dx || dstate) {
             for (ptrdiff_t r = 0; r < rows; r += TILE_ROWS) {
                 for (ptrdiff_t v = 0; v < kvectors; v += TILE_VECTORS) {
                     switch (kvectors - v < TILE_VECTORS ? kvectors - v : TILE_VECTORS) {
@@ -252,8 +253,11 @@ int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n,
                 }
                 for (ptrdiff_t t = 0; t < TILE_ROWS && r + t < rows; t++) {
                     const ptrdiff_t row = r0 + r + t;
-                    if (dx) memcpy(dx + row * n, dxh + t * kcols, (size_t)n * sizeof(float));
-                    if (dh) memcpy(dh + row * hidden, dxh + t * kcols + n, (size_t)hidden * sizeof(float));
+                    if (dx) {
+                        memcpy(dx + row * ldx, dxh + t * kcols, (size_t)n * sizeof(float));
+                        memset(dx + row * ldx + n, 0, (size_t)(ldx - n) * sizeof(float));
+                    }
+                    if (dstate) memcpy(dstate + row * 2 * hidden, dxh + t * kcols + n, (size_t)hidden * sizeof(float));
                 }
             }
         }
@@ -264,24 +268,24 @@ int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n,
                 for (ptrdiff_t r = 0; r < rows; r++) sum = sum + load16(dgs + r * cols + v * 16);
                 store16(partial + v * 16, sum);
             }
-            const float *xb = x + r0 * n, *hb = h + r0 * hidden;
+            const float *xb = x + r0 * ldx, *hb = state + r0 * 2 * hidden;
             for (ptrdiff_t k = 0; k < features; k += TILE_K) {
                 const int nk = features - k < TILE_K ? (int)(features - k) : TILE_K;
                 for (ptrdiff_t v = 0; v < vectors; v += TILE_VECTORS) {
                     switch (vectors - v < TILE_VECTORS ? vectors - v : TILE_VECTORS) {
 #if TILE_VECTORS >= 5
-                    case 5: FN(weight_gradient_tile)(nk, 5, rows, n, hidden, cols, xb, hb, dgs, k, v, partial); break;
+                    case 5: FN(weight_gradient_tile)(nk, 5, rows, n, ldx, hidden, cols, xb, hb, dgs, k, v, partial); break;
 #endif
 #if TILE_VECTORS >= 4
-                    case 4: FN(weight_gradient_tile)(nk, 4, rows, n, hidden, cols, xb, hb, dgs, k, v, partial); break;
+                    case 4: FN(weight_gradient_tile)(nk, 4, rows, n, ldx, hidden, cols, xb, hb, dgs, k, v, partial); break;
 #endif
 #if TILE_VECTORS >= 3
-                    case 3: FN(weight_gradient_tile)(nk, 3, rows, n, hidden, cols, xb, hb, dgs, k, v, partial); break;
+                    case 3: FN(weight_gradient_tile)(nk, 3, rows, n, ldx, hidden, cols, xb, hb, dgs, k, v, partial); break;
 #endif
 #if TILE_VECTORS >= 2
-                    case 2: FN(weight_gradient_tile)(nk, 2, rows, n, hidden, cols, xb, hb, dgs, k, v, partial); break;
+                    case 2: FN(weight_gradient_tile)(nk, 2, rows, n, ldx, hidden, cols, xb, hb, dgs, k, v, partial); break;
 #endif
-                    default: FN(weight_gradient_tile)(nk, 1, rows, n, hidden, cols, xb, hb, dgs, k, v, partial); break;
+                    default: FN(weight_gradient_tile)(nk, 1, rows, n, ldx, hidden, cols, xb, hb, dgs, k, v, partial); break;
                     }
                 }
             }

@@ -26,7 +26,13 @@ final class LSTMLayerTests: XCTestCase {
                 randomTensor([4 * units], seed: seed + 5)]
     }
 
-    func layer(_ t: [Tensor]) -> Tensor { Tensor.lstmLayer(input: t[0], hidden: t[1], cell: t[2], w: t[3], u: t[4], bias: t[5]) }
+    /// The fused layer on the inputs of ``layerInputs``: x gets 3 columns the layer must
+    /// ignore (as a layer reading the previous layer's [h, c] ignores c), h and c go side by side.
+    func layer(_ t: [Tensor]) -> Tensor {
+        let p = t[0].shape[0]
+        let x = Tensor.concatenate([t[0], Tensor.ones([p, 3])], axis: 1)
+        return Tensor.lstmLayer(input: x, state: Tensor.concatenate([t[1], t[2]], axis: 1), w: t[3], u: t[4], bias: t[5])
+    }
 
     /// Shapes of the library's networks (the paper's 2 → 20 → 20, MLHF's 3 → 4, the mtl2l
     /// preset's 20 → 1) and awkward ones: row counts that leave a short register tile and a
@@ -57,7 +63,7 @@ final class LSTMLayerTests: XCTestCase {
     func testGradientsOfSomeInputs() {
         let t = layerInputs(300, 2, 20, seed: 300)
         let (w, c) = (t[3].tracked(), t[2].tracked())
-        let out = Tensor.lstmLayer(input: t[0], hidden: t[1], cell: c, w: w, u: t[4], bias: t[5])
+        let out = Tensor.lstmLayer(input: t[0], state: Tensor.concatenate([t[1], c], axis: 1), w: w, u: t[4], bias: t[5])
         let g = gradients(of: out.slice(axis: 1, 0..<20).sum(), wrt: [w, c])
         let reference = gradients(of: composedLayer(t[0], t[1], c, w, t[4], t[5]).slice(axis: 1, 0..<20).sum(), wrt: [w, c])
         assertClose(g[0], reference[0], atol: 2e-5, rtol: 2e-4)

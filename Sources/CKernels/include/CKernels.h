@@ -31,8 +31,9 @@ const char *l2lk_isa_name(int isa);
 
 // MARK: The coordinate-wise LSTM layer
 //
-// One layer for P rows (coordinates), row-major throughout: input x [P, n], state h, c
-// [P, H], weights W [n, 4H], U [H, 4H], bias b [4H], gate blocks in the order i, f, a, o:
+// One layer for P rows (coordinates), row-major throughout: input x (the first n columns of
+// each row, rows `ldx` floats apart, ldx ≥ n), state [P, 2H] (h in columns 0..<H, c in
+// H..<2H), weights W [n, 4H], U [H, 4H], bias b [4H], gate blocks in the order i, f, a, o:
 //
 //     z = x·W + h·U + b,   c' = σ(z_f) ⊙ c + σ(z_i) ⊙ tanh(z_a),   h' = σ(z_o) ⊙ tanh(c')
 //
@@ -51,11 +52,11 @@ void l2lk_lstm_pack(ptrdiff_t inputs, ptrdiff_t hidden, const float *w, const fl
 /// Floats per saved row: 5H (σ(z_i), σ(z_f), tanh(z_a), σ(z_o), tanh(c')).
 size_t l2lk_lstm_saved_columns(ptrdiff_t hidden);
 
-/// The forward for rows [r0, r1): writes out [P, 2H] (h' in columns 0..<H, c' in H..<2H)
-/// and, if `saved` is not NULL, saved [P, 5H] for the backward. Returns 0, or -1 if its
-/// scratch memory could not be allocated (nothing written then).
+/// The forward for rows [r0, r1): writes out [P, 2H] (h' in columns 0..<H, c' in H..<2H:
+/// the layer's next state) and, if `saved` is not NULL, saved [P, 5H] for the backward.
+/// Returns 0, or -1 if its scratch memory could not be allocated (nothing written then).
 int l2lk_lstm_forward(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t inputs, ptrdiff_t hidden,
-                      const float *x, const float *h, const float *c, const float *packed,
+                      const float *x, ptrdiff_t ldx, const float *state, const float *packed,
                       float *out, float *saved);
 
 /// Floats of the packed backward weights: 4H rows of (n + H) rounded up to 16 — row j
@@ -71,13 +72,14 @@ size_t l2lk_lstm_partial_count(ptrdiff_t inputs, ptrdiff_t hidden);
 
 /// The backward for the rows of blocks [b0, b1) (block k = rows k·256 ..< min(P, (k+1)·256)),
 /// given the upstream gradient grad [P, 2H] (of h' then c'), the forward's `saved` rows and
-/// its inputs. Writes, for those rows, dx [P, n], dh [P, H], dc [P, H] (each skipped when
-/// NULL) and, if `partials` is not NULL, each block's partial sums of (db, dW, dU) at
-/// partials + k·l2lk_lstm_partial_count (to be summed by l2lk_lstm_reduce). Returns 0, or -1
-/// if its scratch memory could not be allocated.
+/// its inputs. Writes, for those rows, dx (rows `ldx` apart: the first n columns, zeros in the
+/// others) and dstate [P, 2H] (dh, dc), each skipped when NULL, and, if `partials` is not
+/// NULL, each block's partial sums of (db, dW, dU) at partials + k·l2lk_lstm_partial_count
+/// (to be summed by l2lk_lstm_reduce). Returns 0, or -1 if its scratch memory could not be
+/// allocated.
 int l2lk_lstm_backward(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t rows, ptrdiff_t inputs, ptrdiff_t hidden,
-                       const float *x, const float *h, const float *c, const float *saved, const float *grad,
-                       const float *packed_transpose, float *dx, float *dh, float *dc, float *partials);
+                       const float *x, ptrdiff_t ldx, const float *state, const float *saved, const float *grad,
+                       const float *packed_transpose, float *dx, float *dstate, float *partials);
 
 /// Sums the `blocks` partials in block order into dW [n, 4H], dU [H, 4H], db [4H].
 void l2lk_lstm_reduce(ptrdiff_t blocks, ptrdiff_t inputs, ptrdiff_t hidden, const float *partials,

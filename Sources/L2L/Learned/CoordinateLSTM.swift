@@ -2,7 +2,8 @@
 /// coordinate of a learner, all coordinates batched as the rows of one matrix, so a
 /// trained network updates learners of any size.
 ///
-/// Layer `l` maps input `x` `[P, n]` and state `(h, c)` `[P, H]` to
+/// Layer `l` maps input `x` `[P, n]` and state `(h, c)` (`[P, H]` each, side by side in one
+/// `[P, 2H]` tensor) to
 ///
 ///     [i, f, a, o] = x·W + h·U + b        (W: [n, 4H], U: [H, 4H], b: [4H])
 ///     c' = σ(f) ⊙ c + σ(i) ⊙ tanh(a),     h' = σ(o) ⊙ tanh(c')
@@ -59,25 +60,23 @@ public struct CoordinateLSTM: Sendable {
         }
     }
 
-    /// Zero `(h, c)` for every layer, `P` rows each: `[h0, c0, h1, c1, …]`.
+    /// The state: one tensor per layer, `[P, 2H]`, h in columns `0..<H` and c in `H..<2H`.
     public func initialState(coordinates p: Int) -> [Tensor] {
-        layers.flatMap { h in [Tensor.zeros([p, h]), Tensor.zeros([p, h])] }
+        layers.map { h in Tensor.zeros([p, 2 * h]) }
     }
 
-    /// Runs every layer once on `x` `[P, inputSize]`; returns the last layer's `h` and the
-    /// new state.
+    /// Runs every layer once on `x` `[P, inputSize]`; returns the last layer's `h` `[P, H]`
+    /// and the new state. Each layer reads the previous one's whole `[P, 2H]` state as its
+    /// input (its h in front), so nothing is copied between layers.
     public func callAsFunction(_ x: Tensor, parameters: ArraySlice<Tensor>, state: [Tensor]) -> (output: Tensor, state: [Tensor]) {
         var input = x
         var next = [Tensor]()
         var p = parameters.startIndex
-        for (l, h) in layers.enumerated() {
-            let (w, u, b) = (parameters[p], parameters[p + 1], parameters[p + 2])
+        for l in layers.indices {
+            input = Tensor.lstmLayer(input: input, state: state[l], w: parameters[p], u: parameters[p + 1], bias: parameters[p + 2])
+            next.append(input)
             p += 3
-            let hc = Tensor.lstmLayer(input: input, hidden: state[2 * l], cell: state[2 * l + 1], w: w, u: u, bias: b)   // [P, 2H]
-            let hNew = hc.slice(axis: 1, 0..<h)
-            next += [hNew, hc.slice(axis: 1, h..<(2 * h))]
-            input = hNew
         }
-        return (input, next)
+        return (input.slice(axis: 1, 0..<layers.last!), next)
     }
 }

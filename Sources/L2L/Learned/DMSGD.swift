@@ -65,7 +65,8 @@ public struct DMSGD: LearnedOptimiser {
             + (learnGamma ? shapes.map { Tensor.ones($0) } : [])
     }
 
-    /// The LSTM's `(h, c)`, then the last rates β_t `[P, 1]` (for masks and reports).
+    /// The LSTM's state (``CoordinateLSTM/initialState(coordinates:)``), then the last rates
+    /// β_t `[P, 1]` (for masks and reports).
     public func initialState(for parameters: [Tensor]) -> [Tensor] {
         let n = parameters.reduce(0) { $0 + $1.count }
         return network.initialState(coordinates: n) + [Tensor(repeating: initialStatic, shape: [n, 1])]
@@ -79,7 +80,7 @@ public struct DMSGD: LearnedOptimiser {
         let lstmCount = 3 * network.layers.count
         let g = coordinates(gradients)
         let (h, next) = network(GradientPreprocessing.logAndSign(g, p: p), parameters: meta[0..<lstmCount],
-                                state: Array(state.prefix(2 * network.layers.count)))
+                                state: Array(state.prefix(network.layers.count)))
         let dynamic = matmul(h, meta[lstmCount]).tanh()                                      // [P, 1]
         let statics = coordinates(Array(meta[(lstmCount + 1)..<(lstmCount + 1 + shapes.count)]))
         let gamma = learnGamma ? coordinates(Array(meta.suffix(shapes.count))) : Tensor(1)

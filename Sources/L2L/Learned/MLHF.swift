@@ -234,7 +234,7 @@ public struct MLHFStep {
 /// group's coordinates, and the last PCG solution and residual (the next warm start and
 /// RNN_s's inputs).
 public struct MLHFState: OptimiserState {
-    /// `(h, c)` per LSTM layer, `[coordinates, units]` each (see ``CoordinateLSTM``).
+    /// One `[coordinates, 2·units]` tensor per LSTM layer, h then c (see ``CoordinateLSTM``).
     public typealias Recurrent = [Tensor]
     /// RNN_s's groups, then RNN_p's, in ``MLHF/groups(_:)`` order.
     public var recurrent: [Recurrent]
