@@ -190,19 +190,16 @@ static inline __attribute__((always_inline)) void FN(input_gradient_tile)(
 
 /// A block's weight-gradient partials for TILE_K input features from k0 and `nv` column
 /// vectors from v0: partial[(1 + k)·cols + column] = Σ_rows xh[row][k] · dg[row][column],
-/// rows ascending. (Row 0 of the partial, the bias, is summed by the caller.)
+/// rows ascending, from the block's features xh (`kpad` floats a row: x's n, then h's H,
+/// then zeros). (Row 0 of the partial, the bias, is summed by the caller.)
 static inline __attribute__((always_inline)) void FN(weight_gradient_tile)(
-    int nk, int nv, ptrdiff_t rows, ptrdiff_t n, ptrdiff_t ldx, ptrdiff_t hidden, ptrdiff_t cols,
-    const float *x, const float *h, const float *dg, ptrdiff_t k0, ptrdiff_t v0, float *partial) {
+    int nk, int nv, ptrdiff_t rows, ptrdiff_t kpad, ptrdiff_t cols, const float *xh, const float *dg,
+    ptrdiff_t k0, ptrdiff_t v0, float *partial) {
     v16 acc[TILE_K][TILE_VECTORS];
     for (int kk = 0; kk < TILE_K; kk++)
         for (int q = 0; q < nv; q++) acc[kk][q] = (v16){0};
     for (ptrdiff_t r = 0; r < rows; r++) {
-        float feature[TILE_K];   // the tile's input features of this row (0 past the last)
-        for (int kk = 0; kk < TILE_K; kk++) {
-            const ptrdiff_t k = k0 + kk;
-            feature[kk] = k < n ? x[r * ldx + k] : (k < n + hidden ? h[r * 2 * hidden + (k - n)] : 0.0f);
-        }
+        const float *feature = xh + r * kpad + k0;
         for (int q = 0; q < nv; q++) {
             const v16 d = load16(dg + r * cols + (v0 + q) * 16);
             for (int kk = 0; kk < TILE_K; kk++) acc[kk][q] = __builtin_elementwise_fma(splat16(feature[kk]), d, acc[kk][q]);
@@ -217,12 +214,14 @@ int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n,
                            const float *packed_t, float *dx, float *dstate, float *partials) {
     const ptrdiff_t cols = (ptrdiff_t)l2lk_lstm_columns(hidden), vectors = cols / 16;
     const ptrdiff_t features = n + hidden, kcols = (features + 15) / 16 * 16, kvectors = kcols / 16;
+    const ptrdiff_t kpad = (features + TILE_K - 1) / TILE_K * TILE_K;
     const ptrdiff_t block = L2LK_LSTM_BLOCK;
     // dg for the block's rows (zero-padded to `cols`; a short last tile reads TILE_ROWS rows
     // more, whose results are dropped), and one tile of d(x, h).
-    float *scratch = (float *)calloc((size_t)((block + TILE_ROWS) * cols + TILE_ROWS * kcols), sizeof(float));
+    // and the block's input features side by side (for the weight gradients).
+    float *scratch = (float *)calloc((size_t)((block + TILE_ROWS) * cols + TILE_ROWS * kcols + block * kpad), sizeof(float));
     if (!scratch) return -1;
-    float *dgs = scratch, *dxh = scratch + (block + TILE_ROWS) * cols;
+    float *dgs = scratch, *dxh = scratch + (block + TILE_ROWS) * cols, *xh = dxh + TILE_ROWS * kcols;
     const ptrdiff_t partial_count = (ptrdiff_t)l2lk_lstm_partial_count(n, hidden);
     for (ptrdiff_t b = b0; b < b1; b++) {
         const ptrdiff_t r0 = b * block, rows = p - r0 < block ? p - r0 : block;
@@ -268,24 +267,27 @@ int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n,
                 for (ptrdiff_t r = 0; r < rows; r++) sum = sum + load16(dgs + r * cols + v * 16);
                 store16(partial + v * 16, sum);
             }
-            const float *xb = x + r0 * ldx, *hb = state + r0 * 2 * hidden;
+            for (ptrdiff_t r = 0; r < rows; r++) {   // the padding columns stay 0 from calloc
+                memcpy(xh + r * kpad, x + (r0 + r) * ldx, (size_t)n * sizeof(float));
+                memcpy(xh + r * kpad + n, state + (r0 + r) * 2 * hidden, (size_t)hidden * sizeof(float));
+            }
             for (ptrdiff_t k = 0; k < features; k += TILE_K) {
                 const int nk = features - k < TILE_K ? (int)(features - k) : TILE_K;
                 for (ptrdiff_t v = 0; v < vectors; v += TILE_VECTORS) {
                     switch (vectors - v < TILE_VECTORS ? vectors - v : TILE_VECTORS) {
 #if TILE_VECTORS >= 5
-                    case 5: FN(weight_gradient_tile)(nk, 5, rows, n, ldx, hidden, cols, xb, hb, dgs, k, v, partial); break;
+                    case 5: FN(weight_gradient_tile)(nk, 5, rows, kpad, cols, xh, dgs, k, v, partial); break;
 #endif
 #if TILE_VECTORS >= 4
-                    case 4: FN(weight_gradient_tile)(nk, 4, rows, n, ldx, hidden, cols, xb, hb, dgs, k, v, partial); break;
+                    case 4: FN(weight_gradient_tile)(nk, 4, rows, kpad, cols, xh, dgs, k, v, partial); break;
 #endif
 #if TILE_VECTORS >= 3
-                    case 3: FN(weight_gradient_tile)(nk, 3, rows, n, ldx, hidden, cols, xb, hb, dgs, k, v, partial); break;
+                    case 3: FN(weight_gradient_tile)(nk, 3, rows, kpad, cols, xh, dgs, k, v, partial); break;
 #endif
 #if TILE_VECTORS >= 2
-                    case 2: FN(weight_gradient_tile)(nk, 2, rows, n, ldx, hidden, cols, xb, hb, dgs, k, v, partial); break;
+                    case 2: FN(weight_gradient_tile)(nk, 2, rows, kpad, cols, xh, dgs, k, v, partial); break;
 #endif
-                    default: FN(weight_gradient_tile)(nk, 1, rows, n, ldx, hidden, cols, xb, hb, dgs, k, v, partial); break;
+                    default: FN(weight_gradient_tile)(nk, 1, rows, kpad, cols, xh, dgs, k, v, partial); break;
                     }
                 }
             }
