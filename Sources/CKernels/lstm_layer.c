@@ -62,6 +62,7 @@ void l2lk_lstm_reduce(ptrdiff_t blocks, ptrdiff_t n, ptrdiff_t hidden, const flo
 #pragma clang fp contract(off)
 
 typedef float v16 __attribute__((vector_size(64)));
+typedef float v8 __attribute__((vector_size(32)));
 typedef float v4 __attribute__((vector_size(16)));
 typedef int i16 __attribute__((vector_size(64)));
 typedef int i4 __attribute__((vector_size(16)));

@@ -84,25 +84,69 @@ static inline __attribute__((always_inline)) void FN(gates_tile)(
         for (int q = 0; q < nv; q++) store16(g + t * cols + (v0 + q) * 16, acc[t][q]);
 }
 
-#define CELL_FORWARD(T, W, LOAD, STORE, j)                                                         \
+/// The cell at columns j… of a row (or, gathered, of four rows at once): LOADG reads the
+/// gate pre-activations, LOADC the cell, STOREO writes h' and c', STORES the saved values.
+#define CELL_FORWARD_WITH(T, W, LOADG, LOADC, STOREO, STORES, j)                                   \
     {                                                                                              \
-        const T i = FN(CAT(sigmoid, W))(LOAD(g + j)), f = FN(CAT(sigmoid, W))(LOAD(g + hidden + j)); \
-        const T a = FN(CAT(tanh, W))(LOAD(g + 2 * hidden + j));                                    \
-        const T o = FN(CAT(sigmoid, W))(LOAD(g + 3 * hidden + j));                                 \
-        const T cn = __builtin_elementwise_fma(f, LOAD(c + j), i * a);                             \
+        const T i = FN(CAT(sigmoid, W))(LOADG(g + j)), f = FN(CAT(sigmoid, W))(LOADG(g + hidden + j)); \
+        const T a = FN(CAT(tanh, W))(LOADG(g + 2 * hidden + j));                                   \
+        const T o = FN(CAT(sigmoid, W))(LOADG(g + 3 * hidden + j));                                \
+        const T cn = __builtin_elementwise_fma(f, LOADC(c + j), i * a);                            \
         const T t = FN(CAT(tanh, W))(cn);                                                          \
-        STORE(out + j, o * t);                                                                     \
-        STORE(out + hidden + j, cn);                                                               \
+        STOREO(out + j, o * t);                                                                    \
+        STOREO(out + hidden + j, cn);                                                              \
         if (saved) {                                                                               \
-            STORE(saved + j, i); STORE(saved + hidden + j, f); STORE(saved + 2 * hidden + j, a);   \
-            STORE(saved + 3 * hidden + j, o); STORE(saved + 4 * hidden + j, t);                    \
+            STORES(saved + j, i); STORES(saved + hidden + j, f); STORES(saved + 2 * hidden + j, a); \
+            STORES(saved + 3 * hidden + j, o); STORES(saved + 4 * hidden + j, t);                  \
         }                                                                                          \
     }
+#define CELL_FORWARD(T, W, LOAD, STORE, j) CELL_FORWARD_WITH(T, W, LOAD, LOAD, STORE, STORE, j)
 
 /// One row's cell from its gate pre-activations g [4H].
 static inline __attribute__((always_inline)) void FN(cell_row)(
-    ptrdiff_t hidden, const float *g, const float *c, float *out, float *saved) {
-    ELEMENTWISE(hidden, CELL_FORWARD);
+    ptrdiff_t from, ptrdiff_t hidden, const float *g, const float *c, float *out, float *saved) {
+    g += from; c += from; out += from; saved = saved ? saved + from : NULL;
+    ELEMENTWISE(hidden - from, CELL_FORWARD);
+}
+
+// Four floats from each of four rows `stride` apart, as one vector (and back).
+#define GATHER4(p, stride) ({                                                                      \
+    const float *gp_ = (p);                                                                         \
+    const v8 lo_ = __builtin_shufflevector(load4(gp_), load4(gp_ + (stride)), 0, 1, 2, 3, 4, 5, 6, 7); \
+    const v8 hi_ = __builtin_shufflevector(load4(gp_ + 2 * (stride)), load4(gp_ + 3 * (stride)), 0, 1, 2, 3, 4, 5, 6, 7); \
+    __builtin_shufflevector(lo_, hi_, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); })
+#define SCATTER4(p, stride, v) ({                                                                  \
+    float *sp_ = (p); const v16 sv_ = (v);                                                           \
+    store4(sp_, __builtin_shufflevector(sv_, sv_, 0, 1, 2, 3));                                       \
+    store4(sp_ + (stride), __builtin_shufflevector(sv_, sv_, 4, 5, 6, 7));                            \
+    store4(sp_ + 2 * (stride), __builtin_shufflevector(sv_, sv_, 8, 9, 10, 11));                      \
+    store4(sp_ + 3 * (stride), __builtin_shufflevector(sv_, sv_, 12, 13, 14, 15)); })
+#define GATHER_G(p) GATHER4(p, cols)
+#define GATHER_C(p) GATHER4(p, 2 * hidden)
+#define SCATTER_O(p, v) SCATTER4(p, 2 * hidden, v)
+#define SCATTER_S(p, v) SCATTER4(p, 5 * hidden, v)
+
+/// The cell of a whole tile of four rows: each row's columns in 16s, then the rows' last
+/// H mod 16 columns four at a time from all four rows together (one 16-float vector instead
+/// of four 4-float ones; the same operations on every element, so the same bits).
+static inline __attribute__((always_inline)) void FN(cell_tile4)(
+    ptrdiff_t hidden, ptrdiff_t cols, const float *g, const float *c, float *out, float *saved) {
+    const ptrdiff_t body = hidden / 16 * 16;
+    for (ptrdiff_t j = 0; j < body; j += 16) {
+        for (int t = 0; t < 4; t++) {
+            const float *gt = g + t * cols, *ct = c + t * 2 * hidden;
+            float *ot = out + t * 2 * hidden, *st = saved ? saved + t * 5 * hidden : NULL;
+            {
+                const float *g = gt, *c = ct; float *out = ot, *saved = st;
+                CELL_FORWARD(v16, 16, load16, store16, j)
+            }
+        }
+    }
+    for (ptrdiff_t j = body; j + 4 <= hidden; j += 4) CELL_FORWARD_WITH(v16, 16, GATHER_G, GATHER_C, SCATTER_O, SCATTER_S, j)
+    if (hidden % 4)
+        for (int t = 0; t < 4; t++)
+            FN(cell_row)(hidden / 4 * 4, hidden, g + t * cols, c + t * 2 * hidden, out + t * 2 * hidden,
+                         saved ? saved + t * 5 * hidden : NULL);
 }
 
 int FN(l2lk_lstm_forward)(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n, ptrdiff_t hidden,
@@ -138,10 +182,15 @@ int FN(l2lk_lstm_forward)(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n, ptrdiff_t hid
             default: FN(gates_tile)(1, n, hidden, cols, xr, hr, packed, v, g); break;
             }
         }
-        for (ptrdiff_t t = 0; t < rows; t++) {
-            const ptrdiff_t row = r + t;
-            FN(cell_row)(hidden, g + t * cols, state + row * 2 * hidden + hidden, out + row * 2 * hidden,
-                         saved ? saved + row * 5 * hidden : NULL);
+        if (rows == 4 && TILE_ROWS == 4) {
+            FN(cell_tile4)(hidden, cols, g, state + r * 2 * hidden + hidden, out + r * 2 * hidden,
+                           saved ? saved + r * 5 * hidden : NULL);
+        } else {
+            for (ptrdiff_t t = 0; t < rows; t++) {
+                const ptrdiff_t row = r + t;
+                FN(cell_row)(0, hidden, g + t * cols, state + row * 2 * hidden + hidden, out + row * 2 * hidden,
+                             saved ? saved + row * 5 * hidden : NULL);
+            }
         }
     }
     free(scratch);
