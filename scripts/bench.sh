@@ -2,7 +2,8 @@
 # Prints the benchmark figures: l2l's full report (sgemm peak, element-wise kernels,
 # learned optimisers, training steps/s, curvature costs), MLP training from Python, and
 # l2l side by side with its PyTorch peer (benchmarks/torch_peer.py) with their ratios, the
-# sgemm peaks of l2l, numpy and PyTorch, and each l2l run's peak resident memory.
+# sgemm peaks of l2l, numpy and PyTorch, and each l2l run's peak resident memory; then the
+# LSTM optimiser driven from Python against the same Swift figures (benchmarks/learned_python.py).
 # Expects scripts/setup.sh to have run (the Python module). PyTorch is needed here only:
 # if python3 has no torch, it is installed into a venv of its own, .build/torch-venv: the
 # machine's CPU-only wheel from /opt/wheels if there is one, else PyPI's (the torch wheel
@@ -32,3 +33,6 @@ if ! python3 -c "import torch" 2>/dev/null; then
     fi
 fi
 "$peer" benchmarks/torch_peer.py --l2l .build/bench --repeats 3
+
+echo
+python3 benchmarks/learned_python.py --swift-json .build/bench/lstm.json --repeats 3
