@@ -113,15 +113,20 @@ def _stop(signum: int, frame: Any) -> None:
 
 
 def _wait(request: Any) -> None:
-    """Waits for a non-blocking collective, sleeping between tests: the waiting rank leaves
-    its core to the ranks still computing, and Python can run the SIGTERM handler that
-    reports a job being ended (a blocking MPI call would hold both until it returns)."""
+    """Waits for a non-blocking collective: testing it continuously for up to
+    _SPIN_SECONDS (an exchange among ranks that finished together takes microseconds),
+    then sleeping between tests, so a rank waiting for slower ones leaves its core to them
+    and Python can run the SIGTERM handler that reports a job being ended (a blocking MPI
+    call would hold both until it returns)."""
+    deadline = time.perf_counter() + _SPIN_SECONDS
     while not request.Test():
-        time.sleep(_POLL_SECONDS)
+        if time.perf_counter() > deadline:
+            time.sleep(_POLL_SECONDS)
 
 
-# Sleep between tests of a pending collective: short against an unroll (milliseconds to
-# seconds), long enough not to spin.
+# Spinning, then sleeping between tests of a pending collective: both short against an
+# unroll (milliseconds to seconds).
+_SPIN_SECONDS = 1e-3
 _POLL_SECONDS = 2e-4
 
 
