@@ -45,6 +45,7 @@ extension MetaTrainer {
         var trial = try openIteration()
         var out = [MemberEstimate]()
         for m in ids {
+            trial.members[m] = started(trial.members[m])
             if trial.warmups[m] > 0 {
                 warmUp(&trial.members[m], steps: trial.warmups[m])
                 trial.warmups[m] = 0

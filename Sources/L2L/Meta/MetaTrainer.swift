@@ -96,11 +96,19 @@ public final class MetaTrainer {
         }
     }
 
-    /// A fresh instance of `task` as a meta-batch member, its runs at the learner's start.
+    /// A fresh instance of `task` as a meta-batch member (its random draws taken); its
+    /// learner runs are made by ``started(_:)`` where the member is estimated, so a process
+    /// holds optimiser states only for its own members.
     func member(of task: MetaTask) throws -> TaskMember {
-        let instance = try TaskInstance(task, batchSize: config.batchSize, rng: &rng)
-        let run = LearnerRun(learner: instance.initial, optimiserState: optimiser.initialState(for: instance.initial.parameters))
-        return TaskMember(instance: instance, runs: [LearnerRun](repeating: run, count: estimator.runsPerTask))
+        TaskMember(instance: try TaskInstance(task, batchSize: config.batchSize, rng: &rng), runs: [])
+    }
+
+    /// `member` with its runs at the learner's start if it has none yet.
+    func started(_ member: TaskMember) -> TaskMember {
+        guard member.runs.isEmpty else { return member }
+        let initial = member.instance.initial
+        let run = LearnerRun(learner: initial, optimiserState: optimiser.initialState(for: initial.parameters))
+        return TaskMember(instance: member.instance, runs: [LearnerRun](repeating: run, count: estimator.runsPerTask))
     }
 
     /// The meta-loss of φ (default: the current one) without training it: the mean, over
