@@ -57,11 +57,13 @@ def digest(phi):
 def single(args):
     t = trainer(args, args.checkpoint if args.resume else None)
     start = time.perf_counter()
+    cpu = time.process_time()
     t.run()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     if args.timings:
         print(f"1 process (MetaTrainer.run): {t.unrolls} unrolls of {args.meta_batch} tasks in {seconds:.2f} s: "
-              f"{t.unrolls * args.meta_batch / seconds:.2f} tasks/s")
+              f"{t.unrolls * args.meta_batch / seconds:.2f} tasks/s; CPU per task (all) "
+              f"{1e3 * cpu / (t.unrolls * args.meta_batch):.1f} ms")
     print(f"final meta-loss {t.history[-1]:.4f}")
     print(f"phi sha256 {digest(t.phi)}")
 
@@ -92,12 +94,13 @@ def distributed(args):
     timings = l2l.mpi.train(t, comm, checkpoint=args.checkpoint, collective=args.collective, progress=progress)
     seconds = time.perf_counter() - start
     slowest = comm.reduce(timings.estimating, op=MPI.MAX, root=0)
+    cpu = comm.reduce(timings.estimating_cpu, op=MPI.SUM, root=0)
     if rank == 0 and args.timings and timings.unrolls:
         n = timings.unrolls
         print(f"{size} rank(s) ({args.collective}): {n} unrolls of {args.meta_batch} tasks in {seconds:.2f} s: "
               f"{n * args.meta_batch / seconds:.2f} tasks/s; per unroll: slowest rank's tasks "
               f"{1e3 * slowest / n:.1f} ms, rank 0 exchanging (with waiting) {1e3 * timings.exchanging / n:.2f} ms, "
-              f"applying {1e3 * timings.applying / n:.2f} ms")
+              f"applying {1e3 * timings.applying / n:.2f} ms; CPU per task {1e3 * cpu / (n * args.meta_batch):.1f} ms")
     if rank == 0:
         print(f"final meta-loss {t.history[-1]:.4f}")
         print(f"phi sha256 {digest(t.phi)}", flush=True)

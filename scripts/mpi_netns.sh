@@ -8,7 +8,8 @@
 #
 #   sudo bash scripts/mpi_netns.sh                 # Fashion-MNIST, meta-batch 8, 2 trials
 #   sudo bash scripts/mpi_netns.sh --data blobs    # extra arguments go to the example
-# PYTHON (default python3) runs the ranks.
+# PYTHON (default python3) runs the ranks; EXCHANGE_META_BATCHES (default "8 1000") are the
+# meta-batch sizes whose exchange is timed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python="$(command -v "${PYTHON:-python3}")"
@@ -60,6 +61,6 @@ run() {
         "${exports[@]}" "$python" "$@"
 }
 echo "== one exchange of the members' rows over TCP"
-run benchmarks/mpi_exchange.py --meta-batch 8
+for m in ${EXCHANGE_META_BATCHES:-8 1000}; do run benchmarks/mpi_exchange.py --meta-batch "$m" --repeats 100; done
 echo "== meta-training on the two namespaces"
 run examples/meta_train_mpi.py --trials 2 --meta-batch 8 --timings "$@"

@@ -57,10 +57,12 @@ class LockstepError(RuntimeError):
 
 @dataclass
 class Timings:
-    """Wall-clock seconds one process spent in `train`: running its members' unrolls,
+    """Wall-clock seconds one process spent in `train`: running its members' unrolls (and
+    the CPU seconds they took, which another program sharing the cores does not inflate),
     exchanging rows (including waiting for slower ranks), and combining and applying."""
     unrolls: int = 0
     estimating: float = 0.0
+    estimating_cpu: float = 0.0
     exchanging: float = 0.0
     applying: float = 0.0
 
@@ -206,9 +208,10 @@ def train(trainer: MetaTrainer, comm: Any = None, checkpoint: Optional[PathLike]
 
         save()
         while not trainer.finished:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             gradients, summaries = trainer.estimate(mine)
             exchanged = time.perf_counter()
+            timings.estimating_cpu += time.process_time() - cpu
             all_summaries, combined = exchange(trainer, gradients, summaries)
             applied = time.perf_counter()
             trials_before = trainer.trials_done
