@@ -71,6 +71,15 @@ def test_ranks_match_one_process_bit_for_bit(single, ranks, collective):
 
 
 @needs_mpirun
+def test_uneven_split_with_an_idle_rank():
+    # Meta-batch 3 on 4 ranks: ranks 0-2 run one member each, rank 3 none (it only draws).
+    uneven = ["--data", "blobs", "--trials", "2", "--steps", "10", "--meta-batch", "3", "--batch", "32"]
+    done = subprocess.run([sys.executable, EXAMPLE, *uneven, "--single"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert digest(mpirun(4, [EXAMPLE, *uneven]).stdout) == digest(done.stdout)
+
+
+@needs_mpirun
 def test_killed_rank_stops_the_job_and_the_checkpoint_resumes(single, tmp_path):
     checkpoint = str(tmp_path / "run.safetensors")
     # Rank 1 dies in trial 3 (two unrolls per trial); rank 0 saved after trial 2.
