@@ -203,8 +203,13 @@ def train(trainer: MetaTrainer, comm: Any = None, checkpoint: Optional[PathLike]
         def save() -> None:
             nonlocal last_saved
             if checkpoint is not None and rank == 0:
-                trainer.save_checkpoint(checkpoint)
-            last_saved = trainer.trials_done
+                # SIGTERM waits until the file and its trial count agree.
+                held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+                try:
+                    trainer.save_checkpoint(checkpoint)
+                    last_saved = trainer.trials_done
+                finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
         save()
         while not trainer.finished:
@@ -233,8 +238,9 @@ def train(trainer: MetaTrainer, comm: Any = None, checkpoint: Optional[PathLike]
         if size > 1:
             where = f"trial {trainer.trials_done}, unroll {trainer.unrolls}"
             saved = ("no checkpoint was asked for" if checkpoint is None else
+                     f"resume from {os.fspath(checkpoint)} (rank 0's last checkpoint)" if rank != 0 else
                      "nothing saved yet" if last_saved is None else
-                     f"resume from {os.fspath(checkpoint)} (written by rank 0 after {last_saved} trials)")
+                     f"resume from {os.fspath(checkpoint)} (written after {last_saved} trial{'' if last_saved == 1 else 's'})")
             verb = "stopped" if isinstance(e, JobStopped) else "failed"
             sys.stderr.write(f"l2l.mpi: rank {rank} of {size} {verb} at {where}: {type(e).__name__}: {e}\n"
                              f"l2l.mpi: aborting the job; {saved}\n")

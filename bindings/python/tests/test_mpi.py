@@ -89,7 +89,8 @@ def test_killed_rank_stops_the_job_and_the_checkpoint_resumes(single, tmp_path):
     assert crashed.returncode != 0
     assert "phi sha256" not in output
     assert re.search(r"rank 1 .*exited on signal 9", output), output
-    assert f"resume from {checkpoint} (written by rank 0 after 2 trials)" in output, output
+    assert f"rank 0 of 2 stopped at trial 2, unroll 5" in output, output
+    assert f"resume from {checkpoint} (written after 2 trials)" in output, output
     resumed = mpirun(2, [EXAMPLE, *SMALL, "--checkpoint", checkpoint, "--resume"])
     assert "starting at trial 2 of 4" in resumed.stdout
     assert digest(resumed.stdout) == single
