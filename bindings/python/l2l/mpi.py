@@ -49,6 +49,9 @@ COLLECTIVES = ("allgather", "gather")
 
 PathLike = Union[str, "os.PathLike[str]"]
 
+# The column of a member's summary that says it was lost (L2L_META_SUMMARY_SIZE's layout).
+_LOST = 3
+
 
 class LockstepError(RuntimeError):
     """The processes' trainers are not in the same state (different options, tasks,
@@ -167,11 +170,11 @@ class _Exchange:
             self.result[self.p:] = rows[:, self.p:].ravel()
         _wait(self.comm.Ibcast(self.result, root=0))
         all_summaries = self.result[self.p:].reshape(self.b, SUMMARY_SIZE)
-        lost = bool(np.any(all_summaries[:, 3] != 0))
+        lost = bool(np.any(all_summaries[:, _LOST] != 0))
         return all_summaries, None if lost else self.result[: self.p]
 
     def _combined(self, trainer: MetaTrainer, rows: np.ndarray) -> Optional[np.ndarray]:
-        if np.any(rows[:, self.p + 3] != 0):
+        if np.any(rows[:, self.p + _LOST] != 0):
             return None  # a member was lost: no meta-step this unroll
         return trainer.combine(rows[:, : self.p])
 
