@@ -1420,6 +1420,106 @@ l2l_status l2l_fewshot_save(const l2l_fewshot *fewshot, const char *path);
  */
 l2l_status l2l_fewshot_load(l2l_fewshot **out, const char *path, const l2l_learner *learner);
 
+/* ---------------------------------------------------------------------------------- */
+/* Meta-training across processes: one meta-iteration in two halves, buffers for MPI     */
+/* ---------------------------------------------------------------------------------- */
+
+/*
+ * A meta-iteration (one unroll of each of the meta_batch members, then one meta-update of
+ * phi) can be split over N processes that each hold a meta-trainer created with the same
+ * learned optimiser, tasks and options: every process calls l2l_meta_trainer_estimate for
+ * its share of the members (process r: members r, r+N, ...), the processes exchange the
+ * gradient rows and summaries (l2l never communicates: use your MPI), and every process
+ * calls l2l_meta_trainer_combine on all meta_batch rows in member order and then
+ * l2l_meta_trainer_apply with the same values. Every random draw is taken by every
+ * process, so they stay in lockstep, and phi comes out bit for bit as from one process's
+ * l2l_meta_trainer_run (which sums the members' gradients in the same order). A process
+ * that did not estimate a member in an unroll no longer holds that member's learner and
+ * may not estimate it again in the trial (unless the learner restarts after a non-finite
+ * loss). Start every process from the same phi (l2l_meta_trainer_get_phi on one,
+ * l2l_meta_trainer_set_phi on the others) or from the same checkpoint; save checkpoints
+ * between trials from one process.
+ */
+
+/** Floats per member summary of l2l_meta_trainer_estimate: meta-loss, the learner's last
+ *  loss, its last gradient norm, lost (1: a loss was not finite, no gradient; else 0). */
+#define L2L_META_SUMMARY_SIZE 4
+
+/**
+ * The sizes of a split meta-iteration: members per meta-batch, phi's float count (the
+ * length of a gradient row and of phi), trials configured, unrolls (meta-iterations) per
+ * trial. Any out-pointer may be NULL. L2L_ERR_INVALID_ARGUMENT for a NULL handle.
+ */
+l2l_status l2l_meta_trainer_sizes(const l2l_meta_trainer *trainer, int64_t *meta_batch,
+                                  int64_t *phi_count, int64_t *trials,
+                                  int64_t *iterations_per_trial);
+
+/**
+ * Copies the trainer's current phi (phi_count floats, laid out as l2l_learned_get_meta)
+ * into `out` (capacity `capacity`) and sets *count. `out` NULL asks for the size; a smaller
+ * capacity gives L2L_ERR_BUFFER_TOO_SMALL (with *count set). L2L_ERR_INVALID_ARGUMENT for a
+ * NULL handle, or both `out` and `count` NULL.
+ */
+l2l_status l2l_meta_trainer_get_phi(const l2l_meta_trainer *trainer, float *out,
+                                    int64_t capacity, int64_t *count);
+
+/**
+ * Replaces the trainer's phi with `count` values (copied) laid out as
+ * l2l_meta_trainer_get_phi gives them, keeping the meta-optimiser's state and the rollback
+ * point. L2L_ERR_SHAPE if count is not phi_count; L2L_ERR_NON_FINITE for NaN or infinity;
+ * L2L_ERR_STATE between l2l_meta_trainer_estimate and l2l_meta_trainer_apply;
+ * L2L_ERR_INVALID_ARGUMENT for a NULL handle or values, or a negative count. Nothing changes
+ * on failure.
+ */
+l2l_status l2l_meta_trainer_set_phi(l2l_meta_trainer *trainer, const float *values,
+                                    int64_t count);
+
+/**
+ * Runs the current unroll of meta-batch members `members[0..count-1]` (distinct indices in
+ * 0..meta_batch-1) with the current phi, opening the meta-iteration (and, at its first
+ * one, the trial) if it is not open yet; count 0 only opens it (a process with no member:
+ * every process must open every iteration, which draws the random numbers). Row i of
+ * `gradients` (capacity `gradients_capacity` floats, at least count × phi_count) receives
+ * member members[i]'s meta-gradient (NaN if the member was lost); row i of `summaries` (at
+ * least count × L2L_META_SUMMARY_SIZE floats) its summary. L2L_ERR_INVALID_ARGUMENT for a
+ * NULL pointer (the buffers may be NULL when count is 0), a negative count, a member out
+ * of range or repeated, one already estimated in this iteration, or one whose learner
+ * another process holds; L2L_ERR_BUFFER_TOO_SMALL for a small buffer; L2L_ERR_STATE once
+ * every trial is done; a callback task's error as l2l_meta_trainer_run (the trial in
+ * progress is then abandoned). The trainer must not be used by another thread meanwhile.
+ */
+l2l_status l2l_meta_trainer_estimate(l2l_meta_trainer *trainer, const int64_t *members,
+                                     int64_t count, float *gradients, int64_t gradients_capacity,
+                                     float *summaries, int64_t summaries_capacity);
+
+/**
+ * The meta-batch's meta-gradient from all members' gradient rows: `gradients` holds
+ * meta_batch × phi_count floats, member 0's row first (`count` is their number); `out`
+ * (capacity at least phi_count) receives their sum in member order divided by meta_batch,
+ * exactly as l2l_meta_trainer_run combines them. Rows may hold NaN (the result then does).
+ * L2L_ERR_SHAPE for another count; L2L_ERR_BUFFER_TOO_SMALL for a small `out`;
+ * L2L_ERR_INVALID_ARGUMENT for a NULL pointer or a negative count.
+ */
+l2l_status l2l_meta_trainer_combine(const l2l_meta_trainer *trainer, const float *gradients,
+                                    int64_t count, float *out, int64_t capacity);
+
+/**
+ * Closes the open meta-iteration: `summaries` holds all meta_batch members' summaries
+ * (meta_batch × L2L_META_SUMMARY_SIZE floats, `summaries_count` their number, member 0
+ * first), `gradient` the combined meta-gradient of l2l_meta_trainer_combine (`gradient_count`
+ * = phi_count floats; may be NULL if a member was lost, and is then ignored). Records the
+ * history entry and events, restarts lost learners, and updates phi by the meta-optimiser
+ * unless a member was lost or the gradient is not finite (skipped and recorded, as
+ * l2l_meta_trainer_run does); after the trial's last unroll the trial counts as done.
+ * L2L_ERR_STATE if no iteration is open; L2L_ERR_SHAPE for other counts or a NULL gradient
+ * when no member was lost; L2L_ERR_NON_FINITE if a member not lost has a non-finite
+ * meta-loss; L2L_ERR_INVALID_ARGUMENT for a NULL handle or summaries, or a lost flag other
+ * than 0 or 1. Nothing changes on failure.
+ */
+l2l_status l2l_meta_trainer_apply(l2l_meta_trainer *trainer, const float *summaries,
+                                  int64_t summaries_count, const float *gradient,
+                                  int64_t gradient_count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,8 @@
 # and its CUDA dependencies are about 5 GB: the first run downloads them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# --mpi: the MPI meta-training figures only (scripts/bench_mpi.sh).
+[ "${1:-}" = "--mpi" ] && exec bash scripts/bench_mpi.sh
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 swift build -c release --product l2l-bench >/dev/null
 .build/release/l2l-bench

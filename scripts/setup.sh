@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs what l2l needs on a fresh Debian machine with Swift at /opt/swift (or on PATH)
-# and Python 3 with pip: the system libraries, Fashion-MNIST, OpenBLAS from PyPI's
-# scipy-openblas32 wheel (its library copied to /usr/local/lib), and the Python module (`pip install ./bindings/python`, which also builds
+# and Python 3 with pip: the system libraries, Fashion-MNIST, Open MPI and mpi4py (for
+# l2l.mpi), OpenBLAS from PyPI's scipy-openblas32 wheel (its library copied to /usr/local/lib), and the Python module (`pip install ./bindings/python`, which also builds
 # libl2l.so). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The OpenBLAS build l2l links (README: "Speed" says why).
 openblas_version=0.3.34.481.3
 
-packages=(gcc g++ pkg-config zlib1g-dev pybind11-dev libpython3-dev dataset-fashion-mnist)
+packages=(gcc g++ pkg-config zlib1g-dev pybind11-dev libpython3-dev dataset-fashion-mnist openmpi-bin libopenmpi-dev)
 command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 || packages+=(python3 python3-pip)
 sudo=""
 if [ "$(id -u)" != 0 ]; then
@@ -29,7 +29,7 @@ command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 command -v swift >/dev/null || { echo "setup: Swift not found (expected on PATH or at /opt/swift)" >&2; exit 1; }
 # A Debian-managed Python refuses pip installs unless told otherwise (PEP 668); pyenv's does not care.
 export PIP_BREAK_SYSTEM_PACKAGES=1
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore numpy pytest matplotlib scikit-learn \
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore numpy pytest matplotlib scikit-learn mpi4py \
     "scipy-openblas32==$openblas_version"
 
 # The BLAS: the wheel's library in /usr/local/lib, where the dynamic loader finds it when

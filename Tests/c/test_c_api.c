@@ -4309,6 +4309,129 @@ static void test_free_null(void) {
     CHECK(1);
 }
 
+/* One meta-iteration in two halves: two "processes" (trainers a and b, members {0, 2} and
+ * {1}) exchanging rows in memory end with phi bit for bit as one l2l_meta_trainer_run;
+ * bad sizes, order and NaN give their statuses. */
+static void test_meta_split(void) {
+    section = "meta-training split across processes";
+    const char *options = "trials=2 steps=10 unroll=5 batch=16 meta_lr=0.01 seed=5 meta_batch=3";
+    l2l_dataset *d = separable_dataset();
+    l2l_learner *l = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", LEARNER_OPTIONS, 1));
+    l2l_learned *la = NULL, *lb = NULL, *lc = NULL;
+    l2l_meta_trainer *one = meta_sgd_trainer(&la, options, l, d);
+    l2l_meta_trainer *a = meta_sgd_trainer(&lb, options, l, d);
+    l2l_meta_trainer *b = meta_sgd_trainer(&lc, options, l, d);
+    int64_t batch = 0, p = 0, trials = 0, per_trial = 0;
+    EXPECT_OK(l2l_meta_trainer_sizes(a, &batch, &p, &trials, &per_trial));
+    CHECKF(batch == 3 && p == LP && trials == 2 && per_trial == 2, "sizes %lld %lld %lld %lld", (long long)batch,
+           (long long)p, (long long)trials, (long long)per_trial);
+    EXPECT_OK(l2l_meta_trainer_sizes(a, NULL, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_sizes", l2l_meta_trainer_sizes(NULL, &batch, NULL, NULL, NULL));
+
+    float phi[LP], grads[3 * LP], summaries[3 * L2L_META_SUMMARY_SIZE], combined[LP];
+    int64_t n = 0;
+    EXPECT_OK(l2l_meta_trainer_get_phi(a, NULL, 0, &n));
+    CHECK(n == LP);
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_meta_trainer_get_phi", l2l_meta_trainer_get_phi(a, phi, LP - 1, &n));
+    EXPECT_OK(l2l_meta_trainer_get_phi(a, phi, LP, &n));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_trainer_set_phi", l2l_meta_trainer_set_phi(b, phi, LP - 1));
+    float nan_phi[LP];
+    memcpy(nan_phi, phi, sizeof phi);
+    nan_phi[1] = NAN;
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_meta_trainer_set_phi", l2l_meta_trainer_set_phi(b, nan_phi, LP));
+    EXPECT_OK(l2l_meta_trainer_set_phi(b, phi, LP)); /* "broadcast" a's phi */
+
+    const int64_t mine_a[2] = {0, 2}, mine_b[1] = {1}, bad[2] = {1, 1}, out_of_range[1] = {3};
+    EXPECT_ERR(L2L_ERR_STATE, "l2l_meta_trainer_apply", l2l_meta_trainer_apply(a, summaries, 12, combined, LP));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_estimate",
+               l2l_meta_trainer_estimate(a, bad, 2, grads, 3 * LP, summaries, 12));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_estimate",
+               l2l_meta_trainer_estimate(a, out_of_range, 1, grads, 3 * LP, summaries, 12));
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_meta_trainer_estimate",
+               l2l_meta_trainer_estimate(a, mine_a, 2, grads, 2 * LP - 1, summaries, 12));
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_trainer_combine", l2l_meta_trainer_combine(a, grads, 2 * LP, combined, LP));
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_meta_trainer_combine",
+               l2l_meta_trainer_combine(a, grads, 3 * LP, combined, LP - 1));
+
+    EXPECT_OK(l2l_meta_trainer_run(one, -1, NULL, NULL));
+    for (int it = 0; it < 4; it++) {
+        /* Each process estimates its members; rows go to their member's place. */
+        float ga[2 * LP], sa[2 * L2L_META_SUMMARY_SIZE], gb[LP], sb[L2L_META_SUMMARY_SIZE];
+        if (it == 1) /* mid-trial, member 1's learner is b's: a may not take it over */
+            EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_estimate",
+                       l2l_meta_trainer_estimate(a, mine_b, 1, gb, LP, sb, L2L_META_SUMMARY_SIZE));
+        EXPECT_OK(l2l_meta_trainer_estimate(a, mine_a, 2, ga, 2 * LP, sa, 2 * L2L_META_SUMMARY_SIZE));
+        EXPECT_OK(l2l_meta_trainer_estimate(b, mine_b, 1, gb, LP, sb, L2L_META_SUMMARY_SIZE));
+        if (it == 0) {
+            EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_estimate",
+                       l2l_meta_trainer_estimate(a, mine_a, 1, ga, LP, sa, L2L_META_SUMMARY_SIZE));
+            EXPECT_ERR(L2L_ERR_STATE, "l2l_meta_trainer_set_phi", l2l_meta_trainer_set_phi(a, phi, LP));
+        }
+        memcpy(grads, ga, LP * sizeof(float));
+        memcpy(grads + LP, gb, LP * sizeof(float));
+        memcpy(grads + 2 * LP, ga + LP, LP * sizeof(float));
+        memcpy(summaries, sa, L2L_META_SUMMARY_SIZE * sizeof(float));
+        memcpy(summaries + L2L_META_SUMMARY_SIZE, sb, L2L_META_SUMMARY_SIZE * sizeof(float));
+        memcpy(summaries + 2 * L2L_META_SUMMARY_SIZE, sa + L2L_META_SUMMARY_SIZE, L2L_META_SUMMARY_SIZE * sizeof(float));
+        EXPECT_OK(l2l_meta_trainer_combine(a, grads, 3 * LP, combined, LP));
+        if (it == 1) {
+            EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_trainer_apply", l2l_meta_trainer_apply(a, summaries, 8, combined, LP));
+            EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_trainer_apply", l2l_meta_trainer_apply(a, summaries, 12, NULL, 0));
+            float lying[3 * L2L_META_SUMMARY_SIZE];
+            memcpy(lying, summaries, sizeof lying);
+            lying[3] = 0.5f;
+            EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_trainer_apply", l2l_meta_trainer_apply(a, lying, 12, combined, LP));
+            lying[3] = 0;
+            lying[0] = NAN;
+            EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_meta_trainer_apply", l2l_meta_trainer_apply(a, lying, 12, combined, LP));
+        }
+        EXPECT_OK(l2l_meta_trainer_apply(a, summaries, 12, combined, LP));
+        EXPECT_OK(l2l_meta_trainer_apply(b, summaries, 12, combined, LP));
+    }
+    float want[LP], got_a[LP], got_b[LP];
+    EXPECT_OK(l2l_meta_trainer_get_phi(one, want, LP, NULL));
+    EXPECT_OK(l2l_meta_trainer_get_phi(a, got_a, LP, NULL));
+    EXPECT_OK(l2l_meta_trainer_get_phi(b, got_b, LP, NULL));
+    CHECK(!floats_equal(want, phi, LP));
+    CHECK(floats_equal(want, got_a, LP) && floats_equal(want, got_b, LP));
+    float h1[4], h2[4];
+    EXPECT_OK(l2l_meta_trainer_history(one, h1, 4, NULL));
+    EXPECT_OK(l2l_meta_trainer_history(b, h2, 4, NULL));
+    CHECK(floats_equal(h1, h2, 4));
+    EXPECT_ERR(L2L_ERR_STATE, "l2l_meta_trainer_estimate",
+               l2l_meta_trainer_estimate(a, mine_a, 2, grads, 3 * LP, summaries, 12));
+
+    /* A NaN meta-gradient is skipped and recorded, as in one process. */
+    l2l_learned *ld = NULL;
+    l2l_meta_trainer *c = meta_sgd_trainer(&ld, "trials=1 steps=5 unroll=5 batch=16 seed=5", l, d);
+    float g1[LP], s1[L2L_META_SUMMARY_SIZE], before[LP], after[LP];
+    const int64_t only[1] = {0};
+    EXPECT_OK(l2l_meta_trainer_get_phi(c, before, LP, NULL));
+    EXPECT_OK(l2l_meta_trainer_estimate(c, NULL, 0, NULL, 0, NULL, 0)); /* opens the iteration only */
+    EXPECT_ERR(L2L_ERR_STATE, "l2l_meta_trainer_set_phi", l2l_meta_trainer_set_phi(c, before, LP));
+    EXPECT_OK(l2l_meta_trainer_estimate(c, only, 1, g1, LP, s1, L2L_META_SUMMARY_SIZE));
+    g1[0] = NAN;
+    EXPECT_OK(l2l_meta_trainer_apply(c, s1, L2L_META_SUMMARY_SIZE, g1, LP));
+    EXPECT_OK(l2l_meta_trainer_get_phi(c, after, LP, NULL));
+    CHECK(floats_equal(before, after, LP));
+    int32_t kinds[4];
+    int64_t events = 0;
+    EXPECT_OK(l2l_meta_trainer_events(c, kinds, NULL, NULL, 4, &events));
+    CHECK(events == 1 && kinds[0] == L2L_EVENT_NON_FINITE_GRADIENT);
+
+    l2l_meta_trainer_free(one);
+    l2l_meta_trainer_free(a);
+    l2l_meta_trainer_free(b);
+    l2l_meta_trainer_free(c);
+    l2l_learned_free(la);
+    l2l_learned_free(lb);
+    l2l_learned_free(lc);
+    l2l_learned_free(ld);
+    l2l_learner_free(l);
+    l2l_dataset_free(d);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "%s/l2l-c-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (mkdtemp(tmpdir) == NULL) {
@@ -4350,6 +4473,7 @@ int main(void) {
     test_readers_refuse_devices();
     test_stale_handles();
     test_meta_estimators();
+    test_meta_split();
     test_meta_test();
     test_mlhf();
     test_regression();

@@ -118,6 +118,16 @@ public final class MetaStep {
         }
     }
 
+    /// Replaces φ by `values` (φ's shapes, finite), keeping the meta-optimiser's state and
+    /// the rollback point. Throws `.shape`, or `.nonFinite` for non-finite values.
+    public func replaceMeta(_ values: [Tensor]) throws {
+        guard values.map(\.shape) == meta.map(\.shape) else {
+            throw L2LError.shape("meta-step: φ has shapes \(meta.map(\.shape)), got \(values.map(\.shape))")
+        }
+        guard values.allSatisfy(\.isFinite) else { throw L2LError(.nonFinite, "meta-step: φ must be finite") }
+        meta = values.map { $0.detached() }
+    }
+
     private func restoreLastGood() {
         meta = lastGood.meta
         // The slots came from this optimiser on these shapes: restoring cannot fail.

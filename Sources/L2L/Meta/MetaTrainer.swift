@@ -34,6 +34,8 @@ public final class MetaTrainer {
     /// The order the meta-batch members' truncations run in (default: member order); the
     /// results must not depend on it (tests permute it).
     var executionOrder: [Int]? = nil
+    /// The trial under way (`nil` between trials).
+    var inProgress: TrialInProgress? = nil
 
     public init(_ optimiser: any LearnedOptimiser, tasks: [MetaTask], config: MetaTrainingConfig,
                 meta initialMeta: [Tensor]? = nil) throws {
@@ -77,78 +79,36 @@ public final class MetaTrainer {
     public typealias Progress = (_ trial: Int, _ step: Int, _ metaLoss: Float) -> Bool
 
     /// Runs the remaining trials (all of them, or those after a restored checkpoint), or
-    /// only the next `trials` of them.
+    /// only the next `trials` of them: every meta-iteration estimates all members here (in
+    /// ``executionOrder``) and takes the meta-step (``MetaTrainer+Iteration.swift``).
     public func run(trials limit: Int? = nil, progress: Progress? = nil) throws {
         let end = min(config.trials, trialsDone + (limit ?? config.trials))
         while trialsDone < end {
-            try runTrial(progress: progress)
-            trialsDone += 1
+            let estimates = try estimate(members: executionOrder ?? Array(0..<config.metaBatch)).sorted { $0.member < $1.member }
+            let lost = estimates.contains { $0.summary.lost }
+            let done = try finishIteration(members: estimates.map(\.summary),
+                                           gradient: lost ? nil : try combine(estimates.map { $0.gradient! }))
+            if let progress, !progress(done.trial, done.step, done.metaLoss) {
+                // As before the split: an interrupted trial is started again from new draws.
+                inProgress = nil
+                throw L2LError(.cancelled, "meta-training: cancelled by the progress callback at trial \(done.trial), step \(done.step)")
+            }
         }
     }
 
-    /// A fresh instance of `task` as a meta-batch member, its runs at the learner's start.
-    private func member(of task: MetaTask) throws -> TaskMember {
-        let instance = try TaskInstance(task, batchSize: config.batchSize, rng: &rng)
-        let run = LearnerRun(learner: instance.initial, optimiserState: optimiser.initialState(for: instance.initial.parameters))
-        return TaskMember(instance: instance, runs: [LearnerRun](repeating: run, count: estimator.runsPerTask))
+    /// A fresh instance of `task` as a meta-batch member (its random draws taken); its
+    /// learner runs are made by ``started(_:)`` where the member is estimated, so a process
+    /// holds optimiser states only for its own members.
+    func member(of task: MetaTask) throws -> TaskMember {
+        TaskMember(instance: try TaskInstance(task, batchSize: config.batchSize, rng: &rng), runs: [])
     }
 
-    private func runTrial(progress: Progress?) throws {
-        let trial = trialsDone
-        var tasksOfMembers = [MetaTask](), members = [TaskMember]()
-        for m in 0..<config.metaBatch {
-            let task = config.sampleTasks ? tasks[rng.nextInt(below: tasks.count)] : tasks[(trial * config.metaBatch + m) % tasks.count]
-            var member = try member(of: task)
-            if config.warmup > 0 { warmUp(&member, steps: rng.nextInt(below: config.warmup + 1)) }
-            tasksOfMembers.append(task)
-            members.append(member)
-        }
-
-        var step = 0
-        while step < config.steps {
-            // Every draw first, in member order; then the members' truncations.
-            let windows = members.map { $0.instance.window(config.unroll) }
-            let noise = members.map { _ in
-                drawPerturbations(pairs: estimator.pairs, std: estimator.std, like: meta, rng: &rng).map(optimiser.zeroingFixed)
-            }
-            var slots = [Estimate?](repeating: nil, count: members.count)
-            for m in executionOrder ?? Array(members.indices) {
-                slots[m] = estimator.estimate(meta, member: members[m], window: windows[m], perturbations: noise[m])
-            }
-            let estimates = slots.map { $0! }
-            // A callback task's error stops the run here, before φ is touched.
-            if let failure = members.lazy.compactMap(\.instance.failure).first { throw failure }
-            step += config.unroll
-            let value = config.metaBatch == 1 ? estimates[0].metaLoss : estimates.map(\.metaLoss).reduce(0, +) / Float(config.metaBatch)
-            history.append(value)
-
-            var lost = false
-            for (m, e) in estimates.enumerated() {
-                if let chance = members[m].instance.chance, abs(e.lastLoss - chance) < 1e-3 * chance && e.lastGradientNorm < 1e-6 {
-                    metaStep.record(MetaEvent(kind: .collapse, trial: trial, step: step))
-                }
-            }
-            for (m, e) in estimates.enumerated() {
-                if e.gradient == nil {
-                    // The learner is lost: start it afresh.
-                    if lost { metaStep.record(MetaEvent(kind: .nonFiniteLoss, trial: trial, step: step)) }
-                    else { metaStep.skip(.nonFiniteLoss, trial: trial, step: step) }
-                    lost = true
-                    members[m] = try member(of: tasksOfMembers[m])
-                } else {
-                    members[m] = e.next
-                }
-            }
-            if !lost {
-                var grads = estimates[0].gradient!
-                for e in estimates.dropFirst() { grads = zip(grads, e.gradient!).map { $0 + $1 } }
-                if config.metaBatch > 1 { grads = grads.map { $0 / Float(config.metaBatch) } }
-                metaStep.apply(optimiser.zeroingFixed(grads), trial: trial, step: step)
-            }
-            if let progress, !progress(trial, step, value) {
-                throw L2LError(.cancelled, "meta-training: cancelled by the progress callback at trial \(trial), step \(step)")
-            }
-        }
+    /// `member` with its runs at the learner's start if it has none yet.
+    func started(_ member: TaskMember) -> TaskMember {
+        guard member.runs.isEmpty else { return member }
+        let initial = member.instance.initial
+        let run = LearnerRun(learner: initial, optimiserState: optimiser.initialState(for: initial.parameters))
+        return TaskMember(instance: member.instance, runs: [LearnerRun](repeating: run, count: estimator.runsPerTask))
     }
 
     /// The meta-loss of φ (default: the current one) without training it: the mean, over
@@ -178,7 +138,7 @@ public final class MetaTrainer {
     /// `steps` learner steps of every run of `member` with the current φ and no
     /// meta-gradient (``MetaTrainingConfig/warmup``); stops early, keeping the last finite
     /// parameters, if the loss stops being finite.
-    private func warmUp(_ member: inout TaskMember, steps: Int) {
+    func warmUp(_ member: inout TaskMember, steps: Int) {
         var run = member.runs[0]
         for _ in 0..<steps {
             let batch = member.instance.batch

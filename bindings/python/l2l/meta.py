@@ -60,11 +60,15 @@ from .learners import Learner
 from .optim import Optimizer
 from .training import _TextBar
 
-__all__ = ["MetaTrainer", "CallbackTask", "MetaTestResult", "meta_test", "plot_loss_curves", "EVENT_KINDS"]
+__all__ = ["MetaTrainer", "CallbackTask", "MetaTestResult", "meta_test", "plot_loss_curves", "EVENT_KINDS",
+           "SUMMARY_SIZE"]
 
 #: Event kinds of meta-training (L2L_EVENT_* of include/l2l.h).
 EVENT_KINDS = tuple(sorted(_l2l.EVENT_KINDS, key=_l2l.EVENT_KINDS.get))
 _EVENT_NAMES = {code: name for name, code in _l2l.EVENT_KINDS.items()}
+#: Floats per member summary of MetaTrainer.estimate: meta-loss, the learner's last loss,
+#: its last gradient norm, lost (1.0: a loss was not finite, no gradient; else 0.0).
+SUMMARY_SIZE = int(_l2l.META_SUMMARY_SIZE)
 
 Task = Tuple[Learner, Dataset]
 PathLike = Union[str, "os.PathLike[str]"]
@@ -305,6 +309,53 @@ class MetaTrainer:
         handle = _l2l.Learned(self.kind, self.options_text, learner, 0)
         self._handle.get_learned(handle)
         return LearnedOptimizer._from_handle(handle)
+
+    # -- one meta-iteration in two halves (l2l.mpi; include/l2l.h, "Meta-training across
+    #    processes") ------------------------------------------------------------------------
+
+    @property
+    def meta_batch(self) -> int:
+        """Learners (members) per meta-batch."""
+        return int(self._handle.sizes()[0])
+
+    @property
+    def finished(self) -> bool:
+        """Whether every configured trial is done."""
+        return self.trials_done >= int(self._handle.sizes()[2])
+
+    @property
+    def phi(self) -> np.ndarray:
+        """The current phi as one float32 array (a copy, laid out as
+        LearnedOptimizer.meta_parameters()). Setting it (same length, finite) keeps the meta-optimiser's state: how processes
+        start from one process's phi. ShapeError, NonFiniteError, or StateError during a
+        meta-iteration."""
+        return self._handle.get_phi()
+
+    @phi.setter
+    def phi(self, values: np.ndarray) -> None:
+        self._handle.set_phi(np.ascontiguousarray(values, dtype=np.float32))
+
+    def estimate(self, members: Sequence[int]) -> Tuple[np.ndarray, np.ndarray]:
+        """The first half of a meta-iteration: the current unroll of meta-batch members
+        `members` (distinct indices below meta_batch; [] only opens the iteration, which
+        every process must do) with the current phi. Returns (gradients [k, phi_count],
+        summaries [k, SUMMARY_SIZE]) as float32, row i for members[i]; a lost member's
+        gradient row is NaN. See `apply`."""
+        return self._handle.estimate([int(m) for m in members])
+
+    def combine(self, gradients: np.ndarray) -> np.ndarray:
+        """The meta-batch's meta-gradient from all members' gradient rows ([meta_batch,
+        phi_count], member 0 first): their sum in member order over meta_batch, exactly as
+        `run` takes it."""
+        return self._handle.combine(np.ascontiguousarray(gradients, dtype=np.float32))
+
+    def apply(self, summaries: np.ndarray, gradient: Optional[np.ndarray]) -> None:
+        """The second half: all members' summaries ([meta_batch, SUMMARY_SIZE], member 0
+        first) and the combined gradient of `combine` (None allowed if a member was lost)
+        record the unroll and take the meta-step, as `run` does. Every process calls it with
+        the same values and so stays in lockstep with the others."""
+        g = None if gradient is None else np.ascontiguousarray(gradient, dtype=np.float32)
+        self._handle.apply(np.ascontiguousarray(summaries, dtype=np.float32), g)
 
     def __repr__(self) -> str:
         trials, steps, unrolls = self._handle.info()

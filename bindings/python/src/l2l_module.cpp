@@ -1044,6 +1044,77 @@ void meta_trainer_get_learned(MetaTrainer &t, Learned &h) {
     check(l2l_meta_trainer_get_learned(t.handle, h.handle), fn);
 }
 
+// One meta-iteration in two halves (l2l.mpi): rows of float32 out and in.
+
+// (meta_batch, phi_count, trials, iterations_per_trial).
+py::tuple meta_trainer_sizes(MetaTrainer &t) {
+    InUse use("l2l_meta_trainer_sizes", {&t.busy});
+    int64_t batch = 0, phi = 0, trials = 0, per_trial = 0;
+    check(l2l_meta_trainer_sizes(t.handle, &batch, &phi, &trials, &per_trial), "l2l_meta_trainer_sizes");
+    return py::make_tuple(batch, phi, trials, per_trial);
+}
+
+py::object meta_trainer_get_phi(MetaTrainer &t) {
+    const char *fn = "l2l_meta_trainer_get_phi";
+    InUse use(fn, {&t.busy});
+    int64_t n = 0;
+    check(l2l_meta_trainer_get_phi(t.handle, nullptr, 0, &n), fn);
+    auto out = new_array({n}, Element::float32);
+    check(l2l_meta_trainer_get_phi(t.handle, static_cast<float *>(out.second.ptr), n, &n), fn);
+    return out.first;
+}
+
+void meta_trainer_set_phi(MetaTrainer &t, py::object values) {
+    const char *fn = "l2l_meta_trainer_set_phi";
+    InUse use(fn, {&t.busy});
+    py::buffer_info v = request_array(values, fn, "phi", Element::float32, 1);
+    check(l2l_meta_trainer_set_phi(t.handle, static_cast<const float *>(v.ptr), v.shape[0]), fn);
+}
+
+// (gradients [k, phi_count], summaries [k, L2L_META_SUMMARY_SIZE]) of members `members`.
+py::tuple meta_trainer_estimate(MetaTrainer &t, const std::vector<int64_t> &members) {
+    const char *fn = "l2l_meta_trainer_estimate";
+    InUse use(fn, {&t.busy});
+    int64_t phi = 0;
+    check(l2l_meta_trainer_sizes(t.handle, nullptr, &phi, nullptr, nullptr), fn);
+    auto k = static_cast<py::ssize_t>(members.size());
+    auto grads = new_array({k, phi}, Element::float32);
+    auto summaries = new_array({k, L2L_META_SUMMARY_SIZE}, Element::float32);
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_meta_trainer_estimate(t.handle, members.data(), k, static_cast<float *>(grads.second.ptr), k * phi,
+                                      static_cast<float *>(summaries.second.ptr), k * L2L_META_SUMMARY_SIZE);
+    }
+    if (s != L2L_OK) raise_task_error(t);
+    check(s, fn);
+    return py::make_tuple(grads.first, summaries.first);
+}
+
+py::object meta_trainer_combine(MetaTrainer &t, py::object gradients) {
+    const char *fn = "l2l_meta_trainer_combine";
+    InUse use(fn, {&t.busy});
+    py::buffer_info g = request_array(gradients, fn, "gradients", Element::float32, 2);
+    auto out = new_array({g.shape[1]}, Element::float32);
+    check(l2l_meta_trainer_combine(t.handle, static_cast<const float *>(g.ptr), g.shape[0] * g.shape[1],
+                                   static_cast<float *>(out.second.ptr), g.shape[1]), fn);
+    return out.first;
+}
+
+void meta_trainer_apply(MetaTrainer &t, py::object summaries, py::object gradient) {
+    const char *fn = "l2l_meta_trainer_apply";
+    InUse use(fn, {&t.busy});
+    py::buffer_info s = request_array(summaries, fn, "summaries", Element::float32, 2);
+    if (s.shape[1] != L2L_META_SUMMARY_SIZE) {
+        raise_error(L2L_ERR_SHAPE, fn, "summaries must have " + std::to_string(L2L_META_SUMMARY_SIZE) + " columns, got " +
+                                           std::to_string(s.shape[1]));
+    }
+    std::optional<py::buffer_info> g;
+    if (!gradient.is_none()) g = request_array(gradient, fn, "gradient", Element::float32, 1);
+    check(l2l_meta_trainer_apply(t.handle, static_cast<const float *>(s.ptr), s.shape[0] * s.shape[1],
+                                 g ? static_cast<const float *>(g->ptr) : nullptr, g ? g->shape[0] : 0), fn);
+}
+
 // ---------------------------------------------------------------------------------
 // Meta-testing
 // ---------------------------------------------------------------------------------
@@ -1563,6 +1634,7 @@ PYBIND11_MODULE(_l2l, m) {
     events["rollback"] = static_cast<int>(L2L_EVENT_ROLLBACK);
     events["collapse"] = static_cast<int>(L2L_EVENT_COLLAPSE);
     m.attr("EVENT_KINDS") = events;
+    m.attr("META_SUMMARY_SIZE") = L2L_META_SUMMARY_SIZE;
 
     py::class_<Learned>(m, "Learned", "An l2l_learned handle.")
         .def(py::init(&learned_create), py::arg("kind"), py::arg("options") = py::none(),
@@ -1597,7 +1669,16 @@ PYBIND11_MODULE(_l2l, m) {
              "l2l_meta_trainer_evaluate (GIL released): the meta-loss of the current phi.")
         .def("save_checkpoint", &meta_trainer_save_checkpoint, py::arg("path"),
              "l2l_meta_trainer_save_checkpoint (GIL released).")
-        .def("get_learned", &meta_trainer_get_learned, py::arg("into"), "l2l_meta_trainer_get_learned.");
+        .def("get_learned", &meta_trainer_get_learned, py::arg("into"), "l2l_meta_trainer_get_learned.")
+        .def("sizes", &meta_trainer_sizes, "l2l_meta_trainer_sizes: (meta_batch, phi_count, trials, iterations_per_trial).")
+        .def("get_phi", &meta_trainer_get_phi, "l2l_meta_trainer_get_phi into a new float32 array.")
+        .def("set_phi", &meta_trainer_set_phi, py::arg("phi"), "l2l_meta_trainer_set_phi (float32 [phi_count]).")
+        .def("estimate", &meta_trainer_estimate, py::arg("members"),
+             "l2l_meta_trainer_estimate (GIL released): (gradients [k, phi_count], summaries [k, 4]).")
+        .def("combine", &meta_trainer_combine, py::arg("gradients"),
+             "l2l_meta_trainer_combine: gradients [meta_batch, phi_count] -> [phi_count].")
+        .def("apply", &meta_trainer_apply, py::arg("summaries"), py::arg("gradient"),
+             "l2l_meta_trainer_apply: summaries [meta_batch, 4], gradient [phi_count] or None.");
 
     py::class_<MetaTest>(m, "MetaTest", "An l2l_meta_test handle (a meta-test's results).")
         .def("info", &meta_test_info,
