@@ -38,16 +38,16 @@ void l2lk_lstm_pack_transpose(ptrdiff_t n, ptrdiff_t hidden, const float *w, con
     }
 }
 
-void l2lk_lstm_reduce(ptrdiff_t blocks, ptrdiff_t n, ptrdiff_t hidden, const float *partials,
-                      float *dw, float *du, float *db) {
+void l2lk_lstm_reduce(ptrdiff_t row0, ptrdiff_t row1, ptrdiff_t blocks, ptrdiff_t n, ptrdiff_t hidden,
+                      const float *partials, float *dw, float *du, float *db) {
     const ptrdiff_t cols = (ptrdiff_t)l2lk_lstm_columns(hidden), gates = 4 * hidden;
     const ptrdiff_t count = (ptrdiff_t)l2lk_lstm_partial_count(n, hidden);
-    for (ptrdiff_t row = 0; row < 1 + n + hidden; row++) {
+    for (ptrdiff_t row = row0; row < row1; row++) {
         float *dst = row == 0 ? db : (row <= n ? dw + (row - 1) * gates : du + (row - 1 - n) * gates);
-        for (ptrdiff_t j = 0; j < gates; j++) {
-            float sum = 0;
-            for (ptrdiff_t b = 0; b < blocks; b++) sum += partials[b * count + row * cols + j];
-            dst[j] = sum;
+        for (ptrdiff_t j = 0; j < gates; j++) dst[j] = 0;
+        for (ptrdiff_t b = 0; b < blocks; b++) {   // blocks in order; the inner loop vectorises over j
+            const float *src = partials + b * count + row * cols;
+            for (ptrdiff_t j = 0; j < gates; j++) dst[j] += src[j];
         }
     }
 }

@@ -106,7 +106,10 @@ private enum LSTMLayerKernel {
             precondition(status == 0, "lstmLayer: out of memory")
         }
         if let partials, let dw, let du, let db {
-            l2lk_lstm_reduce(blocks, n, units, partials.storage.pointer, dw.storage.pointer, du.storage.pointer, db.storage.pointer)
+            Kernels.forChunks(1 + n + units, minimumWork: blocks * 4 * units) { rows in
+                l2lk_lstm_reduce(rows.lowerBound, rows.upperBound, blocks, n, units, partials.storage.pointer,
+                                 dw.storage.pointer, du.storage.pointer, db.storage.pointer)
+            }
         }
         return [dx, dState, wants[2] ? dw : nil, wants[3] ? du : nil, wants[4] ? db : nil]
     }

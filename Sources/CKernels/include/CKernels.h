@@ -81,8 +81,10 @@ int l2lk_lstm_backward(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t rows, ptrdiff_t inp
                        const float *x, ptrdiff_t ldx, const float *state, const float *saved, const float *grad,
                        const float *packed_transpose, float *dx, float *dstate, float *partials);
 
-/// Sums the `blocks` partials in block order into dW [n, 4H], dU [H, 4H], db [4H].
-void l2lk_lstm_reduce(ptrdiff_t blocks, ptrdiff_t inputs, ptrdiff_t hidden, const float *partials,
-                      float *dw, float *du, float *db);
+/// Sums the `blocks` partials in block order into rows [row0, row1) of (db, dW, dU) — row 0
+/// is db [4H], rows 1…n those of dW [n, 4H], the next H those of dU [H, 4H] — so threads can
+/// share the rows out; each element's sum has the same order whatever the split.
+void l2lk_lstm_reduce(ptrdiff_t row0, ptrdiff_t row1, ptrdiff_t blocks, ptrdiff_t inputs, ptrdiff_t hidden,
+                      const float *partials, float *dw, float *du, float *db);
 
 #endif
