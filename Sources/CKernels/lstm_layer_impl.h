@@ -1,8 +1,8 @@
 // The coordinate-wise LSTM layer's kernels (CKernels.h), written once and compiled once per
 // instruction set: lstm_layer.c includes this file with SUFFIX (the function-name suffix),
 // TILE_ROWS × TILE_VECTORS (the forward's register tile, in rows × 16-float vectors) and
-// TILE_K (weight-gradient rows per register tile) defined, under that instruction set's
-// target attribute. Vectors are 16 floats everywhere; a narrower instruction set runs each
+// TILE_K (weight-gradient rows per register tile) and VECTOR_CASES (see FOR_VECTOR_GROUPS)
+// defined, under that instruction set's target attribute. Vectors are 16 floats everywhere; a narrower instruction set runs each
 // as 2 or 4 registers, so the tiles are sized per set to fit its register file.
 //
 // Every element goes through the same operations in every build (see CKernels.h), so the
@@ -55,6 +55,17 @@ DEFINE_ACTIVATIONS(float, int, 1, SELECT_SCALAR)
         for (; j_ + 4 <= (count); j_ += 4) BODY(v4, 4, load4, store4, j_)                          \
         for (; j_ < (count); j_ += 1) BODY(float, 1, load1, store1, j_)                            \
     } while (0)
+
+/// Runs TILE(nv, v) over the `total` column vectors in groups of TILE_VECTORS (nv = the
+/// group's size, v = its first vector); the includer's VECTOR_CASES(TILE) lists the group
+/// sizes above 1 that its TILE_VECTORS allows, so each call gets a constant nv.
+#define FOR_VECTOR_GROUPS(total, TILE)                                                             \
+    for (ptrdiff_t v = 0; v < (total); v += TILE_VECTORS) {                                        \
+        switch ((total) - v < TILE_VECTORS ? (total) - v : TILE_VECTORS) {                         \
+            VECTOR_CASES(TILE)                                                                     \
+            default: TILE(1, v); break;                                                            \
+        }                                                                                          \
+    }
 
 // MARK: Forward
 
@@ -149,6 +160,8 @@ static inline __attribute__((always_inline)) void FN(cell_tile4)(
                          saved ? saved + t * 5 * hidden : NULL);
 }
 
+#define GATES_TILE(nv, v) FN(gates_tile)(nv, n, hidden, cols, xr, hr, packed, v, g)
+
 int FN(l2lk_lstm_forward)(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n, ptrdiff_t hidden,
                           const float *x, ptrdiff_t ldx, const float *state, const float *packed,
                           float *out, float *saved) {
@@ -165,23 +178,7 @@ int FN(l2lk_lstm_forward)(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n, ptrdiff_t hid
             xr[t] = t < rows ? x + (r + t) * ldx : zeros;
             hr[t] = t < rows ? state + (r + t) * 2 * hidden : zeros;
         }
-        for (ptrdiff_t v = 0; v < vectors; v += TILE_VECTORS) {
-            switch (vectors - v < TILE_VECTORS ? vectors - v : TILE_VECTORS) {
-#if TILE_VECTORS >= 5
-            case 5: FN(gates_tile)(5, n, hidden, cols, xr, hr, packed, v, g); break;
-#endif
-#if TILE_VECTORS >= 4
-            case 4: FN(gates_tile)(4, n, hidden, cols, xr, hr, packed, v, g); break;
-#endif
-#if TILE_VECTORS >= 3
-            case 3: FN(gates_tile)(3, n, hidden, cols, xr, hr, packed, v, g); break;
-#endif
-#if TILE_VECTORS >= 2
-            case 2: FN(gates_tile)(2, n, hidden, cols, xr, hr, packed, v, g); break;
-#endif
-            default: FN(gates_tile)(1, n, hidden, cols, xr, hr, packed, v, g); break;
-            }
-        }
+        FOR_VECTOR_GROUPS(vectors, GATES_TILE);
         if (rows == 4 && TILE_ROWS == 4) {
             FN(cell_tile4)(hidden, cols, g, state + r * 2 * hidden + hidden, out + r * 2 * hidden,
                            saved ? saved + r * 5 * hidden : NULL);
@@ -258,6 +255,9 @@ static inline __attribute__((always_inline)) void FN(weight_gradient_tile)(
         for (int q = 0; q < nv; q++) store16(partial + (1 + k0 + kk) * cols + (v0 + q) * 16, acc[kk][q]);
 }
 
+#define INPUT_GRADIENT_TILE(nv, v) FN(input_gradient_tile)(nv, 4 * hidden, kcols, cols, dgs + r * cols, packed_t, v, dxh)
+#define WEIGHT_GRADIENT_TILE(nv, v) FN(weight_gradient_tile)(nk, nv, rows, kpad, cols, xh, dgs, k, v, partial)
+
 int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n, ptrdiff_t hidden,
                            const float *x, ptrdiff_t ldx, const float *state, const float *saved, const float *grad,
                            const float *packed_t, float *dx, float *dstate, float *partials) {
@@ -282,23 +282,7 @@ int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n,
         }
         if (dx || dstate) {
             for (ptrdiff_t r = 0; r < rows; r += TILE_ROWS) {
-                for (ptrdiff_t v = 0; v < kvectors; v += TILE_VECTORS) {
-                    switch (kvectors - v < TILE_VECTORS ? kvectors - v : TILE_VECTORS) {
-#if TILE_VECTORS >= 5
-                    case 5: FN(input_gradient_tile)(5, 4 * hidden, kcols, cols, dgs + r * cols, packed_t, v, dxh); break;
-#endif
-#if TILE_VECTORS >= 4
-                    case 4: FN(input_gradient_tile)(4, 4 * hidden, kcols, cols, dgs + r * cols, packed_t, v, dxh); break;
-#endif
-#if TILE_VECTORS >= 3
-                    case 3: FN(input_gradient_tile)(3, 4 * hidden, kcols, cols, dgs + r * cols, packed_t, v, dxh); break;
-#endif
-#if TILE_VECTORS >= 2
-                    case 2: FN(input_gradient_tile)(2, 4 * hidden, kcols, cols, dgs + r * cols, packed_t, v, dxh); break;
-#endif
-                    default: FN(input_gradient_tile)(1, 4 * hidden, kcols, cols, dgs + r * cols, packed_t, v, dxh); break;
-                    }
-                }
+                FOR_VECTOR_GROUPS(kvectors, INPUT_GRADIENT_TILE);
                 for (ptrdiff_t t = 0; t < TILE_ROWS && r + t < rows; t++) {
                     const ptrdiff_t row = r0 + r + t;
                     if (dx) {
@@ -322,23 +306,7 @@ int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n,
             }
             for (ptrdiff_t k = 0; k < features; k += TILE_K) {
                 const int nk = features - k < TILE_K ? (int)(features - k) : TILE_K;
-                for (ptrdiff_t v = 0; v < vectors; v += TILE_VECTORS) {
-                    switch (vectors - v < TILE_VECTORS ? vectors - v : TILE_VECTORS) {
-#if TILE_VECTORS >= 5
-                    case 5: FN(weight_gradient_tile)(nk, 5, rows, kpad, cols, xh, dgs, k, v, partial); break;
-#endif
-#if TILE_VECTORS >= 4
-                    case 4: FN(weight_gradient_tile)(nk, 4, rows, kpad, cols, xh, dgs, k, v, partial); break;
-#endif
-#if TILE_VECTORS >= 3
-                    case 3: FN(weight_gradient_tile)(nk, 3, rows, kpad, cols, xh, dgs, k, v, partial); break;
-#endif
-#if TILE_VECTORS >= 2
-                    case 2: FN(weight_gradient_tile)(nk, 2, rows, kpad, cols, xh, dgs, k, v, partial); break;
-#endif
-                    default: FN(weight_gradient_tile)(nk, 1, rows, kpad, cols, xh, dgs, k, v, partial); break;
-                    }
-                }
+                FOR_VECTOR_GROUPS(vectors, WEIGHT_GRADIENT_TILE);
             }
         }
     }
@@ -346,4 +314,8 @@ int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n,
     return 0;
 }
 
+#undef GATES_TILE
+#undef INPUT_GRADIENT_TILE
+#undef WEIGHT_GRADIENT_TILE
+#undef FOR_VECTOR_GROUPS
 #undef FN
