@@ -84,11 +84,6 @@ typedef int i4 __attribute__((vector_size(16)));
 #define TILE_K 2
 #define VECTOR_CASES(TILE)
 #include "lstm_layer_impl.h"
-#undef SUFFIX
-#undef TILE_ROWS
-#undef TILE_VECTORS
-#undef TILE_K
-#undef VECTOR_CASES
 
 #if L2LK_X86
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
@@ -98,11 +93,6 @@ typedef int i4 __attribute__((vector_size(16)));
 #define TILE_K 2
 #define VECTOR_CASES(TILE) case 2: TILE(2, v); break;
 #include "lstm_layer_impl.h"
-#undef SUFFIX
-#undef TILE_ROWS
-#undef TILE_VECTORS
-#undef TILE_K
-#undef VECTOR_CASES
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,fma"))), apply_to = function)
@@ -112,11 +102,6 @@ typedef int i4 __attribute__((vector_size(16)));
 #define TILE_K 4
 #define VECTOR_CASES(TILE) case 5: TILE(5, v); break; case 4: TILE(4, v); break; case 3: TILE(3, v); break; case 2: TILE(2, v); break;
 #include "lstm_layer_impl.h"
-#undef SUFFIX
-#undef TILE_ROWS
-#undef TILE_VECTORS
-#undef TILE_K
-#undef VECTOR_CASES
 #pragma clang attribute pop
 #endif
 

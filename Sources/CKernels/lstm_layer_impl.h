@@ -2,7 +2,7 @@
 // instruction set: lstm_layer.c includes this file with SUFFIX (the function-name suffix),
 // TILE_ROWS × TILE_VECTORS (the forward's register tile, in rows × 16-float vectors) and
 // TILE_K (weight-gradient rows per register tile) and VECTOR_CASES (see FOR_VECTOR_GROUPS)
-// defined, under that instruction set's target attribute. Vectors are 16 floats everywhere; a narrower instruction set runs each
+// defined, under that instruction set's target attribute (this file undefines them again). Vectors are 16 floats everywhere; a narrower instruction set runs each
 // as 2 or 4 registers, so the tiles are sized per set to fit its register file.
 //
 // Every element goes through the same operations in every build (see CKernels.h), so the
@@ -319,3 +319,8 @@ int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n,
 #undef WEIGHT_GRADIENT_TILE
 #undef FOR_VECTOR_GROUPS
 #undef FN
+#undef SUFFIX
+#undef TILE_ROWS
+#undef TILE_VECTORS
+#undef TILE_K
+#undef VECTOR_CASES
