@@ -11,6 +11,7 @@ def test_build_info_reports_version_and_blas():
     assert info["version"] == l2l.__version__
     assert info["configuration"] == "release"   # setup.py builds libl2l.so in release
     assert int(info["cores"]) >= 1
+    assert info["kernels"] in ("avx512", "avx2", "baseline") and int(info["kernel_threads"]) >= 1
     assert info["blas"] == "OpenBLAS"
     assert re.fullmatch(r"\d+\.\d+\.\d+(\.\d+)*", info["blas_version"])
     assert info["blas_core"] not in ("", "Unknown")
