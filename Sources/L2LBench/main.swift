@@ -17,7 +17,7 @@
 //                  (4 Gauss-Newton products, λ = 1, no warm start, tol 0)
 //   lstm_forward   one step of the LSTM optimiser (paper preset: preprocessing, 2×20 LSTM,
 //                  head, update; no graph) over the MLP's 25,450 coordinates, in ms
-//   curvature      the Gauss-Newton product and MLHF step costs (text only)
+//   curvature      the Gauss-Newton product and MLHF step costs (text only; --mlp-only: the MLP's)
 //   engine         the meta-training engine: rate per estimator, memory of a budgeted unroll
 //                  (text only; EngineBench.swift)
 // With `--json`, one JSON object of the figures and `max_rss_mib`, the process's peak
@@ -295,8 +295,7 @@ func curvatureCosts(_ learner: some Learner, repeats: Int) throws -> (gradient: 
 func printCurvatureCosts() throws {
     let nets: [(String, any Learner, Int)] = [
         ("MLP 784-32-10", try MLP(sizes: [784, 32, 10]), 30),
-        ("convnet 28×28", try Convnet(inputShape: [1, 28, 28]), 3),
-    ]
+    ] + (args.contains("--mlp-only") ? [] : [("convnet 28×28", try Convnet(inputShape: [1, 28, 28]), 3)])
     print("Gauss-Newton products at batch 128 (Swift; costs relative to one gradient evaluation)")
     for (name, learner, repeats) in nets {
         let c = try curvatureCosts(learner, repeats: repeats)

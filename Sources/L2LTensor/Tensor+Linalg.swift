@@ -53,6 +53,14 @@ let smallInnerDimension = 4
 private func smallInnerProduct(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                _ c: UnsafeMutablePointer<Float>, accumulate: Bool) {
     Kernels.forChunks(m, minimumWork: n * (k + 1)) { rows in
+        if n == 1 {   // a matrix-vector product (a learned optimiser's output head): no per-row loop setup
+            for i in rows {
+                var sum: Float = accumulate ? c[i] : 0
+                for l in 0..<k { sum += a[i * k + l] * b[l] }
+                c[i] = sum
+            }
+            return
+        }
         for i in rows {
             let (row, ai) = (c + i * n, a + i * k)
             if !accumulate { row.initialize(repeating: 0, count: n) }
