@@ -2,8 +2,9 @@
 // instruction set: lstm_layer.c includes this file with SUFFIX (the function-name suffix),
 // TILE_ROWS × TILE_VECTORS (the forward's register tile, in rows × 16-float vectors) and
 // TILE_K (weight-gradient rows per register tile) and VECTOR_CASES (see FOR_VECTOR_GROUPS)
-// defined, under that instruction set's target attribute (this file undefines them again). Vectors are 16 floats everywhere; a narrower instruction set runs each
-// as 2 or 4 registers, so the tiles are sized per set to fit its register file.
+// defined, under that instruction set's target attribute (this file undefines them again).
+// Vectors are 16 floats everywhere; a narrower instruction set runs each as 2 or 4
+// registers, so the tiles are sized per set to fit its register file.
 //
 // Every element goes through the same operations in every build (see CKernels.h), so the
 // element-wise code is written once per width by the ELEMENTWISE macros below and a row's
