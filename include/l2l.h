@@ -1440,12 +1440,12 @@ typedef struct l2l_lstm_learner l2l_lstm_learner;
  * random sequence per iteration (a fresh data set of the XOR-of-thresholds family, see
  * l2l_dataset_synthetic "binary_xor") on the mean cross-entropy over all its samples.
  *
- * Options (defaults in brackets): dimension [10] (d), hidden [32] (h), gate_sizes [40,20],
+ * Options (defaults in brackets): dimension [10] (d), hidden [32] (h), gate_sizes [64,64],
  * forget_bias [6] and input_bias [-4] (initial gate biases), test_updates=off|learned
  * [off]; the meta-training data: samples [200], noise_scale [1], minimum_balance [0.15],
  * maximum_attempts [1000], threshold_spread [0] (as "binary_xor"), train_min [0.2] and
  * train_max [0.8] (the training part is a uniform fraction of each sequence in this
- * range); meta_lr [1e-3] (SMORMS3), clip=none|value|norm [none], clip_at [1],
+ * range); meta_lr [3e-3] (SMORMS3), clip=none|value|norm [none], clip_at [1],
  * rollback_after [3], seed [0] (initialisation and meta-training draws).
  *
  * L2L_ERR_INVALID_ARGUMENT for a NULL `out`, an unknown option or a value out of range.

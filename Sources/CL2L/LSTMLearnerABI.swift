@@ -68,7 +68,6 @@ public func l2l_lstm_learner_run(_ learner: OpaquePointer?, _ inputs: UnsafePoin
         _ = try matrixCount(rows, columns)
         let x = Tensor(shape: [rows, columns], copying: try required(inputs, "inputs"))
         let y = Array(UnsafeBufferPointer(start: try required(labels, "labels"), count: rows))
-        guard (0...n).contains(trainCount) else { throw invalid("train_count must be in 0...\(n), got \(trainCount)") }
         let sequence = try LabelledSequence(inputs: x, labels: y, trainCount: Int(trainCount))
         if weights != nil {
             let needed = try matrixCount(rows + 1, l.parameterCount)

@@ -20,7 +20,8 @@
 /// standard LSTM — the paper's formula is lost in our copy, and this is what its text
 /// ("an LSTM block … without output gate") implies. On the test part (sₜ = 1) the target
 /// is never shown, and with ``TestUpdates/off`` (the default) the flag switches updates
-/// off: θₜ = θₜ₋₁.
+/// off: θₜ = θₜ₋₁ (the gate network then only runs on training steps, where sₜ = 0, so the
+/// flag input matters under ``TestUpdates/learned`` only).
 ///
 /// Meta-parameters φ: the prior θ₀ (`prior`, `[P]`) and G's weights (`gates.fc<l>.weight`,
 /// `gates.fc<l>.bias`). Meta-training (``fit(iterations:progress:)``) is the paper's:

@@ -15,18 +15,22 @@ public enum TestUpdates: String, CaseIterable, Sendable {
 /// Defaults, where the paper is silent (its formulas and sizes did not survive in our copy,
 /// and no code was published):
 /// - the model is the paper's d-32-1 MLP, d = 10 (``BinaryXORDatasets``' default);
-/// - the gate network's two ReLU layers have **40 and 20** units;
+/// - the gate network's two ReLU layers have **64 and 64** units (measured on this machine
+///   on the example's data, threshold spread 0.5: test-part cross-entropy on 50 fresh data
+///   sets 0.651 after 4000 meta-iterations, against 0.657 with 128 and 64, and 0.674 after
+///   3000 with 40 and 20);
 /// - the gate biases start at **+6** for the forget gate (σ(6) ≈ 0.9975: the prior survives
 ///   a sequence of 100 training steps at 78 %) and **−4** for the input gate (σ(−4) ≈ 0.018:
 ///   the first updates are small), so meta-training starts near "keep the prior";
-/// - SMORMS3's learning rate is **1e-3** (its usual value);
+/// - SMORMS3's learning rate is **3e-3** (measured as above: 1e-2 gave 0.661; with gate
+///   layers of 40 and 20, 1e-3, 3e-3 and 1e-2 ended within 0.001 of each other);
 /// - each meta-training sequence is a fresh data set of the XOR family (noise λ = 1, 200
 ///   samples) whose first ⌊f·n⌉ samples form the training part, f ~ U[**0.2, 0.8**].
 public struct LSTMLearnerConfig: Equatable, Sendable {
     /// Hidden ReLU units of the model (the paper: 32).
     public var hidden = 32
     /// Widths of the gate network's two (or more) ReLU layers.
-    public var gateSizes = [40, 20]
+    public var gateSizes = [64, 64]
     /// Initial bias of every forget-gate pre-activation.
     public var forgetBias: Float = 6
     /// Initial bias of every input-gate pre-activation.
@@ -38,7 +42,7 @@ public struct LSTMLearnerConfig: Equatable, Sendable {
     /// The smallest and largest fraction of a sequence that is its training part.
     public var trainFractions: ClosedRange<Float> = 0.2...0.8
     /// SMORMS3's learning rate on the meta-parameters.
-    public var metaLearningRate: Float = 1e-3
+    public var metaLearningRate: Float = 3e-3
     /// How meta-gradients are limited before the SMORMS3 step.
     public var clip: MetaGradientClip = .none
     /// Consecutive skipped (non-finite) meta-steps before the meta-parameters roll back.

@@ -70,8 +70,8 @@ class LSTMLearner:
     l2l_lstm_learner_create (minimum_balance, threshold_spread, rollback_after, ...) pass
     through `options`."""
 
-    def __init__(self, dimension: int = 10, hidden: int = 32, gate_sizes: Tuple[int, ...] = (40, 20),
-                 test_updates: str = "off", meta_lr: float = 1e-3, seed: int = 0, samples: int = 200,
+    def __init__(self, dimension: int = 10, hidden: int = 32, gate_sizes: Tuple[int, ...] = (64, 64),
+                 test_updates: str = "off", meta_lr: float = 3e-3, seed: int = 0, samples: int = 200,
                  noise_scale: float = 1.0, train_fraction: Tuple[float, float] = (0.2, 0.8),
                  forget_bias: float = 6.0, input_bias: float = -4.0, clip: Optional[str] = None,
                  clip_at: Optional[float] = None, **options: Any):
