@@ -96,9 +96,9 @@ def mlp_probabilities(x, y, x_test, optimizer, seed, dimension, hidden):
 
 
 def choose_learning_rates(args, rng):
-    """SGD's and Adam's learning rates with the lowest mean test cross-entropy on 50
-    validation data sets (seeds apart from the evaluation ones)."""
-    sets = list(data_sets(50, 900_000, args, rng))
+    """SGD's and Adam's learning rates with the lowest mean test cross-entropy on
+    `args.validation` data sets (seeds apart from the evaluation ones)."""
+    sets = list(data_sets(args.validation, 900_000, args, rng))
     chosen = {}
     for name, make, rates in (("SGD", l2l.SGD, (0.01, 0.03, 0.1, 0.3)), ("Adam", l2l.Adam, (1e-3, 3e-3, 1e-2, 3e-2))):
         scores = {lr: np.mean([cross_entropy(y[k:], mlp_probabilities(x[:k], y[:k], x[k:], make(lr=lr), i,
@@ -158,6 +158,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--iterations", type=int, default=24000, help="meta-training iterations (SMORMS3 steps)")
     parser.add_argument("--datasets", type=int, default=500, help="evaluation data sets")
+    parser.add_argument("--validation", type=int, default=50, help="data sets that choose the MLP's learning rates")
     parser.add_argument("--samples", type=int, default=200, help="samples per evaluation data set")
     parser.add_argument("--dimension", type=int, default=10, help="input dimension d")
     parser.add_argument("--noise", type=float, default=1.0, help="noise lambda of meta-training")
@@ -183,7 +184,7 @@ def main():
         learner.save(args.save)
 
     rng = np.random.default_rng(args.seed + 1)
-    print("choosing the MLP's learning rates on 50 validation data sets")
+    print(f"choosing the MLP's learning rates on {args.validation} validation data sets")
     rates = choose_learning_rates(args, rng)
     methods = {"LSTM learner": lambda x, y, xt, i: learner.predict(x, y, xt),
                "base rate of the training part": lambda x, y, xt, i: np.full(len(xt), y.mean())}

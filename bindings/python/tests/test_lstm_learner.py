@@ -109,3 +109,18 @@ def test_bad_inputs_raise():
     with pytest.raises(l2l.CancelledError) as stopped:
         learner.fit(10, callback=lambda i, total, loss: i >= 2)
     assert len(stopped.value.losses) == 2 and learner.iterations == 2
+
+
+def test_the_example_runs_end_to_end(tmp_path):
+    for module in ("sklearn", "scipy", "matplotlib"):
+        pytest.importorskip(module)
+    import pathlib
+    import subprocess
+    import sys
+    example = pathlib.Path(__file__).resolve().parents[3] / "examples" / "lstm_learner.py"
+    done = subprocess.run([sys.executable, str(example), "--iterations", "20", "--datasets", "4", "--validation", "2",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    table = (tmp_path / "lstm_learner_table.md").read_text()
+    assert "| LSTM learner | " in table and "RBF SVM (Platt)" in table and "Adam" in table
+    assert (tmp_path / "lstm_learner_weights.png").stat().st_size > 10_000
