@@ -136,9 +136,8 @@ class LSTMLearner:
         noise_scale, threshold_spread, ...), `train_fraction` the (min, max) training part."""
         low, high = train_fraction if train_fraction is not None else (None, None)
         options = format_options({**data, "train_min": low, "train_max": high})
-        losses = self._handle.evaluate(options or None, int(datasets), int(seed))
-        std = float(np.std(losses, ddof=1)) if losses.size > 1 else 0.0
-        return Evaluation(losses, float(np.mean(losses, dtype=np.float64)), std)
+        losses, mean, std = self._handle.evaluate(options or None, int(datasets), int(seed))
+        return Evaluation(losses, float(mean), float(std))
 
     # -- meta-parameters and files ------------------------------------------------------
 

@@ -1943,8 +1943,8 @@ py::tuple lstm_learner_run(LSTMLearner &l, py::handle inputs, py::handle labels,
     return py::make_tuple(predictions.first, losses.first, weights);
 }
 
-// l2l_lstm_learner_evaluate without the GIL: the per-data-set test losses [datasets].
-py::object lstm_learner_evaluate(LSTMLearner &l, const std::optional<std::string> &options, int64_t datasets,
+// l2l_lstm_learner_evaluate without the GIL: (per-data-set test losses [datasets], mean, std).
+py::tuple lstm_learner_evaluate(LSTMLearner &l, const std::optional<std::string> &options, int64_t datasets,
                                  uint64_t seed) {
     const char *fn = "l2l_lstm_learner_evaluate";
     InUse use(fn, {&l.busy});
@@ -1952,14 +1952,15 @@ py::object lstm_learner_evaluate(LSTMLearner &l, const std::optional<std::string
         raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "datasets must be in 1..2^31, got " + std::to_string(datasets));
     }
     auto losses = new_array({datasets}, Element::float32);
+    float mean = 0, std = 0;
     l2l_status s;
     {
         py::gil_scoped_release nogil;
         s = l2l_lstm_learner_evaluate(l.handle, c_str_or_null(options), datasets, seed,
-                                      static_cast<float *>(losses.second.ptr), nullptr, nullptr);
+                                      static_cast<float *>(losses.second.ptr), &mean, &std);
     }
     check(s, fn);
-    return losses.first;
+    return py::make_tuple(losses.first, mean, std);
 }
 
 void lstm_learner_save(LSTMLearner &l, const std::string &path) {
@@ -1988,6 +1989,6 @@ void bind_lstm_learner(py::module_ &m) {
              py::arg("keep_weights"),
              "l2l_lstm_learner_run (GIL released): (predictions, (train, test, all) losses, weights or None).")
         .def("evaluate", &lstm_learner_evaluate, py::arg("options"), py::arg("datasets"), py::arg("seed"),
-             "l2l_lstm_learner_evaluate (GIL released): the test-part losses, one per data set.")
+             "l2l_lstm_learner_evaluate (GIL released): (test-part losses, one per data set; mean; std).")
         .def("save", &lstm_learner_save, py::arg("path"), "l2l_lstm_learner_save (GIL released).");
 }

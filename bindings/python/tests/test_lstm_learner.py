@@ -53,7 +53,8 @@ def test_meta_training_lowers_the_test_loss_on_fresh_data_sets_and_is_reproducib
     after = learner.evaluate(datasets=40, seed=77, noise_scale=0.5, samples=60)
     assert losses.shape == (300,) and np.all(np.isfinite(losses))
     assert after.mean < before.mean - 0.03, (before.mean, after.mean)
-    assert after.mean == pytest.approx(float(np.mean(after.losses)), abs=1e-6) and after.std > 0
+    assert after.mean == pytest.approx(float(np.mean(after.losses)), abs=1e-6)
+    assert after.std == pytest.approx(float(np.std(after.losses, ddof=1)), abs=1e-6) and after.std > 0
     assert learner.iterations == 300 and learner.events == 0
     twin = l2l.LSTMLearner(**SMALL)
     np.testing.assert_array_equal(twin.fit(5), losses[:5])
