@@ -1522,6 +1522,123 @@ l2l_status l2l_meta_trainer_apply(l2l_meta_trainer *trainer, const float *summar
                                   int64_t summaries_count, const float *gradient,
                                   int64_t gradient_count);
 
+/* ---------------------------------------------------------------------------------- */
+/* LSTM learner (Bosc 2016): an MLP's weights in an LSTM's cell state                   */
+/* ---------------------------------------------------------------------------------- */
+
+typedef struct l2l_lstm_learner l2l_lstm_learner;
+
+/**
+ * Creates the LSTM learner of Bosc (2016), "Learning to Learn Neural Networks": an LSTM
+ * whose cell state theta holds the P = d*h + 2h + 1 weights of a d-h-1 MLP (ReLU hidden
+ * units, one sigmoid output; flattened as fc0.weight [d, h] row-major, fc0.bias [h],
+ * fc1.weight [h, 1], fc1.bias [1]). At each sample (x, y) of a sequence the MLP first
+ * predicts p = P(y = 1) with the current theta; then a gate network (ReLU layers of
+ * gate_sizes on [x, y, p, flag], then 3P outputs) gives an input gate i, a forget gate f
+ * and a candidate a per weight, and theta <- sigmoid(f) * theta + sigmoid(i) * tanh(a).
+ * There is no output gate. The flag is 1 on the test part of a sequence, whose targets
+ * are never shown; with test_updates=off it also switches updates off there.
+ * Meta-parameters: the prior theta_0 and the gate network, meta-trained by SMORMS3 on one
+ * random sequence per iteration (a fresh data set of the XOR-of-thresholds family, see
+ * l2l_dataset_synthetic "binary_xor") on the mean cross-entropy over all its samples.
+ *
+ * Options (defaults in brackets): dimension [10] (d), hidden [32] (h), gate_sizes [64,64],
+ * forget_bias [6] and input_bias [-4] (initial gate biases), test_updates=off|learned
+ * [off]; the meta-training data: samples [200], noise_scale [1], minimum_balance [0.15],
+ * maximum_attempts [1000], threshold_spread [0] (as "binary_xor"), train_min [0.2] and
+ * train_max [0.8] (the training part is a uniform fraction of each sequence in this
+ * range); meta_lr [3e-3] (SMORMS3), clip=none|value|norm [none], clip_at [1],
+ * rollback_after [3], seed [0] (initialisation and meta-training draws).
+ *
+ * L2L_ERR_INVALID_ARGUMENT for a NULL `out`, an unknown option or a value out of range.
+ * On success *out is a new handle the caller frees with l2l_lstm_learner_free.
+ */
+l2l_status l2l_lstm_learner_create(l2l_lstm_learner **out, const char *options);
+
+/** Releases an LSTM learner (NULL is a no-op). */
+void l2l_lstm_learner_free(l2l_lstm_learner *learner);
+
+/**
+ * Sizes of an LSTM learner: the model's input size d, its weight count P (the cell
+ * state), the number of meta-parameters, meta-iterations done and events (skipped steps,
+ * rollbacks). Any out-pointer may be NULL. L2L_ERR_INVALID_ARGUMENT for a NULL handle.
+ */
+l2l_status l2l_lstm_learner_info(const l2l_lstm_learner *learner, int64_t *dimension,
+                                 int64_t *num_params, int64_t *num_meta_params,
+                                 int64_t *iterations, int64_t *events);
+
+/**
+ * Copies the meta-parameters, flat — the prior theta_0 (P floats, laid out as above), then
+ * the gate network's layers (weight [in, out] row-major, then bias, layer by layer; the
+ * last layer's 3P outputs are the input-gate, forget-gate and candidate blocks) — into
+ * `out` (capacity `capacity` floats) and sets *count to num_meta_params. `out` may be NULL
+ * to ask for the size; a smaller capacity gives L2L_ERR_BUFFER_TOO_SMALL.
+ */
+l2l_status l2l_lstm_learner_get_meta(const l2l_lstm_learner *learner, float *out,
+                                     int64_t capacity, int64_t *count);
+
+/**
+ * Runs `iterations` meta-iterations (SMORMS3 steps, one fresh sequence each, drawn from the
+ * learner's own generator, so a run is reproducible). `losses` (NULL, or room for
+ * `iterations` floats) receives each iteration's objective, the mean cross-entropy over
+ * all samples of its sequence. `progress` (may be NULL) is called after every iteration
+ * with (user, iteration, iterations, objective); a non-zero return stops with
+ * L2L_ERR_CANCELLED, keeping the iterations done. A non-finite objective or meta-gradient
+ * skips the step (an event). L2L_ERR_INVALID_ARGUMENT for a NULL handle or a negative count.
+ */
+l2l_status l2l_lstm_learner_fit(l2l_lstm_learner *learner, int64_t iterations, float *losses,
+                                l2l_progress_fn progress, void *user);
+
+/**
+ * Runs the learner over one sequence of `count` samples — `inputs` count*features floats
+ * (row-major), `labels` count floats, each 0 or 1 — whose first `train_count` samples are
+ * the training part and the rest the test part (labels of the test part are only used to
+ * score). Writes P(y = 1) of each sample, predicted before its own update, to
+ * `predictions` (NULL, or room for `count` floats); the cell state theta_0 .. theta_count
+ * to `weights` (NULL, or room for (count + 1) * P floats, `weights_capacity`; less gives
+ * L2L_ERR_BUFFER_TOO_SMALL); and the mean cross-entropy of the training part, of the test
+ * part and of all samples to losses[0..2] (NULL allowed; an empty part scores 0). The
+ * learner is not changed.
+ * L2L_ERR_SHAPE if `features` is not d; L2L_ERR_INVALID_ARGUMENT for NULL inputs or
+ * labels, count < 1, a label other than 0 or 1, or train_count outside 0..count;
+ * L2L_ERR_NON_FINITE for NaN or infinite inputs.
+ */
+l2l_status l2l_lstm_learner_run(const l2l_lstm_learner *learner, const float *inputs,
+                                const float *labels, int64_t count, int64_t features,
+                                int64_t train_count, float *predictions, float *weights,
+                                int64_t weights_capacity, float *losses);
+
+/**
+ * The paper's evaluation: the test-part mean cross-entropy on `datasets` fresh data sets
+ * of the XOR family, drawn from `seed` (data set i from its own generator derived from
+ * `seed` and i, which draws the data set, then its training fraction). `options` (may be
+ * NULL) changes the data and fractions from those of meta-training: samples, noise_scale,
+ * minimum_balance, maximum_attempts, threshold_spread, train_min, train_max (dimension
+ * must stay d). Writes the per-data-set losses to `losses` (NULL, or room for `datasets`
+ * floats), their mean to *mean and sample standard deviation to *std (each may be NULL).
+ * The learner is not changed. L2L_ERR_INVALID_ARGUMENT for datasets < 1, an unknown
+ * option or a value out of range.
+ */
+l2l_status l2l_lstm_learner_evaluate(const l2l_lstm_learner *learner, const char *options,
+                                     int64_t datasets, uint64_t seed, float *losses,
+                                     float *mean, float *std);
+
+/**
+ * Saves the meta-parameters and the options to `path` as .safetensors (tensors "prior",
+ * "gates.fc<l>.weight", "gates.fc<l>.bias"; metadata: format "l2l.learned_optimiser",
+ * kind "lstm_learner", options, library version, CRC-32), written to `path`.tmp and
+ * renamed. The SMORMS3 state is not saved. L2L_ERR_IO if the file cannot be written.
+ */
+l2l_status l2l_lstm_learner_save(const l2l_lstm_learner *learner, const char *path);
+
+/**
+ * Loads an LSTM learner saved by l2l_lstm_learner_save. Meta-training resumes with a fresh
+ * SMORMS3 state and generator. L2L_ERR_IO if the file is missing or unreadable;
+ * L2L_ERR_FORMAT if it is truncated, altered or not an LSTM learner. On success *out is a
+ * new handle the caller frees with l2l_lstm_learner_free.
+ */
+l2l_status l2l_lstm_learner_load(l2l_lstm_learner **out, const char *path);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4432,6 +4432,129 @@ static void test_meta_split(void) {
     l2l_dataset_free(d);
 }
 
+/* ---------------------------------------------------------------------------------- */
+/* LSTM learner (Bosc 2016)                                                            */
+/* ---------------------------------------------------------------------------------- */
+
+/* P(y = 1) of the d-h-1 ReLU/sigmoid MLP whose weights are flattened in theta. */
+static float cell_state_mlp(const float *theta, const float *x, int d, int h) {
+    double out = theta[d * h + 2 * h];
+    for (int j = 0; j < h; j++) {
+        double a = theta[d * h + j];
+        for (int i = 0; i < d; i++) a += (double)x[i] * theta[i * h + j];
+        out += (a > 0 ? a : 0) * theta[d * h + h + j];
+    }
+    return (float)(1 / (1 + exp(-out)));
+}
+
+static void test_lstm_learner(void) {
+    section = "lstm_learner";
+    enum { D = 2, H = 4, P = D * H + 2 * H + 1, META = P + (D + 3) * 4 + 4 + 4 * 3 + 3 + 3 * 3 * P + 3 * P, N = 6 };
+    l2l_lstm_learner *m = NULL, *back = NULL, *f = SENTINEL;
+    REQUIRE_OK(l2l_lstm_learner_create(&m, "dimension=2; hidden=4; gate_sizes=4,3; samples=40; meta_lr=0.01; seed=3"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_create", l2l_lstm_learner_create(&f, "gate_sizes=0"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_create", l2l_lstm_learner_create(&f, "train_min=0.9; train_max=0.2"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_create", l2l_lstm_learner_create(&f, "test_updates=sometimes"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_create", l2l_lstm_learner_create(&f, "bogus=1"));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_create", l2l_lstm_learner_create(NULL, NULL));
+    CHECK(f == SENTINEL);
+
+    int64_t d = 0, p = 0, n = 0, iterations = -1, events = -1;
+    EXPECT_OK(l2l_lstm_learner_info(m, &d, &p, &n, &iterations, &events));
+    CHECK(d == D && p == P && n == META && iterations == 0 && events == 0);
+    float meta[META];
+    EXPECT_OK(l2l_lstm_learner_get_meta(m, NULL, 0, &n));
+    CHECK(n == META);
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_lstm_learner_get_meta", l2l_lstm_learner_get_meta(m, meta, META - 1, &n));
+    EXPECT_OK(l2l_lstm_learner_get_meta(m, meta, META, &n));
+
+    /* Predictions are the cell-state MLP with the weights before each sample's update;
+       the flag stops updates on the test part (samples 4 and 5). */
+    float x[N * D] = {0.5f, -1, 1.5f, 0.2f, -0.7f, -0.3f, 1, 1, -1.2f, 0.4f, 0.3f, -2},
+          y[N] = {1, 0, 0, 1, 1, 0}, pred[N], weights[(N + 1) * P], losses[3];
+    EXPECT_OK(l2l_lstm_learner_run(m, x, y, N, D, 4, pred, weights, (N + 1) * P, losses));
+    CHECK(floats_equal(weights, meta, P));
+    float worst = 0;
+    double test_ce = 0;
+    for (int t = 0; t < N; t++) worst = fmaxf(worst, fabsf(pred[t] - cell_state_mlp(weights + t * P, x + t * D, D, H)));
+    CHECKF(worst < 1e-5f, "predictions differ from the cell-state MLP by %g", worst);
+    CHECK(!floats_equal(weights + 4 * P, weights + 3 * P, P) && floats_equal(weights + 5 * P, weights + 4 * P, P)
+          && floats_equal(weights + 6 * P, weights + 4 * P, P));
+    for (int t = 4; t < N; t++) test_ce -= log(y[t] == 1 ? pred[t] : 1 - pred[t]) / 2;
+    CHECKF(fabs(test_ce - losses[1]) < 1e-4, "test cross-entropy %g, reported %g", test_ce, losses[1]);
+    EXPECT_OK(l2l_lstm_learner_run(m, x, y, N, D, 0, pred, NULL, 0, NULL));
+    worst = 0;
+    for (int t = 0; t < N; t++) worst = fmaxf(worst, fabsf(pred[t] - cell_state_mlp(meta, x + t * D, D, H)));
+    CHECKF(worst < 1e-5f, "with no training part, predictions differ from the prior's by %g", worst);
+
+    /* Bad sequences are statuses. */
+    float nan_x[N * D], bad_y[N] = {0, 1, 2, 0, 1, 0};
+    memcpy(nan_x, x, sizeof x);
+    nan_x[3] = NAN;
+    EXPECT_ERR(L2L_ERR_SHAPE, "l2l_lstm_learner_run", l2l_lstm_learner_run(m, x, y, 4, 3, 2, pred, NULL, 0, NULL));
+    EXPECT_ERR(L2L_ERR_NON_FINITE, "l2l_lstm_learner_run", l2l_lstm_learner_run(m, nan_x, y, N, D, 2, pred, NULL, 0, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_run", l2l_lstm_learner_run(m, x, bad_y, N, D, 2, pred, NULL, 0, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_run", l2l_lstm_learner_run(m, x, y, N, D, 7, pred, NULL, 0, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_run", l2l_lstm_learner_run(m, x, y, 0, D, 0, pred, NULL, 0, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_run", l2l_lstm_learner_run(m, NULL, y, N, D, 2, pred, NULL, 0, NULL));
+    EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_lstm_learner_run", l2l_lstm_learner_run(m, x, y, N, D, 2, pred, weights, N * P, NULL));
+
+    /* Meta-training lowers the test-part loss on fresh, less noisy data sets. */
+    float before = 0, after = 0, std = 0, scores[40], fit_losses[300];
+    EXPECT_OK(l2l_lstm_learner_evaluate(m, "noise_scale=0.5; samples=60", 40, 77, NULL, &before, NULL));
+    EXPECT_OK(l2l_lstm_learner_fit(m, 300, fit_losses, NULL, NULL));
+    EXPECT_OK(l2l_lstm_learner_evaluate(m, "noise_scale=0.5; samples=60", 40, 77, scores, &after, &std));
+    CHECKF(after < before - 0.03f, "test-part loss %g before, %g after meta-training", before, after);
+    double sum = 0;
+    for (int i = 0; i < 40; i++) sum += scores[i];
+    CHECKF(fabs(sum / 40 - after) < 1e-5, "mean %g of the losses, reported %g", sum / 40, after);
+    CHECK(std > 0 && isfinite(fit_losses[299]));
+    int calls = 0;
+    EXPECT_ERR(L2L_ERR_CANCELLED, "l2l_lstm_learner_fit", l2l_lstm_learner_fit(m, 50, NULL, stop_after_three, &calls));
+    EXPECT_OK(l2l_lstm_learner_info(m, NULL, NULL, NULL, &iterations, NULL));
+    CHECK(calls == 3 && iterations == 303);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_fit", l2l_lstm_learner_fit(m, -1, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_evaluate", l2l_lstm_learner_evaluate(m, NULL, 0, 1, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_evaluate", l2l_lstm_learner_evaluate(m, "dimension=3", 1, 1, NULL, NULL, NULL));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_evaluate", l2l_lstm_learner_evaluate(m, "bogus=1", 1, 1, NULL, NULL, NULL));
+
+    /* Files: a bit-exact round trip; altered, truncated and missing files are refused. */
+    char path[512], bad_path[512];
+    path_in_tmp(path, sizeof path, "lstm-learner.safetensors");
+    path_in_tmp(bad_path, sizeof bad_path, "bad.safetensors");
+    float trained[META], again[META];
+    EXPECT_OK(l2l_lstm_learner_get_meta(m, trained, META, &n));
+    EXPECT_OK(l2l_lstm_learner_save(m, path));
+    EXPECT_OK(l2l_lstm_learner_load(&back, path));
+    EXPECT_OK(l2l_lstm_learner_get_meta(back, again, META, &n));
+    CHECK(n == META && memcmp(again, trained, sizeof trained) == 0);
+    size_t size = 0;
+    unsigned char *bytes = read_all(path, &size);
+    REQUIRE_OK(bytes != NULL && size > 64 ? L2L_OK : L2L_ERR_IO);
+    write_path(bad_path, bytes, size - 7);
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_lstm_learner_load", l2l_lstm_learner_load(&f, bad_path));
+    bytes[size - 2] ^= 0x01;
+    write_path(bad_path, bytes, size);
+    EXPECT_ERR(L2L_ERR_FORMAT, "l2l_lstm_learner_load", l2l_lstm_learner_load(&f, bad_path));
+    free(bytes);
+    remove(path);
+    path_in_tmp(path, sizeof path, "missing.safetensors");
+    EXPECT_ERR(L2L_ERR_IO, "l2l_lstm_learner_load", l2l_lstm_learner_load(&f, path));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_save", l2l_lstm_learner_save(m, NULL));
+    CHECK(f == SENTINEL);
+
+    /* A freed handle or a handle of another kind is refused, not dereferenced. */
+    l2l_lstm_learner_free(back);
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_info", l2l_lstm_learner_info(back, &d, NULL, NULL, NULL, NULL));
+    l2l_learner *net = NULL;
+    REQUIRE_OK(l2l_learner_create(&net, "mlp", "sizes=2,3,2", 1));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_lstm_learner_info",
+               l2l_lstm_learner_info((const l2l_lstm_learner *)(const void *)net, &d, NULL, NULL, NULL, NULL));
+    l2l_learner_free(net);
+    l2l_lstm_learner_free(NULL);
+    l2l_lstm_learner_free(m);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "%s/l2l-c-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (mkdtemp(tmpdir) == NULL) {
@@ -4478,6 +4601,7 @@ int main(void) {
     test_mlhf();
     test_regression();
     test_fewshot();
+    test_lstm_learner();
     test_mtl2l(); /* last: it draws from the shared generator, which earlier tests' data come from */
     remove_tmp();
 

@@ -67,6 +67,24 @@ public struct BinaryXORDatasets: Equatable, Sendable {
         self.thresholdSpread = thresholdSpread
     }
 
+    /// Reads the options `dimension`, `samples`, `noise_scale` (λ), `minimum_balance`,
+    /// `maximum_attempts` and `threshold_spread`; absent keys keep the values of `d` (by
+    /// default the defaults above), and values are range-checked when a data set is drawn.
+    public init(config: inout Config, defaults d: BinaryXORDatasets = BinaryXORDatasets()) throws {
+        self.init(dimension: try config.int("dimension", default: d.dimension),
+                  samples: try config.int("samples", default: d.samples),
+                  noiseScale: try config.float("noise_scale", default: d.noiseScale),
+                  minimumBalance: try config.float("minimum_balance", default: d.minimumBalance),
+                  maximumAttempts: try config.int("maximum_attempts", default: d.maximumAttempts),
+                  thresholdSpread: try config.float("threshold_spread", default: d.thresholdSpread))
+    }
+
+    /// The options text that rebuilds this family (see ``init(config:)``).
+    public var options: String {
+        "dimension=\(dimension); samples=\(samples); noise_scale=\(noiseScale); minimum_balance=\(minimumBalance); "
+            + "maximum_attempts=\(maximumAttempts); threshold_spread=\(thresholdSpread)"
+    }
+
     /// One data set drawn from `rng` (see the type's notes for the steps).
     ///
     /// Throws `.invalidArgument` for a setting out of range (dimension < 1, samples < 2,

@@ -65,16 +65,7 @@ public enum DatasetCatalog {
         guard syntheticFamilies.contains(family) else {
             throw L2LError.invalid("unknown synthetic family \"\(family)\" (known: \(syntheticFamilies.joined(separator: ", ")))")
         }
-        var config = try Config(options, context: family)
-        let d = BinaryXORDatasets()
-        let made = BinaryXORDatasets(
-            dimension: try config.int("dimension", default: d.dimension),
-            samples: try config.int("samples", default: d.samples),
-            noiseScale: try config.float("noise_scale", default: d.noiseScale),
-            minimumBalance: try config.float("minimum_balance", default: d.minimumBalance),
-            maximumAttempts: try config.int("maximum_attempts", default: d.maximumAttempts),
-            thresholdSpread: try config.float("threshold_spread", default: d.thresholdSpread))
-        try config.finish()
+        let made = try Factory.build(family, options) { try BinaryXORDatasets(config: &$0) }
         var rng = RNG(seed: seed)
         return try made.sample(rng: &rng)
     }

@@ -48,6 +48,8 @@ from .learned import DMSGD, LearnedOptimizer, LSTMOptimizer, M2SGD, MetaSGD
 from .meta import MetaTestResult, MetaTrainer, meta_test, plot_loss_curves
 from .mlhf import MLHF, MLHFTrainer
 from . import fewshot
+from . import lstm_learner
+from .lstm_learner import LSTMLearner
 
 __version__: str = _l2l.version()
 
@@ -89,4 +91,5 @@ __all__ = [
     "meta", "MetaTrainer", "MetaTestResult", "meta_test", "plot_loss_curves",
     "mlhf", "MLHF", "MLHFTrainer",
     "fewshot",
+    "lstm_learner", "LSTMLearner",
 ]

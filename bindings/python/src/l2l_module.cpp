@@ -1477,6 +1477,8 @@ std::unique_ptr<MetaTrainer> meta_trainer_from_tasks(Learned &h, const std::vect
 
 // Few-shot learning and regression: bound by bind_fewshot at the end of this file.
 void bind_fewshot(py::module_ &m);
+// The LSTM learner (Bosc 2016): bound by bind_lstm_learner at the end of this file.
+void bind_lstm_learner(py::module_ &m);
 
 PYBIND11_MODULE(_l2l, m) {
     m.doc() = "Private pybind11 shim over the l2l C ABI (include/l2l.h); use the l2l package instead.";
@@ -1724,6 +1726,7 @@ PYBIND11_MODULE(_l2l, m) {
           "l2l_train (GIL released; re-acquired in the progress callback).");
 
     bind_fewshot(m);
+    bind_lstm_learner(m);
 }
 
 // ---------------------------------------------------------------------------------
@@ -1920,4 +1923,153 @@ void bind_fewshot(py::module_ &m) {
     m.def("dataset_is_regression", &dataset_is_regression, py::arg("dataset"), "l2l_dataset_is_regression.");
     m.def("dataset_read_values", &dataset_read_values, py::arg("dataset"), py::arg("start"), py::arg("count"),
           "l2l_dataset_read_values into a new float32 [count, outputs] array.");
+}
+
+// ---------------------------------------------------------------------------------
+// The LSTM learner (Bosc 2016)
+// ---------------------------------------------------------------------------------
+
+namespace {
+
+struct LSTMLearner : Owned<l2l_lstm_learner, l2l_lstm_learner_free> {
+    using Owned::Owned;
+};
+
+std::unique_ptr<LSTMLearner> lstm_learner_create(const std::optional<std::string> &options) {
+    l2l_lstm_learner *out = nullptr;
+    check(l2l_lstm_learner_create(&out, c_str_or_null(options)), "l2l_lstm_learner_create");
+    return std::make_unique<LSTMLearner>(out);
+}
+
+std::unique_ptr<LSTMLearner> lstm_learner_load(const std::string &path) {
+    l2l_lstm_learner *out = nullptr;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_lstm_learner_load(&out, path.c_str());
+    }
+    check(s, "l2l_lstm_learner_load");
+    return std::make_unique<LSTMLearner>(out);
+}
+
+py::tuple lstm_learner_info(LSTMLearner &l) {
+    const char *fn = "l2l_lstm_learner_info";
+    InUse use(fn, {&l.busy});
+    int64_t d = 0, p = 0, n = 0, iterations = 0, events = 0;
+    check(l2l_lstm_learner_info(l.handle, &d, &p, &n, &iterations, &events), fn);
+    return py::make_tuple(d, p, n, iterations, events);
+}
+
+py::object lstm_learner_get_meta(LSTMLearner &l) {
+    const char *fn = "l2l_lstm_learner_get_meta";
+    InUse use(fn, {&l.busy});
+    int64_t n = 0;
+    check(l2l_lstm_learner_get_meta(l.handle, nullptr, 0, &n), fn);
+    auto out = new_array({n}, Element::float32);
+    check(l2l_lstm_learner_get_meta(l.handle, static_cast<float *>(out.second.ptr), n, &n), fn);
+    return out.first;
+}
+
+// l2l_lstm_learner_fit without the GIL; `losses` is a writable float32 array of at least
+// `iterations` elements; the callback receives (iteration, iterations, objective).
+void lstm_learner_fit(LSTMLearner &l, int64_t iterations, py::handle losses, py::object callback) {
+    const char *fn = "l2l_lstm_learner_fit";
+    InUse use(fn, {&l.busy});
+    py::buffer_info lb = request_array(losses, fn, "losses", Element::float32, 1, true);
+    if (lb.shape[0] < iterations) {
+        raise_error(L2L_ERR_BUFFER_TOO_SMALL, fn,
+                    "losses holds " + std::to_string(lb.shape[0]) + " floats, " + std::to_string(iterations) +
+                        " iterations need as many");
+    }
+    run_with_progress(fn, std::move(callback), [&](Progress *progress) {
+        return l2l_lstm_learner_fit(l.handle, iterations, static_cast<float *>(lb.ptr), progress_trampoline, progress);
+    });
+}
+
+// l2l_lstm_learner_run without the GIL on float32 inputs [n, d] and labels [n]:
+// (predictions [n], (train, test, all) losses [3], weights [n + 1, P] or None).
+py::tuple lstm_learner_run(LSTMLearner &l, py::handle inputs, py::handle labels, int64_t train_count, bool keep_weights) {
+    const char *fn = "l2l_lstm_learner_run";
+    InUse use(fn, {&l.busy});
+    py::buffer_info x = request_array(inputs, fn, "inputs", Element::float32, 2);
+    py::buffer_info y = request_array(labels, fn, "labels", Element::float32, 1);
+    if (y.shape[0] != x.shape[0]) {
+        raise_error(L2L_ERR_SHAPE, fn,
+                    "inputs have " + std::to_string(x.shape[0]) + " rows but labels have " + std::to_string(y.shape[0]));
+    }
+    int64_t d = 0, p = 0;
+    check(l2l_lstm_learner_info(l.handle, &d, &p, nullptr, nullptr, nullptr), fn);
+    if (keep_weights && x.shape[0] >= (int64_t{1} << 31) / p) {
+        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "the weights of so long a sequence would not fit in one array");
+    }
+    auto predictions = new_array({x.shape[0]}, Element::float32);
+    auto losses = new_array({3}, Element::float32);
+    py::object weights = py::none();
+    float *w = nullptr;
+    int64_t capacity = 0;
+    if (keep_weights) {
+        auto a = new_array({x.shape[0] + 1, p}, Element::float32);
+        weights = a.first;
+        w = static_cast<float *>(a.second.ptr);
+        capacity = (x.shape[0] + 1) * p;
+    }
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_lstm_learner_run(l.handle, static_cast<const float *>(x.ptr), static_cast<const float *>(y.ptr),
+                                 x.shape[0], x.shape[1], train_count, static_cast<float *>(predictions.second.ptr), w,
+                                 capacity, static_cast<float *>(losses.second.ptr));
+    }
+    check(s, fn);
+    return py::make_tuple(predictions.first, losses.first, weights);
+}
+
+// l2l_lstm_learner_evaluate without the GIL: (per-data-set test losses [datasets], mean, std).
+py::tuple lstm_learner_evaluate(LSTMLearner &l, const std::optional<std::string> &options, int64_t datasets,
+                                 uint64_t seed) {
+    const char *fn = "l2l_lstm_learner_evaluate";
+    InUse use(fn, {&l.busy});
+    if (datasets < 1 || datasets > (int64_t{1} << 31)) {
+        raise_error(L2L_ERR_INVALID_ARGUMENT, fn, "datasets must be in 1..2^31, got " + std::to_string(datasets));
+    }
+    auto losses = new_array({datasets}, Element::float32);
+    float mean = 0, std = 0;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_lstm_learner_evaluate(l.handle, c_str_or_null(options), datasets, seed,
+                                      static_cast<float *>(losses.second.ptr), &mean, &std);
+    }
+    check(s, fn);
+    return py::make_tuple(losses.first, mean, std);
+}
+
+void lstm_learner_save(LSTMLearner &l, const std::string &path) {
+    const char *fn = "l2l_lstm_learner_save";
+    InUse use(fn, {&l.busy});
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = l2l_lstm_learner_save(l.handle, path.c_str());
+    }
+    check(s, fn);
+}
+
+}  // namespace
+
+void bind_lstm_learner(py::module_ &m) {
+    py::class_<LSTMLearner>(m, "LSTMLearner", "An l2l_lstm_learner handle.")
+        .def(py::init(&lstm_learner_create), py::arg("options") = py::none(), "l2l_lstm_learner_create.")
+        .def_static("load", &lstm_learner_load, py::arg("path"), "l2l_lstm_learner_load (GIL released).")
+        .def("info", &lstm_learner_info,
+             "l2l_lstm_learner_info: (dimension, num_params, num_meta_params, iterations, events).")
+        .def("get_meta", &lstm_learner_get_meta, "l2l_lstm_learner_get_meta into a new float32 array.")
+        .def("fit", &lstm_learner_fit, py::arg("iterations"), py::arg("losses"), py::arg("progress") = py::none(),
+             "l2l_lstm_learner_fit (GIL released; re-acquired in the progress callback).")
+        .def("run", &lstm_learner_run, py::arg("inputs"), py::arg("labels"), py::arg("train_count"),
+             py::arg("keep_weights"),
+             "l2l_lstm_learner_run (GIL released): (predictions, (train, test, all) losses, weights or None).")
+        .def("evaluate", &lstm_learner_evaluate, py::arg("options"), py::arg("datasets"), py::arg("seed"),
+             "l2l_lstm_learner_evaluate (GIL released): (test-part losses, one per data set; mean; std).")
+        .def("save", &lstm_learner_save, py::arg("path"), "l2l_lstm_learner_save (GIL released).");
 }
