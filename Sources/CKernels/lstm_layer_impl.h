@@ -235,43 +235,60 @@ static inline __attribute__((always_inline)) void FN(input_gradient_tile)(
         for (int q = 0; q < nv; q++) store16(out + t * kcols + (v0 + q) * 16, acc[t][q]);
 }
 
-/// A block's weight-gradient partials for TILE_K input features from k0 and `nv` column
-/// vectors from v0: partial[(1 + k)·cols + column] = Σ_rows xh[row][k] · dg[row][column],
-/// rows ascending, from the block's features xh (`kpad` floats a row: x's n, then h's H,
-/// then zeros). (Row 0 of the partial, the bias, is summed by the caller.)
+/// A block's weight-gradient partials for `nk` ≤ TILE_K input features and `nv` column
+/// vectors from v0: partial[(row + kk)·cols + column] = Σ_r feature_r[kk] · dg[r][column],
+/// rows ascending, where feature_r = features + r·stride (a row of x or of h, read in place).
 static inline __attribute__((always_inline)) void FN(weight_gradient_tile)(
-    int nk, int nv, ptrdiff_t rows, ptrdiff_t kpad, ptrdiff_t cols, const float *xh, const float *dg,
-    ptrdiff_t k0, ptrdiff_t v0, float *partial) {
+    int nk, int nv, ptrdiff_t rows, const float *features, ptrdiff_t stride, ptrdiff_t cols, const float *dg,
+    ptrdiff_t row, ptrdiff_t v0, float *partial) {
     v16 acc[TILE_K][TILE_VECTORS];
     for (int kk = 0; kk < TILE_K; kk++)
         for (int q = 0; q < nv; q++) acc[kk][q] = (v16){0};
     for (ptrdiff_t r = 0; r < rows; r++) {
-        const float *feature = xh + r * kpad + k0;
+        float feature[TILE_K];
+        for (int kk = 0; kk < TILE_K; kk++) feature[kk] = kk < nk ? features[r * stride + kk] : 0.0f;
         for (int q = 0; q < nv; q++) {
             const v16 d = load16(dg + r * cols + (v0 + q) * 16);
             for (int kk = 0; kk < TILE_K; kk++) acc[kk][q] = __builtin_elementwise_fma(splat16(feature[kk]), d, acc[kk][q]);
         }
     }
     for (int kk = 0; kk < nk; kk++)
-        for (int q = 0; q < nv; q++) store16(partial + (1 + k0 + kk) * cols + (v0 + q) * 16, acc[kk][q]);
+        for (int q = 0; q < nv; q++) store16(partial + (row + kk) * cols + (v0 + q) * 16, acc[kk][q]);
+}
+
+#define WEIGHT_GRADIENT_FULL(nv, v) \
+    FN(weight_gradient_tile)(TILE_K, nv, rows, features + k, stride, cols, dgs, row + k, v, partial)
+#define WEIGHT_GRADIENT_REST(nv, v) \
+    FN(weight_gradient_tile)((int)(count - k), nv, rows, features + k, stride, cols, dgs, row + k, v, partial)
+
+/// The weight-gradient partials of `count` features read from rows `stride` apart, into
+/// partial rows from `row`: whole tiles of TILE_K (a constant count, so no bounds check in
+/// the loop), then the rest.
+static inline __attribute__((always_inline)) void FN(weight_gradients)(
+    ptrdiff_t count, ptrdiff_t rows, const float *features, ptrdiff_t stride, ptrdiff_t cols, ptrdiff_t vectors,
+    const float *dgs, ptrdiff_t row, float *partial) {
+    for (ptrdiff_t k = 0; k < count; k += TILE_K) {
+        if (count - k >= TILE_K) {
+            FOR_VECTOR_GROUPS(vectors, WEIGHT_GRADIENT_FULL);
+        } else {
+            FOR_VECTOR_GROUPS(vectors, WEIGHT_GRADIENT_REST);
+        }
+    }
 }
 
 #define INPUT_GRADIENT_TILE(nv, v) FN(input_gradient_tile)(nv, 4 * hidden, kcols, cols, dgs + r * cols, packed_t, v, dxh)
-#define WEIGHT_GRADIENT_TILE(nv, v) FN(weight_gradient_tile)(nk, nv, rows, kpad, cols, xh, dgs, k, v, partial)
 
 int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n, ptrdiff_t hidden,
                            const float *x, ptrdiff_t ldx, const float *state, const float *saved, const float *grad,
                            const float *packed_t, float *dx, float *dstate, float *partials) {
     const ptrdiff_t cols = (ptrdiff_t)l2lk_lstm_columns(hidden), vectors = cols / 16;
     const ptrdiff_t features = n + hidden, kcols = (features + 15) / 16 * 16, kvectors = kcols / 16;
-    const ptrdiff_t kpad = (features + TILE_K - 1) / TILE_K * TILE_K;
     const ptrdiff_t block = L2LK_LSTM_BLOCK;
     // dg for the block's rows (zero-padded to `cols`; a short last tile reads TILE_ROWS rows
     // more, whose results are dropped), and one tile of d(x, h).
-    // and the block's input features side by side (for the weight gradients).
-    float *scratch = (float *)calloc((size_t)((block + TILE_ROWS) * cols + TILE_ROWS * kcols + block * kpad), sizeof(float));
+    float *scratch = (float *)calloc((size_t)((block + TILE_ROWS) * cols + TILE_ROWS * kcols), sizeof(float));
     if (!scratch) return -1;
-    float *dgs = scratch, *dxh = scratch + (block + TILE_ROWS) * cols, *xh = dxh + TILE_ROWS * kcols;
+    float *dgs = scratch, *dxh = scratch + (block + TILE_ROWS) * cols;
     const ptrdiff_t partial_count = (ptrdiff_t)l2lk_lstm_partial_count(n, hidden);
     for (ptrdiff_t b = b0; b < b1; b++) {
         const ptrdiff_t r0 = b * block, rows = p - r0 < block ? p - r0 : block;
@@ -301,14 +318,9 @@ int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n,
                 for (ptrdiff_t r = 0; r < rows; r++) sum = sum + load16(dgs + r * cols + v * 16);
                 store16(partial + v * 16, sum);
             }
-            for (ptrdiff_t r = 0; r < rows; r++) {   // the padding columns stay 0 from calloc
-                memcpy(xh + r * kpad, x + (r0 + r) * ldx, (size_t)n * sizeof(float));
-                memcpy(xh + r * kpad + n, state + (r0 + r) * 2 * hidden, (size_t)hidden * sizeof(float));
-            }
-            for (ptrdiff_t k = 0; k < features; k += TILE_K) {
-                const int nk = features - k < TILE_K ? (int)(features - k) : TILE_K;
-                FOR_VECTOR_GROUPS(vectors, WEIGHT_GRADIENT_TILE);
-            }
+            // dW from x's columns, then dU from h's, each read in place.
+            FN(weight_gradients)(n, rows, x + r0 * ldx, ldx, cols, vectors, dgs, 1, partial);
+            FN(weight_gradients)(hidden, rows, state + r0 * 2 * hidden, 2 * hidden, cols, vectors, dgs, 1 + n, partial);
         }
     }
     free(scratch);
@@ -317,7 +329,8 @@ int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n,
 
 #undef GATES_TILE
 #undef INPUT_GRADIENT_TILE
-#undef WEIGHT_GRADIENT_TILE
+#undef WEIGHT_GRADIENT_FULL
+#undef WEIGHT_GRADIENT_REST
 #undef FOR_VECTOR_GROUPS
 #undef FN
 #undef SUFFIX
