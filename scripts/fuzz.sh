@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
-clang=/opt/swift/usr/bin/clang
+clang="$(dirname "$(command -v swift)")/clang"   # the Swift toolchain's clang: its libFuzzer and sanitizer runtimes
 work="$root/.build-asan/fuzz"
 
 bash scripts/sanitize-build.sh asan

@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
-clang=/opt/swift/usr/bin/clang
+clang="$(dirname "$(command -v swift)")/clang"   # the Swift toolchain's clang, with its sanitizer runtimes
+swift_lib="$(dirname "$(command -v swift)")/../lib/swift/linux"
 export LSAN_OPTIONS="suppressions=$root/Tests/sanitizers/lsan.supp"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export TSAN_OPTIONS="halt_on_error=1"
@@ -35,7 +36,7 @@ tsan="$root/.build-tsan/debug"
 mkdir -p .build-tsan/c-tests
 "$clang" -std=c99 -O1 -g -fsanitize=thread -fuse-ld=lld -I include Tests/sanitizers/test_threads.c \
     -L "$tsan" -ll2l -Wl,-rpath,"$tsan" -pthread -o .build-tsan/c-tests/test_threads \
-    -L /opt/swift/usr/lib/swift/linux -Wl,-rpath,/opt/swift/usr/lib/swift/linux -ldispatch -lBlocksRuntime  # the TSan runtime intercepts libdispatch
+    -L "$swift_lib" -Wl,-rpath,"$swift_lib" -ldispatch -lBlocksRuntime  # the TSan runtime intercepts libdispatch
 .build-tsan/c-tests/test_threads || failed+=(tsan-threads)
 
 if ((${#failed[@]})); then
