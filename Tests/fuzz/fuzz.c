@@ -7,8 +7,21 @@
 
 #include "fuzz.h"
 
+static char directory[64];
+/* The names of the files written so far (a target writes at most two). */
+static const char *written[4];
+
+/* Removes the scratch directory and the files written in it (at exit). */
+static void remove_directory(void) {
+    char path[FUZZ_PATH_MAX];
+    for (int i = 0; i < 4 && written[i] != NULL; i++) {
+        snprintf(path, sizeof path, "%s/%s", directory, written[i]);
+        remove(path);
+    }
+    rmdir(directory);
+}
+
 const char *fuzz_directory(void) {
-    static char directory[64];
     if (directory[0] == '\0') {
         /* tmpfs where there is one: a disk file system makes every input a disk write. */
         strcpy(directory, access("/dev/shm", W_OK) == 0 ? "/dev/shm/l2l-fuzz.XXXXXX" : "/tmp/l2l-fuzz.XXXXXX");
@@ -16,12 +29,16 @@ const char *fuzz_directory(void) {
             perror("fuzz: mkdtemp");
             abort();
         }
+        atexit(remove_directory);
     }
     return directory;
 }
 
 const char *fuzz_file(char path[FUZZ_PATH_MAX], const char *name, const uint8_t *data, size_t size) {
     snprintf(path, FUZZ_PATH_MAX, "%s/%s", fuzz_directory(), name);
+    int i = 0;
+    while (i < 3 && written[i] != NULL && strcmp(written[i], name) != 0) i++;
+    written[i] = name;
     FILE *f = fopen(path, "wb");
     if (f == NULL || (size > 0 && fwrite(data, 1, size, f) != size) || fclose(f) != 0) {
         perror("fuzz: writing the input");

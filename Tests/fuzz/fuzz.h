@@ -14,7 +14,8 @@
 #include "l2l.h"
 
 /* Writes `size` bytes to the file `name` in this process's scratch directory (made on first
- * use) and returns `path`, where its path is written. */
+ * use, removed at exit with the files written in it) and returns `path`, where its path is
+ * written. `name` must be a string constant. */
 enum { FUZZ_PATH_MAX = 256 };
 const char *fuzz_file(char path[FUZZ_PATH_MAX], const char *name, const uint8_t *data, size_t size);
 

@@ -85,8 +85,9 @@ enum { EXAMPLES = 2, PIXELS = 28 * 28 };
 static void idx_seeds(const char *fashion) {
     unsigned char *images = read_gz(fashion, "t10k-images-idx3-ubyte.gz", 16 + EXAMPLES * PIXELS);
     unsigned char *labels = read_gz(fashion, "t10k-labels-idx1-ubyte.gz", 8 + EXAMPLES);
-    images[7] = EXAMPLES; /* the count field (big-endian), now two examples */
-    labels[7] = EXAMPLES;
+    /* The count fields (big-endian uint32 at bytes 4-7): two examples now. */
+    memcpy(images + 4, (const unsigned char[4]){0, 0, 0, EXAMPLES}, 4);
+    memcpy(labels + 4, (const unsigned char[4]){0, 0, 0, EXAMPLES}, 4);
     size_t images_size = 16 + EXAMPLES * PIXELS, labels_size = 8 + EXAMPLES;
     write_pair("idx", "raw", images, images_size, labels, labels_size);
     unsigned char gz_images[4096], gz_labels[256];
@@ -177,7 +178,7 @@ static void safetensors_seeds(void) {
 /* Valid options texts, each with the last byte that selects its call in targets/options.c. */
 static void options_seeds(void) {
     struct { const char *text; unsigned char choice; } seeds[] = {
-        {"lr=0.1; momentum=0.5", 1}, {"lr=0.01 beta1=0.9 beta2=0.999 eps=1e-8", 3}, {"lr=1e-3\ndecay=0.9", 4},
+        {"lr=0.1; momentum=0.5", 1}, {"lr=0.01 beta1=0.9 beta2=0.999 eps=1e-8", 3}, {"lr=1e-3\nalpha=0.9", 4},
         {"shuffle=1; drop_last=0", 9}, {"trials=2 steps=4 unroll=2 batch=2 meta_lr=0.01 seed=3", 10},
         {"method=meta_sgd; seed=8; inner_lr=0.1; shots=5", 11}};
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
