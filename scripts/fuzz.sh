@@ -8,8 +8,9 @@
 # The targets are C programs over include/l2l.h, built with clang -fsanitize=fuzzer,address,
 # undefined against the ASan build of libl2l.so with coverage instrumentation
 # (scripts/sanitize-build.sh asan). Each starts from its committed seeds in
-# Tests/fuzz/corpus/TARGET and grows a working corpus in .build-asan/fuzz/corpus/TARGET (kept
-# between runs, never committed). A crash, a sanitizer report, a hang (> 10 s for one input)
+# Tests/fuzz/corpus/TARGET (each seed must load: a seed the reader refuses fails the run)
+# and grows a working corpus in .build-asan/fuzz/corpus/TARGET (kept between runs, never
+# committed). A crash, a sanitizer report, a hang (> 10 s for one input)
 # or an allocation over 2 GB stops that target; its reproducer is written to
 # .build-asan/fuzz/crashes/TARGET/ and the script exits non-zero after running the others.
 #
@@ -51,6 +52,15 @@ for t in "${targets[@]}"; do
         -L "$lib_dir" -ll2l -Wl,-rpath,"$lib_dir" -o "$work/bin/$t"
     mkdir -p "$work/corpus/$t" "$work/crashes/$t"
     log="$work/$t.log"
+    # The seeds alone first: each must load (the json seeds are headers without their data).
+    # (Files as arguments: libFuzzer runs each once, and not the empty input it starts with.)
+    if [[ $t != json ]] && ! L2L_FUZZ_SEEDS=1 "$work/bin/$t" -artifact_prefix="$work/crashes/$t/" \
+        "Tests/fuzz/corpus/$t"/* >"$log" 2>&1; then
+        echo "$t: a seed in Tests/fuzz/corpus/$t is refused:"
+        grep -E '^fuzz:' "$log" | sed 's/^/    /'
+        failed+=("$t")
+        continue
+    fi
     if "$work/bin/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$work/crashes/$t/" \
         "$work/corpus/$t" "Tests/fuzz/corpus/$t" >"$log" 2>&1; then

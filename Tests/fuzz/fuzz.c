@@ -67,6 +67,10 @@ void fuzz_check(l2l_status status, const char *function) {
         fprintf(stderr, "fuzz: %s reported an internal error: %s\n", function, l2l_last_error());
         abort();
     }
+    if (status != L2L_OK && getenv("L2L_FUZZ_SEEDS") != NULL) {
+        fprintf(stderr, "fuzz: a seed was refused: %s\n", l2l_last_error());
+        abort();
+    }
     size_t n = strlen(function);
     if (status != L2L_OK && (strncmp(l2l_last_error(), function, n) != 0 || l2l_last_error()[n] != ':')) {
         fprintf(stderr, "fuzz: %s failed with the message \"%s\"\n", function, l2l_last_error());

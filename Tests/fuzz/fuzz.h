@@ -26,8 +26,9 @@ const char *fuzz_directory(void);
  * the length of the first part (capped by what follows), the second part is the rest. */
 void fuzz_split(const uint8_t *data, size_t size, const uint8_t **a, size_t *a_size, const uint8_t **b, size_t *b_size);
 
-/* Aborts (a finding) if `status` is not one of l2l.h's codes or a failure left no message
- * naming `function`. */
+/* Aborts (a finding) if `status` is not one of l2l.h's codes, is L2L_ERR_INTERNAL, or is a
+ * failure whose message does not name `function`; with L2L_FUZZ_SEEDS set (scripts/fuzz.sh,
+ * over the committed seeds), any failure aborts: every seed must be a file the reader takes. */
 void fuzz_check(l2l_status status, const char *function);
 
 #endif
