@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # The OpenBLAS build l2l links (README: "Speed" says why).
 openblas_version=0.3.34.481.3
 
-packages=(gcc g++ pkg-config zlib1g-dev pybind11-dev libpython3-dev dataset-fashion-mnist openmpi-bin libopenmpi-dev)
+packages=(gcc g++ pkg-config zlib1g-dev pybind11-dev libpython3-dev dataset-fashion-mnist openmpi-bin libopenmpi-dev valgrind)
 command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 || packages+=(python3 python3-pip)
 sudo=""
 if [ "$(id -u)" != 0 ]; then

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the machine (scripts/setup.sh) and runs every test suite: Swift (XCTest), C
-# (the ABI test program and header checks) and Python (pytest). Exits non-zero if any fails.
+# (the ABI test program, header checks and misuse suite), Python (pytest), the C tests
+# against sanitizer builds and under valgrind (scripts/sanitize.sh, scripts/valgrind.sh) and
+# every fuzz target for 30 s (scripts/fuzz.sh). Exits non-zero if any fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -21,9 +23,13 @@ if ! python3 -c "import torch" 2>/dev/null; then
         || echo "test: PyTorch could not be installed; the l2l.torch tests will fail"
 fi
 (cd /tmp && python3 -m pytest -q "$OLDPWD/bindings/python/tests") || failed+=(python)
+echo "== Sanitizers (ASan + UBSan: C tests and misuse; TSan: threads; valgrind: leaks)"
+{ bash scripts/sanitize.sh && bash scripts/valgrind.sh; } || failed+=(sanitizers)
+echo "== Fuzz (30 s per target)"
+bash scripts/fuzz.sh 30 || failed+=(fuzz)
 
 if ((${#failed[@]})); then
     echo "FAILED suites: ${failed[*]}"
     exit 1
 fi
-echo "All suites passed: swift, c, python"
+echo "All suites passed: swift, c, python, sanitizers, fuzz"

@@ -78,7 +78,9 @@ public func l2l_meta_trainer_run(_ trainer: OpaquePointer?, _ trials: Int64, _ p
                                  _ user: UnsafeMutableRawPointer?) -> Int32 {
     guarded {
         let t = try object(trainer, MetaTrainerHandle.self, "trainer").trainer
-        let limit: Int? = trials < 0 ? nil : Int(trials)
+        // Clamped here to the configured trials (the header's rule), so a huge count cannot
+        // overflow the trainer's arithmetic.
+        let limit: Int? = trials < 0 ? nil : Int(min(trials, Int64(t.config.trials)))
         try t.run(trials: limit) { trial, step, loss in
             guard let progress else { return true }
             return progress(user, Int64(trial), Int64(step), loss) == 0

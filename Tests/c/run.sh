@@ -4,7 +4,9 @@
 #   2. check_header.sh: the header compiles as C99 and C++17 and declares exactly the
 #      l2l_* functions the library exports;
 #   3. compiles Tests/c/test_c_api.c, checks that it calls every exported function, runs it;
-#   4. compiles examples/c/train_mlp.c and trains one epoch on Fashion-MNIST (about two
+#   4. the misuse suite (Tests/misuse/run.sh): every function of the header called with
+#      NULL, wrong-kind, freed and negative arguments, generated from the header;
+#   5. compiles examples/c/train_mlp.c and trains one epoch on Fashion-MNIST (about two
 #      seconds), requiring a test accuracy of at least 80 %; skipped, with a note, if the
 #      data set is not installed and $L2L_DATA is not set.
 # Binaries go to .build/c-tests/. Exits non-zero on any failure.
@@ -37,6 +39,9 @@ if [[ -n "$uncalled" ]]; then
     exit 1
 fi
 "$out/test_c_api"
+
+echo "== misuse (generated from include/l2l.h)"
+bash "$root/Tests/misuse/run.sh" "$lib_dir"
 
 echo "== examples/c/train_mlp"
 "$CC" -std=c99 -O2 -Wall -Wextra -pedantic -Werror -I include examples/c/train_mlp.c \

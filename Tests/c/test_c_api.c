@@ -4555,6 +4555,50 @@ static void test_lstm_learner(void) {
     l2l_lstm_learner_free(m);
 }
 
+/* ---------------------------------------------------------------------------------- */
+/* Traps the precondition audit found reachable (issue 14): each is now a status      */
+/* ---------------------------------------------------------------------------------- */
+
+static void test_audited_traps(void) {
+    section = "audited traps";
+    /* A ResNet whose last stage is 1 x 1: batch normalisation of a single example had no
+     * variance (a precondition failure in training); now refused at creation. */
+    l2l_learner *tiny = SENTINEL;
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_create",
+               l2l_learner_create(&tiny, "resnet", "input=3,4,4; stages=2,2,2; blocks=1", 1));
+    CHECK(tiny == SENTINEL);
+    l2l_learner *small = NULL;
+    REQUIRE_OK(l2l_learner_create(&small, "resnet", "input=3,4,4; stages=2,2; blocks=1; classes=2", 1));
+    float x[48] = {0}, loss = 0;
+    int32_t y[1] = {1};
+    EXPECT_OK(l2l_learner_loss_grad(small, x, y, 1, 48, &loss));
+    l2l_learner_free(small);
+
+    /* l2l_meta_trainer_run with INT64_MAX trials after a first trial overflowed the trainer's
+     * counter arithmetic; the header clamps it to the trials remaining. */
+    static const float dx[8] = {0, 1, 1, 0, 0.5f, 0.2f, 0.9f, 0.4f};
+    static const int32_t dy[4] = {0, 1, 0, 1};
+    l2l_learner *l = NULL;
+    l2l_dataset *d = NULL;
+    REQUIRE_OK(l2l_learner_create(&l, "mlp", "sizes=2,3,2", 1));
+    REQUIRE_OK(l2l_dataset_create(&d, dx, dy, 4, 2, 2));
+    l2l_learned *h = NULL;
+    REQUIRE_OK(l2l_learned_create(&h, "meta_sgd", "lr=0.05", l, 1));
+    const l2l_learner *learners[1] = {l};
+    const l2l_dataset *datasets[1] = {d};
+    l2l_meta_trainer *t = NULL;
+    REQUIRE_OK(l2l_meta_trainer_create(&t, h, learners, datasets, 1, "trials=3 steps=2 unroll=2 batch=2"));
+    EXPECT_OK(l2l_meta_trainer_run(t, 1, NULL, NULL));
+    EXPECT_OK(l2l_meta_trainer_run(t, INT64_MAX, NULL, NULL));
+    int64_t done = 0;
+    EXPECT_OK(l2l_meta_trainer_info(t, &done, NULL, NULL));
+    CHECKF(done == 3, "trials done %lld, expected 3", (long long)done);
+    l2l_meta_trainer_free(t);
+    l2l_learned_free(h);
+    l2l_dataset_free(d);
+    l2l_learner_free(l);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "%s/l2l-c-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (mkdtemp(tmpdir) == NULL) {
@@ -4602,6 +4646,7 @@ int main(void) {
     test_regression();
     test_fewshot();
     test_lstm_learner();
+    test_audited_traps();
     test_mtl2l(); /* last: it draws from the shared generator, which earlier tests' data come from */
     remove_tmp();
 

@@ -15,7 +15,7 @@ func readPossiblyGzippedFile(_ path: String) throws -> [UInt8] {
     }
     defer { gzclose(file) }
     var bytes = [UInt8]()
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)   // small: each read zero-fills it first
     while true {
         let n = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
         if n < 0 { throw L2LError.format("'\(path)': corrupt gzip data (\(gzipMessage(file)))") }

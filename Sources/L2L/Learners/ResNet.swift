@@ -36,6 +36,13 @@ public struct ResNet: Learner {
         guard inputShape[1] >= shrink, inputShape[2] >= shrink else {
             throw L2LError.invalid("resnet: \(stages.count - 1) halvings do not fit an input of \(inputShape)")
         }
+        // Batch normalisation in training needs more than one value per channel, also for a
+        // batch of one example: the last stage's feature map needs at least two positions.
+        var (h, w) = (inputShape[1], inputShape[2])
+        for _ in stages.dropFirst() { (h, w) = ((h + 1) / 2, (w + 1) / 2) }
+        guard h * w >= 2 else {
+            throw L2LError.invalid("resnet: an input of \(inputShape) is 1 × 1 in the last stage, where batch normalisation of one example has no variance; use a larger input or fewer stages")
+        }
         self.inputShape = inputShape
         self.stages = stages
         self.blocksPerStage = blocksPerStage

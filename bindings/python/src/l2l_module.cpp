@@ -167,6 +167,36 @@ std::pair<py::object, py::buffer_info> new_array(std::initializer_list<py::ssize
 // Handles
 // ---------------------------------------------------------------------------------
 
+// The base of every bound object that holds an l2l handle. Its type caster (below) is the
+// one place where a Python object becomes the C++ object a binding works on.
+struct HandleObject {};
+
+}  // namespace
+
+namespace pybind11::detail {
+// An object made by `Class.__new__(Class)` without `__init__` has no C++ object behind it:
+// pybind11 would hand the binding uninitialised memory (and a garbage handle). Every
+// HandleObject argument, `self` included, is refused with l2l.InvalidArgumentError instead.
+template <typename T>
+struct type_caster<T, enable_if_t<std::is_base_of<HandleObject, T>::value>> : type_caster_base<T> {
+    bool load(handle src, bool convert) {
+        const type_info *info = get_type_info(typeid(T));
+        if (info != nullptr && isinstance(src, reinterpret_borrow<object>(reinterpret_cast<PyObject *>(info->type)))) {
+            value_and_holder v_h = reinterpret_cast<instance *>(src.ptr())->get_value_and_holder(info);
+            if (!v_h.holder_constructed()) {
+                std::string name = Py_TYPE(src.ptr())->tp_name;
+                raise_error(L2L_ERR_INVALID_ARGUMENT, name.c_str(),
+                            "the object was never initialised (made by __new__ without __init__); "
+                            "create it with its constructor or factory function");
+            }
+        }
+        return type_caster_base<T>::load(src, convert);
+    }
+};
+}  // namespace pybind11::detail
+
+namespace {
+
 // Marks handles as in use for the duration of a call; raises l2l.StateError if one already is.
 class InUse {
 public:
@@ -198,7 +228,7 @@ private:
 // An owned C handle, freed with `Free` when the Python object dies, and a flag that marks
 // it in use by a call (see InUse). One template for every kind of handle.
 template <typename T, void (*Free)(T *)>
-struct Owned {
+struct Owned : HandleObject {
     T *handle = nullptr;
     bool busy = false;
     explicit Owned(T *h) : handle(h) {}
@@ -1357,7 +1387,7 @@ void mlhf_trainer_get_mlhf(MLHFTrainer &t, MLHF &h) {
 // call that ran the trainer.
 // ---------------------------------------------------------------------------------
 
-struct CallbackTask {
+struct CallbackTask : HandleObject {
     l2l_task *handle = nullptr;
     py::object init, loss_grad;
     std::vector<std::vector<py::ssize_t>> shapes;
