@@ -57,6 +57,11 @@ void *misuse_make(const char *type) {
     if (strcmp(type, "l2l_learner") == 0) return make_learner();
     if (strcmp(type, "l2l_learned") == 0) return make_learned();
     if (strcmp(type, "l2l_mlhf") == 0) return make_mlhf();
+    if (strcmp(type, "l2l_lstm_learner") == 0) {
+        l2l_lstm_learner *m = NULL;
+        l2l_lstm_learner_create(&m, "dimension=2; hidden=4; gate_sizes=4,3; samples=20; seed=1");
+        return m;
+    }
     if (strcmp(type, "l2l_batches") == 0) {
         l2l_dataset *d = make_dataset();
         l2l_batches *b = NULL;
