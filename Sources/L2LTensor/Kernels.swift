@@ -10,15 +10,23 @@ import Synchronization
 public enum Kernels {
     /// Work below this many elements runs on the calling thread; above it, split across cores.
     static let parallelThreshold = 1 << 16
-    /// Cores available to element-wise kernels.
-    public static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Cores this process may run on: those of its CPU affinity mask (so a process bound to
+    /// one core, as `mpirun --bind-to core` does, counts 1), else the online cores.
+    public static let cores = Int(l2lk_available_cpus())
 
-    private static let threadCount = Atomic<Int>(cores)
+    /// The default of ``threads``: `L2L_NUM_THREADS` if it is set to a positive whole number,
+    /// else ``cores``.
+    private static let defaultThreads: Int = {
+        if let text = getenv("L2L_NUM_THREADS").map({ String(cString: $0) }), let n = Int(text), n >= 1 { return min(n, 256) }
+        return cores
+    }()
 
-    /// Threads l2l's own kernels split their work across (default ``cores``; the BLAS keeps
-    /// its own count). Every kernel gives the same bits for any value: work is split by
-    /// rows, and reductions sum fixed blocks in a fixed order. Set it (1…256) for tests or
-    /// to leave cores to other work.
+    private static let threadCount = Atomic<Int>(defaultThreads)
+
+    /// Threads l2l's own kernels split their work across (default: `L2L_NUM_THREADS`, else
+    /// ``cores``; the BLAS keeps its own count). Every kernel gives the same bits for any
+    /// value: work is split by rows, and reductions sum fixed blocks in a fixed order. Set it
+    /// (1…256) for tests or to leave cores to other work.
     public static var threads: Int {
         get { threadCount.load(ordering: .relaxed) }
         set { threadCount.store(Swift.min(Swift.max(1, newValue), 256), ordering: .relaxed) }

@@ -29,6 +29,10 @@ int l2lk_set_isa(int isa);
 /// "avx512", "avx2" or "baseline".
 const char *l2lk_isa_name(int isa);
 
+/// The CPUs this process may run on: those of its affinity mask (1 for a process bound to
+/// one core, as `mpirun --bind-to core` does), else the online CPUs; at least 1.
+int l2lk_available_cpus(void);
+
 // MARK: The coordinate-wise LSTM layer
 //
 // One layer for P rows (coordinates), row-major throughout: input x (the first n columns of
