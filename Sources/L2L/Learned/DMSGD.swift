@@ -12,13 +12,18 @@
 /// β^sta starts at 1e-3 (as the code) and U_β at zero, so the untrained optimiser is
 /// Meta-SGD at 1e-3: a random U_β makes tanh(U_β h) dwarf β^sta and switch half the
 /// coordinates off at once (the authors' code), and a large one saturates tanh, freezing β_t
-/// (ARCHITECTURE.md, "Failure modes"). γ is the constant 1 unless `learn_gamma=1`.
+/// (ARCHITECTURE.md, "Failure modes"). `u_beta_init=a` draws U_β from U(±a) instead (the
+/// authors' PyTorch default for their 20 → P head is a = 1/√20 ≈ 0.2236, which gives
+/// tanh terms of order 0.06 at start); it is how M²SGD reaches the paper's sparsity.
+/// γ is the constant 1 unless `learn_gamma=1`.
 /// Masking defaults to meta-testing only: masked at ξ from the first meta-training step,
 /// every weight can vanish and no meta-gradient flows (ARCHITECTURE.md, "Failure modes").
 public struct DMSGD: LearnedOptimiser {
     public let shapes: [[Int]]
     public let network: CoordinateLSTM
     public let initialStatic: Float
+    /// Bound a of U_β's initial draw U(±a); 0 (the default) starts U_β at zero.
+    public let initialUBetaBound: Float
     public let learnGamma: Bool
     public let p: Float
     /// ξ and the phases in which the mask acts; `nil` for plain DMSGD.
@@ -29,6 +34,7 @@ public struct DMSGD: LearnedOptimiser {
         self.shapes = shapes
         network = try CoordinateLSTM(inputSize: 2, layers: [try config.int("hidden", default: 20, range: 1...4096)])
         initialStatic = try config.float("beta_static", default: 1e-3, range: -10...10)
+        initialUBetaBound = try config.float("u_beta_init", default: 0, range: 0...10)
         learnGamma = try config.bool("learn_gamma", default: false)
         p = try config.float("p", default: 10, range: 1...50)
         if masked {
@@ -45,7 +51,7 @@ public struct DMSGD: LearnedOptimiser {
     public var parameterShapes: [[Int]]? { shapes }
 
     public var options: String {
-        var text = "hidden=\(network.layers[0]) beta_static=\(initialStatic) learn_gamma=\(learnGamma ? 1 : 0) p=\(p)"
+        var text = "hidden=\(network.layers[0]) beta_static=\(initialStatic) u_beta_init=\(initialUBetaBound) learn_gamma=\(learnGamma ? 1 : 0) p=\(p)"
         if let mask {
             let during = mask.phases.count == 2 ? "both" : mask.phases.first!.rawValue
             text += " xi=\(mask.threshold) mask_during=\(during)"
@@ -60,7 +66,11 @@ public struct DMSGD: LearnedOptimiser {
     }
 
     public func initialMetaParameters(rng: inout RNG) -> [Tensor] {
-        network.initialParameters(rng: &rng) + [Tensor.zeros([network.layers[0], 1])]
+        let lstm = network.initialParameters(rng: &rng)
+        let uShape = [network.layers[0], 1]
+        let u = initialUBetaBound == 0 ? Tensor.zeros(uShape)
+            : Tensor.uniform(uShape, low: -initialUBetaBound, high: initialUBetaBound, rng: &rng)
+        return lstm + [u]
             + shapes.map { Tensor(repeating: initialStatic, shape: $0) }
             + (learnGamma ? shapes.map { Tensor.ones($0) } : [])
     }
