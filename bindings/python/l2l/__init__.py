@@ -48,6 +48,7 @@ from .learned import DMSGD, LearnedOptimizer, LSTMOptimizer, M2SGD, MetaSGD
 from .meta import MetaTestResult, MetaTrainer, meta_test, plot_loss_curves
 from .mlhf import MLHF, MLHFTrainer
 from . import fewshot
+from . import sparse
 
 __version__: str = _l2l.version()
 
@@ -88,5 +89,5 @@ __all__ = [
     "learned", "LearnedOptimizer", "LSTMOptimizer", "MetaSGD", "DMSGD", "M2SGD",
     "meta", "MetaTrainer", "MetaTestResult", "meta_test", "plot_loss_curves",
     "mlhf", "MLHF", "MLHFTrainer",
-    "fewshot",
+    "fewshot", "sparse",
 ]
