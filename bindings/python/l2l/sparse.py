@@ -5,11 +5,12 @@ the surviving weights.
     size = l2l.sparse.save_sparse(net, "net.sparse.safetensors")
     l2l.sparse.load_sparse("net.sparse.safetensors", fresh)  # `fresh`: same architecture
 
-The file holds, for each parameter tensor `name`, `name.indices` (int32: flat positions of
-the non-zero values in the row-major tensor) and `name.values` (float32), with the tensor's
-shape in the metadata (`name.shape`, e.g. "32,784"). Zero weights cost nothing on disk, so
-a learner pruned by M²SGD's mask or by magnitude is stored at about 8 bytes per surviving
-weight; loading puts every value back bit for bit and zeros elsewhere.
+The file holds, for each parameter tensor `name`, `name.mask` (uint8: one bit per weight of
+the row-major tensor, 1 where it is non-zero, numpy's `packbits` order) and `name.values`
+(float32, the non-zero values in order), with the tensor's shape in the metadata
+(`name.shape`, e.g. "32,784"). A learner costs 1 bit per weight plus 4 bytes per surviving
+weight (a dense 25 450-weight MLP: 3.1 KiB more than its 99.4 KiB of floats); loading puts
+every value back bit for bit and zeros elsewhere.
 """
 import json
 import os
@@ -23,8 +24,8 @@ from .learners import Learner
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-_DTYPES = {"I32": np.int32, "F32": np.float32}
-_NAMES = {np.dtype(np.int32): "I32", np.dtype(np.float32): "F32"}
+_DTYPES = {"U8": np.uint8, "F32": np.float32}
+_NAMES = {np.dtype(np.uint8): "U8", np.dtype(np.float32): "F32"}
 
 
 def prune_by_magnitude(learner: Learner, fraction: float) -> np.ndarray:
@@ -78,15 +79,14 @@ def _read(path: PathLike) -> Tuple[Dict[str, np.ndarray], Dict[str, str]]:
 
 
 def save_sparse(learner: Learner, path: PathLike) -> int:
-    """Writes `learner`'s non-zero weights (positions and values per tensor, see the module
-    docstring) to `path` and returns the file's size in bytes."""
+    """Writes `learner`'s non-zero weights (a bit mask and the values per tensor, see the
+    module docstring) to `path` and returns the file's size in bytes."""
     tensors: Dict[str, np.ndarray] = {}
     metadata = {"format": "l2l-sparse-1"}
     for name, value in learner.parameters():
         flat = value.reshape(-1)
-        kept = np.flatnonzero(flat).astype(np.int32)
-        tensors[name + ".indices"] = kept
-        tensors[name + ".values"] = flat[kept].astype(np.float32)
+        tensors[name + ".mask"] = np.packbits(flat != 0)
+        tensors[name + ".values"] = flat[flat != 0].astype(np.float32)
         metadata[name + ".shape"] = ",".join(str(d) for d in value.shape)
     _write(path, tensors, metadata)
     return os.path.getsize(path)
@@ -105,6 +105,7 @@ def load_sparse(path: PathLike, learner: Learner) -> None:
         if shape is None or tuple(int(d) for d in shape.split(",") if d) != info.shape:
             raise _l2l.ShapeError(f"{path}: {info.name} is stored with shape {shape}, the learner's is {info.shape}")
         dense = np.zeros(info.count, np.float32)
-        dense[tensors[info.name + ".indices"]] = tensors[info.name + ".values"]
+        kept = np.unpackbits(tensors[info.name + ".mask"], count=info.count).astype(bool)
+        dense[kept] = tensors[info.name + ".values"]
         values.append(dense.reshape(info.shape))
     learner.set_parameters(values)
