@@ -1,13 +1,14 @@
 """M²SGD's accuracy–sparsity trade-off on Fashion-MNIST, beside magnitude pruning (issue 15).
 
 For each of --seeds seeds: meta-train DMSGD on the 784-32-10 MLP (Q = --trials learners ×
-S = 100 steps, unroll 5, Adam 1e-3, no clipping, as the main job) with U_β drawn from
-U(±--u-beta-init) (the authors' code's scale; 0 = the library's default, U_β = 0); then
-train one fresh learner for --test-steps steps with
+S = --steps steps, unroll 5, Adam 1e-3, no clipping, as the main job) with U_β drawn from
+U(±--u-beta-init) (the authors' code's scale; 0 = the library's default, U_β = 0); with
+--mask-during both, also meta-train M²SGD at ξ = 0 with its mask acting in meta-training
+(otherwise M²SGD uses DMSGD's φ and masks at meta-test only); then train one fresh learner
+for --test-steps steps with
 
 - DMSGD and Adam (lr 1e-3): dense references;
-- M²SGD (DMSGD's φ, masking at meta-test) at every ξ of --xis: the share of weights that
-  end at zero is its sparsity;
+- M²SGD at every ξ of --xis: the share of weights that end at zero is its sparsity;
 - for every such sparsity: the DMSGD- and the Adam-trained learner pruned by magnitude
   (the smallest |w| of each tensor set to zero) to the same share, one-shot and after
   --finetune steps of Adam (lr 1e-3) with the pruned weights held at zero.
@@ -16,7 +17,8 @@ Prints test accuracy (mean ± std over seeds), writes examples/out/m2sgd_tradeof
 and, for the first seed, the sparse exports (`l2l.sparse.save_sparse`) of the M²SGD
 learners with their size on disk.
 
-    python3 examples/m2sgd_tradeoff.py                    # ~5 minutes on 2 cores
+    python3 examples/m2sgd_tradeoff.py                    # ~6 minutes on 2 cores
+    python3 examples/m2sgd_tradeoff.py --steps 100 --trials 20 --mask-during meta_testing   # the main job's recipe
     python3 examples/m2sgd_tradeoff.py --u-beta-init 0    # the library's default initialisation
 """
 import argparse
@@ -46,7 +48,11 @@ def train(net, optimizer, data, steps, seed, mask=None):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=3, help="meta-training runs, one fresh learner each (default 3)")
-    parser.add_argument("--trials", type=int, default=20, help="Q: learners per meta-training run (default 20)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed + 1, ... (default 0)")
+    parser.add_argument("--trials", type=int, default=7, help="Q: learners per meta-training run (default 7)")
+    parser.add_argument("--steps", type=int, default=300, help="S: steps per meta-training learner (default 300)")
+    parser.add_argument("--mask-during", default="both", choices=["both", "meta_testing"],
+                        help="where M²SGD's mask acts (default both: M²SGD is meta-trained at ξ = 0 with it)")
     parser.add_argument("--test-steps", type=int, default=1000, help="steps of every fresh learner (default 1000)")
     parser.add_argument("--xis", default="0,0.05,0.1,0.2", help="M²SGD thresholds ξ (default 0,0.05,0.1,0.2)")
     parser.add_argument("--u-beta-init", type=float, default=0.2236, help="DMSGD option u_beta_init (default 0.2236)")
@@ -62,7 +68,7 @@ def main():
     l2l.datasets.standardize_splits(train_set, test_set)
     shape = [784, 32, 10]
     print(f"Fashion-MNIST, MLP 784-32-10, {args.test_steps} steps per learner, {args.seeds} seeds; "
-          f"DMSGD u_beta_init={args.u_beta_init}, Q = {args.trials}")
+          f"u_beta_init={args.u_beta_init}, Q = {args.trials}, S = {args.steps}, mask during {args.mask_during}")
 
     rows = {"DMSGD": [], "Adam": []}
     for xi in xis:
@@ -71,27 +77,30 @@ def main():
     removed = {xi: [] for xi in xis}
     sizes = {}
     start = time.perf_counter()
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         net = l2l.learners.MLP(shape, seed=seed)
-        dmsgd = l2l.learned.DMSGD(net, seed=seed, u_beta_init=args.u_beta_init)
-        trainer = l2l.meta.MetaTrainer(dmsgd, [(net, train_set)], trials=args.trials, steps=100, unroll=5,
-                                       meta_lr=1e-3, batch=128, clip="none", seed=seed)
-        trainer.run()
-        phi = trainer.learned().meta_parameters()
+        def meta_train(optimizer):
+            trainer = l2l.meta.MetaTrainer(optimizer, [(net, train_set)], trials=args.trials, steps=args.steps, unroll=5,
+                                           meta_lr=1e-3, batch=128, clip="none", seed=seed)
+            trainer.run()
+            return trainer.learned()
+        dmsgd = meta_train(l2l.learned.DMSGD(net, seed=seed, u_beta_init=args.u_beta_init))
+        phi = (meta_train(l2l.learned.M2SGD(net, xi=0.0, mask_during="both", seed=seed, u_beta_init=args.u_beta_init))
+               if args.mask_during == "both" else dmsgd).meta_parameters()
         learner_seed = 1000 + seed
         fresh = lambda: l2l.learners.MLP(shape, seed=learner_seed)  # noqa: E731
-        dense = {"DMSGD": train(fresh(), trainer.learned().as_optimizer(), train_set, args.test_steps, learner_seed),
+        dense = {"DMSGD": train(fresh(), dmsgd.as_optimizer(), train_set, args.test_steps, learner_seed),
                  "Adam": train(fresh(), l2l.optim.Adam(lr=1e-3), train_set, args.test_steps, learner_seed)}
         for name, trained in dense.items():
             rows[name].append(trained.accuracy(test_set))
         for xi in xis:
-            m2 = l2l.learned.M2SGD(net, xi=xi, seed=seed, u_beta_init=args.u_beta_init)
+            m2 = l2l.learned.M2SGD(net, xi=xi, mask_during=args.mask_during, seed=seed, u_beta_init=args.u_beta_init)
             m2.set_meta_parameters(phi)
             pruned = train(fresh(), m2.as_optimizer(), train_set, args.test_steps, learner_seed)
             share = float((pruned.flat_parameters() == 0).mean())
             removed[xi].append(share)
             rows[f"M²SGD ξ={xi:g}"].append(pruned.accuracy(test_set))
-            if seed == 0:
+            if seed == args.first_seed:
                 path = os.path.join(args.out, f"m2sgd_xi{xi:g}.sparse.safetensors")
                 sizes[xi] = l2l.sparse.save_sparse(pruned, path)
             for name, trained in dense.items():
