@@ -17,7 +17,7 @@ Prints test accuracy (mean ± std over seeds), writes examples/out/m2sgd_tradeof
 and, for the first seed, the sparse exports (`l2l.sparse.save_sparse`) of the M²SGD
 learners with their size on disk.
 
-    python3 examples/m2sgd_tradeoff.py                    # ~6 minutes on 2 cores
+    python3 examples/m2sgd_tradeoff.py                    # ~3–6 minutes on 2 cores
     python3 examples/m2sgd_tradeoff.py --steps 100 --trials 20 --mask-during meta_testing   # the main job's recipe
     python3 examples/m2sgd_tradeoff.py --u-beta-init 0    # the library's default initialisation
 """
