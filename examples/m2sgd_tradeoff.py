@@ -2,7 +2,7 @@
 
 For each of --seeds seeds: meta-train DMSGD on the 784-32-10 MLP (Q = --trials learners ×
 S = --steps steps, unroll 5, Adam 1e-3, no clipping, as the main job) with U_β drawn from
-U(±--u-beta-init) (the authors' code's scale; 0 = the library's default, U_β = 0); with
+U(±--u-beta-init) (the authors' code's scale is 0.2236; 0 = the library's default, U_β = 0); with
 --mask-during both, also meta-train M²SGD at ξ = 0 with its mask acting in meta-training
 (otherwise M²SGD uses DMSGD's φ and masks at meta-test only); then train one fresh learner
 for --test-steps steps with
@@ -17,7 +17,7 @@ Prints test accuracy (mean ± std over seeds), writes examples/out/m2sgd_tradeof
 and, for the first seed, the sparse exports (`l2l.sparse.save_sparse`) of the M²SGD
 learners with their size on disk.
 
-    python3 examples/m2sgd_tradeoff.py                    # ~3–6 minutes on 2 cores
+    python3 examples/m2sgd_tradeoff.py                    # ~3 minutes on 2 cores
     python3 examples/m2sgd_tradeoff.py --steps 100 --trials 20 --mask-during meta_testing   # the main job's recipe
     python3 examples/m2sgd_tradeoff.py --u-beta-init 0    # the library's default initialisation
 """
@@ -54,8 +54,9 @@ def main():
     parser.add_argument("--mask-during", default="both", choices=["both", "meta_testing"],
                         help="where M²SGD's mask acts (default both: M²SGD is meta-trained at ξ = 0 with it)")
     parser.add_argument("--test-steps", type=int, default=1000, help="steps of every fresh learner (default 1000)")
-    parser.add_argument("--xis", default="0,0.05,0.1,0.2", help="M²SGD thresholds ξ (default 0,0.05,0.1,0.2)")
-    parser.add_argument("--u-beta-init", type=float, default=0.2236, help="DMSGD option u_beta_init (default 0.2236)")
+    parser.add_argument("--xis", default="0,0.02,0.05,0.1", help="M²SGD thresholds ξ (default 0,0.02,0.05,0.1)")
+    parser.add_argument("--u-beta-init", type=float, default=0.05,
+                        help="DMSGD option u_beta_init (default 0.05; the authors' scale is 0.2236)")
     parser.add_argument("--finetune", type=int, default=100, help="Adam steps after magnitude pruning (default 100)")
     parser.add_argument("--data", default=None, help="directory of the Fashion-MNIST IDX files")
     parser.add_argument("--out", default="examples/out")
