@@ -17,6 +17,16 @@ import time
 import l2l
 
 
+def value(text):
+    """An option's value: an int, else a float, else the text (e.g. u_beta_sign=positive)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -30,7 +40,7 @@ def main():
         trials, S = int(opts.pop("trials", 20)), int(opts.pop("S", 100))
         clip, seed = opts.pop("clip", "none"), int(opts.pop("seed", 0))
         during, train_xi = opts.pop("during", "meta_testing"), float(opts.pop("txi", 0))
-        opts = {k: (int(v) if k == "learn_gamma" else float(v)) for k, v in opts.items()}
+        opts = {k: value(v) for k, v in opts.items()}
         if during == "meta_testing":
             optimizer = l2l.learned.DMSGD(net, seed=seed, **opts)
         else:

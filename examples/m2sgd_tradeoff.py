@@ -57,6 +57,8 @@ def main():
     parser.add_argument("--xis", default="0,0.02,0.05,0.1", help="M²SGD thresholds ξ (default 0,0.02,0.05,0.1)")
     parser.add_argument("--u-beta-init", type=float, default=0.05,
                         help="DMSGD option u_beta_init (default 0.05; the authors' scale is 0.2236)")
+    parser.add_argument("--u-beta-sign", default="positive", choices=["positive", "random"],
+                        help="DMSGD option u_beta_sign (default positive: no meta-training run starts dead)")
     parser.add_argument("--finetune", type=int, default=100, help="Adam steps after magnitude pruning (default 100)")
     parser.add_argument("--data", default=None, help="directory of the Fashion-MNIST IDX files")
     parser.add_argument("--out", default="examples/out")
@@ -69,7 +71,7 @@ def main():
     l2l.datasets.standardize_splits(train_set, test_set)
     shape = [784, 32, 10]
     print(f"Fashion-MNIST, MLP 784-32-10, {args.test_steps} steps per learner, {args.seeds} seeds; "
-          f"u_beta_init={args.u_beta_init}, Q = {args.trials}, S = {args.steps}, mask during {args.mask_during}")
+          f"u_beta_init={args.u_beta_init} u_beta_sign={args.u_beta_sign}, Q = {args.trials}, S = {args.steps}, mask during {args.mask_during}")
 
     rows = {"DMSGD": [], "Adam": []}
     for xi in xis:
@@ -85,8 +87,8 @@ def main():
                                            meta_lr=1e-3, batch=128, clip="none", seed=seed)
             trainer.run()
             return trainer.learned()
-        dmsgd = meta_train(l2l.learned.DMSGD(net, seed=seed, u_beta_init=args.u_beta_init))
-        phi = (meta_train(l2l.learned.M2SGD(net, xi=0.0, mask_during="both", seed=seed, u_beta_init=args.u_beta_init))
+        dmsgd = meta_train(l2l.learned.DMSGD(net, seed=seed, u_beta_init=args.u_beta_init, u_beta_sign=args.u_beta_sign))
+        phi = (meta_train(l2l.learned.M2SGD(net, xi=0.0, mask_during="both", seed=seed, u_beta_init=args.u_beta_init, u_beta_sign=args.u_beta_sign))
                if args.mask_during == "both" else dmsgd).meta_parameters()
         learner_seed = 1000 + seed
         fresh = lambda: l2l.learners.MLP(shape, seed=learner_seed)  # noqa: E731
@@ -95,7 +97,7 @@ def main():
         for name, trained in dense.items():
             rows[name].append(trained.accuracy(test_set))
         for xi in xis:
-            m2 = l2l.learned.M2SGD(net, xi=xi, mask_during=args.mask_during, seed=seed, u_beta_init=args.u_beta_init)
+            m2 = l2l.learned.M2SGD(net, xi=xi, mask_during=args.mask_during, seed=seed, u_beta_init=args.u_beta_init, u_beta_sign=args.u_beta_sign)
             m2.set_meta_parameters(phi)
             pruned = train(fresh(), m2.as_optimizer(), train_set, args.test_steps, learner_seed)
             share = float((pruned.flat_parameters() == 0).mean())

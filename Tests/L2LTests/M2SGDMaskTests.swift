@@ -59,6 +59,33 @@ final class M2SGDMaskTests: XCTestCase {
         XCTAssertEqual(theta[0].scalars[3], 4 - 3 * 0.2, accuracy: 1e-6)
     }
 
+    /// With a random U_β, some draws put every first-step rate at 0 (nothing would ever move);
+    /// `u_beta_sign=positive` flips those draws (and only flips them), so none starts dead.
+    func testPositiveUBetaSignAvoidsADeadStart() throws {
+        let shapes = [[64]]
+        var rng = RNG(seed: 7)
+        let theta = [Tensor.normal([64], std: 0.1, rng: &rng)]
+        let grads = [Tensor.normal([64], std: 0.01, rng: &rng)]
+        var dead = 0
+        for seed in 0..<12 {
+            var fractions: [Double] = []
+            var draws: [[Float]] = []
+            for sign in ["random", "positive"] {
+                let opt = try optimiser("u_beta_init=0.05 u_beta_sign=\(sign)", masked: false, shapes: shapes)
+                var r = RNG(seed: UInt64(seed))
+                let meta = opt.initialMetaParameters(rng: &r)
+                let (_, state) = opt.step(meta: meta, parameters: theta, gradients: grads, state: opt.initialState(for: theta),
+                                          phase: .metaTesting, inputs: nil)
+                fractions.append(opt.rateSummary(meta: meta, state: state).maskedFraction)
+                draws.append(meta[3].scalars)
+            }
+            XCTAssertTrue(draws[1] == draws[0] || draws[1] == draws[0].map { -$0 }, "seed \(seed): only the sign may change")
+            XCTAssertLessThan(fractions[1], 1, "seed \(seed): every rate is 0 after the first step")
+            dead += fractions[0] == 1 ? 1 : 0
+        }
+        XCTAssertGreaterThan(dead, 0, "no random draw started dead: the test shows nothing")
+    }
+
     /// The rates of a fresh learner after `steps` full-batch steps under `meta`.
     func rates(_ opt: DMSGD, meta: [Tensor], learner: MLP, data: Dataset, steps: Int) -> RateSummary {
         var rng = RNG(seed: 9)
