@@ -17,7 +17,7 @@ Prints test accuracy (mean ± std over seeds), writes examples/out/m2sgd_tradeof
 and, for the first seed, the sparse exports (`l2l.sparse.save_sparse`) of the M²SGD
 learners with their size on disk.
 
-    python3 examples/m2sgd_tradeoff.py                    # ~3 minutes on 2 cores
+    python3 examples/m2sgd_tradeoff.py                    # ~3.5 minutes on 2 cores
     python3 examples/m2sgd_tradeoff.py --steps 100 --trials 20 --mask-during meta_testing   # the main job's recipe
     python3 examples/m2sgd_tradeoff.py --u-beta-init 0    # the library's default initialisation
 """
@@ -50,7 +50,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=3, help="meta-training runs, one fresh learner each (default 3)")
     parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed + 1, ... (default 0)")
     parser.add_argument("--trials", type=int, default=7, help="Q: learners per meta-training run (default 7)")
-    parser.add_argument("--steps", type=int, default=300, help="S: steps per meta-training learner (default 300)")
+    parser.add_argument("--steps", type=int, default=500, help="S: steps per meta-training learner (default 500)")
     parser.add_argument("--mask-during", default="both", choices=["both", "meta_testing"],
                         help="where M²SGD's mask acts (default both: M²SGD is meta-trained at ξ = 0 with it)")
     parser.add_argument("--test-steps", type=int, default=1000, help="steps of every fresh learner (default 1000)")
