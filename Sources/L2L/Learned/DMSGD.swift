@@ -12,13 +12,25 @@
 /// β^sta starts at 1e-3 (as the code) and U_β at zero, so the untrained optimiser is
 /// Meta-SGD at 1e-3: a random U_β makes tanh(U_β h) dwarf β^sta and switch half the
 /// coordinates off at once (the authors' code), and a large one saturates tanh, freezing β_t
-/// (ARCHITECTURE.md, "Failure modes"). γ is the constant 1 unless `learn_gamma=1`.
+/// (ARCHITECTURE.md, "Failure modes"). `u_beta_init=a` draws U_β from U(±a) instead (the
+/// authors' PyTorch default for their 20 → P head is a = 1/√20 ≈ 0.2236, which gives
+/// tanh terms of order 0.06 at start); it is how M²SGD reaches the paper's sparsity.
+/// U_β is one vector shared by every coordinate and the LSTM's first outputs h are nearly
+/// the same for every coordinate, so h · U_β is nearly one number: when it is below −β^sta,
+/// every β_t is 0 and no meta-gradient passes the ReLU (meta-training seed 1 of the README).
+/// `u_beta_sign=positive` flips the draw if h · U_β < 0 for the LSTM's first output on a
+/// typical gradient (|g| = e^−5, both signs), so the untrained optimiser moves the weights.
+/// γ is the constant 1 unless `learn_gamma=1`.
 /// Masking defaults to meta-testing only: masked at ξ from the first meta-training step,
 /// every weight can vanish and no meta-gradient flows (ARCHITECTURE.md, "Failure modes").
 public struct DMSGD: LearnedOptimiser {
     public let shapes: [[Int]]
     public let network: CoordinateLSTM
     public let initialStatic: Float
+    /// Bound a of U_β's initial draw U(±a); 0 (the default) starts U_β at zero.
+    public let initialUBetaBound: Float
+    /// Whether U_β's draw is flipped to start with positive dynamic rates (`u_beta_sign=positive`).
+    public let positiveUBeta: Bool
     public let learnGamma: Bool
     public let p: Float
     /// ξ and the phases in which the mask acts; `nil` for plain DMSGD.
@@ -29,6 +41,8 @@ public struct DMSGD: LearnedOptimiser {
         self.shapes = shapes
         network = try CoordinateLSTM(inputSize: 2, layers: [try config.int("hidden", default: 20, range: 1...4096)])
         initialStatic = try config.float("beta_static", default: 1e-3, range: -10...10)
+        initialUBetaBound = try config.float("u_beta_init", default: 0, range: 0...10)
+        positiveUBeta = try config.choice("u_beta_sign", default: false, ["random": false, "positive": true])
         learnGamma = try config.bool("learn_gamma", default: false)
         p = try config.float("p", default: 10, range: 1...50)
         if masked {
@@ -45,7 +59,7 @@ public struct DMSGD: LearnedOptimiser {
     public var parameterShapes: [[Int]]? { shapes }
 
     public var options: String {
-        var text = "hidden=\(network.layers[0]) beta_static=\(initialStatic) learn_gamma=\(learnGamma ? 1 : 0) p=\(p)"
+        var text = "hidden=\(network.layers[0]) beta_static=\(initialStatic) u_beta_init=\(initialUBetaBound) u_beta_sign=\(positiveUBeta ? "positive" : "random") learn_gamma=\(learnGamma ? 1 : 0) p=\(p)"
         if let mask {
             let during = mask.phases.count == 2 ? "both" : mask.phases.first!.rawValue
             text += " xi=\(mask.threshold) mask_during=\(during)"
@@ -60,7 +74,17 @@ public struct DMSGD: LearnedOptimiser {
     }
 
     public func initialMetaParameters(rng: inout RNG) -> [Tensor] {
-        network.initialParameters(rng: &rng) + [Tensor.zeros([network.layers[0], 1])]
+        let lstm = network.initialParameters(rng: &rng)
+        let uShape = [network.layers[0], 1]
+        var u = initialUBetaBound == 0 ? Tensor.zeros(uShape)
+            : Tensor.uniform(uShape, low: -initialUBetaBound, high: initialUBetaBound, rng: &rng)
+        if positiveUBeta {
+            // Gradients of ±e^−5.
+            let typical = GradientPreprocessing.logAndSign(Tensor(shape: [2, 1], scalars: [0.006737947, -0.006737947]), p: p)
+            let h = network(typical, parameters: lstm[...], state: network.initialState(coordinates: 2)).output
+            if matmul(h, u).scalars.reduce(0, +) < 0 { u = u * Tensor(-1) }
+        }
+        return lstm + [u]
             + shapes.map { Tensor(repeating: initialStatic, shape: $0) }
             + (learnGamma ? shapes.map { Tensor.ones($0) } : [])
     }

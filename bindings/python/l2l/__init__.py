@@ -50,6 +50,7 @@ from .mlhf import MLHF, MLHFTrainer
 from . import fewshot
 from . import lstm_learner
 from .lstm_learner import LSTMLearner
+from . import sparse
 
 __version__: str = _l2l.version()
 
@@ -90,6 +91,6 @@ __all__ = [
     "learned", "LearnedOptimizer", "LSTMOptimizer", "MetaSGD", "DMSGD", "M2SGD",
     "meta", "MetaTrainer", "MetaTestResult", "meta_test", "plot_loss_curves",
     "mlhf", "MLHF", "MLHFTrainer",
-    "fewshot",
+    "fewshot", "sparse",
     "lstm_learner", "LSTMLearner",
 ]

@@ -19,7 +19,8 @@ lstm       Andrychowicz et al.'s coordinate-wise LSTM optimiser, theta <- theta 
 meta_sgd   Meta-SGD, theta <- theta - beta*g, one learned rate per learner parameter; lr=1e-3
 dmsgd      Dynamic Meta-SGD: beta_t = ReLU(beta_static + gamma*tanh(U h_t)), h_t from a
            coordinate-wise LSTM over the preprocessed gradient; hidden=20, beta_static=1e-3,
-           learn_gamma=False, p=10
+           u_beta_init=0 (U drawn from U(+-a); 0 starts it at zero), u_beta_sign="random"
+           ("positive": the draw flipped if the first rates would all be 0), learn_gamma=False, p=10
 m2sgd      DMSGD, then theta <- theta * 1[beta_t > xi] (masked); xi=0, mask_during
            "meta_testing" (or "meta_training", "both")
 mtl2l      MTL2L: a coordinate-wise 2-layer LSTM whose synapses Q diag(N(X)) P^T come from
@@ -182,7 +183,11 @@ class MetaSGD(LearnedOptimizer):
 
 class DMSGD(LearnedOptimizer):
     """Dynamic Meta-SGD ("dmsgd", M2SGD paper eqs. 6-9), built for `learner`'s architecture.
-    Options: hidden=20, beta_static=1e-3, learn_gamma=False, p=10."""
+    Options: hidden=20, beta_static=1e-3, u_beta_init=0, u_beta_sign="random", learn_gamma=False,
+    p=10. u_beta_init=a draws U_beta from U(-a, a) (the authors' code: a = 1/sqrt(20) ~ 0.2236,
+    tanh terms of order 0.06 at start; what M2SGD's sparsity depends on, see the README)
+    instead of starting it at zero; u_beta_sign="positive" negates a draw that would put
+    every first-step rate at 0 (a meta-training that never starts)."""
 
     def __init__(self, learner: Learner, seed: int = 0, **options: Any):
         super().__init__("dmsgd", learner, seed, **options)
