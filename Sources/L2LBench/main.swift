@@ -11,7 +11,8 @@
 //   sgemm          the sgemm peak alone
 //   lstm, dmsgd, meta_sgd, m2sgd   a learned optimiser on the 784-32-10 MLP at batch 128,
 //                  Fashion-MNIST: meta-training learner steps/s (unroll 5) and meta-testing
-//                  steps/s (with its GEMM GFLOP/s; no sgemm peak is measured, so no % of peak)
+//                  steps/s (the LSTM optimisers' networks run in l2l's kernels, not sgemm:
+//                  lstm_forward gives their GFLOP/s)
 //   adam           Adam training steps/s of the MLP (forward, backward, step; one fixed batch)
 //   hf             Hessian-free steps/s of the MLP: the gradient, then 4 CG iterations
 //                  (4 Gauss-Newton products, λ = 1, no warm start, tol 0)
@@ -123,7 +124,7 @@ case let kind?:
     if json {
         printJSON([("meta_train_steps_per_second", r.metaTrain), ("meta_test_steps_per_second", r.metaTest)])
     } else {
-        print("\(kind) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5, GEMM \(String(r.trainGflops, digits: 1)) GFLOP/s), meta-testing \(String(r.metaTest, digits: 1)) steps/s (GEMM \(String(r.gflops, digits: 1)) GFLOP/s)")
+        print("\(kind) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5), meta-testing \(String(r.metaTest, digits: 1)) steps/s")
     }
     exit(0)
 }
@@ -180,10 +181,9 @@ func trainingSpeed(_ learner: some Learner, _ optimiser: OptimiserSession, steps
 }
 
 // MARK: Learned optimisers on the MLP 784-32-10 at batch 128, Fashion-MNIST
-/// Learner steps per second while meta-training (unroll 5) and while meta-testing, the
-/// GEMM GFLOP/s of each (every product the network, the learner and the meta-gradient
-/// compute goes through sgemm and is counted), and a meta-testing step's time.
-func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, trainGflops: Double, metaTest: Double, gflops: Double, stepSeconds: Double) {
+/// Learner steps per second while meta-training (unroll 5) and while meta-testing, and a
+/// meta-testing step's time.
+func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, metaTest: Double, stepSeconds: Double) {
     let data = try IDXDataset.fashionMNIST(.train)
     let mlp = try MLP(sizes: [784, 32, 10])
     let task = try MetaTask.checked(learner: mlp, data: data)
@@ -193,10 +193,8 @@ func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, trainGflops: Dou
     config.trials = 1 + repeats
     let trainer = try MetaTrainer(opt, tasks: [task], config: config)
     try trainer.run(trials: 1)   // warm-up
-    let trainFlops0 = gemmFlopCount
     let trainTime = bestTime(repeats: repeats) { try! trainer.run(trials: 1) }
     let metaTrain = Double(config.steps) / trainTime
-    let trainGflops = Double(gemmFlopCount - trainFlops0) / Double(repeats) / trainTime / 1e9
     // Meta-testing: the trained optimiser as an ordinary optimiser.
     let session = OptimiserSession(try TrainedOptimiser(opt, meta: trainer.meta))
     var rng = RNG(seed: 1)
@@ -207,13 +205,12 @@ func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, trainGflops: Dou
         try! session.step(&state.parameters, gradients: grads)
     }
     let n = testSteps
-    if n == 0 { return (metaTrain, trainGflops, 0, 0, 0) }
+    if n == 0 { return (metaTrain, 0, 0) }
     for _ in 0..<3 { step() }
-    let flops0 = gemmFlopCount
     let t = bestTime(repeats: repeats) { for _ in 0..<n { step() } }
-    return (metaTrain, trainGflops, Double(n) / t, Double(gemmFlopCount - flops0) / Double(repeats) / t / 1e9, t / Double(n))
+    return (metaTrain, Double(n) / t, t / Double(n))
 }
-var learnedRows = [(String, (metaTrain: Double, trainGflops: Double, metaTest: Double, gflops: Double, stepSeconds: Double))]()
+var learnedRows = [(String, (metaTrain: Double, metaTest: Double, stepSeconds: Double))]()
 for kind in ["lstm", "dmsgd", "meta_sgd"] { learnedRows.append((kind, try learnedSpeed(kind))) }
 let residentMiB = maxResidentMiB()
 
@@ -241,7 +238,7 @@ if json {
     print("  relu: \(String(2 * bytes / reluTime / 1e9, digits: 1)) GB/s, add: \(String(3 * bytes / addTime / 1e9, digits: 1)) GB/s, exp: \(String(Double(big.count) / expTime / 1e9, digits: 2)) G/s")
     print("learned optimisers on the MLP 784-32-10, batch 128 (Swift)")
     for (kind, r) in learnedRows {
-        print("  \(kind.padding(8)) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5, GEMM \(String(r.trainGflops, digits: 1)) GFLOP/s = \(String(100 * r.trainGflops / peak, digits: 1)) % of peak), meta-testing \(String(r.metaTest, digits: 1)) steps/s = \(String(r.stepSeconds / adamStep, digits: 1)) × an Adam step, GEMM \(String(r.gflops, digits: 1)) GFLOP/s = \(String(100 * r.gflops / peak, digits: 1)) % of peak")
+        print("  \(kind.padding(8)) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5), meta-testing \(String(r.metaTest, digits: 1)) steps/s = \(String(r.stepSeconds / adamStep, digits: 1)) × an Adam step")
     }
     print("  peak resident memory up to here (sgemm tests, element-wise tests and these runs): \(Int(residentMiB)) MiB")
     print("training steps at batch 128 (forward + backward + optimiser step, Swift)")
