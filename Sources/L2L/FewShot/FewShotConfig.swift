@@ -54,8 +54,7 @@ public struct FewShotConfig: Equatable, Sendable {
         innerLearningRate = try config.float("inner_lr", default: 0.01, range: 0...100)
         try readEpisodes(&config)
         metaLearningRate = try config.float("meta_lr", default: 1e-3, range: 0...10)
-        let at = try config.float("clip_at", default: 1, range: 1e-12...1e12)
-        clip = try config.choice("clip", default: MetaGradientClip.none, ["none": .none, "value": .value(at), "norm": .norm(at)])
+        clip = try MetaGradientClip(config: &config)
         rollbackAfter = try config.int("rollback_after", default: 3, range: 1...1000)
         seed = UInt64(try config.int("seed", default: 0, range: 0...Int.max))
     }
@@ -78,11 +77,7 @@ public struct FewShotConfig: Equatable, Sendable {
     public var options: String {
         var parts = ["method=\(method.rawValue)", "inner_steps=\(innerSteps)", "inner_lr=\(innerLearningRate)",
                      "meta_batch=\(metaBatch)", "shots=\(shots)", "query=\(queryCount ?? 0)", "meta_lr=\(metaLearningRate)"]
-        switch clip {
-        case .none, .metaNorm: parts.append("clip=none")
-        case .value(let c): parts += ["clip=value", "clip_at=\(c)"]
-        case .norm(let c): parts += ["clip=norm", "clip_at=\(c)"]
-        }
+        parts += clip.options
         parts += ["rollback_after=\(rollbackAfter)", "seed=\(seed)"]
         return parts.joined(separator: "; ")
     }

@@ -150,11 +150,7 @@ public final class FewShotLearner {
                 try family.episode(shots: config.shots, queryCount: config.queryCount ?? config.shots, rng: &rng)
             }
             let (loss, grads) = try metaGradient(episodes)
-            if loss.isFinite {
-                metaStep.apply(grads, trial: history.count, step: 0)
-            } else {
-                metaStep.skip(.nonFiniteLoss, trial: history.count, step: 0)
-            }
+            metaStep.apply(grads, loss: loss, trial: history.count, step: 0)
             history.append(loss)
             if let progress, !progress(i + 1, iterations, loss) {
                 throw L2LError(.cancelled, "few-shot: cancelled by the progress callback after meta-iteration \(i + 1)")

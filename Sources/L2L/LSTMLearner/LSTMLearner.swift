@@ -214,11 +214,7 @@ public final class LSTMLearner {
         for i in 0..<iterations {
             let sequence = try draw(config.data, config.trainFractions, &rng)
             let (loss, grads) = try metaGradient(sequence)
-            if loss.isFinite {
-                metaStep.apply(grads, trial: history.count, step: 0)
-            } else {
-                metaStep.skip(.nonFiniteLoss, trial: history.count, step: 0)
-            }
+            metaStep.apply(grads, loss: loss, trial: history.count, step: 0)
             history.append(loss)
             if let progress, !progress(i + 1, iterations, loss) {
                 throw L2LError(.cancelled, "lstm_learner: cancelled by the progress callback after meta-iteration \(i + 1)")

@@ -78,8 +78,7 @@ public struct LSTMLearnerConfig: Equatable, Sendable {
         }
         trainFractions = try LSTMLearnerConfig.trainFractions(&config, defaults: trainFractions)
         metaLearningRate = try config.float("meta_lr", default: metaLearningRate, range: 0...10)
-        let at = try config.float("clip_at", default: 1, range: 1e-12...1e12)
-        clip = try config.choice("clip", default: MetaGradientClip.none, ["none": .none, "value": .value(at), "norm": .norm(at)])
+        clip = try MetaGradientClip(config: &config)
         rollbackAfter = try config.int("rollback_after", default: rollbackAfter, range: 1...1000)
         seed = UInt64(try config.int("seed", default: 0, range: 0...Int.max))
     }
@@ -104,11 +103,7 @@ public struct LSTMLearnerConfig: Equatable, Sendable {
                      "forget_bias=\(forgetBias)", "input_bias=\(inputBias)", "test_updates=\(testUpdates.rawValue)",
                      data.options, "train_min=\(trainFractions.lowerBound)", "train_max=\(trainFractions.upperBound)",
                      "meta_lr=\(metaLearningRate)"]
-        switch clip {
-        case .none, .metaNorm: parts.append("clip=none")
-        case .value(let c): parts += ["clip=value", "clip_at=\(c)"]
-        case .norm(let c): parts += ["clip=norm", "clip_at=\(c)"]
-        }
+        parts += clip.options
         parts += ["rollback_after=\(rollbackAfter)", "seed=\(seed)"]
         return parts.joined(separator: "; ")
     }

@@ -33,6 +33,22 @@ public enum MetaGradientClip: Equatable, Sendable {
     /// MLHF authors' clip).
     case metaNorm
 
+    /// Reads the options `clip` (none, value or norm; default none) and `clip_at` (the
+    /// limit c; default 1) that every meta-trainer takes.
+    init(config: inout Config) throws {
+        let at = try config.float("clip_at", default: 1, range: 1e-12...1e12)
+        self = try config.choice("clip", default: MetaGradientClip.none, ["none": .none, "value": .value(at), "norm": .norm(at)])
+    }
+
+    /// The options that read back as this clip (``metaNorm`` is not an option: it reads as none).
+    var options: [String] {
+        switch self {
+        case .none, .metaNorm: return ["clip=none"]
+        case .value(let c): return ["clip=value", "clip_at=\(c)"]
+        case .norm(let c): return ["clip=norm", "clip_at=\(c)"]
+        }
+    }
+
     /// `gradients` limited as this clip says; `meta` is φ (read by ``metaNorm`` only).
     func apply(_ gradients: [Tensor], meta: [Tensor]) -> [Tensor] {
         func scaled(to limit: Float) -> [Tensor] {
@@ -104,6 +120,18 @@ public final class MetaStep {
         consecutiveSkips = 0
         lastGood = (meta, optimiser.stateSlots, optimiser.stateStepCount)
         return true
+    }
+
+    /// Applies the meta-gradient of a meta-loss `loss`, or skips the update (recording
+    /// `.nonFiniteLoss`) if `loss` is NaN or infinite: the few-shot and LSTM learners'
+    /// one-loss-per-iteration step. Returns whether φ changed.
+    @discardableResult
+    public func apply(_ gradients: [Tensor], loss: Float, trial: Int, step: Int) -> Bool {
+        guard loss.isFinite else {
+            skip(.nonFiniteLoss, trial: trial, step: step)
+            return false
+        }
+        return apply(gradients, trial: trial, step: step)
     }
 
     /// Skips an update: records `kind` and, after ``rollbackAfter`` consecutive skips, puts φ

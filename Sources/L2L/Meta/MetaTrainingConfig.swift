@@ -78,8 +78,7 @@ public struct MetaTrainingConfig: Sendable {
             weights = parts
         }
         sameBatch = try config.bool("same_batch", default: false)
-        let at = try config.float("clip_at", default: 1, range: 1e-12...1e12)
-        clip = try config.choice("clip", default: Clip.none, ["none": .none, "value": .value(at), "norm": .norm(at)])
+        clip = try MetaGradientClip(config: &config)
         secondOrder = try config.bool("second_order", default: false)
         sampleTasks = try config.bool("sample_tasks", default: false)
         rollbackAfter = try config.int("rollback_after", default: 3, range: 1...1000)
@@ -115,11 +114,7 @@ public struct MetaTrainingConfig: Sendable {
         var parts = ["trials=\(trials)", "steps=\(steps)", "unroll=\(unroll)", "meta_lr=\(metaLearningRate)", "batch=\(batchSize)"]
         if let weights { parts.append("weights=" + weights.map { "\($0)" }.joined(separator: ",")) }
         parts.append("same_batch=\(sameBatch ? 1 : 0)")
-        switch clip {
-        case .none, .metaNorm: parts.append("clip=none")
-        case .value(let c): parts += ["clip=value", "clip_at=\(c)"]
-        case .norm(let c): parts += ["clip=norm", "clip_at=\(c)"]
-        }
+        parts += clip.options
         parts += ["second_order=\(secondOrder ? 1 : 0)", "sample_tasks=\(sampleTasks ? 1 : 0)",
                   "rollback_after=\(rollbackAfter)", "warmup=\(warmup)"]
         if metaOptimiser != "adam" { parts.append("meta_optimizer=\(metaOptimiser)") }

@@ -69,6 +69,21 @@ void check(l2l_status status, const char *function) {
     raise_error(status, function, detail);
 }
 
+/// A new handle of `Owner` from a file: `load(&out, path)` runs without the GIL (it reads
+/// and checks the whole file); its status is raised as the matching exception.
+template <typename Owner, typename Handle>
+std::unique_ptr<Owner> load_file(l2l_status (*load)(Handle **, const char *), const std::string &path,
+                                 const char *function) {
+    Handle *out = nullptr;
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = load(&out, path.c_str());
+    }
+    check(s, function);
+    return std::make_unique<Owner>(out);
+}
+
 // l2l_build_info's text: asks for the size, then fills a buffer of that size.
 std::string build_info() {
     const char *fn = "l2l_build_info";
@@ -842,14 +857,7 @@ std::unique_ptr<Learned> learned_create(const std::string &kind, const std::opti
 }
 
 std::unique_ptr<Learned> learned_load(const std::string &path) {
-    l2l_learned *out = nullptr;
-    l2l_status s;
-    {
-        py::gil_scoped_release nogil;
-        s = l2l_learned_load(&out, path.c_str());
-    }
-    check(s, "l2l_learned_load");
-    return std::make_unique<Learned>(out);
+    return load_file<Learned>(l2l_learned_load, path, "l2l_learned_load");
 }
 
 py::tuple learned_info(Learned &h) {
@@ -1235,14 +1243,7 @@ std::unique_ptr<MLHF> mlhf_create(const std::optional<std::string> &options, uin
 }
 
 std::unique_ptr<MLHF> mlhf_load(const std::string &path) {
-    l2l_mlhf *out = nullptr;
-    l2l_status s;
-    {
-        py::gil_scoped_release nogil;
-        s = l2l_mlhf_load(&out, path.c_str());
-    }
-    check(s, "l2l_mlhf_load");
-    return std::make_unique<MLHF>(out);
+    return load_file<MLHF>(l2l_mlhf_load, path, "l2l_mlhf_load");
 }
 
 py::tuple mlhf_info(MLHF &h) {
@@ -1972,14 +1973,7 @@ std::unique_ptr<LSTMLearner> lstm_learner_create(const std::optional<std::string
 }
 
 std::unique_ptr<LSTMLearner> lstm_learner_load(const std::string &path) {
-    l2l_lstm_learner *out = nullptr;
-    l2l_status s;
-    {
-        py::gil_scoped_release nogil;
-        s = l2l_lstm_learner_load(&out, path.c_str());
-    }
-    check(s, "l2l_lstm_learner_load");
-    return std::make_unique<LSTMLearner>(out);
+    return load_file<LSTMLearner>(l2l_lstm_learner_load, path, "l2l_lstm_learner_load");
 }
 
 py::tuple lstm_learner_info(LSTMLearner &l) {
