@@ -240,6 +240,20 @@ private:
     std::vector<bool *> flags_;
 };
 
+/// Writes `owner`'s handle to `path` with `save(handle, path)`, the handle marked in use and
+/// the GIL released while the file is written; its status is raised as the matching exception.
+template <typename Owner, typename Handle>
+void save_file(l2l_status (*save)(const Handle *, const char *), Owner &owner, const std::string &path,
+               const char *function) {
+    InUse use(function, {&owner.busy});
+    l2l_status s;
+    {
+        py::gil_scoped_release nogil;
+        s = save(owner.handle, path.c_str());
+    }
+    check(s, function);
+}
+
 // An owned C handle, freed with `Free` when the Python object dies, and a flag that marks
 // it in use by a call (see InUse). One template for every kind of handle.
 template <typename T, void (*Free)(T *)>
@@ -898,14 +912,7 @@ void learned_set_meta(Learned &h, py::handle values) {
 }
 
 void learned_save(Learned &h, const std::string &path) {
-    const char *fn = "l2l_learned_save";
-    InUse use(fn, {&h.busy});
-    l2l_status s;
-    {
-        py::gil_scoped_release nogil;
-        s = l2l_learned_save(h.handle, path.c_str());
-    }
-    check(s, fn);
+    save_file(l2l_learned_save, h, path, "l2l_learned_save");
 }
 
 std::unique_ptr<Optimizer> optimizer_create_learned(Learned &h, const std::optional<std::string> &options) {
@@ -1066,14 +1073,7 @@ float meta_trainer_evaluate(MetaTrainer &t, int64_t instances, uint64_t seed) {
 }
 
 void meta_trainer_save_checkpoint(MetaTrainer &t, const std::string &path) {
-    const char *fn = "l2l_meta_trainer_save_checkpoint";
-    InUse use(fn, {&t.busy});
-    l2l_status s;
-    {
-        py::gil_scoped_release nogil;
-        s = l2l_meta_trainer_save_checkpoint(t.handle, path.c_str());
-    }
-    check(s, fn);
+    save_file(l2l_meta_trainer_save_checkpoint, t, path, "l2l_meta_trainer_save_checkpoint");
 }
 
 void meta_trainer_get_learned(MetaTrainer &t, Learned &h) {
@@ -1284,14 +1284,7 @@ void mlhf_set_meta(MLHF &h, py::handle values) {
 }
 
 void mlhf_save(MLHF &h, const std::string &path) {
-    const char *fn = "l2l_mlhf_save";
-    InUse use(fn, {&h.busy});
-    l2l_status s;
-    {
-        py::gil_scoped_release nogil;
-        s = l2l_mlhf_save(h.handle, path.c_str());
-    }
-    check(s, fn);
+    save_file(l2l_mlhf_save, h, path, "l2l_mlhf_save");
 }
 
 std::unique_ptr<Optimizer> optimizer_create_mlhf(MLHF &h, Learner &l, const std::optional<std::string> &options) {
@@ -1920,14 +1913,7 @@ py::tuple fewshot_evaluate(FewShot &f, const std::string &tasks, const std::opti
 }
 
 void fewshot_save(FewShot &f, const std::string &path) {
-    const char *fn = "l2l_fewshot_save";
-    InUse use(fn, {&f.busy});
-    l2l_status s;
-    {
-        py::gil_scoped_release nogil;
-        s = l2l_fewshot_save(f.handle, path.c_str());
-    }
-    check(s, fn);
+    save_file(l2l_fewshot_save, f, path, "l2l_fewshot_save");
 }
 
 }  // namespace
@@ -2069,14 +2055,7 @@ py::tuple lstm_learner_evaluate(LSTMLearner &l, const std::optional<std::string>
 }
 
 void lstm_learner_save(LSTMLearner &l, const std::string &path) {
-    const char *fn = "l2l_lstm_learner_save";
-    InUse use(fn, {&l.busy});
-    l2l_status s;
-    {
-        py::gil_scoped_release nogil;
-        s = l2l_lstm_learner_save(l.handle, path.c_str());
-    }
-    check(s, fn);
+    save_file(l2l_lstm_learner_save, l, path, "l2l_lstm_learner_save");
 }
 
 }  // namespace
