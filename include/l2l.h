@@ -79,9 +79,11 @@ const char *l2l_version(void);
 /**
  * What this build runs on, as NUL-terminated `key=value` lines (each ending in "\n") written
  * into `info` (capacity `capacity` bytes); sets *length to the bytes needed, NUL included.
- * Keys: version, configuration ("release" or "debug"), cores, kernels (the instruction set
- * l2l's own SIMD kernels run on: "avx512", "avx2" or "baseline"; results are the same bits on
- * each), kernel_threads, blas (the BLAS's name, e.g.
+ * Keys: version, configuration ("release" or "debug"), cores (those of the process's CPU
+ * affinity mask), kernels (the instruction set l2l's own SIMD kernels run on: "avx512",
+ * "avx2" or "baseline"; results are the same bits on each), kernel_threads (the threads
+ * those kernels use: the environment variable L2L_NUM_THREADS when the library loads, else
+ * cores; results are the same bits for any count), blas (the BLAS's name, e.g.
  * "OpenBLAS"), blas_version, blas_core (the kernel family in use, e.g. "Haswell", chosen for
  * the CPU when the library first needs its BLAS; the environment variable L2L_BLAS_CORETYPE
  * forces one, OPENBLAS_CORETYPE does not), blas_config (the BLAS's build configuration) and
