@@ -39,7 +39,7 @@ public func l2l_fewshot_get_meta(_ fewshot: OpaquePointer?, _ out: UnsafeMutable
                                  _ capacity: Int64, _ n: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let meta = try object(fewshot, FewShotHandle.self, "fewshot").meta.meta
-        try deliver(meta.reduce(0) { $0 + $1.count }, into: out, capacity: capacity, count: n) { flatten(meta, into: $0) }
+        try deliver(meta, into: out, capacity: capacity, count: n)
     }
 }
 

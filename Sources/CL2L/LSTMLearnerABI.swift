@@ -39,7 +39,7 @@ public func l2l_lstm_learner_get_meta(_ learner: OpaquePointer?, _ out: UnsafeMu
                                       _ capacity: Int64, _ n: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let meta = try object(learner, LSTMLearnerHandle.self, "learner").learner.meta
-        try deliver(meta.reduce(0) { $0 + $1.count }, into: out, capacity: capacity, count: n) { flatten(meta, into: $0) }
+        try deliver(meta, into: out, capacity: capacity, count: n)
     }
 }
 

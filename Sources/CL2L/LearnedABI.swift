@@ -125,7 +125,7 @@ public func l2l_learned_get_meta(_ learned: OpaquePointer?, _ out: UnsafeMutable
                                  _ n: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let h = try object(learned, LearnedHandle.self, "learned")
-        try deliver(h.optimiser.metaParameterCount, into: out, capacity: capacity, count: n) { flatten(h.meta, into: $0) }
+        try deliver(h.meta, into: out, capacity: capacity, count: n)
     }
 }
 

@@ -97,7 +97,7 @@ public func l2l_learner_get_params(_ learner: OpaquePointer?, _ out: UnsafeMutab
                                    _ capacity: Int64, _ n: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let h = try object(learner, LearnerHandle.self, "learner")
-        try deliver(h.learner.parameterCount, into: out, capacity: capacity, count: n) { flatten(h.state.parameters, into: $0) }
+        try deliver(h.state.parameters, into: out, capacity: capacity, count: n)
     }
 }
 
@@ -162,7 +162,7 @@ public func l2l_learner_get_grads(_ learner: OpaquePointer?, _ out: UnsafeMutabl
         guard let grads = h.gradients else {
             throw ABIError(status: L2L_ERR_STATE, message: "no gradient stored: call l2l_learner_loss_grad first")
         }
-        try deliver(h.learner.parameterCount, into: out, capacity: capacity, count: n) { flatten(grads.parameters, into: $0) }
+        try deliver(grads.parameters, into: out, capacity: capacity, count: n)
     }
 }
 

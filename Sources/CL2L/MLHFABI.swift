@@ -74,7 +74,7 @@ public func l2l_mlhf_get_meta(_ mlhf: OpaquePointer?, _ out: UnsafeMutablePointe
                               _ n: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let h = try object(mlhf, MLHFHandle.self, "mlhf")
-        try deliver(h.meta.reduce(0) { $0 + $1.count }, into: out, capacity: capacity, count: n) { flatten(h.meta, into: $0) }
+        try deliver(h.meta, into: out, capacity: capacity, count: n)
     }
 }
 

@@ -43,7 +43,7 @@ public func l2l_meta_trainer_get_phi(_ trainer: OpaquePointer?, _ out: UnsafeMut
                                      _ n: UnsafeMutablePointer<Int64>?) -> Int32 {
     guarded {
         let t = try CL2L.trainer(trainer)
-        try deliver(t.optimiser.metaParameterCount, into: out, capacity: capacity, count: n) { flatten(t.meta, into: $0) }
+        try deliver(t.meta, into: out, capacity: capacity, count: n)
     }
 }
 

@@ -113,6 +113,13 @@ func deliver(_ n: Int, into out: UnsafeMutablePointer<Float>?, capacity: Int64,
     write(out)
 }
 
+/// Copies `tensors`, flattened in order, into a caller's buffer of `capacity`, or reports
+/// the size needed (φ, a learner's parameters or gradients).
+func deliver(_ tensors: [Tensor], into out: UnsafeMutablePointer<Float>?, capacity: Int64,
+             count: UnsafeMutablePointer<Int64>?) throws {
+    try deliver(tensors.reduce(0) { $0 + $1.count }, into: out, capacity: capacity, count: count) { flatten(tensors, into: $0) }
+}
+
 // MARK: Handles
 
 /// The handles alive now (made by `handle(_:)` and not yet released): a pointer that is not
