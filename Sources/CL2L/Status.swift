@@ -1,6 +1,5 @@
 import Glibc
 import L2L
-import Synchronization
 
 // Status codes of include/l2l.h.
 let L2L_OK: Int32 = 0
@@ -124,7 +123,26 @@ func deliver(_ tensors: [Tensor], into out: UnsafeMutablePointer<Float>?, capaci
 
 /// The handles alive now (made by `handle(_:)` and not yet released): a pointer that is not
 /// one of them — freed already, or never made by l2l — is refused before it is dereferenced.
-private let liveHandles = Mutex(Set<UnsafeRawPointer>())
+private let liveHandles = HandleRegistry()
+
+/// The set behind ``liveHandles``, guarded by a pthread mutex rather than `Mutex`:
+/// `Synchronization.Mutex` waits on futexes ThreadSanitizer cannot see, so a host program run
+/// under TSan saw two threads freeing handles as a race (a false report, but in their build).
+private final class HandleRegistry: @unchecked Sendable {
+    /// Allocated once and never moved (the process keeps the registry to the end).
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(m, nil)
+        return m
+    }()
+    private var live = Set<UnsafeRawPointer>()
+
+    func withLock<R>(_ body: (inout Set<UnsafeRawPointer>) throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&live)
+    }
+}
 
 /// Turns a Swift object into an opaque C handle (retained until `release`).
 func handle<T: AnyObject>(_ object: T) -> OpaquePointer {
