@@ -716,7 +716,9 @@ typedef int (*l2l_meta_progress_fn)(void *user, int64_t trial, int64_t step, flo
  * (element-wise clamp or global-norm scaling of the meta-gradient), second_order [0]
  * (differentiate through the learner's gradient; bptt only), sample_tasks [0],
  * rollback_after [3], warmup [0] (each learner first takes a number of steps drawn from
- * 0..warmup with the current phi and no meta-gradient), meta_batch [1] (learners per trial
+ * 0..warmup with the current phi and no meta-gradient), random_scaling [0] (k > 0: each
+ * learner trains on f(c*theta) from theta0/c, c_i = exp(U(-k, k)) per coordinate, Lv et al.
+ * 2017), meta_batch [1] (learners per trial
  * and meta-update), seed [0], and:
  *
  *  - estimator=bptt|es|pes [bptt]: how the meta-gradient of an unroll is obtained.

@@ -137,6 +137,47 @@ final class MetaTrainingTests: XCTestCase {
         XCTAssertEqual(resumed.history, warmed.history)
     }
 
+    /// `random_scaling` k (Lv et al. 2017) trains on f(c ⊙ θ) from θ₀ / c: a scaled instance
+    /// starts at the loss of the same instance unscaled, its gradient is c ⊙ ∇f with every cᵢ
+    /// in [e^−k, e^k] and spread across that range; the option round-trips and meta-training
+    /// with it is reproducible.
+    func testRandomScalingTrainsOnTheScaledTask() throws {
+        let task = try tinyTask()
+        let k: Float = 1.5
+        var a = RNG(seed: 3), b = RNG(seed: 3)
+        let plain = try TaskInstance(task, batchSize: 8, rng: &a)
+        let scaled = try TaskInstance(task, batchSize: 8, randomScaling: k, rng: &b)
+        let p0 = plain.initial.parameters.map { $0.tracked() }, s0 = scaled.initial.parameters.map { $0.tracked() }
+        let lp = plain.loss(p0, buffers: plain.initial.buffers, on: plain.batch).loss
+        let ls = scaled.loss(s0, buffers: scaled.initial.buffers, on: scaled.batch).loss
+        XCTAssertEqual(ls.scalar, lp.scalar, accuracy: 1e-5 * abs(lp.scalar))
+        let gp = gradients(of: lp, wrt: p0), gs = gradients(of: ls, wrt: s0)
+        var factors = [Float]()
+        for t in p0.indices {
+            let theta = p0[t].scalars, shrunk = s0[t].scalars, g = gp[t].scalars, h = gs[t].scalars
+            for i in theta.indices where abs(shrunk[i]) > 1e-4 {
+                let c = theta[i] / shrunk[i]
+                factors.append(c)
+                XCTAssertEqual(h[i], c * g[i], accuracy: 1e-4 * abs(c * g[i]) + 1e-6, "tensor \(t) coordinate \(i)")
+            }
+        }
+        XCTAssertGreaterThan(factors.count, 20)
+        XCTAssert(factors.allSatisfy { $0 > 0.999 * exp(-k) && $0 < 1.001 * exp(k) }, "\(factors.min()!)…\(factors.max()!)")
+        XCTAssertGreaterThan(factors.max()! / factors.min()!, exp(k), "the factors spread over the range")
+
+        var settings = config(trials: 3)
+        settings.randomScaling = k
+        var parsed = try Config(settings.options, context: "meta-training")
+        XCTAssertEqual(try MetaTrainingConfig(config: &parsed).randomScaling, k)
+        let opt = try Factory.learnedOptimiser(kind: "lstm", options: "preset=mtl2l", parameterShapes: task.parameterShapes)
+        let runs = try (0..<2).map { _ in try MetaTrainer(opt, tasks: [task], config: settings) }
+        for run in runs { try run.run() }
+        let unscaled = try MetaTrainer(opt, tasks: [task], config: config(trials: 3))
+        try unscaled.run()
+        XCTAssertEqual(runs[0].meta.flatMap(\.scalars), runs[1].meta.flatMap(\.scalars))
+        XCTAssertNotEqual(runs[0].history, unscaled.history, "the scaled learners are other learners")
+    }
+
     /// An MLP whose outputs turn NaN on the forward passes `poisoned` selects.
     struct PoisonedLearner: Learner {
         final class Counter { var calls = 0 }

@@ -78,8 +78,14 @@ final class TaskInstance {
     /// The first error a callback task threw (its loss then reads NaN); the trainer rethrows it.
     var failure: Error? { callback?.failure }
 
-    /// Draws the instance (initial parameters, quadratic, batch order) from `rng`.
-    init(_ task: MetaTask, batchSize: Int, rng: inout RNG) throws {
+    /// Draws the instance (initial parameters, quadratic, batch order) from `rng`. With
+    /// `randomScaling` k > 0 the instance is Lv et al.'s (2017) random scaling of the task:
+    /// a vector c, cᵢ = exp(U(−k, k)) per parameter coordinate (drawn after the rest), and
+    /// the loss θ ↦ f(c ⊙ θ) from θ₀ / c, so the optimiser sees gradients c ⊙ ∇f on
+    /// coordinates of different scales while the learner follows the same function.
+    init(_ task: MetaTask, batchSize: Int, randomScaling: Float = 0, rng: inout RNG) throws {
+        let initial: LearnerState
+        let score: (_ parameters: [Tensor], _ buffers: [Tensor], _ batch: TaskBatch) -> (loss: Tensor, buffers: [Tensor])
         switch task {
         case .supervised(let learner, let data):
             initial = learner.initialState(rng: &rng)
@@ -109,6 +115,14 @@ final class TaskInstance {
             let scorer = CallbackScorer(task)
             callback = scorer
             score = { p, b, batch in (scorer.loss(p, step: batch.step), b) }
+        }
+        if randomScaling > 0 {
+            let c = initial.parameters.map { Tensor.uniform($0.shape, low: -randomScaling, high: randomScaling, rng: &rng).exp() }
+            self.initial = LearnerState(parameters: zip(initial.parameters, c).map { $0 / $1 }, buffers: initial.buffers)
+            self.score = { p, b, batch in score(zip(p, c).map { $0 * $1 }, b, batch) }
+        } else {
+            self.initial = initial
+            self.score = score
         }
         current = TaskBatch(step: 0, data: next())
     }

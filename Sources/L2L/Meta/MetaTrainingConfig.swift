@@ -46,6 +46,11 @@ public struct MetaTrainingConfig: Sendable {
     /// from learners past the start of training (an l2l option, not in the papers; 0, the
     /// default, starts every learner at initialisation).
     public var warmup = 0
+    /// k > 0: every meta-training learner is trained on a randomly scaled version of its
+    /// task, f(c ⊙ θ) from θ₀ / c with cᵢ = exp(U(−k, k)) per coordinate (Lv et al. 2017,
+    /// "random scaling"), so φ cannot fit the learner's one set of coordinate scales. Not
+    /// applied by `evaluate` or the meta-test. 0 (the default): off.
+    public var randomScaling: Float = 0
     public var estimator: Estimator = .bptt
     /// M: learners (tasks) per meta-update; their meta-gradients are averaged.
     public var metaBatch = 1
@@ -60,7 +65,7 @@ public struct MetaTrainingConfig: Sendable {
     /// `meta_optimizer_options` (the meta-optimiser's options with `:` for `=` and `,`
     /// between them, e.g. `beta1:0.5,eps:1e-6`), `batch`, `weights` (comma list),
     /// `same_batch`, `clip=none|value|norm`, `clip_at`, `second_order`, `sample_tasks`,
-    /// `rollback_after`, `warmup`, `estimator=bptt|es|pes`, `es_std`, `es_pairs`,
+    /// `rollback_after`, `warmup`, `random_scaling`, `estimator=bptt|es|pes`, `es_std`, `es_pairs`,
     /// `meta_batch`, `memory_budget` (bytes; 0 = none), `seed`.
     public init(config: inout Config) throws {
         trials = try config.int("trials", default: 1, range: 1...1_000_000)
@@ -83,6 +88,7 @@ public struct MetaTrainingConfig: Sendable {
         sampleTasks = try config.bool("sample_tasks", default: false)
         rollbackAfter = try config.int("rollback_after", default: 3, range: 1...1000)
         warmup = try config.int("warmup", default: 0, range: 0...10_000_000)
+        randomScaling = try config.float("random_scaling", default: 0, range: 0...20)
         let std = try config.float("es_std", default: 0.01, range: 1e-8...1e3)
         let pairs = try config.int("es_pairs", default: 8, range: 1...100_000)
         estimator = try config.choice("estimator", default: Estimator.bptt,
@@ -126,6 +132,7 @@ public struct MetaTrainingConfig: Sendable {
         case .es(let std, let pairs): parts += ["estimator=es", "es_std=\(std)", "es_pairs=\(pairs)"]
         case .pes(let std, let pairs): parts += ["estimator=pes", "es_std=\(std)", "es_pairs=\(pairs)"]
         }
+        if randomScaling != 0 { parts.append("random_scaling=\(randomScaling)") }
         if metaBatch != 1 { parts.append("meta_batch=\(metaBatch)") }
         if let memoryBudget { parts.append("memory_budget=\(memoryBudget)") }
         parts.append("seed=\(seed)")
