@@ -1,0 +1,37 @@
+"""The main job (examples/meta_fashion_mnist.py, what `bash scripts/main.sh` runs) at toy size:
+it runs end to end on real Fashion-MNIST from several seeds and prints and saves what the
+README says it does."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+DIRECTORY = os.environ.get("L2L_DATA", "/usr/share/datasets/fashion-mnist")
+SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples", "meta_fashion_mnist.py")
+present = os.path.exists(os.path.join(DIRECTORY, "train-images-idx3-ubyte.gz")) or \
+    os.path.exists(os.path.join(DIRECTORY, "train-images-idx3-ubyte"))
+
+
+@pytest.mark.skipif(not present, reason=f"Fashion-MNIST not found in {DIRECTORY}")
+def test_main_job_runs_every_seed_and_prints_the_curve(tmp_path):
+    out = subprocess.run([sys.executable, SCRIPT, "--seeds", "2", "--trials", "1", "--lstm-trials", "1", "--steps", "10",
+                          "--learners", "1", "--test-steps", "20", "--xis", "0,0.5", "--quiet", "--data", DIRECTORY,
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    for name in ("SGD (lr 0.001, momentum 0.9)", "Adam (lr 0.001)", "LSTM optimiser", "Meta-SGD", "DMSGD",
+                 "M²SGD ξ = 0 ", "M²SGD ξ = 0.5"):
+        assert name in text, f"{name!r} missing from the table:\n{text}"
+    assert text.count("seed 0 ") == 3 and text.count("seed 1 ") == 3, "three optimisers meta-trained per seed"
+    assert "accuracy–sparsity curve" in text
+    saved = json.loads((tmp_path / "main_job.json").read_text())
+    assert saved["seeds"] == [0, 1]
+    assert all(len(runs) == 2 for runs in saved["results"].values()), "one result per seed for every optimiser"
+    xis = [point["xi"] for point in saved["m2sgd_curve"]]
+    assert xis == [0.0, 0.5]
+    assert all(0.0 <= point["removed"][0] <= 1.0 and 0.0 <= point["accuracy"][0] <= 1.0 for point in saved["m2sgd_curve"])
+    for name in ("lstm_optimiser", "meta_sgd", "dmsgd"):
+        assert (tmp_path / f"{name}.safetensors").exists()
