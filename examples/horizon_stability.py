@@ -80,8 +80,9 @@ def main():
     parser.add_argument("--trials", type=int, default=20, help="Q (default 20, as the main job)")
     parser.add_argument("--steps", type=int, default=100, help="S, the horizon (default 100)")
     parser.add_argument("--curriculum", default=None,
-                        help="comma list of S values: meta-train --trials trials at each in turn, each stage "
-                             "starting from the last one's φ (e.g. 100,200,500; overrides --steps)")
+                        help="comma list of S values, each optionally with its trials as S:Q: meta-train Q (default "
+                             "--trials) learners of S steps at each in turn, each stage starting from the last one's φ "
+                             "(e.g. 100:60,300:20; overrides --steps)")
     parser.add_argument("--unroll", type=int, default=5)
     parser.add_argument("--test-steps", type=int, default=1000)
     parser.add_argument("--nets", default="mlp", help="networks to meta-test on: mlp (784-32-10, the meta-training "
@@ -97,7 +98,8 @@ def main():
         raise SystemExit(f"--nets: known networks are {', '.join(NETS)}")
     if args.optimizer != "lstm" and nets != ["mlp"]:
         raise SystemExit(f"--optimizer {args.optimizer} is tied to the meta-training network: --nets mlp only")
-    stages = [int(s) for s in args.curriculum.split(",")] if args.curriculum else [args.steps]
+    stages = [(int(s.partition(":")[0]), int(s.partition(":")[2] or args.trials))
+              for s in (args.curriculum.split(",") if args.curriculum else [str(args.steps)])]
     os.makedirs(args.out, exist_ok=True)
 
     train = l2l.datasets.fashion_mnist("train", directory=args.data)
@@ -110,8 +112,8 @@ def main():
     opt = {"preset": "mtl2l"} if args.optimizer == "lstm" else {}
     opt.update(parse_options(args.opt))
     info = l2l.build_info()
-    print(f"{args.optimizer} recipe '{args.name}': meta {meta}, optimiser {opt}; Q = {args.trials} × S = "
-          f"{'→'.join(map(str, stages))}, Ξ = {args.unroll}; {args.seeds} seeds × {args.learners} learners × "
+    print(f"{args.optimizer} recipe '{args.name}': meta {meta}, optimiser {opt}; Q × S = "
+          f"{' → '.join(f'{q} × {s}' for s, q in stages)}, Ξ = {args.unroll}; {args.seeds} seeds × {args.learners} learners × "
           f"{args.test_steps} steps on {', '.join(nets)}; {cpu_name()}, BLAS {info['blas']} "
           f"{info['blas_version']} ({info['blas_core']}), kernels {info['kernels']}")
 
@@ -141,8 +143,8 @@ def main():
     start = time.perf_counter()
     for seed in range(args.seeds):
         optimizer, history = constructors[args.optimizer](seed), []
-        for steps in stages:
-            trainer = l2l.meta.MetaTrainer(optimizer, [(learner, train)], trials=args.trials, steps=steps,
+        for steps, trials in stages:
+            trainer = l2l.meta.MetaTrainer(optimizer, [(learner, train)], trials=trials, steps=steps,
                                            unroll=args.unroll, seed=seed, **meta)
             history.extend(trainer.run())
             optimizer = trainer.learned()
@@ -172,7 +174,7 @@ def main():
               f"{100 * np.mean(accs):.2f} ± {100 * np.std(accs):.2f} % (Adam {100 * adam:.2f} %)")
     print(f"  {time.perf_counter() - start:.0f} s")
     with open(os.path.join(args.out, f"horizon_{args.name}.json"), "w") as f:
-        json.dump({"optimizer": args.optimizer, "meta": meta, "opt": opt, "trials": args.trials, "stages": stages,
+        json.dump({"optimizer": args.optimizer, "meta": meta, "opt": opt, "stages": stages,
                    "unroll": args.unroll, "probes": probes, "window": WINDOW, "build_info": info,
                    "baselines": {net: {n: {"training_loss": r.training_loss.tolist(),
                                            "test_accuracy": r.final_accuracy()[0]} for n, r in b.items()}
