@@ -21,6 +21,8 @@
 //   curvature      the Gauss-Newton product and MLHF step costs (text only; --mlp-only: the MLP's)
 //   engine         the meta-training engine: rate per estimator, memory of a budgeted unroll
 //                  (text only; EngineBench.swift)
+// The learned-optimiser kinds also print the process CPU time (all threads) per learner
+// step, the steadier figure on a shared machine.
 // With `--json`, one JSON object of the figures and `max_rss_mib`, the process's peak
 // resident memory.
 // `--meta-steps N` sets the learner steps per meta-training trial (a multiple of 5;
@@ -45,13 +47,26 @@ func now() -> Double {
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }
 
+/// CPU time of the whole process (every thread) so far, in seconds.
+func processCPUTime() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
 /// Best time of `repeats` runs of `body`, in seconds.
 func bestTime(repeats: Int, _ body: () -> Void) -> Double {
-    var best = Double.infinity
+    bestTimes(repeats: repeats, body).wall
+}
+
+/// Best wall-clock time and best process CPU time (all threads) of `repeats` runs of
+/// `body`, in seconds: on a shared machine the CPU time is the steadier figure.
+func bestTimes(repeats: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) {
+    var best = (wall: Double.infinity, cpu: Double.infinity)
     for _ in 0..<repeats {
-        let t0 = now()
+        let (t0, c0) = (now(), processCPUTime())
         body()
-        best = min(best, now() - t0)
+        best = (min(best.wall, now() - t0), min(best.cpu, processCPUTime() - c0))
     }
     return best
 }
@@ -122,9 +137,10 @@ case "engine":
 case let kind?:
     let r = try learnedSpeed(kind)
     if json {
-        printJSON([("meta_train_steps_per_second", r.metaTrain), ("meta_test_steps_per_second", r.metaTest)])
+        printJSON([("meta_train_steps_per_second", r.metaTrain), ("meta_test_steps_per_second", r.metaTest),
+                   ("meta_train_cpu_ms_per_step", r.trainCPU * 1e3), ("meta_test_cpu_ms_per_step", r.testCPU * 1e3)])
     } else {
-        print("\(kind) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5), meta-testing \(String(r.metaTest, digits: 1)) steps/s")
+        print("\(kind) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5), meta-testing \(String(r.metaTest, digits: 1)) steps/s; CPU time per learner step (all threads): meta-training \(String(r.trainCPU * 1e3, digits: 2)) ms, meta-testing \(String(r.testCPU * 1e3, digits: 2)) ms")
     }
     exit(0)
 }
@@ -183,7 +199,8 @@ func trainingSpeed(_ learner: some Learner, _ optimiser: OptimiserSession, steps
 // MARK: Learned optimisers on the MLP 784-32-10 at batch 128, Fashion-MNIST
 /// Learner steps per second while meta-training (unroll 5) and while meta-testing, and a
 /// meta-testing step's time.
-func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, metaTest: Double, stepSeconds: Double) {
+func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, metaTest: Double, stepSeconds: Double,
+                                             trainCPU: Double, testCPU: Double) {
     let data = try IDXDataset.fashionMNIST(.train)
     let mlp = try MLP(sizes: [784, 32, 10])
     let task = try MetaTask.checked(learner: mlp, data: data)
@@ -193,8 +210,9 @@ func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, metaTest: Double
     config.trials = 1 + repeats
     let trainer = try MetaTrainer(opt, tasks: [task], config: config)
     try trainer.run(trials: 1)   // warm-up
-    let trainTime = bestTime(repeats: repeats) { try! trainer.run(trials: 1) }
-    let metaTrain = Double(config.steps) / trainTime
+    let trainTimes = bestTimes(repeats: repeats) { try! trainer.run(trials: 1) }
+    let metaTrain = Double(config.steps) / trainTimes.wall
+    let trainCPU = trainTimes.cpu / Double(config.steps)
     // Meta-testing: the trained optimiser as an ordinary optimiser.
     let session = OptimiserSession(try TrainedOptimiser(opt, meta: trainer.meta))
     var rng = RNG(seed: 1)
@@ -205,12 +223,12 @@ func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, metaTest: Double
         try! session.step(&state.parameters, gradients: grads)
     }
     let n = testSteps
-    if n == 0 { return (metaTrain, 0, 0) }
+    if n == 0 { return (metaTrain, 0, 0, trainCPU, 0) }
     for _ in 0..<3 { step() }
-    let t = bestTime(repeats: repeats) { for _ in 0..<n { step() } }
-    return (metaTrain, Double(n) / t, t / Double(n))
+    let t = bestTimes(repeats: repeats) { for _ in 0..<n { step() } }
+    return (metaTrain, Double(n) / t.wall, t.wall / Double(n), trainCPU, t.cpu / Double(n))
 }
-var learnedRows = [(String, (metaTrain: Double, metaTest: Double, stepSeconds: Double))]()
+var learnedRows = [(String, (metaTrain: Double, metaTest: Double, stepSeconds: Double, trainCPU: Double, testCPU: Double))]()
 for kind in ["lstm", "dmsgd", "meta_sgd"] { learnedRows.append((kind, try learnedSpeed(kind))) }
 let residentMiB = maxResidentMiB()
 
