@@ -91,4 +91,12 @@ int l2lk_lstm_backward(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t rows, ptrdiff_t inp
 void l2lk_lstm_reduce(ptrdiff_t row0, ptrdiff_t row1, ptrdiff_t blocks, ptrdiff_t inputs, ptrdiff_t hidden,
                       const float *partials, float *dw, float *du, float *db);
 
+// MARK: The output head of a coordinate-wise network
+
+/// out[r] = (Σ_l x[r·ldx + l]·w[l]) (+ *bias) for rows [r0, r1): the sum a chain of fused
+/// multiply-adds over l = 0…k−1 in order from 0 (the bits OpenBLAS's SkylakeX sgemm gives
+/// for a [P, k]·[k, 1] product), then the bias added if `bias` is not NULL.
+void l2lk_linear_head(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t k, const float *x, ptrdiff_t ldx, const float *w,
+                      const float *bias, float *out);
+
 #endif
