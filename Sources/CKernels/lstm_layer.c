@@ -119,15 +119,15 @@ int l2lk_lstm_forward(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n, ptrdiff_t hidden,
 
 int l2lk_lstm_backward(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n, ptrdiff_t hidden,
                        const float *x, ptrdiff_t ldx, const float *state, const float *saved, const float *grad,
-                       const float *packed_t, float *dx, float *dstate, float *partials) {
+                       const float *packed_t, float *dx, int add_dx, float *dstate, float *partials) {
     switch (l2lk_isa()) {
 #if L2LK_X86
     case L2LK_ISA_AVX512:
-        return l2lk_lstm_backward_avx512(b0, b1, p, n, hidden, x, ldx, state, saved, grad, packed_t, dx, dstate, partials);
+        return l2lk_lstm_backward_avx512(b0, b1, p, n, hidden, x, ldx, state, saved, grad, packed_t, dx, add_dx, dstate, partials);
     case L2LK_ISA_AVX2:
-        return l2lk_lstm_backward_avx2(b0, b1, p, n, hidden, x, ldx, state, saved, grad, packed_t, dx, dstate, partials);
+        return l2lk_lstm_backward_avx2(b0, b1, p, n, hidden, x, ldx, state, saved, grad, packed_t, dx, add_dx, dstate, partials);
 #endif
     default:
-        return l2lk_lstm_backward_baseline(b0, b1, p, n, hidden, x, ldx, state, saved, grad, packed_t, dx, dstate, partials);
+        return l2lk_lstm_backward_baseline(b0, b1, p, n, hidden, x, ldx, state, saved, grad, packed_t, dx, add_dx, dstate, partials);
     }
 }

@@ -296,7 +296,7 @@ static inline __attribute__((always_inline)) void FN(weight_gradients)(
 
 int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n, ptrdiff_t hidden,
                            const float *x, ptrdiff_t ldx, const float *state, const float *saved, const float *grad,
-                           const float *packed_t, float *dx, float *dstate, float *partials) {
+                           const float *packed_t, float *dx, int add_dx, float *dstate, float *partials) {
     const ptrdiff_t cols = (ptrdiff_t)l2lk_lstm_columns(hidden), vectors = cols / 16;
     const ptrdiff_t features = n + hidden, kcols = (features + 15) / 16 * 16, kvectors = kcols / 16;
     const ptrdiff_t block = L2LK_LSTM_BLOCK;
@@ -326,7 +326,9 @@ int FN(l2lk_lstm_backward)(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n,
                 FOR_VECTOR_GROUPS(kvectors, INPUT_GRADIENT_TILE);
                 for (ptrdiff_t t = 0; t < TILE_ROWS && r + t < rows; t++) {
                     const ptrdiff_t row = r0 + r + t;
-                    if (dx) {
+                    if (dx && add_dx) {
+                        for (ptrdiff_t k = 0; k < n; k++) dx[row * ldx + k] += dxh[t * kcols + k];
+                    } else if (dx) {
                         memcpy(dx + row * ldx, dxh + t * kcols, (size_t)n * sizeof(float));
                         memset(dx + row * ldx + n, 0, (size_t)(ldx - n) * sizeof(float));
                     }

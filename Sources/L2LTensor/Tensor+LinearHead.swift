@@ -28,7 +28,8 @@ extension Tensor {
         }
         let inputs = bias.map { [x, w, $0] } ?? [x, w]
         return out.recorded(inputs) { ctx in
-            isRecordingGraph ? composedHeadGradients(ctx.grad, ctx.inputs) : LinearHeadKernel.backward(ctx.grad, ctx.inputs)
+            isRecordingGraph ? composedHeadGradients(ctx.grad, ctx.inputs)
+                             : LinearHeadKernel.backward(ctx.grad, ctx.inputs, adding: ctx.pending?.take(0))
         }
     }
 
@@ -58,20 +59,34 @@ private enum LinearHeadKernel {
         }
     }
 
-    /// d x, d w and d bias (`nil` for inputs off the graph) from the upstream gradient `[P, 1]`.
-    static func backward(_ g: Tensor, _ inputs: [Tensor]) -> [Tensor?] {
+    /// d x, d w and d bias (`nil` for inputs off the graph) from the upstream gradient `[P, 1]`;
+    /// d x is added into `sum` (x's gradient summed so far, taken from the engine) if given:
+    /// only its first k columns change, each to sum + g·w.
+    static func backward(_ g: Tensor, _ inputs: [Tensor], adding sum: Tensor?) -> [Tensor?] {
         let (x, w) = (inputs[0], inputs[1])
         let (p, m, k) = (x.shape[0], x.shape[1], w.shape[0])
         let (xp, wp, gp) = (x.storage.pointer, w.storage.pointer, g.storage.pointer)
-        let dx: Tensor? = x.isTracked ? Tensor(shape: x.shape) { dx, _ in
-            Kernels.forChunks(p, minimumWork: m) { rows in
+        var dx: Tensor?
+        if let sum {
+            let s = sum.storage.pointer
+            Kernels.forChunks(p, minimumWork: k) { rows in
                 for r in rows {
-                    let (row, gr) = (dx + r * m, gp[r])
-                    for l in 0..<k { row[l] = gr * wp[l] }
-                    for l in k..<m { row[l] = 0 }
+                    let (row, gr) = (s + r * m, gp[r])
+                    for l in 0..<k { row[l] += gr * wp[l] }
                 }
             }
-        } : nil
+            dx = sum
+        } else if x.isTracked {
+            dx = Tensor(shape: x.shape) { dx, _ in
+                Kernels.forChunks(p, minimumWork: m) { rows in
+                    for r in rows {
+                        let (row, gr) = (dx + r * m, gp[r])
+                        for l in 0..<k { row[l] = gr * wp[l] }
+                        for l in k..<m { row[l] = 0 }
+                    }
+                }
+            }
+        }
         let wantsBias = inputs.count == 3 && inputs[2].isTracked
         guard w.isTracked || wantsBias else { return [dx, nil] + (inputs.count == 3 ? [nil] : []) }
         // Per block: the k sums of x[r, l]·g[r] and the sum of g[r], rows ascending

@@ -47,6 +47,25 @@ final class LinearHeadTests: XCTestCase {
                     gradients(of: composedHead(x, wt, b).sum(), wrt: [wt])[0], atol: 1e-5, rtol: 1e-5)
     }
 
+    /// x also read by ops recorded after the head, whose gradients reach x first: the head
+    /// adds its own into that sum in place (or, when the sum's buffer is shared with another
+    /// input's gradient, as `x + v`'s is, leaves it to the engine).
+    func testGradientAddsToTheSumOfLaterUses() {
+        let x = randomTensor([300, 8], seed: 210).tracked(), v = randomTensor([300, 8], seed: 211).tracked()
+        let w = randomTensor([5, 1], seed: 212).tracked(), r = randomTensor([300, 8], seed: 213)
+        for shared in [false, true] {
+            func loss(_ head: (Tensor) -> Tensor) -> [Tensor] {
+                let y = head(x)
+                let later = shared ? ((x + v) * r).sum() : (x * r).sum() + ((x + v) * r).sum()
+                return gradients(of: y.sum() + later, wrt: [x, v, w])
+            }
+            let fused = loss { Tensor.linearHead($0, w: w) }, composed = loss { self.composedHead($0, w, nil) }
+            for (i, (f, c)) in zip(fused, composed).enumerated() {
+                assertClose(f, c, atol: 1e-5, rtol: 1e-5, "\(shared ? "shared" : "own") sum, input \(i)")
+            }
+        }
+    }
+
     func testGradientsAgainstFiniteDifferences() {
         // First order runs the fused backward, second order the composed rule.
         let x = randomTensor([6, 5], seed: 300), w = randomTensor([3, 1], seed: 301), b = randomTensor([1], seed: 302)
