@@ -18,6 +18,8 @@
 //                  (4 Gauss-Newton products, λ = 1, no warm start, tol 0)
 //   lstm_forward   one step of the LSTM optimiser (paper preset: preprocessing, 2×20 LSTM,
 //                  head, update; no graph) over the MLP's 25,450 coordinates, in ms
+//   coordinate_ops the per-coordinate element-wise ops of the learned optimisers on the MLP's
+//                  25,450 coordinates, µs each (text only; best of 200)
 //   curvature      the Gauss-Newton product and MLHF step costs (text only; --mlp-only: the MLP's)
 //   engine         the meta-training engine: rate per estimator, memory of a budgeted unroll
 //                  (text only; EngineBench.swift)
@@ -123,6 +125,9 @@ case "adam":
 case "hf":
     let sps = try hessianFreeSpeed()
     if json { printJSON([("hf_steps_per_second", sps)]) } else { print("hf: \(String(sps, digits: 1)) steps/s (gradient + 4 Gauss-Newton products + CG)") }
+    exit(0)
+case "coordinate_ops":
+    printCoordinateOps()
     exit(0)
 case "lstm_forward":
     let (seconds, flops) = try lstmForwardTime()
@@ -273,6 +278,27 @@ extension String {
         let scale = Glibc.pow(10, Double(digits))
         let r = (v * scale).rounded() / scale
         self = digits == 0 ? String(Int(r)) : String(r)
+    }
+}
+
+// MARK: Per-coordinate element-wise ops
+/// Prints the best of 200 wall-clock times of the element-wise ops a learned optimiser
+/// runs per step on the MLP 784-32-10's 25,450 coordinates (no graph), with the threads set.
+func printCoordinateOps() {
+    var rng = RNG(seed: 5)
+    let g = Tensor.normal([25450, 1], std: 1e-3, rng: &rng), column = Tensor.normal([25450, 1], rng: &rng)
+    let state = Tensor.normal([25450, 40], rng: &rng), w = Tensor.normal([20, 1], rng: &rng)
+    let ops: [(String, () -> Tensor)] = [
+        ("logMagnitudeAndSign [P, 1] -> [P, 2]", { g.logMagnitudeAndSign(p: 10) }),
+        ("linearHead [P, 40], [20, 1] -> [P, 1]", { Tensor.linearHead(state, w: w) }),
+        ("tanh [P, 1]", { column.tanh() }),
+        ("a * b [P, 1]", { column * g }),
+        ("a + b [P, 40]", { state + state }),
+    ]
+    print("per-coordinate ops over 25,450 coordinates, \(Kernels.threads) thread(s) (best of 200)")
+    for (name, op) in ops {
+        let t = withoutGraph { bestTime(repeats: 200) { _ = op() } }
+        print("  \(name.padding(40)) \(String(t * 1e6, digits: 1)) µs")
     }
 }
 
