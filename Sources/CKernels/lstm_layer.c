@@ -71,11 +71,15 @@ typedef int i4 __attribute__((vector_size(16)));
 // pragma would pass 16-float vectors by a different ABI).
 #define load16(p) ({ v16 v_; __builtin_memcpy(&v_, (p), sizeof v_); v_; })
 #define store16(p, v) ({ v16 v_ = (v); __builtin_memcpy((p), &v_, sizeof v_); })
+#define load8(p) ({ v8 v_; __builtin_memcpy(&v_, (p), sizeof v_); v_; })
+#define store8(p, v) ({ v8 v_ = (v); __builtin_memcpy((p), &v_, sizeof v_); })
 #define load4(p) ({ v4 v_; __builtin_memcpy(&v_, (p), sizeof v_); v_; })
 #define store4(p, v) ({ v4 v_ = (v); __builtin_memcpy((p), &v_, sizeof v_); })
 #define load1(p) (*(p))
 /// A vector of 16 copies of `s` (`(v16){0} + s` would add 0, which is not the identity on −0).
 #define splat16(s) ({ v16 v_ = {(s)}; __builtin_shufflevector(v_, v_, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0); })
+/// A vector of 8 copies of `s`.
+#define splat8(s) ({ v8 v_ = {(s)}; __builtin_shufflevector(v_, v_, 0, 0, 0, 0, 0, 0, 0, 0); })
 #define store1(p, v) (*(p) = (v))
 
 #define SUFFIX baseline
