@@ -71,11 +71,15 @@ typedef int i4 __attribute__((vector_size(16)));
 // pragma would pass 16-float vectors by a different ABI).
 #define load16(p) ({ v16 v_; __builtin_memcpy(&v_, (p), sizeof v_); v_; })
 #define store16(p, v) ({ v16 v_ = (v); __builtin_memcpy((p), &v_, sizeof v_); })
+#define load8(p) ({ v8 v_; __builtin_memcpy(&v_, (p), sizeof v_); v_; })
+#define store8(p, v) ({ v8 v_ = (v); __builtin_memcpy((p), &v_, sizeof v_); })
 #define load4(p) ({ v4 v_; __builtin_memcpy(&v_, (p), sizeof v_); v_; })
 #define store4(p, v) ({ v4 v_ = (v); __builtin_memcpy((p), &v_, sizeof v_); })
 #define load1(p) (*(p))
 /// A vector of 16 copies of `s` (`(v16){0} + s` would add 0, which is not the identity on −0).
 #define splat16(s) ({ v16 v_ = {(s)}; __builtin_shufflevector(v_, v_, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0); })
+/// A vector of 8 copies of `s`.
+#define splat8(s) ({ v8 v_ = {(s)}; __builtin_shufflevector(v_, v_, 0, 0, 0, 0, 0, 0, 0, 0); })
 #define store1(p, v) (*(p) = (v))
 
 #define SUFFIX baseline
@@ -119,15 +123,15 @@ int l2lk_lstm_forward(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n, ptrdiff_t hidden,
 
 int l2lk_lstm_backward(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t p, ptrdiff_t n, ptrdiff_t hidden,
                        const float *x, ptrdiff_t ldx, const float *state, const float *saved, const float *grad,
-                       const float *packed_t, float *dx, float *dstate, float *partials) {
+                       const float *packed_t, float *dx, int add_dx, float *dstate, float *partials) {
     switch (l2lk_isa()) {
 #if L2LK_X86
     case L2LK_ISA_AVX512:
-        return l2lk_lstm_backward_avx512(b0, b1, p, n, hidden, x, ldx, state, saved, grad, packed_t, dx, dstate, partials);
+        return l2lk_lstm_backward_avx512(b0, b1, p, n, hidden, x, ldx, state, saved, grad, packed_t, dx, add_dx, dstate, partials);
     case L2LK_ISA_AVX2:
-        return l2lk_lstm_backward_avx2(b0, b1, p, n, hidden, x, ldx, state, saved, grad, packed_t, dx, dstate, partials);
+        return l2lk_lstm_backward_avx2(b0, b1, p, n, hidden, x, ldx, state, saved, grad, packed_t, dx, add_dx, dstate, partials);
 #endif
     default:
-        return l2lk_lstm_backward_baseline(b0, b1, p, n, hidden, x, ldx, state, saved, grad, packed_t, dx, dstate, partials);
+        return l2lk_lstm_backward_baseline(b0, b1, p, n, hidden, x, ldx, state, saved, grad, packed_t, dx, add_dx, dstate, partials);
     }
 }

@@ -18,9 +18,13 @@
 //                  (4 Gauss-Newton products, λ = 1, no warm start, tol 0)
 //   lstm_forward   one step of the LSTM optimiser (paper preset: preprocessing, 2×20 LSTM,
 //                  head, update; no graph) over the MLP's 25,450 coordinates, in ms
+//   coordinate_ops the per-coordinate element-wise ops of the learned optimisers on the MLP's
+//                  25,450 coordinates, µs each (text only; best of 200)
 //   curvature      the Gauss-Newton product and MLHF step costs (text only; --mlp-only: the MLP's)
 //   engine         the meta-training engine: rate per estimator, memory of a budgeted unroll
 //                  (text only; EngineBench.swift)
+// The learned-optimiser kinds also print the process CPU time (all threads) per learner
+// step, the steadier figure on a shared machine.
 // With `--json`, one JSON object of the figures and `max_rss_mib`, the process's peak
 // resident memory.
 // `--meta-steps N` sets the learner steps per meta-training trial (a multiple of 5;
@@ -45,13 +49,26 @@ func now() -> Double {
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }
 
+/// CPU time of the whole process (every thread) so far, in seconds.
+func processCPUTime() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
 /// Best time of `repeats` runs of `body`, in seconds.
 func bestTime(repeats: Int, _ body: () -> Void) -> Double {
-    var best = Double.infinity
+    bestTimes(repeats: repeats, body).wall
+}
+
+/// Best wall-clock time and best process CPU time (all threads) of `repeats` runs of
+/// `body`, in seconds: on a shared machine the CPU time is the steadier figure.
+func bestTimes(repeats: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) {
+    var best = (wall: Double.infinity, cpu: Double.infinity)
     for _ in 0..<repeats {
-        let t0 = now()
+        let (t0, c0) = (now(), processCPUTime())
         body()
-        best = min(best, now() - t0)
+        best = (min(best.wall, now() - t0), min(best.cpu, processCPUTime() - c0))
     }
     return best
 }
@@ -109,6 +126,9 @@ case "hf":
     let sps = try hessianFreeSpeed()
     if json { printJSON([("hf_steps_per_second", sps)]) } else { print("hf: \(String(sps, digits: 1)) steps/s (gradient + 4 Gauss-Newton products + CG)") }
     exit(0)
+case "coordinate_ops":
+    printCoordinateOps()
+    exit(0)
 case "lstm_forward":
     let (seconds, flops) = try lstmForwardTime()
     if json { printJSON([("lstm_forward_ms", seconds * 1e3), ("lstm_forward_flops", flops)]) }
@@ -122,9 +142,10 @@ case "engine":
 case let kind?:
     let r = try learnedSpeed(kind)
     if json {
-        printJSON([("meta_train_steps_per_second", r.metaTrain), ("meta_test_steps_per_second", r.metaTest)])
+        printJSON([("meta_train_steps_per_second", r.metaTrain), ("meta_test_steps_per_second", r.metaTest),
+                   ("meta_train_cpu_ms_per_step", r.trainCPU * 1e3), ("meta_test_cpu_ms_per_step", r.testCPU * 1e3)])
     } else {
-        print("\(kind) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5), meta-testing \(String(r.metaTest, digits: 1)) steps/s")
+        print("\(kind) meta-training \(String(r.metaTrain, digits: 1)) learner steps/s (unroll 5), meta-testing \(String(r.metaTest, digits: 1)) steps/s; CPU time per learner step (all threads): meta-training \(String(r.trainCPU * 1e3, digits: 2)) ms, meta-testing \(String(r.testCPU * 1e3, digits: 2)) ms")
     }
     exit(0)
 }
@@ -183,7 +204,8 @@ func trainingSpeed(_ learner: some Learner, _ optimiser: OptimiserSession, steps
 // MARK: Learned optimisers on the MLP 784-32-10 at batch 128, Fashion-MNIST
 /// Learner steps per second while meta-training (unroll 5) and while meta-testing, and a
 /// meta-testing step's time.
-func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, metaTest: Double, stepSeconds: Double) {
+func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, metaTest: Double, stepSeconds: Double,
+                                             trainCPU: Double, testCPU: Double) {
     let data = try IDXDataset.fashionMNIST(.train)
     let mlp = try MLP(sizes: [784, 32, 10])
     let task = try MetaTask.checked(learner: mlp, data: data)
@@ -193,8 +215,9 @@ func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, metaTest: Double
     config.trials = 1 + repeats
     let trainer = try MetaTrainer(opt, tasks: [task], config: config)
     try trainer.run(trials: 1)   // warm-up
-    let trainTime = bestTime(repeats: repeats) { try! trainer.run(trials: 1) }
-    let metaTrain = Double(config.steps) / trainTime
+    let trainTimes = bestTimes(repeats: repeats) { try! trainer.run(trials: 1) }
+    let metaTrain = Double(config.steps) / trainTimes.wall
+    let trainCPU = trainTimes.cpu / Double(config.steps)
     // Meta-testing: the trained optimiser as an ordinary optimiser.
     let session = OptimiserSession(try TrainedOptimiser(opt, meta: trainer.meta))
     var rng = RNG(seed: 1)
@@ -205,12 +228,12 @@ func learnedSpeed(_ kind: String) throws -> (metaTrain: Double, metaTest: Double
         try! session.step(&state.parameters, gradients: grads)
     }
     let n = testSteps
-    if n == 0 { return (metaTrain, 0, 0) }
+    if n == 0 { return (metaTrain, 0, 0, trainCPU, 0) }
     for _ in 0..<3 { step() }
-    let t = bestTime(repeats: repeats) { for _ in 0..<n { step() } }
-    return (metaTrain, Double(n) / t, t / Double(n))
+    let t = bestTimes(repeats: repeats) { for _ in 0..<n { step() } }
+    return (metaTrain, Double(n) / t.wall, t.wall / Double(n), trainCPU, t.cpu / Double(n))
 }
-var learnedRows = [(String, (metaTrain: Double, metaTest: Double, stepSeconds: Double))]()
+var learnedRows = [(String, (metaTrain: Double, metaTest: Double, stepSeconds: Double, trainCPU: Double, testCPU: Double))]()
 for kind in ["lstm", "dmsgd", "meta_sgd"] { learnedRows.append((kind, try learnedSpeed(kind))) }
 let residentMiB = maxResidentMiB()
 
@@ -255,6 +278,27 @@ extension String {
         let scale = Glibc.pow(10, Double(digits))
         let r = (v * scale).rounded() / scale
         self = digits == 0 ? String(Int(r)) : String(r)
+    }
+}
+
+// MARK: Per-coordinate element-wise ops
+/// Prints the best of 200 wall-clock times of the element-wise ops a learned optimiser
+/// runs per step on the MLP 784-32-10's 25,450 coordinates (no graph), with the threads set.
+func printCoordinateOps() {
+    var rng = RNG(seed: 5)
+    let g = Tensor.normal([25450, 1], std: 1e-3, rng: &rng), column = Tensor.normal([25450, 1], rng: &rng)
+    let state = Tensor.normal([25450, 40], rng: &rng), w = Tensor.normal([20, 1], rng: &rng)
+    let ops: [(String, () -> Tensor)] = [
+        ("logMagnitudeAndSign [P, 1] -> [P, 2]", { g.logMagnitudeAndSign(p: 10) }),
+        ("linearHead [P, 40], [20, 1] -> [P, 1]", { Tensor.linearHead(state, w: w) }),
+        ("tanh [P, 1]", { column.tanh() }),
+        ("a * b [P, 1]", { column * g }),
+        ("a + b [P, 40]", { state + state }),
+    ]
+    print("per-coordinate ops over 25,450 coordinates, \(Kernels.threads) thread(s) (best of 200)")
+    for (name, op) in ops {
+        let t = withoutGraph { bestTime(repeats: 200) { _ = op() } }
+        print("  \(name.padding(40)) \(String(t * 1e6, digits: 1)) µs")
     }
 }
 

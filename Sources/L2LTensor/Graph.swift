@@ -10,12 +10,40 @@ struct BackwardContext {
     /// The op's inputs, in order.
     let inputs: [Tensor]
     let savedOutput: Tensor?
+    /// First-order backward only (`nil` under `createGraph`): the gradients summed so far
+    /// for the op's inputs, which the rule may add its own into in place.
+    let pending: PendingGradients?
 
     /// The op's output; only ops recorded with `savesOutput` may read it.
     var output: Tensor {
         guard let savedOutput else { preconditionFailure("gradient rule read the output of an op recorded without savesOutput") }
         return savedOutput
     }
+}
+
+/// The gradients the backward has summed so far for one op's inputs (from the ops that
+/// read them and ran earlier), offered to the op's rule: a rule that takes one adds its own
+/// gradient into it in place and returns it, which saves a pass over memory and a buffer
+/// (the LSTM layer's input gradient, the output head's state gradient). Each element must
+/// become `taken + own`, the same bits as the sum the engine would form otherwise.
+final class PendingGradients {
+    private var slots: [Tensor?]
+
+    init(_ slots: [Tensor?]) { self.slots = slots }
+
+    /// The sum so far for input `i` (shaped like the input), if there is one that nothing
+    /// else holds; `nil` otherwise. A rule that takes it must return it, with its own
+    /// gradient added, as input `i`'s gradient.
+    func take(_ i: Int) -> Tensor? {
+        guard i < slots.count, var t = slots[i], t.node == nil else { return nil }
+        slots[i] = nil
+        if isKnownUniquelyReferenced(&t.storage) { return t }
+        slots[i] = t
+        return nil
+    }
+
+    /// The sums no rule took, by input.
+    var untaken: [Tensor?] { slots }
 }
 
 /// One recorded op: its inputs and its gradient rule. Nodes are numbered in creation order,
@@ -162,7 +190,22 @@ public func gradients(of output: Tensor, wrt: [Tensor], createGraph: Bool = fals
         for node in order {
             guard let rule = node.rule, let g = grads[ObjectIdentifier(node)] else { continue }
             let out = node.savedOutput.map { Tensor(shape: node.outputShape, storage: $0, node: node) }
-            let inputGrads = rule(BackwardContext(grad: g, inputs: node.inputs, savedOutput: out))
+            // First order: the inputs' sums so far go to the rule, which may add into them;
+            // those it does not take come back before its gradients are added below.
+            var pending: PendingGradients?
+            var keys = [ObjectIdentifier?]()
+            if !createGraph {
+                keys = node.inputs.map { $0.node.map(ObjectIdentifier.init) }
+                var slots = [Tensor?](repeating: nil, count: keys.count)
+                for (i, key) in keys.enumerated() {
+                    if let key, !keys[..<i].contains(key) { slots[i] = grads.removeValue(forKey: key) }
+                }
+                pending = PendingGradients(slots)
+            }
+            let inputGrads = rule(BackwardContext(grad: g, inputs: node.inputs, savedOutput: out, pending: pending))
+            if let pending {
+                for (key, sum) in zip(keys, pending.untaken) { if let key, let sum { grads[key] = sum } }
+            }
             for (input, ig) in zip(node.inputs, inputGrads) {
                 guard let n = input.node, let ig else { continue }
                 precondition(ig.shape == input.shape,

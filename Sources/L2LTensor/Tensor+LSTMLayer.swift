@@ -39,7 +39,7 @@ extension Tensor {
         guard let saved else { return out }
         return out.recorded(inputs) { ctx in
             isRecordingGraph ? composedLayerGradients(ctx.grad, ctx.inputs)
-                             : LSTMLayerKernel.backward(ctx.grad, saved: saved, ctx.inputs)
+                             : LSTMLayerKernel.backward(ctx.grad, saved: saved, ctx.inputs, addingInput: ctx.pending?.take(0))
         }
     }
 
@@ -81,13 +81,16 @@ private enum LSTMLayerKernel {
     }
 
     /// d input, d state, d W, d U, d b (`nil` for inputs off the graph) from the upstream
-    /// gradient `[P, 2H]` and the forward's saved activations (not differentiable).
-    static func backward(_ grad: Tensor, saved: Tensor, _ inputs: [Tensor]) -> [Tensor?] {
+    /// gradient `[P, 2H]` and the forward's saved activations (not differentiable). d input
+    /// is added into `inputSum` (the input's gradient summed so far, taken from the engine)
+    /// if given: a layer reading the previous layer's state, whose next step has already
+    /// given it a gradient.
+    static func backward(_ grad: Tensor, saved: Tensor, _ inputs: [Tensor], addingInput inputSum: Tensor?) -> [Tensor?] {
         let (x, state, w, u) = (inputs[0], inputs[1], inputs[2], inputs[3])
         let (p, n, units) = (state.shape[0], w.shape[0], u.shape[0])
         let wants = inputs.map(\.isTracked)
         func buffer(_ shape: [Int], _ wanted: Bool) -> Tensor? { wanted ? Tensor(shape: shape) { _, _ in } : nil }
-        let (dx, dState) = (buffer(x.shape, wants[0]), buffer(state.shape, wants[1]))
+        let (dx, dState) = (inputSum ?? buffer(x.shape, wants[0]), buffer(state.shape, wants[1]))
         let weights = wants[2] || wants[3] || wants[4]
         let (dw, du, db) = (buffer(w.shape, weights), buffer(u.shape, weights), buffer([4 * units], weights))
         let transposed = Tensor(shape: [l2lk_lstm_packed_transpose_count(n, units)]) { t, _ in
@@ -101,7 +104,7 @@ private enum LSTMLayerKernel {
         Kernels.forChunks(blocks, minimumWork: block * 8 * units * (n + units)) { range in
             let status = l2lk_lstm_backward(range.lowerBound, range.upperBound, p, n, units, x.storage.pointer, x.shape[1],
                                             state.storage.pointer, saved.storage.pointer, grad.storage.pointer,
-                                            transposed.storage.pointer, dx?.storage.pointer, dState?.storage.pointer,
+                                            transposed.storage.pointer, dx?.storage.pointer, inputSum == nil ? 0 : 1, dState?.storage.pointer,
                                             partials?.storage.pointer)
             precondition(status == 0, "lstmLayer: out of memory")
         }

@@ -70,6 +70,22 @@ final class LSTMLayerTests: XCTestCase {
         assertClose(g[1], reference[1], atol: 2e-5, rtol: 2e-4)
     }
 
+    /// The input also read by an op recorded after the layer (as the next step's layer reads
+    /// the previous layer's state): its gradient reaches the input first, and the layer's
+    /// backward adds its own into that sum in place.
+    func testInputGradientAddsToTheSumOfLaterUses() {
+        let t = layerInputs(300, 20, 20, seed: 700).map { $0.tracked() }
+        let r = randomTensor([300, 23], seed: 701), weights = randomTensor([300, 40], seed: 702)
+        func loss(_ layer: (Tensor) -> Tensor) -> [Tensor] {
+            let x = Tensor.concatenate([t[0], Tensor.ones([300, 3])], axis: 1)
+            let out = layer(x)
+            return gradients(of: (out * weights).sum() + (x * r).sum(), wrt: t)
+        }
+        let fused = loss { Tensor.lstmLayer(input: $0, state: Tensor.concatenate([t[1], t[2]], axis: 1), w: t[3], u: t[4], bias: t[5]) }
+        let composed = loss { self.composedLayer($0.slice(axis: 1, 0..<20), t[1], t[2], t[3], t[4], t[5]) }
+        for (i, (f, c)) in zip(fused, composed).enumerated() { assertClose(f, c, atol: 2e-5, rtol: 2e-4, "input \(i)") }
+    }
+
     func testGradientsAgainstFiniteDifferences() {
         // First order runs the fused backward, second order the composed rule.
         checkGradients(layerInputs(6, 2, 3, seed: 400)) { self.layer($0) }

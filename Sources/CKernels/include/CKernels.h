@@ -77,18 +77,27 @@ size_t l2lk_lstm_partial_count(ptrdiff_t inputs, ptrdiff_t hidden);
 /// The backward for the rows of blocks [b0, b1) (block k = rows k·256 ..< min(P, (k+1)·256)),
 /// given the upstream gradient grad [P, 2H] (of h' then c'), the forward's `saved` rows and
 /// its inputs. Writes, for those rows, dx (rows `ldx` apart: the first n columns, zeros in the
+/// others; if `add_dx` is not 0, adds into the first n columns instead, dx + d, and leaves the
 /// others) and dstate [P, 2H] (dh, dc), each skipped when NULL, and, if `partials` is not
 /// NULL, each block's partial sums of (db, dW, dU) at partials + k·l2lk_lstm_partial_count
 /// (to be summed by l2lk_lstm_reduce). Returns 0, or -1 if its scratch memory could not be
 /// allocated.
 int l2lk_lstm_backward(ptrdiff_t b0, ptrdiff_t b1, ptrdiff_t rows, ptrdiff_t inputs, ptrdiff_t hidden,
                        const float *x, ptrdiff_t ldx, const float *state, const float *saved, const float *grad,
-                       const float *packed_transpose, float *dx, float *dstate, float *partials);
+                       const float *packed_transpose, float *dx, int add_dx, float *dstate, float *partials);
 
 /// Sums the `blocks` partials in block order into rows [row0, row1) of (db, dW, dU) — row 0
 /// is db [4H], rows 1…n those of dW [n, 4H], the next H those of dU [H, 4H] — so threads can
 /// share the rows out; each element's sum has the same order whatever the split.
 void l2lk_lstm_reduce(ptrdiff_t row0, ptrdiff_t row1, ptrdiff_t blocks, ptrdiff_t inputs, ptrdiff_t hidden,
                       const float *partials, float *dw, float *du, float *db);
+
+// MARK: The output head of a coordinate-wise network
+
+/// out[r] = (Σ_l x[r·ldx + l]·w[l]) (+ *bias) for rows [r0, r1): the sum a chain of fused
+/// multiply-adds over l = 0…k−1 in order from 0 (the bits OpenBLAS's SkylakeX sgemm gives
+/// for a [P, k]·[k, 1] product), then the bias added if `bias` is not NULL.
+void l2lk_linear_head(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t k, const float *x, ptrdiff_t ldx, const float *w,
+                      const float *bias, float *out);
 
 #endif

@@ -69,6 +69,14 @@ public struct CoordinateLSTM: Sendable {
     /// and the new state. Each layer reads the previous one's whole `[P, 2H]` state as its
     /// input (its h in front), so nothing is copied between layers.
     public func callAsFunction(_ x: Tensor, parameters: ArraySlice<Tensor>, state: [Tensor]) -> (output: Tensor, state: [Tensor]) {
+        let next = step(x, parameters: parameters, state: state)
+        return (next.last!.slice(axis: 1, 0..<layers.last!), next)
+    }
+
+    /// Runs every layer once on `x` `[P, inputSize]`; returns the new state only (one
+    /// `[P, 2H]` tensor per layer), for callers that read the last layer's h in place from
+    /// its columns `0..<H` (``Tensor/linearHead(_:w:bias:)``) instead of copying it out.
+    public func step(_ x: Tensor, parameters: ArraySlice<Tensor>, state: [Tensor]) -> [Tensor] {
         var input = x
         var next = [Tensor]()
         var p = parameters.startIndex
@@ -77,6 +85,6 @@ public struct CoordinateLSTM: Sendable {
             next.append(input)
             p += 3
         }
-        return (input.slice(axis: 1, 0..<layers.last!), next)
+        return next
     }
 }

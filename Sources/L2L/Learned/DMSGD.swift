@@ -103,9 +103,9 @@ public struct DMSGD: LearnedOptimiser {
                      phase: LearnedPhase, inputs: Tensor?) -> (parameters: [Tensor], state: [Tensor]) {
         let lstmCount = 3 * network.layers.count
         let g = coordinates(gradients)
-        let (h, next) = network(GradientPreprocessing.logAndSign(g, p: p), parameters: meta[0..<lstmCount],
+        let next = network.step(GradientPreprocessing.logAndSign(g, p: p), parameters: meta[0..<lstmCount],
                                 state: Array(state.prefix(network.layers.count)))
-        let dynamic = matmul(h, meta[lstmCount]).tanh()                                      // [P, 1]
+        let dynamic = Tensor.linearHead(next.last!, w: meta[lstmCount]).tanh()             // [P, 1]: h·U_β, h read in place
         let statics = coordinates(Array(meta[(lstmCount + 1)..<(lstmCount + 1 + shapes.count)]))
         let gamma = learnGamma ? coordinates(Array(meta.suffix(shapes.count))) : Tensor(1)
         let beta = (statics + gamma * dynamic).relu()                                       // [P, 1]

@@ -90,8 +90,10 @@ public struct LSTMOptimiser: LearnedOptimiser {
     public func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
                      phase: LearnedPhase, inputs: Tensor?) -> (parameters: [Tensor], state: [Tensor]) {
         let x = GradientPreprocessing.logAndSign(coordinates(gradients), p: p)
-        let (h, next) = network(x, parameters: meta[0..<(3 * network.layers.count)], state: state)
-        let out = head ? matmul(h, meta[meta.count - 2]) + meta[meta.count - 1] : h
+        let next = network.step(x, parameters: meta[0..<(3 * network.layers.count)], state: state)
+        // The head reads h in place from the last layer's [P, 2H] state.
+        let out = head ? Tensor.linearHead(next.last!, w: meta[meta.count - 2], bias: meta[meta.count - 1])
+                       : next.last!.slice(axis: 1, 0..<1)
         let delta = split(out * scale, like: parameters.map(\.shape))
         return (zip(parameters, delta).map { $0 + $1 }, next)
     }
