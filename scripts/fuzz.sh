@@ -42,7 +42,6 @@ if ((${#targets[@]} == 0)); then
     for f in Tests/fuzz/targets/*.c; do targets+=("$(basename "$f" .c)"); done
 fi
 
-export LSAN_OPTIONS="suppressions=$root/Tests/sanitizers/lsan.supp"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 failed=()
 printf '%-11s %12s %9s %9s %7s %7s\n' target executions exec/s seed-cov cov corpus

@@ -2,8 +2,8 @@
 # sanitize.sh — the C tests against sanitizer builds of libl2l.so (scripts/sanitize-build.sh):
 #   1. Tests/c/test_c_api.c and the misuse suite (Tests/misuse) against the ASan build, the
 #      test programs themselves compiled with -fsanitize=address,undefined: any invalid
-#      memory access, leak (LeakSanitizer; Tests/sanitizers/lsan.supp lists the one
-#      allocation kept on purpose) or undefined behaviour in C fails the run;
+#      memory access, leak (LeakSanitizer, no suppressions) or undefined behaviour in C
+#      fails the run;
 #   2. Tests/sanitizers/test_threads.c (four threads on four sets of handles) against the
 #      TSan build: any data race fails the run.
 # Exits non-zero on any failure.
@@ -13,7 +13,6 @@ root="$PWD"
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 clang="$(dirname "$(command -v swift)")/clang"   # the Swift toolchain's clang, with its sanitizer runtimes
 swift_lib="$(dirname "$(command -v swift)")/../lib/swift/linux"
-export LSAN_OPTIONS="suppressions=$root/Tests/sanitizers/lsan.supp"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export TSAN_OPTIONS="halt_on_error=1"
 failed=()

@@ -2,11 +2,10 @@
 # valgrind.sh — runs the C test program (Tests/c/test_c_api.c) and the misuse suite
 # (Tests/misuse) against the release libl2l.so under `valgrind --leak-check=full` and
 # prints each one's LEAK SUMMARY; exits non-zero if either has a definite leak (bytes
-# "definitely lost") or a memory error. Tests/sanitizers/valgrind.supp lists the one
-# allocation kept on purpose. valgrind 3.19 (Debian 12) cannot read the DWARF 5 debug
-# information the Swift toolchain writes, so the programs load a copy of libl2l.so with
-# its debug sections stripped (reports name functions, not lines). About a minute on
-# 2 cores; scripts/test.sh runs it. Logs go to .build/valgrind/.
+# "definitely lost") or a memory error; nothing is suppressed. valgrind 3.19 (Debian 12)
+# cannot read the DWARF 5 debug information the Swift toolchain writes, so the programs
+# load a copy of libl2l.so with its debug sections stripped (reports name functions, not
+# lines). About a minute on 2 cores; scripts/test.sh runs it. Logs go to .build/valgrind/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -24,8 +23,7 @@ status=0
 for program in "$out/test_c_api" "$out/misuse/misuse"; do
     name="$(basename "$program")"
     LD_LIBRARY_PATH="$out/lib" valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
-        --suppressions="$root/Tests/sanitizers/valgrind.supp" --log-file="$out/$name.valgrind.log" \
-        "$program" >"$out/$name.log" 2>&1 || status=$?
+        --log-file="$out/$name.valgrind.log" "$program" >"$out/$name.log" 2>&1 || status=$?
     echo "== $name: $(tail -n 1 "$out/$name.log")"
     sed -n '/LEAK SUMMARY/,/suppressed/p; /ERROR SUMMARY/p' "$out/$name.valgrind.log" | sed 's/^==[0-9]*== */    /'
 done

@@ -2381,6 +2381,8 @@ static void test_conv_learners(void) {
     CHECKF(loss < 0.5f * first, "convnet loss %g after 30 steps, %g at first", loss, first);
     EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_create", l2l_learner_create(&l, "convnet", "kernel=4", 1));
     EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_create", l2l_learner_create(&l, "resnet", "stages=16,31", 1));
+    /* Issue 14: a 1 x 1 input was accepted with the default stages, which halve it twice. */
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_learner_create", l2l_learner_create(&l, "resnet", "input=3,1,1", 1));
     l2l_optimizer_free(o);
     l2l_learner_free(l);
 }

@@ -15,9 +15,10 @@
 /// OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE and, if L2L_BLAS_CORETYPE is set to a non-empty
 /// value, has OPENBLAS_CORETYPE set to it (the environment is the same again on return;
 /// only the table of variables is swapped, so no variable is ever unset or set). NULL on
-/// failure (dlerror() says why). Called once per process: the swapped-in table is never
-/// freed, as another thread's getenv may still be reading it; a setenv on another thread
-/// during the call would be lost.
+/// failure (dlerror() says why). Meant to be called once per process: the swapped-in
+/// table is kept until the library unloads (a destructor frees it), as another thread's
+/// getenv may still be reading it when the call returns; a setenv on another thread during
+/// the call would be lost.
 void *blas_open(const char *file);
 
 /// The file a symbol at `address` was loaded from, or NULL if the loader cannot tell.
