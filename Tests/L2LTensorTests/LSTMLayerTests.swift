@@ -95,32 +95,13 @@ final class LSTMLayerTests: XCTestCase {
     /// The same bits whatever the instruction set and the number of threads (rows split
     /// across threads; the weight gradients summed over fixed 256-row blocks).
     func testSameBitsOnEveryInstructionSetAndThreadCount() {
-        let (sets, threads, isa) = (Kernels.instructionSets, Kernels.threads, Kernels.instructionSet)
-        defer { Kernels.threads = threads; Kernels.instructionSet = isa }
         let t = layerInputs(1100, 2, 20, seed: 500).map { $0.tracked() }
         let weights = randomTensor([1100, 40], seed: 501)
         func run() -> [[Float]] {
             let out = layer(t)
             return [out.scalars] + gradients(of: (out * weights).sum(), wrt: t).map(\.scalars)
         }
-        var reference: [[Float]]?
-        for set in sets {
-            for n in [1, 2, 3] {
-                Kernels.instructionSet = set
-                Kernels.threads = n
-                XCTAssertEqual(Kernels.instructionSet, set)
-                let result = run()
-                if let reference {
-                    for (k, (a, b)) in zip(result, reference).enumerated() {
-                        let differing = zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count
-                        XCTAssertEqual(differing, 0, "\(set), \(n) threads: output \(k) differs in \(differing) of \(a.count) elements")
-                    }
-                } else {
-                    reference = result
-                }
-            }
-        }
-        XCTAssertFalse(sets.isEmpty)
+        assertSameBitsOnEveryKernel(run)
     }
 
     func testNonFiniteInputsStayNonFinite() {

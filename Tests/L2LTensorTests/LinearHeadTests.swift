@@ -78,8 +78,6 @@ final class LinearHeadTests: XCTestCase {
     /// threads; the sums over rows taken over fixed 1,024-row blocks), and a forward equal
     /// bit for bit to a chain of fused multiply-adds from 0 in column order, then the bias.
     func testSameBitsOnEveryInstructionSetAndThreadCount() {
-        let (sets, threads, isa) = (Kernels.instructionSets, Kernels.threads, Kernels.instructionSet)
-        defer { Kernels.threads = threads; Kernels.instructionSet = isa }
         let (p, m, k) = (5000, 40, 20)
         let x = randomTensor([p, m], seed: 400).tracked()
         let w = randomTensor([k, 1], seed: 401).tracked(), b = randomTensor([1], seed: 402).tracked()
@@ -90,24 +88,9 @@ final class LinearHeadTests: XCTestCase {
             let out = Tensor.linearHead(x, w: w, bias: b)
             return [out.scalars] + gradients(of: (out * weights).sum(), wrt: [x, w, b]).map(\.scalars)
         }
-        var reference: [[Float]]?
-        for set in sets {
-            for n in [1, 2, 3] {
-                Kernels.instructionSet = set
-                Kernels.threads = n
-                let result = run()
-                XCTAssertEqual(zip(result[0], chain).filter { $0.bitPattern != $1.bitPattern }.count, 0,
-                               "\(set), \(n) threads: the forward differs from the chain of fused multiply-adds")
-                if let reference {
-                    for (i, (a, r)) in zip(result, reference).enumerated() {
-                        let differing = zip(a, r).filter { $0.bitPattern != $1.bitPattern }.count
-                        XCTAssertEqual(differing, 0, "\(set), \(n) threads: output \(i) differs in \(differing) of \(a.count) elements")
-                    }
-                } else {
-                    reference = result
-                }
-            }
+        assertSameBitsOnEveryKernel(run) { result, label in
+            XCTAssertEqual(zip(result[0], chain).filter { $0.bitPattern != $1.bitPattern }.count, 0,
+                           "\(label): the forward differs from the chain of fused multiply-adds")
         }
-        XCTAssertFalse(sets.isEmpty)
     }
 }
