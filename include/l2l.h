@@ -84,7 +84,9 @@ const char *l2l_version(void);
  * "avx2" or "baseline"; results are the same bits on each), kernel_threads (the threads
  * those kernels use: the environment variable L2L_NUM_THREADS when the library loads, else
  * cores; results are the same bits for any count), blas (the BLAS's name, e.g.
- * "OpenBLAS"), blas_version, blas_core (the kernel family in use, e.g. "Haswell", chosen for
+ * "OpenBLAS"), blas_threads (the most threads a product of 100 MFLOP or more runs on:
+ * kernel_threads, capped by what the BLAS chose when it opened, i.e. OPENBLAS_NUM_THREADS or
+ * OMP_NUM_THREADS if set; smaller products run on one), blas_version, blas_core (the kernel family in use, e.g. "Haswell", chosen for
  * the CPU when the library first needs its BLAS; the environment variable L2L_BLAS_CORETYPE
  * forces one, OPENBLAS_CORETYPE does not), blas_config (the BLAS's build configuration) and
  * blas_library (the file loaded, "" if unknown); more keys may be added.

@@ -27,6 +27,11 @@ public enum BLAS {
     /// The loaded BLAS's description.
     public static var info: Info { library.info }
 
+    /// The most threads a large product runs on: ``Kernels/threads``, but no more than the
+    /// BLAS chose when it opened (so `OPENBLAS_NUM_THREADS=1` and `L2L_NUM_THREADS=1` each
+    /// keep l2l on one core). Products under 100 MFLOP always run on one.
+    public static var threads: Int { min(Kernels.threads, library.openingThreads) }
+
     /// CBLAS's row-major layout and transpose codes.
     static let rowMajor: Int32 = 101, noTranspose: Int32 = 111, transpose: Int32 = 112
 
@@ -39,6 +44,9 @@ public enum BLAS {
         let sgemm: Sgemm
         /// The number of threads level-3 routines use from now on.
         let setNumThreads: @convention(c) (Int32) -> Void
+        /// The threads the library chose when it opened: OPENBLAS_NUM_THREADS (or
+        /// OMP_NUM_THREADS) if set, else the cores it sees. l2l never asks for more.
+        let openingThreads: Int
         /// What the library says about itself.
         let info: Info
     }
@@ -63,7 +71,9 @@ public enum BLAS {
         let core = String(cString: symbol("openblas_get_corename", as: (@convention(c) () -> UnsafePointer<CChar>).self)())
         let words = config.split(separator: " ")
         let path = blas_file_of(unsafeBitCast(sgemm, to: UnsafeRawPointer.self)).map { String(cString: $0) } ?? ""
+        let threads = Int(symbol("openblas_get_num_threads", as: (@convention(c) () -> Int32).self)())
         return Library(sgemm: sgemm, setNumThreads: symbol("openblas_set_num_threads", as: (@convention(c) (Int32) -> Void).self),
+                       openingThreads: max(1, threads),
                        info: Info(name: words.first.map(String.init) ?? "", version: words.count > 1 ? String(words[1]) : "",
                                   core: core, config: config, path: path))
     }()

@@ -14,10 +14,10 @@ private let gemmFlops = Atomic<Int>(0)
 let multiThreadedGemmFlops = 100_000_000
 private let gemmThreads = Atomic<Int>(0)
 
-/// Sets OpenBLAS's thread count for a product of `flops`, calling into OpenBLAS only when
-/// the count changes.
+/// Sets OpenBLAS's thread count for a product of `flops` (one, or ``BLAS/threads``), calling
+/// into OpenBLAS only when the count changes.
 private func chooseGemmThreads(flops: Int) {
-    let wanted = flops < multiThreadedGemmFlops ? 1 : Kernels.cores
+    let wanted = flops < multiThreadedGemmFlops ? 1 : BLAS.threads
     if gemmThreads.exchange(wanted, ordering: .relaxed) != wanted { BLAS.library.setNumThreads(Int32(wanted)) }
 }
 

@@ -37,3 +37,20 @@ def test_l2l_blas_coretype_forces_the_kernel():
     env = dict(os.environ, L2L_BLAS_CORETYPE="Haswell")
     forced = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert forced.stdout.strip() == "Haswell"
+
+
+def test_blas_threads_respect_both_thread_variables():
+    # Large products run on kernel_threads threads, but never on more than the BLAS was
+    # allowed when it opened: either variable set to 1 keeps l2l on one core.
+    code = "import l2l; i = l2l.build_info(); print(i['blas_threads'], i['kernel_threads'], i['cores'])"
+
+    def report(**variables):
+        env = {k: v for k, v in os.environ.items() if k not in ("L2L_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+        env.update(variables)
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        return [int(v) for v in out.stdout.split()]
+
+    blas, kernels, cores = report()
+    assert kernels == cores and 1 <= blas <= kernels
+    assert report(OPENBLAS_NUM_THREADS="1")[0] == 1
+    assert report(L2L_NUM_THREADS="1")[:2] == [1, 1]
