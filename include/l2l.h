@@ -720,7 +720,10 @@ typedef int (*l2l_meta_progress_fn)(void *user, int64_t trial, int64_t step, flo
  * rollback_after [3], warmup [0] (each learner first takes a number of steps drawn from
  * 0..warmup with the current phi and no meta-gradient), random_scaling [0] (k > 0: each
  * learner trains on f(c*theta) from theta0/c, c_i = exp(U(-k, k)) per coordinate, Lv et al.
- * 2017), meta_batch [1] (learners per trial
+ * 2017), theta_noise [0] (c in [0, 1]; c > 0: after every meta-training update theta gets
+ * Gaussian noise of standard deviation c*max|theta|*(S - t)/S at the learner's step t < S,
+ * S = steps: the MTL2L authors' noise on theta, for any learned optimiser; the same draws
+ * for every particle of an estimator), meta_batch [1] (learners per trial
  * and meta-update), seed [0], and:
  *
  *  - estimator=bptt|es|pes [bptt]: how the meta-gradient of an unroll is obtained.

@@ -178,6 +178,49 @@ final class MetaTrainingTests: XCTestCase {
         XCTAssertNotEqual(runs[0].history, unscaled.history, "the scaled learners are other learners")
     }
 
+    /// `theta_noise` c adds θ ← θ + σ_t ε after each meta-training update, σ_t = c·max|θ|·(S − t)/S:
+    /// the spread of the added noise matches σ_t, it is 0 from step S on, a replay of a step
+    /// draws the same ε, the gradient passes through unchanged, and meta-training with it is
+    /// reproducible and differs from training without it.
+    func testThetaNoiseFollowsTheMTL2LSchedule() throws {
+        let task = try tinyTask()
+        let c: Float = 0.05, horizon = 10
+        var draws = RNG(seed: 5)
+        let noisy = try TaskInstance(task, batchSize: 8, thetaNoise: c, noiseHorizon: horizon, rng: &draws)
+        let theta = noisy.initial.parameters.map { $0.tracked() }
+        let top = theta.flatMap(\.scalars).map(abs).max()!
+        let count = theta.reduce(0) { $0 + $1.count }
+        for step in [0, 4, 9] {
+            let batch = TaskBatch(step: step, data: nil)
+            let moved = noisy.perturbed(theta, after: batch)
+            let delta = zip(moved, theta).flatMap { zip($0.scalars, $1.scalars).map { $0 - $1 } }
+            let std = (delta.map { $0 * $0 }.reduce(0, +) / Float(count)).squareRoot()
+            let sigma = c * top * Float(horizon - step) / Float(horizon)
+            XCTAssertEqual(std, sigma, accuracy: 0.2 * sigma, "step \(step): \(count) draws")
+            XCTAssertEqual(noisy.perturbed(theta, after: batch).flatMap(\.scalars), moved.flatMap(\.scalars), "a replay draws the same")
+            let g = gradients(of: moved.map { $0.sum() }.reduce(Tensor(0), +), wrt: theta)
+            XCTAssert(g.allSatisfy { $0.scalars.allSatisfy { $0 == 1 } }, "the noise is a constant")
+        }
+        XCTAssertEqual(noisy.perturbed(theta, after: TaskBatch(step: horizon, data: nil)).flatMap(\.scalars), theta.flatMap(\.scalars))
+        var plainDraws = RNG(seed: 5)
+        let plain = try TaskInstance(task, batchSize: 8, rng: &plainDraws)
+        XCTAssertEqual(plain.perturbed(theta, after: plain.batch).flatMap(\.scalars), theta.flatMap(\.scalars))
+        XCTAssertEqual(plain.initial.parameters.flatMap(\.scalars), noisy.initial.parameters.flatMap(\.scalars),
+                       "the noise's key is drawn after the learner")
+
+        var settings = config(trials: 3)
+        settings.thetaNoise = c
+        var parsed = try Config(settings.options, context: "meta-training")
+        XCTAssertEqual(try MetaTrainingConfig(config: &parsed).thetaNoise, c)
+        let opt = try Factory.learnedOptimiser(kind: "lstm", options: "preset=mtl2l", parameterShapes: task.parameterShapes)
+        let runs = try (0..<2).map { _ in try MetaTrainer(opt, tasks: [task], config: settings) }
+        for run in runs { try run.run() }
+        let quiet = try MetaTrainer(opt, tasks: [task], config: config(trials: 3))
+        try quiet.run()
+        XCTAssertEqual(runs[0].meta.flatMap(\.scalars), runs[1].meta.flatMap(\.scalars))
+        XCTAssertNotEqual(runs[0].history, quiet.history, "the noise moves the learners")
+    }
+
     /// An MLP whose outputs turn NaN on the forward passes `poisoned` selects.
     struct PoisonedLearner: Learner {
         final class Counter { var calls = 0 }

@@ -75,6 +75,8 @@ final class TaskInstance {
     private var current: TaskBatch
     /// A callback task's evaluations (nil for the other kinds).
     private let callback: CallbackScorer?
+    /// θ-noise: its scale c, the step S where it reaches 0 and the key of its draws (nil: off).
+    private let thetaNoise: (scale: Float, horizon: Int, key: UInt64)?
     /// The first error a callback task threw (its loss then reads NaN); the trainer rethrows it.
     var failure: Error? { callback?.failure }
 
@@ -82,8 +84,11 @@ final class TaskInstance {
     /// `randomScaling` k > 0 the instance is Lv et al.'s (2017) random scaling of the task:
     /// a vector c, cᵢ = exp(U(−k, k)) per parameter coordinate (drawn after the rest), and
     /// the loss θ ↦ f(c ⊙ θ) from θ₀ / c, so the optimiser sees gradients c ⊙ ∇f on
-    /// coordinates of different scales while the learner follows the same function.
-    init(_ task: MetaTask, batchSize: Int, randomScaling: Float = 0, rng: inout RNG) throws {
+    /// coordinates of different scales while the learner follows the same function. With
+    /// `thetaNoise` c > 0, ``perturbed(_:after:)`` adds noise that falls to 0 at step
+    /// `noiseHorizon` (``MetaTrainingConfig/thetaNoise``; its key drawn last).
+    init(_ task: MetaTask, batchSize: Int, randomScaling: Float = 0, thetaNoise: Float = 0, noiseHorizon: Int = 1,
+         rng: inout RNG) throws {
         let initial: LearnerState
         let score: (_ parameters: [Tensor], _ buffers: [Tensor], _ batch: TaskBatch) -> (loss: Tensor, buffers: [Tensor])
         switch task {
@@ -124,6 +129,8 @@ final class TaskInstance {
             self.initial = initial
             self.score = score
         }
+        self.thetaNoise = thetaNoise > 0
+            ? (thetaNoise, max(1, noiseHorizon), UInt64(rng.nextUInt32()) << 32 | UInt64(rng.nextUInt32())) : nil
         current = TaskBatch(step: 0, data: next())
     }
 
@@ -142,6 +149,20 @@ final class TaskInstance {
             w.append(current)
         }
         return w
+    }
+
+    /// `parameters` after the update made on `batch` (the learner's step t = `batch.step`)
+    /// with the instance's θ-noise added: θ + σ_t ε, σ_t = c·max|θ|·(S − t)/S for t < S,
+    /// ε ~ N(0, 1) drawn from (key, t) alone, so replays of a step draw the same ε. The
+    /// noise is a constant: the result is differentiable in `parameters` with gradient 1.
+    /// Unchanged without θ-noise or from step S on.
+    func perturbed(_ parameters: [Tensor], after batch: TaskBatch) -> [Tensor] {
+        guard let noise = thetaNoise, batch.step < noise.horizon else { return parameters }
+        let top = parameters.reduce(Float(0)) { top, p in p.withUnsafeBufferPointer { $0.reduce(top) { Swift.max($0, Swift.abs($1)) } } }
+        let sigma = noise.scale * top * Float(noise.horizon - batch.step) / Float(noise.horizon)
+        guard sigma > 0, sigma.isFinite else { return parameters }
+        var rng = RNG(seed: noise.key &+ UInt64(batch.step) &* 0x9E37_79B9_7F4A_7C15)
+        return parameters.map { $0 + Tensor.normal($0.shape, std: sigma, rng: &rng) }
     }
 
     /// The loss of `parameters` (with `buffers`) on `batch`, and the buffers a training-mode

@@ -100,7 +100,8 @@ public final class MetaTrainer {
     /// learner runs are made by ``started(_:)`` where the member is estimated, so a process
     /// holds optimiser states only for its own members.
     func member(of task: MetaTask) throws -> TaskMember {
-        TaskMember(instance: try TaskInstance(task, batchSize: config.batchSize, randomScaling: config.randomScaling, rng: &rng), runs: [])
+        TaskMember(instance: try TaskInstance(task, batchSize: config.batchSize, randomScaling: config.randomScaling,
+                                                   thetaNoise: config.thetaNoise, noiseHorizon: config.steps, rng: &rng), runs: [])
     }
 
     /// `member` with its runs at the learner's start if it has none yet.

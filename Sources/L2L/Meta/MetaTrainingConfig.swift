@@ -51,6 +51,13 @@ public struct MetaTrainingConfig: Sendable {
     /// "random scaling"), so φ cannot fit the learner's one set of coordinate scales. Not
     /// applied by `evaluate` or the meta-test. 0 (the default): off.
     public var randomScaling: Float = 0
+    /// c > 0: after every update of a meta-training unroll the learner's parameters get
+    /// Gaussian noise, θ ← θ + σ_t ε with σ_t = c·max|θ|·(S − t)/S at the learner's step t
+    /// (S = ``steps``), as the MTL2L authors' code does for its optimiser (it draws c from
+    /// {0.025, 0.05}); the noise is a constant of the meta-gradient, drawn per learner and
+    /// step, so every particle of an estimator and every recomputed segment sees the same.
+    /// Not applied by `evaluate` or the meta-test. 0 (the default): off.
+    public var thetaNoise: Float = 0
     public var estimator: Estimator = .bptt
     /// M: learners (tasks) per meta-update; their meta-gradients are averaged.
     public var metaBatch = 1
@@ -65,7 +72,7 @@ public struct MetaTrainingConfig: Sendable {
     /// `meta_optimizer_options` (the meta-optimiser's options with `:` for `=` and `,`
     /// between them, e.g. `beta1:0.5,eps:1e-6`), `batch`, `weights` (comma list),
     /// `same_batch`, `clip=none|value|norm`, `clip_at`, `second_order`, `sample_tasks`,
-    /// `rollback_after`, `warmup`, `random_scaling`, `estimator=bptt|es|pes`, `es_std`, `es_pairs`,
+    /// `rollback_after`, `warmup`, `random_scaling`, `theta_noise`, `estimator=bptt|es|pes`, `es_std`, `es_pairs`,
     /// `meta_batch`, `memory_budget` (bytes; 0 = none), `seed`.
     public init(config: inout Config) throws {
         trials = try config.int("trials", default: 1, range: 1...1_000_000)
@@ -89,6 +96,7 @@ public struct MetaTrainingConfig: Sendable {
         rollbackAfter = try config.int("rollback_after", default: 3, range: 1...1000)
         warmup = try config.int("warmup", default: 0, range: 0...10_000_000)
         randomScaling = try config.float("random_scaling", default: 0, range: 0...20)
+        thetaNoise = try config.float("theta_noise", default: 0, range: 0...1)
         let std = try config.float("es_std", default: 0.01, range: 1e-8...1e3)
         let pairs = try config.int("es_pairs", default: 8, range: 1...100_000)
         estimator = try config.choice("estimator", default: Estimator.bptt,
@@ -133,6 +141,7 @@ public struct MetaTrainingConfig: Sendable {
         case .pes(let std, let pairs): parts += ["estimator=pes", "es_std=\(std)", "es_pairs=\(pairs)"]
         }
         if randomScaling != 0 { parts.append("random_scaling=\(randomScaling)") }
+        if thetaNoise != 0 { parts.append("theta_noise=\(thetaNoise)") }
         if metaBatch != 1 { parts.append("meta_batch=\(metaBatch)") }
         if let memoryBudget { parts.append("memory_budget=\(memoryBudget)") }
         parts.append("seed=\(seed)")

@@ -5,7 +5,8 @@
 ///
 /// Step τ takes the learner's gradient on batch τ of the window and scores the updated
 /// learner on batch τ + 1 (or on batch τ with `sameBatch`, the authors' code). The
-/// learner's gradient is detached (first order, the papers) unless `secondOrder`.
+/// learner's gradient is detached (first order, the papers) unless `secondOrder`. After
+/// each update the instance's θ-noise, if any, is added (``TaskInstance/perturbed(_:after:)``).
 struct Unroll {
     let optimiser: any LearnedOptimiser
     /// Ξ, the steps of one truncation.
@@ -53,6 +54,7 @@ struct Unroll {
             lastGradientNorm = ConjugateGradient.norm(g)
             (theta, state) = optimiser.step(meta: phi, parameters: theta, gradients: g, state: state, phase: .metaTraining,
                                             inputs: window[tau].inputs)
+            theta = instance.perturbed(theta, after: window[tau])
             metaLoss = metaLoss + instance.loss(theta, buffers: buffers, on: window[sameBatch ? tau : tau + 1]).loss * weights[tau]
         }
         return Result(metaLoss: metaLoss, end: LearnerRun(learner: LearnerState(parameters: theta, buffers: buffers), optimiserState: state),

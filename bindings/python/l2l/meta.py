@@ -20,7 +20,9 @@ clip="none" ("value" or "norm") with clip_at=1.0, second_order=False (bptt only)
 sample_tasks=False, rollback_after=3, warmup=0 (each learner first takes 0..warmup steps
 with the current phi, no meta-gradient), random_scaling=0.0 (k > 0: each learner trains on
 f(c * theta) from theta0 / c, c_i = exp(U(-k, k)) per coordinate: Lv et al. 2017's random
-scaling), meta_batch=1 (learners per meta-update, their
+scaling), theta_noise=0.0 (c > 0: after every meta-training update theta gets Gaussian noise
+of std c * max|theta| * (S - t) / S at the learner's step t, S = steps: the MTL2L code's
+noise on theta; the same draws for every particle of an estimator), meta_batch=1 (learners per meta-update, their
 meta-gradients averaged), seed=0, and:
 
 - estimator="bptt" (truncated backprop through the unroll), "es" (antithetic evolution
@@ -179,7 +181,7 @@ class MetaTrainer:
                  unroll: int = 5, meta_lr: float = 1e-3, batch: int = 128, weights: Optional[Sequence[float]] = None,
                  same_batch: bool = False, clip: str = "none", clip_at: float = 1.0, second_order: bool = False,
                  sample_tasks: bool = False, rollback_after: int = 3, warmup: int = 0, random_scaling: float = 0.0,
-                 estimator: str = "bptt",
+                 theta_noise: float = 0.0, estimator: str = "bptt",
                  es_std: float = 0.01, es_pairs: int = 8, meta_batch: int = 1, memory_budget: Optional[int] = None,
                  meta_optimizer: str = "adam",
                  meta_optimizer_options: Optional[Union[str, Mapping[str, Any]]] = None, seed: int = 0):
