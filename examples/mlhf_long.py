@@ -16,7 +16,7 @@ MLHF is ahead of HF(Fixed) and HF(LM) per iteration.
 
 Printed: l_p averaged over each tenth of meta-training (the curve), mean ||r|| first and
 last tenth, and l_p of the untrained and the trained phi on the same held-out unrolls
-(`MLHFTrainer.evaluate`, seed 7). Then every optimiser trains --learners fresh learners
+(`MLHFTrainer.evaluate`, seed --seed + 7). Then every optimiser trains --learners fresh learners
 for --test-steps steps on the same batches: MLHF with configuration 4's trained phi and
 with its untrained phi (lr 1, no clip, no noise), HF(Fixed), HF(LM) (defaults), Adam and
 SGD-momentum (lr 1e-3). Writes history.csv, metatest.json and, if matplotlib is installed,
@@ -47,9 +47,10 @@ def make_net(kind, seed):
 
 
 def tenths(values):
-    """Means over each tenth of `values` (fewer parts when there are fewer than ten)."""
+    """Means over each tenth of `values` (fewer parts when there are fewer than ten),
+    skipping NaN (an iteration whose update was skipped records NaN)."""
     parts = np.array_split(np.asarray(values, dtype=np.float64), min(10, len(values)))
-    return [float(p.mean()) for p in parts]
+    return [float(np.nanmean(p)) if np.isfinite(p).any() else float("nan") for p in parts]
 
 
 def main():
@@ -63,10 +64,13 @@ def main():
     parser.add_argument("--data", default=None, help="directory of the Fashion-MNIST IDX files")
     parser.add_argument("--out", default="examples/out/mlhf_long")
     args = parser.parse_args()
-    only = [c for c in args.only.split(",") if c]
+    only = list(dict.fromkeys(c.strip() for c in args.only.split(",") if c.strip()))
     unknown = [c for c in only if c not in CONFIGURATIONS]
     if unknown or not only:
         parser.error(f"--only takes some of 1,2,3,4, got {args.only!r}")
+    if min(args.iterations, args.test_steps, args.learners) < 1:
+        parser.error("--iterations, --test-steps and --learners must be positive")
+    heldout = args.seed + 7   # evaluate()'s seed: never the meta-training's
     os.makedirs(args.out, exist_ok=True)
 
     train = l2l.datasets.fashion_mnist("train", directory=args.data)
@@ -84,11 +88,11 @@ def main():
         mlhf = l2l.mlhf.MLHF(seed=args.seed, **options)
         trainer = l2l.mlhf.MLHFTrainer(mlhf, net, train, iterations=args.iterations, unroll=10, batch=128,
                                        seed=args.seed)
-        before = trainer.evaluate(unrolls=4, seed=7)
+        before = trainer.evaluate(unrolls=4, seed=heldout)
         start = time.perf_counter()
         history = trainer.run()
         seconds = time.perf_counter() - start
-        after = trainer.evaluate(unrolls=4, seed=7)
+        after = trainer.evaluate(unrolls=4, seed=heldout)
         curve, residual = tenths(history["l_p"]), tenths(history["residual"])
         histories[key] = history
         trained[key] = (mlhf, trainer.mlhf())
@@ -99,6 +103,12 @@ def main():
               + f"   {residual[0]:8.4f} -> {residual[-1]:8.4f}   {before['l_p']:8.4f} -> {after['l_p']:8.4f}   {seconds:5.0f}"
               + (f"  ({len(trainer.events)} skipped updates)" if trainer.events else ""))
 
+    def save(results):
+        with open(os.path.join(args.out, "metatest.json"), "w") as f:
+            json.dump({"net": args.net, "iterations": args.iterations, "build": info, "ablation": summary,
+                       "metatest": results}, f, indent=1)
+
+    save({})   # the ablation is kept even if the meta-test stops
     with open(os.path.join(args.out, "history.csv"), "w") as f:
         f.write("configuration,iteration," + ",".join(l2l.mlhf.HISTORY_DTYPE.names) + "\n")
         for key, history in histories.items():
@@ -113,6 +123,8 @@ def main():
         untrained, mlhf = trained["4"]
         runs += [("MLHF 4 CG, untrained phi", lambda: untrained.as_optimizer(net)),
                  ("MLHF 4 CG, trained phi", lambda: mlhf.as_optimizer(net))]
+    else:
+        print("\n(configuration 4 was not meta-trained: the meta-test has no MLHF)")
     print(f"\nMeta-test: {args.learners} fresh learners x {args.test_steps} steps, batch 128 (the same for every optimiser)")
     print("optimiser                      training loss, steps 1-10 / last 10 %   test accuracy     s/step")
     results = {}
@@ -126,9 +138,7 @@ def main():
                          "loss_curve": curve.tolist()}
         print(f"{name:30s} {curve[:10].mean():8.4f} / {curve[-last:].mean():8.4f}                 "
               f"{100 * acc:6.2f} +- {100 * std:4.2f}   {r.seconds_per_step:.4f}")
-    with open(os.path.join(args.out, "metatest.json"), "w") as f:
-        json.dump({"net": args.net, "iterations": args.iterations, "build": info, "ablation": summary,
-                   "metatest": results}, f, indent=1)
+    save(results)
 
     try:
         import matplotlib
@@ -141,7 +151,10 @@ def main():
     for key, history in histories.items():
         lp = np.asarray(history["l_p"], dtype=np.float64)
         window = max(1, len(lp) // 50)
-        smooth = np.convolve(lp, np.ones(window) / window, mode="valid")
+        finite = np.isfinite(lp)   # a moving mean over the finite values only
+        sums = np.convolve(np.where(finite, lp, 0.0), np.ones(window), mode="valid")
+        counts = np.convolve(finite.astype(np.float64), np.ones(window), mode="valid")
+        smooth = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
         ax.plot(np.arange(len(smooth)) + window, smooth, label=CONFIGURATIONS[key][0])
     ax.set_xlabel("meta-iteration")
     ax.set_ylabel(f"l_p (moving mean of {max(1, args.iterations // 50)})")

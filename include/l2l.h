@@ -85,8 +85,8 @@ const char *l2l_version(void);
  * those kernels use: the environment variable L2L_NUM_THREADS when the library loads, else
  * cores; results are the same bits for any count), blas (the BLAS's name, e.g.
  * "OpenBLAS"), blas_threads (the most threads a product of 100 MFLOP or more runs on:
- * kernel_threads, capped by what the BLAS chose when it opened, i.e. OPENBLAS_NUM_THREADS or
- * OMP_NUM_THREADS if set; smaller products run on one), blas_version, blas_core (the kernel family in use, e.g. "Haswell", chosen for
+ * kernel_threads, capped by the count the BLAS chose when it opened: OPENBLAS_NUM_THREADS,
+ * GOTO_NUM_THREADS or OMP_NUM_THREADS if set, else its cores; smaller products run on one), blas_version, blas_core (the kernel family in use, e.g. "Haswell", chosen for
  * the CPU when the library first needs its BLAS; the environment variable L2L_BLAS_CORETYPE
  * forces one, OPENBLAS_CORETYPE does not), blas_config (the BLAS's build configuration) and
  * blas_library (the file loaded, "" if unknown); more keys may be added.
@@ -720,10 +720,11 @@ typedef int (*l2l_meta_progress_fn)(void *user, int64_t trial, int64_t step, flo
  * rollback_after [3], warmup [0] (each learner first takes a number of steps drawn from
  * 0..warmup with the current phi and no meta-gradient), random_scaling [0] (k > 0: each
  * learner trains on f(c*theta) from theta0/c, c_i = exp(U(-k, k)) per coordinate, Lv et al.
- * 2017), theta_noise [0] (c in [0, 1]; c > 0: after every meta-training update theta gets
- * Gaussian noise of standard deviation c*max|theta|*(S - t)/S at the learner's step t < S,
- * S = steps: the MTL2L authors' noise on theta, for any learned optimiser; the same draws
- * for every particle of an estimator), meta_batch [1] (learners per trial
+ * 2017), theta_noise [0] (c in [0, 1]; c > 0: after every update of a meta-training unroll
+ * theta gets Gaussian noise of standard deviation c*max|theta|*(S - t)/S, the max over all
+ * the learner's parameters, at the learner's step t < S (S = steps; t counts warmup steps,
+ * which get no noise): the MTL2L authors' noise on theta, for any learned optimiser; the same
+ * draws for every particle of an estimator; not applied by meta-testing), meta_batch [1] (learners per trial
  * and meta-update), seed [0], and:
  *
  *  - estimator=bptt|es|pes [bptt]: how the meta-gradient of an unroll is obtained.

@@ -44,8 +44,9 @@ public enum BLAS {
         let sgemm: Sgemm
         /// The number of threads level-3 routines use from now on.
         let setNumThreads: @convention(c) (Int32) -> Void
-        /// The threads the library chose when it opened: OPENBLAS_NUM_THREADS (or
-        /// OMP_NUM_THREADS) if set, else the cores it sees. l2l never asks for more.
+        /// The threads the library chose when it opened: OPENBLAS_NUM_THREADS,
+        /// GOTO_NUM_THREADS or OMP_NUM_THREADS if set (so an OMP_NUM_THREADS meant for another
+        /// library in the process caps it too), else the cores it sees. l2l never asks for more.
         let openingThreads: Int
         /// What the library says about itself.
         let info: Info

@@ -24,7 +24,8 @@ public enum Kernels {
     private static let threadCount = Atomic<Int>(defaultThreads)
 
     /// Threads l2l's own kernels split their work across (default: `L2L_NUM_THREADS`, else
-    /// ``cores``). Large BLAS products use as many, capped by ``BLAS/threads``. Every kernel gives the same bits for any
+    /// ``cores``). Large BLAS products use as many, capped by the BLAS's own count when it
+    /// opened (``BLAS/threads`` is the result). Every kernel gives the same bits for any
     /// value: work is split by rows, and reductions sum fixed blocks in a fixed order. Set it
     /// (1…256) for tests or to leave cores to other work.
     public static var threads: Int {

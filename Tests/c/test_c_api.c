@@ -394,6 +394,11 @@ static void test_build_info(void) {
            "configuration=%s", value);
     CHECKF(info_value(info, "cores", value, sizeof value) && atoi(value) >= 1, "cores=%s", value);
     CHECKF(info_value(info, "blas", value, sizeof value) && strcmp(value, "OpenBLAS") == 0, "blas=%s", value);
+    char kernel_threads[256];
+    CHECKF(info_value(info, "kernel_threads", kernel_threads, sizeof kernel_threads) && atoi(kernel_threads) >= 1,
+           "kernel_threads=%s", kernel_threads);
+    CHECKF(info_value(info, "blas_threads", value, sizeof value) && atoi(value) >= 1 && atoi(value) <= atoi(kernel_threads),
+           "blas_threads=%s with kernel_threads=%s", value, kernel_threads);
     char version[256];
     CHECKF(info_value(info, "blas_version", version, sizeof version) && version[0] >= '0' && version[0] <= '9' &&
                strchr(version, '.') != NULL,

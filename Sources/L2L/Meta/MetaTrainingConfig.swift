@@ -52,11 +52,13 @@ public struct MetaTrainingConfig: Sendable {
     /// applied by `evaluate` or the meta-test. 0 (the default): off.
     public var randomScaling: Float = 0
     /// c > 0: after every update of a meta-training unroll the learner's parameters get
-    /// Gaussian noise, θ ← θ + σ_t ε with σ_t = c·max|θ|·(S − t)/S at the learner's step t
-    /// (S = ``steps``), as the MTL2L authors' code does for its optimiser (it draws c from
-    /// {0.025, 0.05}); the noise is a constant of the meta-gradient, drawn per learner and
-    /// step, so every particle of an estimator and every recomputed segment sees the same.
-    /// Not applied by `evaluate` or the meta-test. 0 (the default): off.
+    /// Gaussian noise, θ ← θ + σ_t ε with σ_t = c·max|θ|·(S − t)/S, the max over all the
+    /// learner's parameters, at the learner's step t (S = ``steps``; t counts ``warmup``
+    /// steps, which get no noise, and starts again at 0 for a learner restarted after a
+    /// non-finite loss), as the MTL2L authors' code does for its optimiser (it draws c from
+    /// {0.025, 0.05}). The noise, σ included, is a constant of the meta-gradient, drawn per
+    /// learner and step, so every particle of an estimator and every recomputed segment
+    /// sees the same. Not applied by `evaluate` or the meta-test. 0 (the default): off.
     public var thetaNoise: Float = 0
     public var estimator: Estimator = .bptt
     /// M: learners (tasks) per meta-update; their meta-gradients are averaged.

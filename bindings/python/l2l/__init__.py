@@ -67,8 +67,12 @@ def version() -> str:
 def build_info() -> Dict[str, str]:
     """What this build of the library runs on (l2l_build_info()): a dict of strings.
 
-    Keys: ``version``, ``configuration`` ("release" or "debug"), ``cores``, and the BLAS that
-    every matrix product runs on: ``blas`` (its name), ``blas_version``, ``blas_core`` (the
+    Keys: ``version``, ``configuration`` ("release" or "debug"), ``cores``, ``kernels`` (the
+    instruction set of l2l's own SIMD kernels: "avx512", "avx2" or "baseline"),
+    ``kernel_threads`` (their threads: L2L_NUM_THREADS, else ``cores``), and the BLAS that
+    every matrix product runs on: ``blas`` (its name), ``blas_threads`` (the most threads a
+    product of 100 MFLOP or more uses: ``kernel_threads``, capped by OPENBLAS_NUM_THREADS,
+    GOTO_NUM_THREADS or OMP_NUM_THREADS when set), ``blas_version``, ``blas_core`` (the
     kernel family in use, e.g. "Haswell" or "SkylakeX", chosen for the CPU; the environment
     variable L2L_BLAS_CORETYPE forces one, OPENBLAS_CORETYPE does not), ``blas_config`` (its build configuration) and
     ``blas_library`` (the file loaded).

@@ -20,9 +20,11 @@ clip="none" ("value" or "norm") with clip_at=1.0, second_order=False (bptt only)
 sample_tasks=False, rollback_after=3, warmup=0 (each learner first takes 0..warmup steps
 with the current phi, no meta-gradient), random_scaling=0.0 (k > 0: each learner trains on
 f(c * theta) from theta0 / c, c_i = exp(U(-k, k)) per coordinate: Lv et al. 2017's random
-scaling), theta_noise=0.0 (c > 0: after every meta-training update theta gets Gaussian noise
-of std c * max|theta| * (S - t) / S at the learner's step t, S = steps: the MTL2L code's
-noise on theta; the same draws for every particle of an estimator), meta_batch=1 (learners per meta-update, their
+scaling), theta_noise=0.0 (c > 0: after every update of a meta-training unroll theta gets
+Gaussian noise of std c * max|theta| * (S - t) / S, the max over all the learner's
+parameters, at the learner's step t < S (S = steps; t counts warmup steps, which get no
+noise): the MTL2L code's noise on theta; the same draws for every particle of an estimator;
+not applied by meta-testing), meta_batch=1 (learners per meta-update, their
 meta-gradients averaged), seed=0, and:
 
 - estimator="bptt" (truncated backprop through the unroll), "es" (antithetic evolution

@@ -45,7 +45,9 @@ def test_blas_threads_respect_both_thread_variables():
     code = "import l2l; i = l2l.build_info(); print(i['blas_threads'], i['kernel_threads'], i['cores'])"
 
     def report(**variables):
-        env = {k: v for k, v in os.environ.items() if k not in ("L2L_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("L2L_NUM_THREADS", "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS",
+                            "OPENBLAS_DEFAULT_NUM_THREADS")}
         env.update(variables)
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         return [int(v) for v in out.stdout.split()]
@@ -53,4 +55,5 @@ def test_blas_threads_respect_both_thread_variables():
     blas, kernels, cores = report()
     assert kernels == cores and 1 <= blas <= kernels
     assert report(OPENBLAS_NUM_THREADS="1")[0] == 1
+    assert report(OMP_NUM_THREADS="1")[0] == 1
     assert report(L2L_NUM_THREADS="1")[:2] == [1, 1]
