@@ -165,17 +165,25 @@ final class MetaTrainingTests: XCTestCase {
         XCTAssert(factors.allSatisfy { $0 > 0.999 * exp(-k) && $0 < 1.001 * exp(k) }, "\(factors.min()!)…\(factors.max()!)")
         XCTAssertGreaterThan(factors.max()! / factors.min()!, exp(k), "the factors spread over the range")
 
+        try assertOptionRoundTripsAndIsReproducible(task, \.randomScaling, k, "the scaled learners are other learners")
+    }
+
+    /// Meta-training with `option` set to `value` (3 trials of the LSTM optimiser on `task`):
+    /// the options text parses back to `value`, two runs give the same φ, and the learners'
+    /// history differs from a run without it (`difference` says why it must).
+    func assertOptionRoundTripsAndIsReproducible(_ task: MetaTask, _ option: WritableKeyPath<MetaTrainingConfig, Float>,
+                                                 _ value: Float, _ difference: String) throws {
         var settings = config(trials: 3)
-        settings.randomScaling = k
+        settings[keyPath: option] = value
         var parsed = try Config(settings.options, context: "meta-training")
-        XCTAssertEqual(try MetaTrainingConfig(config: &parsed).randomScaling, k)
+        XCTAssertEqual(try MetaTrainingConfig(config: &parsed)[keyPath: option], value)
         let opt = try Factory.learnedOptimiser(kind: "lstm", options: "preset=mtl2l", parameterShapes: task.parameterShapes)
         let runs = try (0..<2).map { _ in try MetaTrainer(opt, tasks: [task], config: settings) }
         for run in runs { try run.run() }
-        let unscaled = try MetaTrainer(opt, tasks: [task], config: config(trials: 3))
-        try unscaled.run()
+        let without = try MetaTrainer(opt, tasks: [task], config: config(trials: 3))
+        try without.run()
         XCTAssertEqual(runs[0].meta.flatMap(\.scalars), runs[1].meta.flatMap(\.scalars))
-        XCTAssertNotEqual(runs[0].history, unscaled.history, "the scaled learners are other learners")
+        XCTAssertNotEqual(runs[0].history, without.history, difference)
     }
 
     /// `theta_noise` c adds θ ← θ + σ_t ε after each meta-training update, σ_t = c·max|θ|·(S − t)/S:
@@ -208,17 +216,7 @@ final class MetaTrainingTests: XCTestCase {
         XCTAssertEqual(plain.initial.parameters.flatMap(\.scalars), noisy.initial.parameters.flatMap(\.scalars),
                        "the noise's key is drawn after the learner")
 
-        var settings = config(trials: 3)
-        settings.thetaNoise = c
-        var parsed = try Config(settings.options, context: "meta-training")
-        XCTAssertEqual(try MetaTrainingConfig(config: &parsed).thetaNoise, c)
-        let opt = try Factory.learnedOptimiser(kind: "lstm", options: "preset=mtl2l", parameterShapes: task.parameterShapes)
-        let runs = try (0..<2).map { _ in try MetaTrainer(opt, tasks: [task], config: settings) }
-        for run in runs { try run.run() }
-        let quiet = try MetaTrainer(opt, tasks: [task], config: config(trials: 3))
-        try quiet.run()
-        XCTAssertEqual(runs[0].meta.flatMap(\.scalars), runs[1].meta.flatMap(\.scalars))
-        XCTAssertNotEqual(runs[0].history, quiet.history, "the noise moves the learners")
+        try assertOptionRoundTripsAndIsReproducible(task, \.thetaNoise, c, "the noise moves the learners")
     }
 
     /// An MLP whose outputs turn NaN on the forward passes `poisoned` selects.

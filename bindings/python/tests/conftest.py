@@ -13,6 +13,19 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _SOURCE
 
 import l2l  # noqa: E402
 
+#: Where the tests that run the examples on real Fashion-MNIST find it (L2L_DATA, else the
+#: machine's copy); `needs_fashion_mnist` skips them without it.
+FASHION_MNIST = os.environ.get("L2L_DATA", "/usr/share/datasets/fashion-mnist")
+needs_fashion_mnist = pytest.mark.skipif(
+    not any(os.path.exists(os.path.join(FASHION_MNIST, "train-images-idx3-ubyte" + ext)) for ext in (".gz", "")),
+    reason=f"Fashion-MNIST not found in {FASHION_MNIST}")
+
+
+def example(name):
+    """The path of examples/`name` in the repository."""
+    return os.path.join(_SOURCE, "..", "..", "examples", name)
+
+
 ACTIVATIONS = {
     "relu": lambda z: np.maximum(z, 0.0),
     "tanh": np.tanh,

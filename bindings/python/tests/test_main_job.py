@@ -3,19 +3,17 @@ it runs end to end on real Fashion-MNIST from several seeds and prints and saves
 README says it does."""
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
-DIRECTORY = os.environ.get("L2L_DATA", "/usr/share/datasets/fashion-mnist")
-SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples", "meta_fashion_mnist.py")
-present = os.path.exists(os.path.join(DIRECTORY, "train-images-idx3-ubyte.gz")) or \
-    os.path.exists(os.path.join(DIRECTORY, "train-images-idx3-ubyte"))
+from conftest import FASHION_MNIST as DIRECTORY, example, needs_fashion_mnist
+
+SCRIPT = example("meta_fashion_mnist.py")
 
 
-@pytest.mark.skipif(not present, reason=f"Fashion-MNIST not found in {DIRECTORY}")
+@needs_fashion_mnist
 def test_main_job_runs_every_seed_and_prints_the_curve(tmp_path):
     out = subprocess.run([sys.executable, SCRIPT, "--seeds", "2", "--trials", "1", "--lstm-trials", "1", "--steps", "10",
                           "--learners", "1", "--test-steps", "20", "--xis", "0,0.5", "--quiet", "--data", DIRECTORY,

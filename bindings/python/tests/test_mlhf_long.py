@@ -5,19 +5,17 @@ with its untrained self and the baselines."""
 
 import json
 import math
-import os
 import subprocess
 import sys
 
 import pytest
 
-DIRECTORY = os.environ.get("L2L_DATA", "/usr/share/datasets/fashion-mnist")
-SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples", "mlhf_long.py")
-present = os.path.exists(os.path.join(DIRECTORY, "train-images-idx3-ubyte.gz")) or \
-    os.path.exists(os.path.join(DIRECTORY, "train-images-idx3-ubyte"))
+from conftest import FASHION_MNIST as DIRECTORY, example, needs_fashion_mnist
+
+SCRIPT = example("mlhf_long.py")
 
 
-@pytest.mark.skipif(not present, reason=f"Fashion-MNIST not found in {DIRECTORY}")
+@needs_fashion_mnist
 def test_mlhf_long_runs_the_ablation_and_the_meta_test(tmp_path):
     out = subprocess.run([sys.executable, SCRIPT, "--iterations", "3", "--only", "2,4", "--test-steps", "4",
                           "--learners", "1", "--data", DIRECTORY, "--out", str(tmp_path)],
