@@ -288,9 +288,15 @@ func printCoordinateOps() {
     var rng = RNG(seed: 5)
     let g = Tensor.normal([25450, 1], std: 1e-3, rng: &rng), column = Tensor.normal([25450, 1], rng: &rng)
     let state = Tensor.normal([25450, 40], rng: &rng), w = Tensor.normal([20, 1], rng: &rng)
+    // MLHF's networks: three tanh features per coordinate into two LSTM layers of 4 units.
+    let features = Tensor.normal([25450, 3], rng: &rng), small = Tensor.normal([25450, 8], rng: &rng)
+    let (w4, u4, b4) = (Tensor.normal([3, 16], rng: &rng), Tensor.normal([4, 16], rng: &rng), Tensor.normal([16], rng: &rng))
     let ops: [(String, () -> Tensor)] = [
         ("logMagnitudeAndSign [P, 1] -> [P, 2]", { g.logMagnitudeAndSign(p: 10) }),
         ("linearHead [P, 40], [20, 1] -> [P, 1]", { Tensor.linearHead(state, w: w) }),
+        ("lstmLayer x [P, 3], H = 4 (MLHF's)", { Tensor.lstmLayer(input: features, state: small, w: w4, u: u4, bias: b4) }),
+        ("concatenate 3 × [P, 1] -> [P, 3]", { Tensor.concatenate([column, g, column], axis: 1) }),
+        ("softplus [P, 1]", { column.softplus() }),
         ("tanh [P, 1]", { column.tanh() }),
         ("a * b [P, 1]", { column * g }),
         ("a + b [P, 40]", { state + state }),

@@ -5,9 +5,18 @@
 /// `cotangent` has the shape of `output` (any shape); the results have the shapes of `wrt`.
 public func vectorJacobianProduct(of output: Tensor, wrt: [Tensor], cotangent: Tensor,
                                   createGraph: Bool = false) -> [Tensor] {
-    precondition(cotangent.shape == output.shape,
-                 "vectorJacobianProduct: cotangent shape \(cotangent.shape) differs from output shape \(output.shape)")
-    return gradients(of: (output * cotangent).sum(), wrt: wrt, createGraph: createGraph)
+    vectorJacobianProduct(of: [output], wrt: wrt, cotangents: [cotangent], createGraph: createGraph)
+}
+
+/// Σₖ Jₖᵀuₖ for several outputs at once: the gradient of Σₖ Σ outputₖ ⊙ `cotangents[k]` with
+/// respect to each of `wrt`, in one reverse pass that starts from the cotangents themselves
+/// (no products or sums are formed). `cotangents[k]` has the shape of `outputs[k]`; the
+/// results have the shapes of `wrt`.
+public func vectorJacobianProduct(of outputs: [Tensor], wrt: [Tensor], cotangents: [Tensor],
+                                  createGraph: Bool = false) -> [Tensor] {
+    precondition(outputs.count == cotangents.count && zip(outputs, cotangents).allSatisfy { $0.shape == $1.shape },
+                 "vectorJacobianProduct: cotangent shapes \(cotangents.map(\.shape)) differ from output shapes \(outputs.map(\.shape))")
+    return reverseMode(seeds: Array(zip(outputs, cotangents)), wrt: wrt, createGraph: createGraph)
 }
 
 /// J·v, the directional derivative of `output` along `tangents` (one per `wrt`, same
@@ -20,8 +29,7 @@ public func jacobianVectorProduct(of output: Tensor, wrt: [Tensor], tangents: [T
                  "jacobianVectorProduct: tangent shapes \(tangents.map(\.shape)) differ from \(wrt.map(\.shape))")
     let u = Tensor.zeros(output.shape).tracked()
     let jtu = vectorJacobianProduct(of: output, wrt: wrt, cotangent: u, createGraph: true)
-    let inner = zip(jtu, tangents).map { ($0 * $1).sum() }.reduce(Tensor(0), +)
-    return gradients(of: inner, wrt: [u], createGraph: createGraph)[0]
+    return vectorJacobianProduct(of: jtu, wrt: [u], cotangents: tangents, createGraph: createGraph)[0]
 }
 
 /// H·v for the scalar `output` by double backward: the gradient of ⟨∇output, v⟩.

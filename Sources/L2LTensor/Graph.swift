@@ -167,12 +167,33 @@ extension Tensor {
 /// The walk is iterative (no recursion), so deep graphs such as long unrolls are safe.
 public func gradients(of output: Tensor, wrt: [Tensor], createGraph: Bool = false) -> [Tensor] {
     precondition(output.count == 1, "gradients(of:wrt:): output must be a scalar, got shape \(output.shape)")
-    guard let root = output.node else { return wrt.map { Tensor.zeros($0.shape) } }
+    return reverseMode(seeds: [(output, Tensor.ones(output.shape))], wrt: wrt, createGraph: createGraph)
+}
 
-    // Every node reachable from the output, in reverse creation order (a topological order).
-    var seen = Set<ObjectIdentifier>([ObjectIdentifier(root)])
-    var order = [root]
-    var stack = [root]
+/// The reverse pass behind ``gradients(of:wrt:createGraph:)`` and
+/// ``vectorJacobianProduct(of:wrt:cotangents:createGraph:)``: Σₖ (∂ outputₖ/∂ wrt)ᵀ cotangentₖ,
+/// each output's gradient starting as its cotangent (shaped like it; outputs not in the
+/// graph contribute nothing). The same bits as the gradient of Σₖ ⟨outputₖ, cotangentₖ⟩,
+/// without that sum's ops.
+func reverseMode(seeds: [(output: Tensor, cotangent: Tensor)], wrt: [Tensor], createGraph: Bool) -> [Tensor] {
+    var grads = [ObjectIdentifier: Tensor]()
+    var roots = [GraphNode]()
+    for (output, cotangent) in seeds {
+        guard let node = output.node else { continue }
+        let key = ObjectIdentifier(node)
+        if let earlier = grads[key] {
+            grads[key] = withRecording(createGraph) { earlier + cotangent }
+        } else {
+            grads[key] = cotangent
+            roots.append(node)
+        }
+    }
+    guard !roots.isEmpty else { return wrt.map { Tensor.zeros($0.shape) } }
+
+    // Every node reachable from the outputs, in reverse creation order (a topological order).
+    var seen = Set(roots.map(ObjectIdentifier.init))
+    var order = roots
+    var stack = roots
     while let node = stack.popLast() {
         for input in node.inputs {
             if let n = input.node, seen.insert(ObjectIdentifier(n)).inserted {
@@ -184,10 +205,16 @@ public func gradients(of output: Tensor, wrt: [Tensor], createGraph: Bool = fals
     order.sort { $0.id > $1.id }
 
     let wanted = Set(wrt.compactMap { $0.node.map(ObjectIdentifier.init) })
-    var grads = [ObjectIdentifier: Tensor]()
-    grads[ObjectIdentifier(root)] = Tensor.ones(output.shape)
+    // Only nodes from which a `wrt` tensor can be reached pass gradients on: the others'
+    // rules would compute gradients nobody reads (G·v's double-vjp walks a graph whose
+    // forward half leads only to θ). A node that leads somewhere gets gradient only from
+    // consumers that lead there too, so its sum, and the order of its terms, are unchanged.
+    var leads = wanted
+    for node in order.reversed() where node.inputs.contains(where: { $0.node.map { leads.contains(ObjectIdentifier($0)) } ?? false }) {
+        leads.insert(ObjectIdentifier(node))
+    }
     withRecording(createGraph) {
-        for node in order {
+        for node in order where leads.contains(ObjectIdentifier(node)) {
             guard let rule = node.rule, let g = grads[ObjectIdentifier(node)] else { continue }
             let out = node.savedOutput.map { Tensor(shape: node.outputShape, storage: $0, node: node) }
             // First order: the inputs' sums so far go to the rule, which may add into them;

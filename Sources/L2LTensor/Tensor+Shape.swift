@@ -44,9 +44,7 @@ extension Tensor {
         let src = storage.pointer
         let width = range.count * inner
         return Tensor(shape: outShape) { dst, _ in
-            for o in 0..<outer {
-                (dst + o * width).update(from: src + (o * n + range.lowerBound) * inner, count: width)
-            }
+            copyRows(outer, width: width, from: src + range.lowerBound * inner, stride: n * inner, to: dst, stride: width)
         }.recorded([self]) { [shape] c in
             [c.grad.padded(axis: ax, before: range.lowerBound, after: shape[ax] - range.upperBound)]
         }
@@ -63,12 +61,9 @@ extension Tensor {
         let total = outShape[ax] * inner
         // Each block is written once: zeros before, the copy, zeros after.
         let out = Tensor(shape: outShape) { dst, _ in
-            for o in 0..<outer {
-                let block = dst + o * total
-                block.initialize(repeating: 0, count: before * inner)
-                (block + before * inner).initialize(from: src + o * n * inner, count: n * inner)
-                (block + (before + n) * inner).initialize(repeating: 0, count: after * inner)
-            }
+            zeroRows(outer, width: before * inner, at: dst, stride: total)
+            copyRows(outer, width: n * inner, from: src, stride: n * inner, to: dst + before * inner, stride: total)
+            zeroRows(outer, width: after * inner, at: dst + (before + n) * inner, stride: total)
         }
         return out.recorded([self]) { c in [c.grad.slice(axis: ax, before..<(before + n))] }
     }
@@ -92,7 +87,7 @@ extension Tensor {
             var offset = 0
             for t in tensors {
                 let w = t.shape[ax] * inner
-                for o in 0..<outer { (dst + o * total + offset).update(from: t.storage.pointer + o * w, count: w) }
+                copyRows(outer, width: w, from: t.storage.pointer, stride: w, to: dst + offset, stride: total)
                 offset += w
             }
         }

@@ -82,4 +82,35 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(shared.scalars, [1, 2], "value semantics: the other copy is unchanged")
         XCTAssertEqual(x.scalars, [5, 2])
     }
+
+    func testRulesOffThePathToTheTargetsDoNotRun() {
+        // y depends on a and b; only a is asked for, so b's branch (a custom op that counts
+        // its backward calls) must not run, and a's gradient is unchanged.
+        let a = Tensor(shape: [2], scalars: [1, 2]).tracked(), b = Tensor(shape: [2], scalars: [3, 4]).tracked()
+        var calls = 0
+        let viaB = customOp(inputs: [b], outputs: [withoutGraph { b * 5 }]) { g in calls += 1; return [g[0] * 5] }[0]
+        let y = (a * viaB).sum() + viaB.sum()
+        XCTAssertEqual(gradients(of: y, wrt: [a])[0].scalars, [15, 20])
+        XCTAssertEqual(calls, 0)
+        XCTAssertEqual(gradients(of: y, wrt: [a, b])[1].scalars, [10, 15])   // 5a + 5
+        XCTAssertEqual(calls, 1)
+    }
+
+    func testVectorJacobianProductOfSeveralOutputsIsTheGradientOfTheirInnerProducts() {
+        // Outputs that share nodes (y2 reads y1) and one listed twice: the same bits as the
+        // gradient of Σₖ ⟨yₖ, cₖ⟩, first and second order.
+        let x = randomTensor([3, 4], seed: 1).tracked()
+        let y1 = (x * x).tanh(), y2 = matmul(y1, x, transposeB: true).exp()
+        let outputs = [y1, y2, y1]
+        let cotangents = [randomTensor([3, 4], seed: 2), randomTensor([3, 3], seed: 3), randomTensor([3, 4], seed: 4)]
+        for createGraph in [false, true] {
+            let inner = zip(outputs, cotangents).map { ($0 * $1).sum() }.reduce(Tensor(0), +)
+            let expected = gradients(of: inner, wrt: [x], createGraph: createGraph)[0]
+            let got = vectorJacobianProduct(of: outputs, wrt: [x], cotangents: cotangents, createGraph: createGraph)[0]
+            XCTAssertEqual(got.scalars, expected.scalars)
+            XCTAssertEqual(got.isTracked, createGraph)
+        }
+        let untracked = vectorJacobianProduct(of: [Tensor.ones([2])], wrt: [x], cotangents: [Tensor.ones([2])])[0]
+        XCTAssertEqual(untracked.scalars, [Float](repeating: 0, count: 12))
+    }
 }

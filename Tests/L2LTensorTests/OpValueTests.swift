@@ -103,6 +103,29 @@ final class OpValueTests: XCTestCase {
         }
     }
 
+    func testNarrowAndWideRowCopiesAgainstIndexing() {
+        // slice, padded and concatenate along the last axis copy rows of 1, 3 and 17 floats
+        // (element by element below 16 floats, by memmove above).
+        let p = 37
+        for width in [1, 3, 17] {
+            let a = randomTensor([p, width], seed: UInt64(width)), b = randomTensor([p, 2 * width], seed: 9)
+            let c = Tensor.concatenate([a, b, a], axis: 1)
+            XCTAssertEqual(c.shape, [p, 4 * width])
+            for r in [0, 18, p - 1] {
+                let row = Array(c.scalars[(r * 4 * width)..<((r + 1) * 4 * width)])
+                XCTAssertEqual(row, Array(a.scalars[(r * width)..<((r + 1) * width)]) + Array(b.scalars[(r * 2 * width)..<((r + 1) * 2 * width)])
+                                   + Array(a.scalars[(r * width)..<((r + 1) * width)]))
+            }
+            XCTAssertEqual(c.slice(axis: 1, width..<(3 * width)).scalars, b.scalars)
+            let padded = a.padded(axis: 1, before: 2, after: width)
+            XCTAssertEqual(padded.shape, [p, 2 * width + 2])
+            for r in [0, p - 1] {
+                let row = Array(padded.scalars[(r * (2 * width + 2))..<((r + 1) * (2 * width + 2))])
+                XCTAssertEqual(row, [0, 0] + Array(a.scalars[(r * width)..<((r + 1) * width)]) + [Float](repeating: 0, count: width))
+            }
+        }
+    }
+
     func testMatmulAgainstNaiveProduct() {
         for (m, k, n) in [(3, 5, 2), (1, 7, 1), (17, 33, 9)] {
             let a = randomTensor([m, k], seed: 4), b = randomTensor([k, n], seed: 5)

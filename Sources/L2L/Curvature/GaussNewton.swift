@@ -119,15 +119,13 @@ public final class GaussNewton: CurvatureModel {
     /// (a constant).
     public func jacobianProduct(_ v: [Tensor]) -> Tensor {
         checkShapes(v, "jacobianProduct")
-        let inner = withGraph { zip(transposedJacobianOfCotangent, v).map { ($0 * $1.detached()).sum() }.reduce(Tensor(0), +) }
-        return L2LTensor.gradients(of: inner, wrt: [cotangent])[0]
+        return vectorJacobianProduct(of: transposedJacobianOfCotangent, wrt: [cotangent], cotangents: v.map { $0.detached() })[0]
     }
 
     /// Jᵀu for `u` shaped like ``outputs``: one backward pass (constants).
     public func transposedJacobianProduct(_ u: Tensor) -> [Tensor] {
         precondition(u.shape == outputs.shape, "transposedJacobianProduct: u has shape \(u.shape), the outputs \(outputs.shape)")
-        let inner = withGraph { (trackedOutputs * u.detached()).sum() }
-        return L2LTensor.gradients(of: inner, wrt: tracked)
+        return vectorJacobianProduct(of: trackedOutputs, wrt: tracked, cotangent: u.detached())
     }
 
     /// H_L·u, the loss's Hessian with respect to the outputs applied to `u` (see the type's
