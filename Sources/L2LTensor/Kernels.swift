@@ -127,7 +127,7 @@ enum UnaryOp {
         @inline(__always) func loop(_ f: (Float) -> Float) { for i in r { out[i] = f(x[i]) } }
         switch self {
         case .neg: loop { -$0 }
-        case .exp: loop { FastMath.exp($0) }
+        case .exp: l2lk_map(Int32(L2LK_MAP_EXP), r.count, x + r.lowerBound, out + r.lowerBound)
         case .log: loop { logf($0) }
         case .sin: loop { sinf($0) }
         case .cos: loop { cosf($0) }
@@ -135,8 +135,8 @@ enum UnaryOp {
         case .abs: loop { Swift.abs($0) }
         case .sign: loop { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
         case .relu: loop { Swift.max($0, 0) }
-        case .sigmoid: loop { FastMath.sigmoid($0) }
-        case .tanh: loop { FastMath.tanh($0) }
+        case .sigmoid: l2lk_map(Int32(L2LK_MAP_SIGMOID), r.count, x + r.lowerBound, out + r.lowerBound)
+        case .tanh: l2lk_map(Int32(L2LK_MAP_TANH), r.count, x + r.lowerBound, out + r.lowerBound)
         case .softplus: loop { v in Swift.max(v, 0) + log1pf(expf(-Swift.abs(v))) }
         case .square: loop { $0 * $0 }
         case .pow(let p): loop { powf($0, p) }

@@ -26,6 +26,45 @@ final class OpValueTests: XCTestCase {
         check(x.clamped(-0.3, 0.4), x, { Swift.min(Swift.max($0, -0.3), 0.4) }, "clamp")
     }
 
+    /// exp, tanh and sigmoid run in CKernels (`l2lk_map`, one build per instruction set): the
+    /// same bits on each and on any thread count, close to libm over a wide range, and the
+    /// edge cases right (NaN stays NaN, exp overflows to +∞ and underflows to 0, tanh and σ
+    /// saturate, tanh is odd).
+    func testExpTanhAndSigmoidAreTheSameOnEveryInstructionSetAndCloseToLibm() {
+        var rng = RNG(seed: 21)
+        var values: [Float] = [0, -0.0, 0.625, -0.625, 0.624_999_9, 1e-30, -1e-30, 88.7, 88.8, -87.3, -87.4, 1000, -1000]
+        for std: Float in [1e-3, 0.3, 3, 30] { values += Tensor.normal([100_003], std: std, rng: &rng).scalars }
+        let x = Tensor(shape: [values.count], scalars: values)
+        let (savedISA, savedThreads) = (Kernels.instructionSet, Kernels.threads)
+        defer { Kernels.instructionSet = savedISA; Kernels.threads = savedThreads }
+        var results = [[[UInt32]]]()
+        for isa in Kernels.instructionSets {
+            for threads in [1, 2] {
+                Kernels.instructionSet = isa
+                Kernels.threads = threads
+                results.append([x.exp(), x.tanh(), x.sigmoid()].map { $0.scalars.map(\.bitPattern) })
+            }
+        }
+        for r in results.dropFirst() { XCTAssertEqual(r, results[0]) }
+        let (e, t, s) = (x.exp().scalars, x.tanh().scalars, x.sigmoid().scalars)
+        var worst = (exp: 0.0, tanh: 0.0, sigmoid: 0.0)
+        for (i, v) in values.enumerated() {
+            let d = Double(v)
+            if Swift.abs(d) < 87 { worst.exp = Swift.max(worst.exp, Swift.abs(Double(e[i]) / Glibc.exp(d) - 1)) }
+            worst.tanh = Swift.max(worst.tanh, Swift.abs(Double(t[i]) - Glibc.tanh(d)) / Swift.max(Swift.abs(Glibc.tanh(d)), 1e-30))
+            worst.sigmoid = Swift.max(worst.sigmoid, Swift.abs(Double(s[i]) - 1 / (1 + Glibc.exp(-d))))
+            XCTAssertEqual(t[i], -Tensor(-v).tanh().scalar)
+        }
+        XCTAssertLessThan(worst.exp, 4e-7)
+        XCTAssertLessThan(worst.tanh, 4e-7)
+        XCTAssertLessThan(worst.sigmoid, 2e-7)
+        let special = Tensor(shape: [5], scalars: [.nan, .infinity, -.infinity, 89, -100])
+        XCTAssertTrue(special.exp().scalars[0].isNaN && special.tanh().scalars[0].isNaN && special.sigmoid().scalars[0].isNaN)
+        XCTAssertEqual(Array(special.exp().scalars.dropFirst()), [.infinity, 0, .infinity, 0])
+        XCTAssertEqual(Array(special.tanh().scalars.dropFirst()), [1, -1, 1, -1])
+        XCTAssertEqual(Array(special.sigmoid().scalars.dropFirst()), [1, 0, 1, 0])
+    }
+
     /// Tensors above the parallel threshold take the multi-core path of every kernel shape.
     func testLargeTensorsTakeTheParallelPathCorrectly() {
         let n = 300_001

@@ -100,4 +100,15 @@ void l2lk_lstm_reduce(ptrdiff_t row0, ptrdiff_t row1, ptrdiff_t blocks, ptrdiff_
 void l2lk_linear_head(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t k, const float *x, ptrdiff_t ldx, const float *w,
                       const float *bias, float *out);
 
+// MARK: Element-wise functions
+
+/// The functions of l2lk_map.
+enum { L2LK_MAP_EXP = 0, L2LK_MAP_TANH = 1, L2LK_MAP_SIGMOID = 2 };
+
+/// out[i] = f(x[i]) for i < n, f one of L2LK_MAP_*: e^x (0 below −87.3365, +∞ above
+/// 88.7228), tanh (an odd polynomial for |x| < 0.625, else 1 − 2/(e^{2|x|} + 1)), or
+/// σ(x) = 1/(1 + e^{−x}); relative error about 2e-7, NaN stays NaN. `x` and `out` must
+/// not overlap.
+void l2lk_map(int function, ptrdiff_t n, const float *x, float *out);
+
 #endif
