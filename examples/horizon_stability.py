@@ -51,6 +51,17 @@ def parse_options(pairs):
     return options
 
 
+def parse_stage(text, trials):
+    """One --curriculum entry, `S[:Q][:key=value…]`, as (S, Q, that stage's MetaTrainer options)."""
+    fields = text.split(":")
+    try:
+        steps = int(fields[0])
+        q = int(fields[1]) if len(fields) > 1 and "=" not in fields[1] else trials
+    except ValueError:
+        raise SystemExit(f"--curriculum: {text!r} is not S[:Q][:key=value…]")
+    return steps, q, parse_options([f for f in fields[1:] if "=" in f])
+
+
 def cpu_name():
     """The CPU's model name (Linux), for the printed header."""
     try:
@@ -80,9 +91,10 @@ def main():
     parser.add_argument("--trials", type=int, default=20, help="Q (default 20, as the main job)")
     parser.add_argument("--steps", type=int, default=100, help="S, the horizon (default 100)")
     parser.add_argument("--curriculum", default=None,
-                        help="comma list of S values, each optionally with its trials as S:Q: meta-train Q (default "
-                             "--trials) learners of S steps at each in turn, each stage starting from the last one's φ "
-                             "(e.g. 100:60,300:20; overrides --steps)")
+                        help="comma list of S values, each optionally with its trials as S:Q and then MetaTrainer "
+                             "options of that stage alone as :key=value: meta-train Q (default --trials) learners of S "
+                             "steps at each in turn, each stage starting from the last one's φ (e.g. 100:60,300:20 or "
+                             "100:60,1000:4:estimator=pes:es_pairs=8; overrides --steps)")
     parser.add_argument("--unroll", type=int, default=5)
     parser.add_argument("--test-steps", type=int, default=1000)
     parser.add_argument("--nets", default="mlp", help="networks to meta-test on: mlp (784-32-10, the meta-training "
@@ -98,8 +110,7 @@ def main():
         raise SystemExit(f"--nets: known networks are {', '.join(NETS)}")
     if args.optimizer != "lstm" and nets != ["mlp"]:
         raise SystemExit(f"--optimizer {args.optimizer} is tied to the meta-training network: --nets mlp only")
-    stages = [(int(s.partition(":")[0]), int(s.partition(":")[2] or args.trials))
-              for s in (args.curriculum.split(",") if args.curriculum else [str(args.steps)])]
+    stages = [parse_stage(text, args.trials) for text in (args.curriculum.split(",") if args.curriculum else [str(args.steps)])]
     os.makedirs(args.out, exist_ok=True)
 
     train = l2l.datasets.fashion_mnist("train", directory=args.data)
@@ -113,7 +124,7 @@ def main():
     opt.update(parse_options(args.opt))
     info = l2l.build_info()
     print(f"{args.optimizer} recipe '{args.name}': meta {meta}, optimiser {opt}; Q × S = "
-          f"{' → '.join(f'{q} × {s}' for s, q in stages)}, Ξ = {args.unroll}; {args.seeds} seeds × {args.learners} learners × "
+          f"{' → '.join(f'{q} × {s}' + (f' {o}' if o else '') for s, q, o in stages)}, Ξ = {args.unroll}; {args.seeds} seeds × {args.learners} learners × "
           f"{args.test_steps} steps on {', '.join(nets)}; {cpu_name()}, BLAS {info['blas']} "
           f"{info['blas_version']} ({info['blas_core']}), kernels {info['kernels']}")
 
@@ -143,9 +154,9 @@ def main():
     start = time.perf_counter()
     for seed in range(args.seeds):
         optimizer, history = constructors[args.optimizer](seed), []
-        for steps, trials in stages:
+        for steps, trials, options in stages:
             trainer = l2l.meta.MetaTrainer(optimizer, [(learner, train)], trials=trials, steps=steps,
-                                           unroll=args.unroll, seed=seed, **meta)
+                                           unroll=args.unroll, seed=seed, **{**meta, **options})
             history.extend(trainer.run())
             optimizer = trainer.learned()
         k = max(1, len(history) // 10)
