@@ -66,6 +66,9 @@ typedef float v8 __attribute__((vector_size(32)));
 typedef float v4 __attribute__((vector_size(16)));
 typedef int i16 __attribute__((vector_size(64)));
 typedef int i4 __attribute__((vector_size(16)));
+typedef float v32 __attribute__((vector_size(128)));
+typedef float v64 __attribute__((vector_size(256)));
+typedef int i64 __attribute__((vector_size(256)));
 
 // Unaligned loads and stores (macros, not functions: a function outside a target's
 // pragma would pass 16-float vectors by a different ABI).
@@ -105,6 +108,7 @@ typedef int i4 __attribute__((vector_size(16)));
 #define TILE_VECTORS 5
 #define TILE_K 4
 #define VECTOR_CASES(TILE) case 5: TILE(5, v); break; case 4: TILE(4, v); break; case 3: TILE(3, v); break; case 2: TILE(2, v); break;
+#define WIDE_CELLS 1
 #include "lstm_layer_impl.h"
 #pragma clang attribute pop
 #endif
