@@ -29,6 +29,7 @@ import time
 import numpy as np
 
 import l2l
+from horizon_stability import parse_stage
 
 
 def train(net, optimizer, data, steps, seed, mask=None):
@@ -61,8 +62,13 @@ def main():
                         help="DMSGD option u_beta_sign (default positive: no meta-training run starts dead)")
     parser.add_argument("--finetune", type=int, default=100, help="Adam steps after magnitude pruning (default 100)")
     parser.add_argument("--data", default=None, help="directory of the Fashion-MNIST IDX files")
+    parser.add_argument("--then", default=None,
+                        help="a second meta-training stage for DMSGD and M²SGD, S:Q[:key=value…] with MetaTrainer "
+                             "options of its own (e.g. 1000:4:estimator=pes:es_pairs=8: Q learners of S steps, "
+                             "the meta-gradient by persistent ES)")
     parser.add_argument("--out", default="examples/out")
     args = parser.parse_args()
+    then = parse_stage(args.then, 1) if args.then else None
     xis = [float(x) for x in args.xis.split(",")]
     os.makedirs(args.out, exist_ok=True)
 
@@ -71,7 +77,8 @@ def main():
     l2l.datasets.standardize_splits(train_set, test_set)
     shape = [784, 32, 10]
     print(f"Fashion-MNIST, MLP 784-32-10, {args.test_steps} steps per learner, {args.seeds} seeds; "
-          f"u_beta_init={args.u_beta_init} u_beta_sign={args.u_beta_sign}, Q = {args.trials}, S = {args.steps}, mask during {args.mask_during}")
+          f"u_beta_init={args.u_beta_init} u_beta_sign={args.u_beta_sign}, Q = {args.trials}, S = {args.steps}, mask during {args.mask_during}"
+          + (f"; then Q = {then[1]}, S = {then[0]} {then[2]}" if then else ""))
 
     rows = {"DMSGD": [], "Adam": []}
     for xi in xis:
@@ -83,10 +90,13 @@ def main():
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         net = l2l.learners.MLP(shape, seed=seed)
         def meta_train(optimizer):
-            trainer = l2l.meta.MetaTrainer(optimizer, [(net, train_set)], trials=args.trials, steps=args.steps, unroll=5,
-                                           meta_lr=1e-3, batch=128, clip="none", seed=seed)
-            trainer.run()
-            return trainer.learned()
+            stages = [(args.steps, args.trials, {})] + ([then] if then else [])
+            for steps, trials, options in stages:
+                trainer = l2l.meta.MetaTrainer(optimizer, [(net, train_set)], trials=trials, steps=steps, unroll=5,
+                                               **{"meta_lr": 1e-3, "batch": 128, "clip": "none", "seed": seed, **options})
+                trainer.run()
+                optimizer = trainer.learned()
+            return optimizer
         dmsgd = meta_train(l2l.learned.DMSGD(net, seed=seed, u_beta_init=args.u_beta_init, u_beta_sign=args.u_beta_sign))
         phi = (meta_train(l2l.learned.M2SGD(net, xi=0.0, mask_during="both", seed=seed, u_beta_init=args.u_beta_init, u_beta_sign=args.u_beta_sign))
                if args.mask_during == "both" else dmsgd).meta_parameters()
