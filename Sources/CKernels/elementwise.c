@@ -65,8 +65,8 @@ __attribute__((target("avx2,fma"))) static void map_avx2(int function, ptrdiff_t
     map_rows(function, n, x, out);
 }
 
-__attribute__((target("avx512f,avx512vl,avx512dq,fma"))) static void map_avx512(int function, ptrdiff_t n, const float *x,
-                                                                                float *out) {
+__attribute__((target("avx512f,avx512vl,fma"))) static void map_avx512(int function, ptrdiff_t n, const float *x,
+                                                                        float *out) {
     map_rows(function, n, x, out);
 }
 #endif

@@ -16,7 +16,8 @@
 ///   - backward: given one upstream gradient per output (each shaped like that output; zeros
 ///     for an output the differentiated scalar does not use), returns one gradient per input
 ///     (shaped like that input) or `nil` where none flows. It runs inside
-///     ``gradients(of:wrt:createGraph:)``: with `createGraph` its tensor ops are recorded, so
+///     ``gradients(of:wrt:createGraph:)`` (or a vector-Jacobian product), and only when some
+///     tensor asked for depends on the op's inputs: with `createGraph` its tensor ops are recorded, so
 ///     a rule written in differentiable ops (or in custom ops again) can be differentiated
 ///     once more; without it, it runs with recording off.
 /// - Returns: `outputs`, tracked as results of the op when graph recording is on and some

@@ -21,8 +21,9 @@ public func vectorJacobianProduct(of outputs: [Tensor], wrt: [Tensor], cotangent
 
 /// J·v, the directional derivative of `output` along `tangents` (one per `wrt`, same
 /// shapes), by the double-vjp trick: u ↦ Jᵀu is linear in u, so the gradient of
-/// ⟨Jᵀu, v⟩ with respect to u is J·v. Costs two backward passes; `output` must have been
-/// computed from `wrt` with the graph recorded. The result has the shape of `output`.
+/// ⟨Jᵀu, v⟩ with respect to u is J·v. Two reverse passes, the second only through the
+/// recorded backward (the nodes that lead to u: about one forward pass's work); `output` must
+/// have been computed from `wrt` with the graph recorded. The result has the shape of `output`.
 public func jacobianVectorProduct(of output: Tensor, wrt: [Tensor], tangents: [Tensor],
                                   createGraph: Bool = false) -> Tensor {
     precondition(tangents.count == wrt.count && zip(tangents, wrt).allSatisfy { $0.shape == $1.shape },

@@ -174,17 +174,20 @@ public func gradients(of output: Tensor, wrt: [Tensor], createGraph: Bool = fals
 /// ``vectorJacobianProduct(of:wrt:cotangents:createGraph:)``: Σₖ (∂ outputₖ/∂ wrt)ᵀ cotangentₖ,
 /// each output's gradient starting as its cotangent (shaped like it; outputs not in the
 /// graph contribute nothing). The same bits as the gradient of Σₖ ⟨outputₖ, cotangentₖ⟩,
-/// without that sum's ops.
+/// without that sum's ops: an output listed more than once starts from its cotangents
+/// summed last first, as that gradient would sum them.
 func reverseMode(seeds: [(output: Tensor, cotangent: Tensor)], wrt: [Tensor], createGraph: Bool) -> [Tensor] {
     var grads = [ObjectIdentifier: Tensor]()
     var roots = [GraphNode]()
-    for (output, cotangent) in seeds {
+    for (output, cotangent) in seeds.reversed() {
         guard let node = output.node else { continue }
         let key = ObjectIdentifier(node)
-        if let earlier = grads[key] {
-            grads[key] = withRecording(createGraph) { earlier + cotangent }
+        // Without createGraph the results are constants, so the seeds are too.
+        let seed = createGraph ? cotangent : cotangent.detached()
+        if let later = grads[key] {
+            grads[key] = withRecording(createGraph) { later + seed }
         } else {
-            grads[key] = cotangent
+            grads[key] = seed
             roots.append(node)
         }
     }

@@ -109,7 +109,18 @@ final class GraphTests: XCTestCase {
             let got = vectorJacobianProduct(of: outputs, wrt: [x], cotangents: cotangents, createGraph: createGraph)[0]
             XCTAssertEqual(got.scalars, expected.scalars)
             XCTAssertEqual(got.isTracked, createGraph)
+            // An output asked for itself gets its cotangent, a constant unless createGraph.
+            let own = vectorJacobianProduct(of: [y1], wrt: [y1], cotangents: [cotangents[0].tracked()], createGraph: createGraph)[0]
+            XCTAssertEqual(own.scalars, cotangents[0].scalars)
+            XCTAssertEqual(own.isTracked, createGraph)
         }
+        // An output listed three times: its cotangents are summed in the gradient's order
+        // (last first), which decides the bits when they cancel.
+        let y = x * 1
+        let cancelling = [Float(1e8), -1e8, 1].map { Tensor(shape: [3, 4], scalars: [Float](repeating: $0, count: 12)) }
+        let inner = cancelling.map { (y * $0).sum() }.reduce(Tensor(0), +)
+        XCTAssertEqual(vectorJacobianProduct(of: [y, y, y], wrt: [x], cotangents: cancelling)[0].scalars,
+                       gradients(of: inner, wrt: [x])[0].scalars)
         let untracked = vectorJacobianProduct(of: [Tensor.ones([2])], wrt: [x], cotangents: [Tensor.ones([2])])[0]
         XCTAssertEqual(untracked.scalars, [Float](repeating: 0, count: 12))
     }
