@@ -9,7 +9,7 @@ wall time per iteration.
 HF(Fixed) and HF(LM) use the library's defaults (lr 0.5, 10 CG iterations, warm start
 0.95; Fixed: damping 1; LM: damping from 0.3, decay 2/3, in [1e-3, 1], reduction ratio
 measured on the next batch). Each HF iteration costs about
-2 + 2*cg_iters gradient evaluations, so the table also gives time per iteration.
+1 + cg_iters gradient evaluations, so the table also gives time per iteration.
 --check exits 1 unless both HF variants end with a lower mean training loss over the last
 block than SGD.
 """

@@ -251,7 +251,8 @@ class HFFixed(_HessianFree):
     HF(Fixed)). Each step builds the Gauss-Newton model G = J^T H_L J of the batch, solves
     (G + damping I) d = g by conjugate gradient (at most `cg_iters` products, tolerance
     `tol` on the residual norm, starting from `warm_start` times the previous solution) and
-    sets theta <- theta - lr*d. A step costs about 2 + 2*cg_iters gradient evaluations.
+    sets theta <- theta - lr*d. A step costs about 1 + cg_iters gradient evaluations (a
+    Gauss-Newton product costs about one).
 
     Where G is near zero the step is about lr*g/damping: damping 0.01-0.1 at lr 1
     overshoots and can kill the learner; damping 1 is stable (the default)."""
