@@ -14,7 +14,8 @@ its loss did not diverge (item 3).
 
     python3 examples/horizon_stability.py                                 # the default recipe, 5 seeds
     python3 examples/horizon_stability.py --meta warmup=900 --name warmup # a meta-training option
-    python3 examples/horizon_stability.py --optimizer dmsgd
+    python3 examples/horizon_stability.py --optimizer dmsgd             # or meta_sgd, mtl2l
+    python3 examples/horizon_stability.py --optimizer dmsgd --curriculum 100:20,1000:4:estimator=pes:es_pairs=8
     python3 examples/horizon_stability.py --nets mlp,mlp64,convnet        # other networks too
 
 --meta and --opt take key=value options for l2l.meta.MetaTrainer and for the optimiser's
@@ -85,7 +86,7 @@ NETS = {"mlp": lambda: l2l.learners.MLP([784, 32, 10], seed=0),
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--optimizer", default="lstm", choices=["lstm", "dmsgd", "meta_sgd"])
+    parser.add_argument("--optimizer", default="lstm", choices=["lstm", "dmsgd", "meta_sgd", "mtl2l"])
     parser.add_argument("--seeds", type=int, default=5, help="meta-training seeds 0…N−1 (default 5)")
     parser.add_argument("--learners", type=int, default=2, help="fresh learners per seed and network (default 2)")
     parser.add_argument("--trials", type=int, default=20, help="Q (default 20, as the main job)")
@@ -118,7 +119,7 @@ def main():
     l2l.datasets.standardize_splits(train, test)
     learners = {name: NETS[name]() for name in nets}
     learner = learners.get("mlp") or NETS["mlp"]()
-    meta = {"clip": "value"} if args.optimizer == "lstm" else {}
+    meta = {"clip": "value"} if args.optimizer in ("lstm", "mtl2l") else {}
     meta.update(parse_options(args.meta))
     opt = {"preset": "mtl2l"} if args.optimizer == "lstm" else {}
     opt.update(parse_options(args.opt))
@@ -147,7 +148,8 @@ def main():
 
     constructors = {"lstm": lambda s: l2l.learned.LSTMOptimizer(seed=s, **opt),
                     "dmsgd": lambda s: l2l.learned.DMSGD(learner, seed=s, **opt),
-                    "meta_sgd": lambda s: l2l.learned.MetaSGD(learner, seed=s, **opt)}
+                    "meta_sgd": lambda s: l2l.learned.MetaSGD(learner, seed=s, **opt),
+                    "mtl2l": lambda s: l2l.learned.MTL2L(learner, seed=s, **opt)}
     print(f"  {'seed':>4s} {'net':8s} {'meta-loss':>17s} " + " ".join(f"{'loss@' + str(s):>16s}" for s in probes)
           + f" {'test acc':>8s}  pass")
     rows = []
