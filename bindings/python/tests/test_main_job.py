@@ -33,3 +33,15 @@ def test_main_job_runs_every_seed_and_prints_the_curve(tmp_path):
     assert all(0.0 <= point["removed"][0] <= 1.0 and 0.0 <= point["accuracy"][0] <= 1.0 for point in saved["m2sgd_curve"])
     for name in ("lstm_optimiser", "meta_sgd", "dmsgd"):
         assert (tmp_path / f"{name}.safetensors").exists()
+
+
+@needs_fashion_mnist
+def test_main_job_long_horizon_adds_a_pes_stage_per_optimiser(tmp_path):
+    out = subprocess.run([sys.executable, SCRIPT, "--seeds", "1", "--trials", "1", "--lstm-trials", "1", "--steps", "10",
+                          "--long-horizon", "20:1", "--learners", "1", "--test-steps", "20", "--xis", "0", "--quiet",
+                          "--data", DIRECTORY, "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("(S = 20, PES)") == 3, f"one PES stage per learned optimiser:\n{out.stdout}"
+    bad = subprocess.run([sys.executable, SCRIPT, "--long-horizon", "1000", "--data", DIRECTORY, "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "is not S:Q" in bad.stderr
