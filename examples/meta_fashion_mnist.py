@@ -61,7 +61,7 @@ def main():
                              "with the meta-gradient by persistent ES over the whole trial (8 antithetic pairs; Adam "
                              "1e-4 on the LSTM optimiser's φ, 1e-3 on the others'). 1000:4 made the LSTM optimiser and "
                              "DMSGD stable to step 1 000 on every seed tried (README, \"Past the horizon\"); it makes "
-                             "the job about four times longer")
+                             "the job about six times longer")
     parser.add_argument("--seed", type=int, default=0, help="the first seed")
     parser.add_argument("--data", default=None, help="directory of the Fashion-MNIST IDX files")
     parser.add_argument("--out", default="examples/out", help="where results, optimisers and the plots go")
