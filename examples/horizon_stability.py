@@ -59,7 +59,7 @@ def parse_stage(text, trials):
         steps = int(fields[0])
         q = int(fields[1]) if len(fields) > 1 and "=" not in fields[1] else trials
     except ValueError:
-        raise SystemExit(f"--curriculum: {text!r} is not S[:Q][:key=value…]")
+        raise SystemExit(f"{text!r} is not a meta-training stage S[:Q][:key=value…]")
     return steps, q, parse_options([f for f in fields[1:] if "=" in f])
 
 

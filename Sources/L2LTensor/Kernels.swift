@@ -125,9 +125,10 @@ enum UnaryOp {
     @inline(never)
     func apply(_ x: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ r: Range<Int>) {
         @inline(__always) func loop(_ f: (Float) -> Float) { for i in r { out[i] = f(x[i]) } }
+        func mapped(_ function: Int32) { l2lk_map(function, r.count, x + r.lowerBound, out + r.lowerBound) }
         switch self {
         case .neg: loop { -$0 }
-        case .exp: l2lk_map(Int32(L2LK_MAP_EXP), r.count, x + r.lowerBound, out + r.lowerBound)
+        case .exp: mapped(Int32(L2LK_MAP_EXP))
         case .log: loop { logf($0) }
         case .sin: loop { sinf($0) }
         case .cos: loop { cosf($0) }
@@ -135,8 +136,8 @@ enum UnaryOp {
         case .abs: loop { Swift.abs($0) }
         case .sign: loop { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
         case .relu: loop { Swift.max($0, 0) }
-        case .sigmoid: l2lk_map(Int32(L2LK_MAP_SIGMOID), r.count, x + r.lowerBound, out + r.lowerBound)
-        case .tanh: l2lk_map(Int32(L2LK_MAP_TANH), r.count, x + r.lowerBound, out + r.lowerBound)
+        case .sigmoid: mapped(Int32(L2LK_MAP_SIGMOID))
+        case .tanh: mapped(Int32(L2LK_MAP_TANH))
         case .softplus: loop { v in Swift.max(v, 0) + log1pf(expf(-Swift.abs(v))) }
         case .square: loop { $0 * $0 }
         case .pow(let p): loop { powf($0, p) }
