@@ -1,12 +1,28 @@
 import CZlib
+import Foundation
 import Glibc
 import L2L
+import Synchronization
 import XCTest
 
-/// A new, empty directory under /tmp for one test's files.
+/// A new, empty directory under /tmp for one test's files; it and its contents are removed
+/// when the test process exits.
 public func temporaryDirectory() -> String {
     var template = Array("/tmp/l2l-test-XXXXXX".utf8CString)
-    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+    let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+    temporaryDirectories.withLock { directories in
+        if directories.isEmpty { atexit { removeTemporaryDirectories() } }
+        directories.append(path)
+    }
+    return path
+}
+
+/// Every directory `temporaryDirectory()` made in this process.
+private let temporaryDirectories = Mutex<[String]>([])
+
+/// Removes every directory `temporaryDirectory()` made (called once, at exit).
+private func removeTemporaryDirectories() {
+    for path in temporaryDirectories.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// Writes `bytes` to `path`, gzip-compressed when `gzip` is true.

@@ -27,6 +27,7 @@ checkpoint is intact (written to a temporary file and renamed) and resumes bit-i
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import signal
@@ -84,8 +85,8 @@ def members_of(rank: int, size: int, meta_batch: int) -> List[int]:
 
 def shared_checkpoint(path: PathLike, comm: Any = None) -> str:
     """Rank 0's checkpoint file made readable by every rank: rank 0 broadcasts its bytes and
-    the other ranks write them to a temporary file (so ranks on other hosts need no shared
-    file system). Returns the path this rank passes to MetaTrainer.resume."""
+    the other ranks write them to a temporary file, removed when the process exits (so ranks
+    on other hosts need no shared file system). Returns the path this rank passes to MetaTrainer.resume."""
     comm = _world(comm)
     data = None
     if comm.Get_rank() == 0:
@@ -97,7 +98,16 @@ def shared_checkpoint(path: PathLike, comm: Any = None) -> str:
     fd, local = tempfile.mkstemp(prefix=f"l2l-rank{comm.Get_rank()}-", suffix=".safetensors")
     with os.fdopen(fd, "wb") as f:
         f.write(data)
+    atexit.register(_remove_quietly, local)
     return local
+
+
+def _remove_quietly(path: str) -> None:
+    """Removes a temporary file this process made, if it is still there."""
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 def _check_lockstep(trainer: MetaTrainer, comm: Any) -> None:
