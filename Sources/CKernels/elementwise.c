@@ -1,8 +1,10 @@
-// Element-wise exp, tanh and sigmoid over arrays (CKernels.h, l2lk_map), compiled once per
-// instruction set so each runs 4, 8 or 16 elements per instruction: Swift builds for
-// baseline x86-64, where these loops ran about one element at a time. Branch-free: Cephes'
-// single-precision polynomials with plain float and wrapping integer arithmetic, every
-// element through the same operations whatever the width.
+// Element-wise exp, tanh, sigmoid and softplus over arrays (CKernels.h, l2lk_map), compiled
+// once per instruction set so each runs 4, 8 or 16 elements per instruction: Swift builds
+// for baseline x86-64, where these loops ran about one element at a time. Branch-free:
+// Cephes' single-precision polynomials with plain float and wrapping integer arithmetic,
+// every element through the same operations whatever the width; softplus repeats glibc's
+// expf and log1pf operation for operation (below).
+#include <math.h>
 #include <stdint.h>
 
 #include "CKernels.h"
@@ -49,6 +51,98 @@ static inline __attribute__((always_inline)) float map_tanh(float x) {
 
 static inline __attribute__((always_inline)) float map_sigmoid(float x) { return 1.0f / (1.0f + map_exp(-x)); }
 
+// MARK: softplus, the bits of glibc's expf and log1pf
+//
+// softplus(v) = max(v, 0) + log1p(e^(−|v|)) was computed with libm's expf and log1pf, one
+// call each per element (12 ns an element, the largest cost of an MLHF step). The vector
+// build below performs, element by element, the same IEEE operations as glibc 2.36's
+// __expf_fma (the variant glibc picks on CPUs with FMA and AVX2, as the AVX2 and AVX-512
+// builds require: one double-precision polynomial on a 32-entry table) and its __log1pf
+// (fdlibm's, in float) for the arguments softplus gives it, so the results are the same
+// bits (checked on every one of the 2³² inputs). Elements outside that path — |v| ≥ 88,
+// NaN, and 1 + e^(−|v|) within 3 ulps of 2, where log1pf takes its f ≈ 0 branch — come out
+// NaN from the vector loop and are then recomputed by libm itself.
+
+/// max(v, 0) + log1pf(expf(−|v|)) by libm: the reference, and the baseline build.
+static float softplus_libm(float v) { return (0.0f >= v ? 0.0f : v) + log1pf(expf(-__builtin_fabsf(v))); }
+
+#if L2LK_X86
+/// glibc's 2^(i/32) table (exp2f_data.c): the bits of the double 2^(i/32) minus i << 47.
+static const uint64_t exp2_table[32] = {
+    0x3ff0000000000000, 0x3fefd9b0d3158574, 0x3fefb5586cf9890f, 0x3fef9301d0125b51, 0x3fef72b83c7d517b,
+    0x3fef54873168b9aa, 0x3fef387a6e756238, 0x3fef1e9df51fdee1, 0x3fef06fe0a31b715, 0x3feef1a7373aa9cb,
+    0x3feedea64c123422, 0x3feece086061892d, 0x3feebfdad5362a27, 0x3feeb42b569d4f82, 0x3feeab07dd485429,
+    0x3feea47eb03a5585, 0x3feea09e667f3bcd, 0x3fee9f75e8ec5f74, 0x3feea11473eb0187, 0x3feea589994cce13,
+    0x3feeace5422aa0db, 0x3feeb737b0cdc5e5, 0x3feec49182a3f090, 0x3feed503b23e255d, 0x3feee89f995ad3ad,
+    0x3feeff76f2fb5e47, 0x3fef199bdd85529c, 0x3fef3720dcef9069, 0x3fef5818dcfba487, 0x3fef7c97337b9b5f,
+    0x3fefa4afa2a490da, 0x3fefd0765b6e4540,
+};
+
+/// softplus(v) by the operations of glibc's __expf_fma and __log1pf (above), or NaN where
+/// softplus_libm must take over. Needs hardware FMA (the AVX2 and AVX-512 builds).
+static inline __attribute__((always_inline)) float softplus_glibc(float v) {
+    const uint32_t magnitude = __builtin_bit_cast(uint32_t, v) & 0x7fffffffu;
+    // expf(x), x = −|v| < 88 in magnitude: k = round(x·32/ln 2), r = x·32/ln 2 − k,
+    // e^x = 2^(k/32) · (1 + r·C2 + r²·(C1 + r·C0)).
+    const double xd = (double)-__builtin_bit_cast(float, magnitude);
+    const double shifted = __builtin_fma(0x1.71547652b82fep+5, xd, 0x1.8p+52);
+    const uint64_t ki = __builtin_bit_cast(uint64_t, shifted);
+    const double kd = shifted - 0x1.8p+52;
+    const double r = __builtin_fma(0x1.71547652b82fep+5, xd, -kd);
+    const double scale = __builtin_bit_cast(double, exp2_table[ki & 31] + (ki << 47));
+    const double z = __builtin_fma(0x1.c6af84b912394p-20, r, 0x1.ebfce50fac4f3p-13);
+    const double y = __builtin_fma(z, r * r, __builtin_fma(r, 0x1.62e42ff0c52d6p-6, 1.0));
+    const float u = (float)(y * scale);
+    // log1pf(u), 0 < u ≤ 1, fdlibm's branches as selects: u itself below 2⁻⁵⁴, u − u·u/2
+    // below 2⁻²⁹; else f − (f²/2 − s·(f²/2 + R(s²))), s = f/(2 + f), with f = u and k = 0
+    // below 0.41422, else 1 + u = 2^k·(1 + f) and the rounding correction c.
+    const int32_t hx = __builtin_bit_cast(int32_t, u);
+    const int small = hx <= 0x3ed413d6;
+    const float u1 = u + 1.0f;
+    const int32_t hu1 = __builtin_bit_cast(int32_t, u1);
+    const int32_t k1 = (hu1 >> 23) - 127;
+    const float c1 = (k1 > 0 ? 1.0f - (u1 - u) : u - (u1 - 1.0f)) / u1;
+    const int32_t m = hu1 & 0x7fffff;
+    const int halve = m > 0x3504f6;
+    const int32_t hu = halve ? (0x800000 - m) >> 2 : m;
+    const float fb = __builtin_bit_cast(float, m | (halve ? 0x3f000000 : 0x3f800000)) - 1.0f;
+    const int32_t k = small ? 0 : k1 + halve;
+    const float f = small ? u : fb, c = small ? 0.0f : c1;
+    const float hfsq = 0.5f * f * f;
+    const float s = f / (2.0f + f);
+    const float zz = s * s;
+    float R = 1.4798198640e-01f * zz + 1.5313838422e-01f;
+    R = R * zz + 1.8183572590e-01f;
+    R = R * zz + 2.2222198546e-01f;
+    R = R * zz + 2.8571429849e-01f;
+    R = R * zz + 4.0000000596e-01f;
+    R = R * zz + 6.6666668653e-01f;
+    R = R * zz;
+    const float w = (R + hfsq) * s;
+    const float kf = (float)k;
+    const float general = k == 0 ? f - (hfsq - w)
+                                 : kf * 6.9313812256e-01f - ((hfsq - ((kf * 9.0580006145e-06f + c) + w)) - f);
+    const float tiny = hx <= 0x247fffff ? u : u - u * u * 0.5f;
+    const float log1p = hx <= 0x30ffffff ? tiny : general;
+    const int fallback = magnitude >= 0x42b00000u || (!small && hu == 0);
+    return fallback ? __builtin_nanf("") : (0.0f >= v ? 0.0f : v) + log1p;
+}
+
+/// softplus over x[0..<n] by softplus_glibc, then libm for the elements it leaves NaN.
+static inline __attribute__((always_inline)) void softplus_rows(ptrdiff_t n, const float *restrict x,
+                                                                float *restrict out) {
+    int fallback = 0;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        const float y = softplus_glibc(x[i]);
+        out[i] = y;
+        fallback |= y != y;
+    }
+    if (!fallback) return;
+    for (ptrdiff_t i = 0; i < n; i++)
+        if (out[i] != out[i]) out[i] = softplus_libm(x[i]);
+}
+#endif
+
 static inline __attribute__((always_inline)) void map_rows(int function, ptrdiff_t n, const float *restrict x,
                                                            float *restrict out) {
     switch (function) {
@@ -58,16 +152,31 @@ static inline __attribute__((always_inline)) void map_rows(int function, ptrdiff
     }
 }
 
-static void map_baseline(int function, ptrdiff_t n, const float *x, float *out) { map_rows(function, n, x, out); }
+static void map_baseline(int function, ptrdiff_t n, const float *x, float *out) {
+    if (function == L2LK_MAP_SOFTPLUS) {   // libm's own: glibc's expf may be its non-FMA variant here
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = softplus_libm(x[i]);
+    } else {
+        map_rows(function, n, x, out);
+    }
+}
 
 #if L2LK_X86
+/// The FMA builds: softplus by softplus_rows, the others by map_rows.
+static inline __attribute__((always_inline)) void map_fma(int function, ptrdiff_t n, const float *x, float *out) {
+    if (function == L2LK_MAP_SOFTPLUS) {
+        softplus_rows(n, x, out);
+    } else {
+        map_rows(function, n, x, out);
+    }
+}
+
 __attribute__((target("avx2,fma"))) static void map_avx2(int function, ptrdiff_t n, const float *x, float *out) {
-    map_rows(function, n, x, out);
+    map_fma(function, n, x, out);
 }
 
 __attribute__((target("avx512f,avx512vl,fma"))) static void map_avx512(int function, ptrdiff_t n, const float *x,
                                                                         float *out) {
-    map_rows(function, n, x, out);
+    map_fma(function, n, x, out);
 }
 #endif
 

@@ -138,7 +138,7 @@ enum UnaryOp {
         case .relu: loop { Swift.max($0, 0) }
         case .sigmoid: mapped(Int32(L2LK_MAP_SIGMOID))
         case .tanh: mapped(Int32(L2LK_MAP_TANH))
-        case .softplus: loop { v in Swift.max(v, 0) + log1pf(expf(-Swift.abs(v))) }
+        case .softplus: mapped(Int32(L2LK_MAP_SOFTPLUS))
         case .square: loop { $0 * $0 }
         case .pow(let p): loop { powf($0, p) }
         case .addScalar(let s): loop { $0 + s }

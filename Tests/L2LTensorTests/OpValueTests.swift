@@ -26,8 +26,8 @@ final class OpValueTests: XCTestCase {
         check(x.clamped(-0.3, 0.4), x, { Swift.min(Swift.max($0, -0.3), 0.4) }, "clamp")
     }
 
-    /// exp, tanh and sigmoid run in CKernels (`l2lk_map`, one build per instruction set): the
-    /// same bits on each and on any thread count, close to libm over a wide range, and the
+    /// exp, tanh, sigmoid and softplus run in CKernels (`l2lk_map`, one build per instruction
+    /// set): the same bits on each and on any thread count, close to libm over a wide range, and the
     /// edge cases right (NaN stays NaN, exp overflows to +∞ and underflows to 0, tanh and σ
     /// saturate, tanh is odd).
     func testExpTanhAndSigmoidAreTheSameOnEveryInstructionSetAndCloseToLibm() {
@@ -42,7 +42,7 @@ final class OpValueTests: XCTestCase {
             for threads in [1, 2] {
                 Kernels.instructionSet = isa
                 Kernels.threads = threads
-                results.append([x.exp(), x.tanh(), x.sigmoid()].map { $0.scalars.map(\.bitPattern) })
+                results.append([x.exp(), x.tanh(), x.sigmoid(), x.softplus()].map { $0.scalars.map(\.bitPattern) })
             }
         }
         for r in results.dropFirst() { XCTAssertEqual(r, results[0]) }
@@ -63,6 +63,40 @@ final class OpValueTests: XCTestCase {
         XCTAssertEqual(Array(special.exp().scalars.dropFirst()), [.infinity, 0, .infinity, 0])
         XCTAssertEqual(Array(special.tanh().scalars.dropFirst()), [1, -1, 1, -1])
         XCTAssertEqual(Array(special.sigmoid().scalars.dropFirst()), [1, 0, 1, 0])
+    }
+
+    /// softplus's kernel repeats glibc 2.36's expf and log1pf operation for operation: on that
+    /// glibc it gives libm's bits on every instruction set, including the elements it hands
+    /// back to libm (|x| ≥ 88, NaN, ±∞, and 1 + e^(−|x|) rounding to 2); on any libm it stays
+    /// within 2 ulps of log1p(e^x) in double precision.
+    func testSoftplusHasLibmsBitsAndIsAccurate() {
+        var rng = RNG(seed: 22)
+        var values: [Float] = [0, -0.0, 1e-30, -1e-30, 1e-8, -1e-8, 17.3, -17.3, 20, -20, 87.9, -87.9, 88, -88, 88.8, -104,
+                               200, -200, .nan, .infinity, -.infinity, .leastNonzeroMagnitude, .greatestFiniteMagnitude]
+        for std: Float in [1e-4, 0.3, 3, 30] { values += Tensor.normal([50_003], std: std, rng: &rng).scalars }
+        let x = Tensor(shape: [values.count], scalars: values)
+        let libm = values.map { v in Swift.max(v, 0) + log1pf(expf(-Swift.abs(v))) }
+        var version = [CChar](repeating: 0, count: 64)
+        _ = confstr(Int32(_CS_GNU_LIBC_VERSION), &version, version.count)
+        let glibc236 = String(cString: version) == "glibc 2.36"
+        let savedISA = Kernels.instructionSet
+        defer { Kernels.instructionSet = savedISA }
+        for isa in Kernels.instructionSets {
+            Kernels.instructionSet = isa
+            let y = x.softplus().scalars
+            var worstUlps: Float = 0
+            for (i, v) in values.enumerated() {
+                if glibc236 {
+                    XCTAssertTrue(y[i].bitPattern == libm[i].bitPattern || (y[i].isNaN && libm[i].isNaN),
+                                  "softplus(\(v)) = \(y[i]) on \(isa), libm \(libm[i])")
+                }
+                guard v.isFinite else { continue }
+                let exact = Swift.max(Double(v), 0) + Glibc.log1p(Glibc.exp(-Swift.abs(Double(v))))
+                worstUlps = Swift.max(worstUlps, Float(Swift.abs(Double(y[i]) - exact)) / Float(exact).ulp)
+            }
+            XCTAssertLessThanOrEqual(worstUlps, 2, "\(isa)")
+            XCTAssertTrue(y[values.firstIndex(where: \.isNaN)!].isNaN)
+        }
     }
 
     /// Tensors above the parallel threshold take the multi-core path of every kernel shape.

@@ -103,12 +103,13 @@ void l2lk_linear_head(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t k, const float *x, p
 // MARK: Element-wise functions
 
 /// The functions of l2lk_map.
-enum { L2LK_MAP_EXP = 0, L2LK_MAP_TANH = 1, L2LK_MAP_SIGMOID = 2 };
+enum { L2LK_MAP_EXP = 0, L2LK_MAP_TANH = 1, L2LK_MAP_SIGMOID = 2, L2LK_MAP_SOFTPLUS = 3 };
 
 /// out[i] = f(x[i]) for i < n, f one of L2LK_MAP_*: e^x (0 below −87.3365, +∞ above
 /// 88.7228), tanh (an odd polynomial for |x| < 0.625, else 1 − 2/(e^{2|x|} + 1)), or
-/// σ(x) = 1/(1 + e^{−x}); relative error about 2e-7, NaN stays NaN. `x` and `out` must
-/// not overlap.
+/// σ(x) = 1/(1 + e^{−x}); relative error about 2e-7, NaN stays NaN; or softplus
+/// max(x, 0) + log1p(e^{−|x|}) with the bits of libm's log1pf(expf(−|x|)) (glibc 2.36 on
+/// CPUs with FMA; elementwise.c). `x` and `out` must not overlap.
 void l2lk_map(int function, ptrdiff_t n, const float *x, float *out);
 
 #endif
