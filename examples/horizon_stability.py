@@ -87,7 +87,8 @@ NETS = {"mlp": lambda: l2l.learners.MLP([784, 32, 10], seed=0),
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--optimizer", default="lstm", choices=["lstm", "dmsgd", "meta_sgd", "mtl2l"])
-    parser.add_argument("--seeds", type=int, default=5, help="meta-training seeds 0…N−1 (default 5)")
+    parser.add_argument("--seeds", type=int, default=5, help="meta-training runs (default 5)")
+    parser.add_argument("--first-seed", type=int, default=0, help="their seeds are first-seed, first-seed + 1, … (default 0)")
     parser.add_argument("--learners", type=int, default=2, help="fresh learners per seed and network (default 2)")
     parser.add_argument("--trials", type=int, default=20, help="Q (default 20, as the main job)")
     parser.add_argument("--steps", type=int, default=100, help="S, the horizon (default 100)")
@@ -154,7 +155,7 @@ def main():
           + f" {'test acc':>8s}  pass")
     rows = []
     start = time.perf_counter()
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         optimizer, history = constructors[args.optimizer](seed), []
         for steps, trials, options in stages:
             trainer = l2l.meta.MetaTrainer(optimizer, [(learner, train)], trials=trials, steps=steps,

@@ -3,7 +3,7 @@
 For each of --seeds seeds: meta-train DMSGD on the 784-32-10 MLP (Q = --trials learners ×
 S = --steps steps, unroll 5, Adam 1e-3, no clipping, as the main job) with U_β drawn from
 U(±--u-beta-init) (the authors' code's scale is 0.2236; 0 = the library's default, U_β = 0); with
---mask-during both, also meta-train M²SGD at ξ = 0 with its mask acting in meta-training
+--mask-during both, also meta-train M²SGD at ξ = --train-xi (default 0) with its mask acting in meta-training
 (otherwise M²SGD uses DMSGD's φ and masks at meta-test only); then train one fresh learner
 for --test-steps steps with
 
@@ -54,6 +54,8 @@ def main():
     parser.add_argument("--steps", type=int, default=500, help="S: steps per meta-training learner (default 500)")
     parser.add_argument("--mask-during", default="both", choices=["both", "meta_testing"],
                         help="where M²SGD's mask acts (default both: M²SGD is meta-trained at ξ = 0 with it)")
+    parser.add_argument("--train-xi", type=float, default=0.0,
+                        help="ξ of M²SGD's mask while it is meta-trained (with --mask-during both; default 0)")
     parser.add_argument("--test-steps", type=int, default=1000, help="steps of every fresh learner (default 1000)")
     parser.add_argument("--xis", default="0,0.02,0.05,0.1", help="M²SGD thresholds ξ (default 0,0.02,0.05,0.1)")
     parser.add_argument("--u-beta-init", type=float, default=0.05,
@@ -78,6 +80,7 @@ def main():
     shape = [784, 32, 10]
     print(f"Fashion-MNIST, MLP 784-32-10, {args.test_steps} steps per learner, {args.seeds} seeds; "
           f"u_beta_init={args.u_beta_init} u_beta_sign={args.u_beta_sign}, Q = {args.trials}, S = {args.steps}, mask during {args.mask_during}"
+          + (f" (ξ = {args.train_xi:g} in meta-training)" if args.mask_during == "both" else "")
           + (f"; then Q = {then[1]}, S = {then[0]} {then[2]}" if then else ""))
 
     rows = {"DMSGD": [], "Adam": []}
@@ -98,7 +101,7 @@ def main():
                 optimizer = trainer.learned()
             return optimizer
         dmsgd = meta_train(l2l.learned.DMSGD(net, seed=seed, u_beta_init=args.u_beta_init, u_beta_sign=args.u_beta_sign))
-        phi = (meta_train(l2l.learned.M2SGD(net, xi=0.0, mask_during="both", seed=seed, u_beta_init=args.u_beta_init, u_beta_sign=args.u_beta_sign))
+        phi = (meta_train(l2l.learned.M2SGD(net, xi=args.train_xi, mask_during="both", seed=seed, u_beta_init=args.u_beta_init, u_beta_sign=args.u_beta_sign))
                if args.mask_during == "both" else dmsgd).meta_parameters()
         learner_seed = 1000 + seed
         fresh = lambda: l2l.learners.MLP(shape, seed=learner_seed)  # noqa: E731
