@@ -137,7 +137,8 @@ final class LearnedOptimiserTests: XCTestCase {
     /// of the meta-loss in φ. Finite differences see every path from φ to the loss, including
     /// through the learner's gradients at later steps, so they match the exact (second-order)
     /// meta-gradient over 3 steps, and the first-order one over a 1-step unroll (where the
-    /// only gradient is taken before φ acts). Float32 meta-loss of order 1, ε = 1e-3:
+    /// only gradient is taken before φ acts); M²SGD's with `rate_penalty`, whose term reads
+    /// β_t from the state. Float32 meta-loss of order 1, ε = 1e-3:
     /// rounding ≈ 1e-4, truncation ≈ 1e-6, so 2e-3 + 2 % separates noise from a wrong gradient.
     func testMetaGradientOfOneUnrollMatchesFiniteDifferences() throws {
         for (unroll, secondOrder) in [(3, true), (1, false)] {
@@ -151,10 +152,11 @@ final class LearnedOptimiserTests: XCTestCase {
         let data = try Dataset(inputs: x, labels: (0..<12).map { Int32($0 % 3) }, classes: 3)
         let learner = try MLP(sizes: [4, 5, 3], activation: .tanh)
         let task = try MetaTask.checked(learner: learner, data: data)
-        for (kind, options) in [("lstm", "layers=4 head_init=0.3 scale=0.5"), ("meta_sgd", "lr=0.05"), ("dmsgd", "hidden=3 beta_static=0.05")] {
+        for (kind, options) in [("lstm", "layers=4 head_init=0.3 scale=0.5"), ("meta_sgd", "lr=0.05"), ("dmsgd", "hidden=3 beta_static=0.05"),
+                                ("m2sgd", "hidden=3 beta_static=0.05 xi=0 mask_during=both rate_penalty=5")] {
             let opt = try Factory.learnedOptimiser(kind: kind, options: options, parameterShapes: task.parameterShapes)
             var meta = opt.initialMetaParameters(rng: &rng)
-            if kind == "dmsgd" { meta[3] = Tensor.normal([3, 1], std: 0.5, rng: &rng) }   // exercise U_β
+            if kind == "dmsgd" || kind == "m2sgd" { meta[3] = Tensor.normal([3, 1], std: 0.5, rng: &rng) }   // exercise U_β
             let run = Unroll(optimiser: opt, steps: unroll, weights: [Float](repeating: 1, count: unroll), sameBatch: false,
                              secondOrder: secondOrder)
             func metaLoss(_ phi: [Tensor], tracked: Bool) throws -> (Tensor, [Tensor]) {

@@ -40,6 +40,36 @@ final class M2SGDMaskTests: XCTestCase {
         XCTAssertEqual(unmasked.flatMap(\.scalars), a)
     }
 
+    /// `rate_penalty=λ` adds λ·mean(β_t) to each step's meta-loss (the learner's update is
+    /// unchanged); M²SGD without it and DMSGD add nothing, and DMSGD refuses the option.
+    func testRatePenaltyAddsLambdaTimesTheMeanRateToTheMetaLoss() throws {
+        var rng = RNG(seed: 4)
+        let x = Tensor.normal([12, 4], rng: &rng)
+        let data = try Dataset(inputs: x, labels: (0..<12).map { Int32($0 % 3) }, classes: 3)
+        let task = try MetaTask.checked(learner: try MLP(sizes: [4, 5, 3]), data: data)
+        let shapes = task.parameterShapes
+        let base = "hidden=3 u_beta_init=0.5 xi=0 mask_during=both"
+        let penalised = try optimiser(base + " rate_penalty=40", masked: true, shapes: shapes)
+        let plain = try optimiser(base, masked: true, shapes: shapes)
+        let meta = penalised.initialMetaParameters(rng: &rng)
+        func oneStep(_ opt: DMSGD) throws -> Unroll.Result {
+            var instanceRNG = RNG(seed: 3)
+            let instance = try TaskInstance(task, batchSize: 6, rng: &instanceRNG)
+            let start = LearnerRun(learner: instance.initial, optimiserState: opt.initialState(for: instance.initial.parameters))
+            return Unroll(optimiser: opt, steps: 1, weights: [0.5], sameBatch: false, secondOrder: false)
+                .run(meta, from: start, on: instance, window: instance.window(1), range: 0..<1)
+        }
+        let (with, without) = (try oneStep(penalised), try oneStep(plain))
+        XCTAssertEqual(with.end.learner.parameters.flatMap(\.scalars), without.end.learner.parameters.flatMap(\.scalars))
+        let beta = penalised.rates(in: with.end.optimiserState).scalars.map(Double.init)
+        let meanRate = beta.reduce(0, +) / Double(beta.count)
+        XCTAssertGreaterThan(meanRate, 0)
+        XCTAssertEqual(Double(with.metaLoss.scalar - without.metaLoss.scalar), 0.5 * 40 * meanRate, accuracy: 1e-5)
+        XCTAssertNil(plain.metaLossTerm(state: without.end.optimiserState))
+        XCTAssertTrue(penalised.options.contains("rate_penalty=40"), penalised.options)
+        XCTAssertThrowsError(try optimiser("hidden=3 rate_penalty=1", masked: false, shapes: shapes))
+    }
+
     /// With U_β = 0, β_t = ReLU(β^sta) exactly: a rate equal to ξ is removed, one just above
     /// is kept, and a removed weight stays at zero step after step while the kept ones move.
     func testRemovedWeightsStayAtZeroAndTheBoundaryIsInclusive() throws {

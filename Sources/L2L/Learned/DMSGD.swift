@@ -23,6 +23,10 @@
 /// γ is the constant 1 unless `learn_gamma=1`.
 /// Masking defaults to meta-testing only: masked at ξ from the first meta-training step,
 /// every weight can vanish and no meta-gradient flows (ARCHITECTURE.md, "Failure modes").
+/// `rate_penalty=λ` (M²SGD only; not in the paper, whose meta-loss is the learner's loss
+/// alone) adds λ·mean(β_t) to each meta-training step's loss: an L1 pull of the rates
+/// towards 0, where the mask removes the weight. β_t starts near `beta_static` (1e-3), so
+/// λ = 100 adds about 0.1 per step while every rate is at its start.
 public struct DMSGD: LearnedOptimiser {
     public let shapes: [[Int]]
     public let network: CoordinateLSTM
@@ -35,6 +39,8 @@ public struct DMSGD: LearnedOptimiser {
     public let p: Float
     /// ξ and the phases in which the mask acts; `nil` for plain DMSGD.
     public let mask: (threshold: Float, phases: Set<LearnedPhase>)?
+    /// λ of `rate_penalty` (0: none, and always for plain DMSGD).
+    public let ratePenalty: Float
 
     public init(shapes: [[Int]], masked: Bool, config: inout Config) throws {
         guard !shapes.isEmpty else { throw L2LError.invalid("dmsgd: needs the learner's parameter shapes") }
@@ -50,8 +56,10 @@ public struct DMSGD: LearnedOptimiser {
             let phases: Set<LearnedPhase> = try config.choice("mask_during", default: [.metaTesting],
                 ["meta_testing": [.metaTesting], "meta_training": [.metaTraining], "both": [.metaTraining, .metaTesting]])
             mask = (xi, phases)
+            ratePenalty = try config.float("rate_penalty", default: 0, range: 0...1e9)
         } else {
             mask = nil
+            ratePenalty = 0
         }
     }
 
@@ -62,7 +70,7 @@ public struct DMSGD: LearnedOptimiser {
         var text = "hidden=\(network.layers[0]) beta_static=\(initialStatic) u_beta_init=\(initialUBetaBound) u_beta_sign=\(positiveUBeta ? "positive" : "random") learn_gamma=\(learnGamma ? 1 : 0) p=\(p)"
         if let mask {
             let during = mask.phases.count == 2 ? "both" : mask.phases.first!.rawValue
-            text += " xi=\(mask.threshold) mask_during=\(during)"
+            text += " xi=\(mask.threshold) mask_during=\(during)" + (ratePenalty > 0 ? " rate_penalty=\(ratePenalty)" : "")
         }
         return text
     }
@@ -90,7 +98,8 @@ public struct DMSGD: LearnedOptimiser {
     }
 
     /// The LSTM's state (``CoordinateLSTM/initialState(coordinates:)``), then the last rates
-    /// β_t `[P, 1]` (for masks and reports).
+    /// β_t `[P, 1]` (for masks and reports; still attached to φ's graph with `rate_penalty`,
+    /// which reads them).
     public func initialState(for parameters: [Tensor]) -> [Tensor] {
         let n = parameters.reduce(0) { $0 + $1.count }
         return network.initialState(coordinates: n) + [Tensor(repeating: initialStatic, shape: [n, 1])]
@@ -113,6 +122,11 @@ public struct DMSGD: LearnedOptimiser {
         if let mask, mask.phases.contains(phase) {
             theta = theta * withoutGraph { beta.mask(greaterThan: mask.threshold) }
         }
-        return (split(theta, like: parameters.map(\.shape)), next + [beta.detached()])
+        return (split(theta, like: parameters.map(\.shape)), next + [ratePenalty > 0 ? beta : beta.detached()])
+    }
+
+    /// λ·mean(β_t) with `rate_penalty=λ`, else `nil`.
+    public func metaLossTerm(state: [Tensor]) -> Tensor? {
+        ratePenalty > 0 ? rates(in: state).mean() * ratePenalty : nil
     }
 }

@@ -49,10 +49,15 @@ public protocol LearnedOptimiser {
     /// with an error first).
     func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
               phase: LearnedPhase, inputs: Tensor?) -> (parameters: [Tensor], state: [Tensor])
+    /// A term meta-training adds to the meta-loss after each step, with that step's weight,
+    /// read from the state the step returned (a scalar, differentiable in φ), or `nil` for
+    /// none (every kind but M²SGD with `rate_penalty`).
+    func metaLossTerm(state: [Tensor]) -> Tensor?
 }
 
 extension LearnedOptimiser {
     public var inputFeatures: Int? { nil }
+    public func metaLossTerm(state: [Tensor]) -> Tensor? { nil }
 
     /// Fails unless the optimiser can read input batches `[B, features]` of this width (a
     /// context-aware optimiser is built for one input width; others take any).

@@ -2,6 +2,7 @@
 /// instance, from a learner run, over a window of its batches. The result's meta-loss (the
 /// weighted sum of the learner's losses after each update) is differentiable in φ when φ is
 /// tracked; with untracked φ no graph outlives a step (what the evolution strategies use).
+/// An optimiser's ``LearnedOptimiser/metaLossTerm(state:)`` joins each step's loss.
 ///
 /// Step τ takes the learner's gradient on batch τ of the window and scores the updated
 /// learner on batch τ + 1 (or on batch τ with `sameBatch`, the authors' code). The
@@ -23,7 +24,7 @@ struct Unroll {
     }
 
     struct Result {
-        /// Σ weights[τ]·L(θ_τ+1) over the steps run (a scalar tensor).
+        /// Σ weights[τ]·(L(θ_τ+1) + the optimiser's meta-loss term) over the steps run (a scalar tensor).
         var metaLoss: Tensor
         /// Where the run ended (still attached to φ's graph if φ was tracked).
         var end: LearnerRun
@@ -55,7 +56,9 @@ struct Unroll {
             (theta, state) = optimiser.step(meta: phi, parameters: theta, gradients: g, state: state, phase: .metaTraining,
                                             inputs: window[tau].inputs)
             theta = instance.perturbed(theta, after: window[tau])
-            metaLoss = metaLoss + instance.loss(theta, buffers: buffers, on: window[sameBatch ? tau : tau + 1]).loss * weights[tau]
+            var score = instance.loss(theta, buffers: buffers, on: window[sameBatch ? tau : tau + 1]).loss
+            if let term = optimiser.metaLossTerm(state: state) { score = score + term }
+            metaLoss = metaLoss + score * weights[tau]
         }
         return Result(metaLoss: metaLoss, end: LearnerRun(learner: LearnerState(parameters: theta, buffers: buffers), optimiserState: state),
                       lastLoss: lastLoss, lastGradientNorm: lastGradientNorm)

@@ -50,6 +50,11 @@ def test_kinds_sizes_and_options(net):
     m2 = l2l.learned.M2SGD(net, xi=0.1, mask_during="both", hidden=4)
     assert d.kind == "dmsgd" and m2.kind == "m2sgd" and d.num_meta_params == m2.num_meta_params > P
     assert m2.options["xi"] == pytest.approx(0.1) and m2.options["mask_during"] == "both"
+    assert "rate_penalty" not in m2.options
+    penalised = l2l.learned.M2SGD(net, xi=0, mask_during="both", hidden=4, rate_penalty=50)
+    assert penalised.options["rate_penalty"] == pytest.approx(50)
+    with pytest.raises(l2l.InvalidArgumentError, match="rate_penalty"):
+        l2l.learned.DMSGD(net, hidden=4, rate_penalty=50)  # M²SGD's option only
     generic = l2l.LearnedOptimizer("dmsgd", net, seed=0, hidden=4)
     np.testing.assert_array_equal(generic.meta_parameters(), d.meta_parameters())
     assert "meta_sgd" in repr(m)
