@@ -563,7 +563,9 @@ typedef struct l2l_learned l2l_learned;
  *   hidden [20], beta_static [1e-3], learn_gamma [0] (gamma the constant 1, else learned per
  *   parameter), p [10].
  * "m2sgd": DMSGD, then theta <- theta * 1[beta_t > xi] (Masked Meta-SGD, eqs. 10-11); the
- *   options of "dmsgd" plus xi [0] and mask_during [meta_testing] (meta_training or both).
+ *   options of "dmsgd" plus xi [0], mask_during [meta_testing] (meta_training or both) and
+ *   rate_penalty [0] (not the paper's: meta-training adds rate_penalty * mean(beta_t) to each
+ *   step's loss, pulling rates towards 0, where the mask removes the weight).
  * "mtl2l": MTL2L (Kuo et al., "MTL2L: A Context Aware Neural Optimiser", arXiv:2007.09343):
  *   a coordinate-wise 2-layer LSTM over pre(g) (layer 2 of hidden size 1, theta <- theta +
  *   scale * h2) whose layer-1 synapses are Q diag(e) P^T, with fixed random orthogonal Q, P

@@ -22,7 +22,8 @@ dmsgd      Dynamic Meta-SGD: beta_t = ReLU(beta_static + gamma*tanh(U h_t)), h_t
            u_beta_init=0 (U drawn from U(+-a); 0 starts it at zero), u_beta_sign="random"
            ("positive": the draw flipped if the first rates would all be 0), learn_gamma=False, p=10
 m2sgd      DMSGD, then theta <- theta * 1[beta_t > xi] (masked); xi=0, mask_during
-           "meta_testing" (or "meta_training", "both")
+           "meta_testing" (or "meta_training", "both"), rate_penalty=0 (lam * mean(beta_t)
+           added to each meta-training step's loss; not the paper's)
 mtl2l      MTL2L: a coordinate-wise 2-layer LSTM whose synapses Q diag(N(X)) P^T come from
            hypernetworks N on the learner's input batch X; preset "paper" or "code"; hidden=20,
            hyper_hidden=32, inputs (the learner's), gate_biases, context_relu, dropout, noise,
@@ -196,7 +197,10 @@ class DMSGD(LearnedOptimizer):
 class M2SGD(LearnedOptimizer):
     """Masked Meta-SGD ("m2sgd", eqs. 10-11): DMSGD, then weights whose rate beta_t is not
     above `xi` are set to zero, in the phases `mask_during` names ("meta_testing",
-    "meta_training" or "both"). Other options as DMSGD."""
+    "meta_training" or "both"). rate_penalty=lam (default 0; not the paper's) makes
+    meta-training add lam * mean(beta_t) to each step's loss, pulling the rates towards 0,
+    where the mask removes the weight (beta_t starts near beta_static = 1e-3). Other options
+    as DMSGD."""
 
     def __init__(self, learner: Learner, xi: float = 0.0, mask_during: str = "meta_testing", seed: int = 0,
                  **options: Any):
