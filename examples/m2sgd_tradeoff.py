@@ -53,7 +53,7 @@ def main():
     parser.add_argument("--trials", type=int, default=7, help="Q: learners per meta-training run (default 7)")
     parser.add_argument("--steps", type=int, default=500, help="S: steps per meta-training learner (default 500)")
     parser.add_argument("--mask-during", default="both", choices=["both", "meta_testing"],
-                        help="where M²SGD's mask acts (default both: M²SGD is meta-trained at ξ = 0 with it)")
+                        help="where M²SGD's mask acts (default both: M²SGD is meta-trained at ξ = --train-xi with it)")
     parser.add_argument("--train-xi", type=float, default=0.0,
                         help="ξ of M²SGD's mask while it is meta-trained (with --mask-during both; default 0)")
     parser.add_argument("--rate-penalty", type=float, default=0.0,
@@ -82,8 +82,7 @@ def main():
     shape = [784, 32, 10]
     print(f"Fashion-MNIST, MLP 784-32-10, {args.test_steps} steps per learner, {args.seeds} seeds; "
           f"u_beta_init={args.u_beta_init} u_beta_sign={args.u_beta_sign}, Q = {args.trials}, S = {args.steps}, mask during {args.mask_during}"
-          + (f" (ξ = {args.train_xi:g} in meta-training" + (f", rate_penalty {args.rate_penalty:g})" if args.rate_penalty > 0 else ")")
-             if args.mask_during == "both" else "")
+          + (f" (ξ = {args.train_xi:g}, rate_penalty {args.rate_penalty:g} in meta-training)" if args.mask_during == "both" else "")
           + (f"; then Q = {then[1]}, S = {then[0]} {then[2]}" if then else ""))
 
     rows = {"DMSGD": [], "Adam": []}
@@ -104,9 +103,8 @@ def main():
                 optimizer = trainer.learned()
             return optimizer
         dmsgd = meta_train(l2l.learned.DMSGD(net, seed=seed, u_beta_init=args.u_beta_init, u_beta_sign=args.u_beta_sign))
-        penalty = {"rate_penalty": args.rate_penalty} if args.rate_penalty > 0 else {}
         phi = (meta_train(l2l.learned.M2SGD(net, xi=args.train_xi, mask_during="both", seed=seed, u_beta_init=args.u_beta_init,
-                                            u_beta_sign=args.u_beta_sign, **penalty))
+                                            u_beta_sign=args.u_beta_sign, rate_penalty=args.rate_penalty))
                if args.mask_during == "both" else dmsgd).meta_parameters()
         learner_seed = 1000 + seed
         fresh = lambda: l2l.learners.MLP(shape, seed=learner_seed)  # noqa: E731

@@ -63,8 +63,11 @@ static inline __attribute__((always_inline)) float map_sigmoid(float x) { return
 // NaN, and 1 + e^(−|v|) within 3 ulps of 2, where log1pf takes its f ≈ 0 branch — come out
 // NaN from the vector loop and are then recomputed by libm itself.
 
+/// max(v, 0) as l2l's softplus always took it (NaN stays NaN, −0 gives +0).
+static inline __attribute__((always_inline)) float positive_part(float v) { return 0.0f >= v ? 0.0f : v; }
+
 /// max(v, 0) + log1pf(expf(−|v|)) by libm: the reference, and the baseline build.
-static float softplus_libm(float v) { return (0.0f >= v ? 0.0f : v) + log1pf(expf(-__builtin_fabsf(v))); }
+static float softplus_libm(float v) { return positive_part(v) + log1pf(expf(-__builtin_fabsf(v))); }
 
 #if L2LK_X86
 /// glibc's 2^(i/32) table (exp2f_data.c): the bits of the double 2^(i/32) minus i << 47.
@@ -125,7 +128,7 @@ static inline __attribute__((always_inline)) float softplus_glibc(float v) {
     const float tiny = hx <= 0x247fffff ? u : u - u * u * 0.5f;
     const float log1p = hx <= 0x30ffffff ? tiny : general;
     const int fallback = magnitude >= 0x42b00000u || (!small && hu == 0);
-    return fallback ? __builtin_nanf("") : (0.0f >= v ? 0.0f : v) + log1p;
+    return fallback ? __builtin_nanf("") : positive_part(v) + log1p;
 }
 
 /// softplus over x[0..<n] by softplus_glibc, then libm for the elements it leaves NaN.
