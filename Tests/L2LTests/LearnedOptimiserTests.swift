@@ -64,20 +64,39 @@ final class LearnedOptimiserTests: XCTestCase {
     }
 
     func testLSTMOptimiserStepsAgainstFloat64() throws {
-        var c = try Config("layers=3 scale=0.5 head_init=0.5", context: "t")
+        try checkLSTMOptimiserSteps(rmsDecay: 0)
+    }
+
+    /// With `rms_decay` the network reads pre(g / √v̂), v̂ Adam's bias-corrected running mean of g².
+    func testLSTMOptimiserWithRMSDecayStepsAgainstFloat64() throws {
+        try checkLSTMOptimiserSteps(rmsDecay: 0.9)
+    }
+
+    func checkLSTMOptimiserSteps(rmsDecay beta: Double) throws {
+        var c = try Config("layers=3 scale=0.5 head_init=0.5 rms_decay=\(beta)", context: "t")
         let opt = try LSTMOptimiser(config: &c)
         var rng = RNG(seed: 4)
         let meta = opt.initialMetaParameters(rng: &rng)
         XCTAssertEqual(opt.metaParameterSpecs.map(\.shape), [[2, 12], [3, 12], [12], [3, 1], [1]])
         var params = [Tensor(shape: [2], scalars: [0.3, -0.1]), Tensor(shape: [1], scalars: [2])]
         var state = opt.initialState(for: params)
+        XCTAssertEqual(state.map(\.shape), [[3, 6]] + (beta > 0 ? [[3, 2]] : []))
         var h = [[Double]](repeating: [0, 0, 0], count: 3), cs = h
         var theta = params.flatMap(\.scalars).map(Double.init)
+        var meanSquare = [Double](repeating: 0, count: 3), t = 0.0
         let m = meta.map { $0.scalars.map(Double.init) }
-        for grads in [[0.5, -2e-5, 3.0], [-0.01, 0.2, 0]] {
+        for grads in [[0.5, -2e-5, 3.0], [-0.01, 0.2, 0], [0.04, 1e-3, -6]] {
             let g = [Tensor(shape: [2], scalars: [Float(grads[0]), Float(grads[1])]), Tensor(shape: [1], scalars: [Float(grads[2])])]
             (params, state) = opt.step(meta: meta, parameters: params, gradients: g, state: state, phase: .metaTesting, inputs: nil)
-            (h, cs) = referenceLSTM(x: grads.map(preprocess), w: m[0], u: m[1], b: m[2], h0: h, c0: cs, hidden: 3)
+            var input = grads
+            if beta > 0 {
+                t += 1
+                meanSquare = zip(meanSquare, grads).map { beta * $0 + (1 - beta) * $1 * $1 }
+                input = (0..<3).map { grads[$0] / (meanSquare[$0] / (1 - Glibc.pow(beta, t)) + 1e-16).squareRoot() }
+                assertClose(state[1].scalars, zip(meanSquare, [Double](repeating: 1 - Glibc.pow(beta, t), count: 3)).flatMap { [Float($0), Float($1)] },
+                            atol: 1e-7, rtol: 1e-5, "running means after step \(Int(t))")
+            }
+            (h, cs) = referenceLSTM(x: input.map(preprocess), w: m[0], u: m[1], b: m[2], h0: h, c0: cs, hidden: 3)
             for r in 0..<3 {
                 let out = (0..<3).reduce(m[4][0]) { $0 + h[r][$1] * m[3][$1] }
                 theta[r] += 0.5 * out
@@ -104,6 +123,39 @@ final class LearnedOptimiserTests: XCTestCase {
                 var c = try Config("preset=mtl2l " + bad, context: "t")
                 _ = try LSTMOptimiser(config: &c)
             }
+        }
+    }
+
+    /// With `rms_decay` the steps do not depend on the scale of the gradients (the reason for
+    /// the option); without it they do. The option survives the options text; β ≥ 1 is refused.
+    func testLSTMRMSDecayMakesStepsScaleInvariant() throws {
+        for decay in [0, 0.999] {
+            var c = try Config("preset=mtl2l rms_decay=\(decay)", context: "t")
+            let opt = try LSTMOptimiser(config: &c)
+            var again = try Config(opt.options, context: "t")
+            XCTAssertEqual(try LSTMOptimiser(config: &again).rmsDecay, Float(decay))
+            var rng = RNG(seed: 8)
+            let meta = opt.initialMetaParameters(rng: &rng)
+            let gradients = (0..<4).map { _ in Tensor.normal([50], std: 0.01, rng: &rng) }
+            func steps(scale: Float) -> [Float] {
+                var params = [Tensor.zeros([50])]
+                var state = opt.initialState(for: params)
+                for g in gradients {
+                    (params, state) = opt.step(meta: meta, parameters: params, gradients: [g * scale], state: state, phase: .metaTesting, inputs: nil)
+                }
+                return params[0].scalars
+            }
+            let (small, large) = (steps(scale: 1), steps(scale: 1000))
+            let gap = zip(small, large).map { abs($0 - $1) }.max()!
+            if decay > 0 {
+                XCTAssertLessThan(gap, 1e-5, "rms_decay: θ after 4 steps should not depend on the gradient scale")
+            } else {
+                XCTAssertGreaterThan(gap, 1e-4, "without rms_decay the gradient scale should matter")
+            }
+        }
+        assertThrows(.invalidArgument, containing: "rms_decay") {
+            var c = try Config("rms_decay=1", context: "t")
+            _ = try LSTMOptimiser(config: &c)
         }
     }
 
@@ -152,7 +204,8 @@ final class LearnedOptimiserTests: XCTestCase {
         let data = try Dataset(inputs: x, labels: (0..<12).map { Int32($0 % 3) }, classes: 3)
         let learner = try MLP(sizes: [4, 5, 3], activation: .tanh)
         let task = try MetaTask.checked(learner: learner, data: data)
-        for (kind, options) in [("lstm", "layers=4 head_init=0.3 scale=0.5"), ("meta_sgd", "lr=0.05"), ("dmsgd", "hidden=3 beta_static=0.05"),
+        for (kind, options) in [("lstm", "layers=4 head_init=0.3 scale=0.5"), ("lstm", "layers=4 head_init=0.3 scale=0.5 rms_decay=0.9"),
+                                ("meta_sgd", "lr=0.05"), ("dmsgd", "hidden=3 beta_static=0.05"),
                                 ("m2sgd", "hidden=3 beta_static=0.05 xi=0 mask_during=both rate_penalty=5")] {
             let opt = try Factory.learnedOptimiser(kind: kind, options: options, parameterShapes: task.parameterShapes)
             var meta = opt.initialMetaParameters(rng: &rng)

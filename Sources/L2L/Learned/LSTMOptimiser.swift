@@ -20,6 +20,14 @@
 ///   (README, "Past the horizon"; `examples/horizon_stability.py`).
 ///
 /// `init_scales` (one number per layer) overrides the half-width factor of φ's initial draw.
+///
+/// `rms_decay=β` (0, the default, turns it off; ours, not the paper's) divides each gradient
+/// coordinate by its running root mean square before the preprocessing, as Adam divides by
+/// √v̂: v_t = β·v_{t−1} + (1 − β)·g², bias-corrected by 1 − β^t, and the network reads
+/// pre(g / √(v̂ + 1e-16)). The network then sees the same inputs whatever the scale of the
+/// learner's gradients (Wichrowska et al. 2017 normalise their inputs for the same reason:
+/// an optimiser that must work on networks it was not trained on). The state gains one
+/// `[P, 2]` tensor: the running means of g² and of 1 (= 1 − β^t).
 public struct LSTMOptimiser: LearnedOptimiser {
     public let network: CoordinateLSTM
     /// A linear head from the last hidden layer to one output per coordinate.
@@ -30,6 +38,8 @@ public struct LSTMOptimiser: LearnedOptimiser {
     public let p: Float
     /// Half-width of the head weights' uniform initialisation.
     public let headInit: Float
+    /// β of the running mean of g² the gradient is divided by (0: not divided).
+    public let rmsDecay: Float
     public let preset: String
 
     public init(preset: String = "paper", config: inout Config) throws {
@@ -53,6 +63,7 @@ public struct LSTMOptimiser: LearnedOptimiser {
         scale = try config.float("scale", default: 0.1, range: 1e-6...100)
         p = try config.float("p", default: 10, range: 1...50)
         headInit = try config.float("head_init", default: 0.01, range: 0...10)
+        rmsDecay = try config.float("rms_decay", default: 0, range: 0...0.999_999)
         self.preset = name
     }
 
@@ -70,7 +81,7 @@ public struct LSTMOptimiser: LearnedOptimiser {
     public var parameterShapes: [[Int]]? { nil }
 
     public var options: String {
-        "preset=\(preset) layers=\(network.layers.map(String.init).joined(separator: ",")) head=\(head ? 1 : 0) scale=\(scale) p=\(p) forget_bias=\(network.forgetBias) input_bias=\(network.inputBias) head_init=\(headInit) init_scales=\(network.initScales.map { "\($0)" }.joined(separator: ","))"
+        "preset=\(preset) layers=\(network.layers.map(String.init).joined(separator: ",")) head=\(head ? 1 : 0) scale=\(scale) p=\(p) forget_bias=\(network.forgetBias) input_bias=\(network.inputBias) head_init=\(headInit) init_scales=\(network.initScales.map { "\($0)" }.joined(separator: ",")) rms_decay=\(rmsDecay)"
     }
 
     public var metaParameterSpecs: [MetaParameterSpec] {
@@ -83,19 +94,30 @@ public struct LSTMOptimiser: LearnedOptimiser {
             + (head ? [Tensor.uniform([network.layers.last!, 1], low: -headInit, high: headInit, rng: &rng), Tensor.zeros([1])] : [])
     }
 
+    /// One `[P, 2H]` tensor per layer, then (with `rms_decay`) the `[P, 2]` running means.
     public func initialState(for parameters: [Tensor]) -> [Tensor] {
-        network.initialState(coordinates: parameters.reduce(0) { $0 + $1.count })
+        let p = parameters.reduce(0) { $0 + $1.count }
+        return network.initialState(coordinates: p) + (rmsDecay > 0 ? [Tensor.zeros([p, 2])] : [])
     }
 
     public func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
                      phase: LearnedPhase, inputs: Tensor?) -> (parameters: [Tensor], state: [Tensor]) {
-        let x = GradientPreprocessing.logAndSign(coordinates(gradients), p: p)
-        let next = network.step(x, parameters: meta[0..<(3 * network.layers.count)], state: state)
+        let layers = network.layers.count
+        var g = coordinates(gradients)
+        var moments = [Tensor]()
+        if rmsDecay > 0 {
+            // Column 0: the running mean of g²; column 1: of 1, i.e. 1 − β^t (Adam's bias correction).
+            let m = state[layers] * rmsDecay + Tensor.concatenate([g * g, Tensor.ones(g.shape)], axis: 1) * (1 - rmsDecay)
+            g = g / (m.slice(axis: 1, 0..<1) / m.slice(axis: 1, 1..<2) + 1e-16).sqrt()
+            moments = [m]
+        }
+        let x = GradientPreprocessing.logAndSign(g, p: p)
+        let next = network.step(x, parameters: meta[0..<(3 * layers)], state: Array(state[0..<layers]))
         // The head reads h in place from the last layer's [P, 2H] state.
         let out = head ? Tensor.linearHead(next.last!, w: meta[meta.count - 2], bias: meta[meta.count - 1])
                        : next.last!.slice(axis: 1, 0..<1)
         let delta = split(out * scale, like: parameters.map(\.shape))
-        return (zip(parameters, delta).map { $0 + $1 }, next)
+        return (zip(parameters, delta).map { $0 + $1 }, next + moments)
     }
 }
 

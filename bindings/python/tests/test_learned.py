@@ -155,6 +155,9 @@ def test_as_optimizer_trains_and_checks_shapes(data, net):
     assert losses.shape == (10,) and np.all(np.isfinite(losses))
     opt.reset()
     l2l.train(l2l.MLP([4, 10, 3], seed=2), opt, train, steps=3, batch_size=16)  # any architecture
+    rms = l2l.learned.LSTMOptimizer(preset="mtl2l", rms_decay=0.999).as_optimizer()
+    assert np.all(np.isfinite(l2l.train(l2l.MLP([4, 10, 3], seed=2), rms, train, steps=5, batch_size=16)))
+    expect(l2l.InvalidArgumentError, "l2l_learned_create", l2l.learned.LSTMOptimizer, rms_decay=1.0)
 
     m = l2l.learned.MetaSGD(net, lr=0.1).as_optimizer(phase="meta_training")
     other = l2l.MLP([4, 5, 3], seed=0)

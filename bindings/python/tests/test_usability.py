@@ -8,11 +8,12 @@ from l2l.training import _TextBar
 
 
 def test_a_loaded_optimizers_options_rebuild_it(tmp_path):
-    opt = l2l.learned.LSTMOptimizer(preset="mtl2l", init_scales=[0.5, 0.25], seed=3)
+    opt = l2l.learned.LSTMOptimizer(preset="mtl2l", init_scales=[0.5, 0.25], rms_decay=0.99, seed=3)
     path = tmp_path / "lstm.safetensors"
     opt.save(path)
     loaded = l2l.learned.load(path)
     assert loaded.options["init_scales"] in ("0.5,0.25", [0.5, 0.25])
+    assert loaded.options["rms_decay"] == 0.99
     again = l2l.learned.LSTMOptimizer(**loaded.options)
     assert again.options_text == loaded.options_text == opt.options_text
 
