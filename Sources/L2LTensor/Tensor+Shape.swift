@@ -1,3 +1,5 @@
+import CKernels
+
 /// Reshape, transpose, slice, pad and concatenate.
 extension Tensor {
     /// The same elements with a new shape of equal count; one dimension may be −1 (inferred).
@@ -84,6 +86,12 @@ extension Tensor {
         let (outer, _, inner) = Shape.split(outShape, at: ax)
         let total = outShape[ax] * inner
         let out = Tensor(shape: outShape) { dst, _ in
+            if inner == 1 && tensors.count > 1 && tensors.allSatisfy({ $0.shape[ax] == 1 }) {
+                // Columns side by side (the coordinate-wise networks' features): one vectorised pass.
+                let columns: [UnsafePointer<Float>?] = tensors.map { UnsafePointer($0.storage.pointer) }
+                l2lk_interleave(tensors.count, outer, columns, dst)
+                return
+            }
             var offset = 0
             for t in tensors {
                 let w = t.shape[ax] * inner

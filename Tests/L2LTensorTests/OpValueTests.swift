@@ -199,6 +199,22 @@ final class OpValueTests: XCTestCase {
         }
     }
 
+    /// k columns of width 1 side by side (l2lk_interleave: k = 2, 3, 4 have their own loops,
+    /// 5 the general one), also along the last axis of a rank-3 tensor, against indexing.
+    func testColumnsSideBySideAgainstIndexing() {
+        for k in 2...5 {
+            for shape in [[37, 1], [3, 5, 1]] {
+                let columns = (0..<k).map { randomTensor(shape, seed: UInt64(10 * k + $0)) }
+                let c = Tensor.concatenate(columns, axis: -1)
+                XCTAssertEqual(c.shape, Array(shape.dropLast()) + [k])
+                let rows = shape.dropLast().reduce(1, *)
+                for r in 0..<rows {
+                    XCTAssertEqual(Array(c.scalars[(r * k)..<((r + 1) * k)]), columns.map { $0.scalars[r] }, "k = \(k), row \(r)")
+                }
+            }
+        }
+    }
+
     func testMatmulAgainstNaiveProduct() {
         for (m, k, n) in [(3, 5, 2), (1, 7, 1), (17, 33, 9)] {
             let a = randomTensor([m, k], seed: 4), b = randomTensor([k, n], seed: 5)

@@ -165,4 +165,16 @@ final class PCGTests: XCTestCase {
             }
         }
     }
+
+    /// ‖a‖₂ over a list of tensors of awkward lengths (tails shorter than a vector, an empty
+    /// tensor, values of very different sizes) against a Double sum written here.
+    func testNormOverTensors() {
+        var rng = RNG(seed: 21)
+        let tensors = [Tensor.normal([13], rng: &rng) * 1e-3, Tensor.zeros([0]), Tensor.normal([4, 9], rng: &rng) * 50,
+                       Tensor.normal([7], rng: &rng)]
+        let expected = tensors.flatMap(\.scalars).reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        XCTAssertEqual(Double(ConjugateGradient.norm(tensors)), expected, accuracy: expected * 1e-7)
+        XCTAssertEqual(ConjugateGradient.norm([Tensor(shape: [3], scalars: [3, 0, -4])]), 5)
+        XCTAssertEqual(ConjugateGradient.norm([]), 0)
+    }
 }

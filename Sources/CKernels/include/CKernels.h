@@ -100,6 +100,12 @@ void l2lk_lstm_reduce(ptrdiff_t row0, ptrdiff_t row1, ptrdiff_t blocks, ptrdiff_
 void l2lk_linear_head(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t k, const float *x, ptrdiff_t ldx, const float *w,
                       const float *bias, float *out);
 
+// MARK: Copies
+
+/// out[r·k + j] = columns[j][r] for r < rows, j < k: k columns side by side as [rows, k].
+/// `out` must not overlap the columns.
+void l2lk_interleave(ptrdiff_t k, ptrdiff_t rows, const float *const *columns, float *out);
+
 // MARK: Element-wise functions
 
 /// The functions of l2lk_map.

@@ -157,10 +157,23 @@ public enum ConjugateGradient {
         return zip(a, b).map { ($0 * $1).sum() }.reduce(Tensor(0)) { $0 + $1 }
     }
 
-    /// ‖a‖₂ over all tensors (a value; computed in Double).
+    /// ‖a‖₂ over all tensors (a value; computed in Double: eight running sums of squares,
+    /// each square exact, added together at the end).
     public static func norm(_ a: [Tensor]) -> Float {
-        var total = 0.0
-        for t in a { t.withUnsafeBufferPointer { for v in $0 { total += Double(v) * Double(v) } } }
-        return Float(total.squareRoot())
+        var lanes = SIMD8<Double>()
+        var rest = 0.0
+        for t in a {
+            t.withUnsafeBufferPointer { b in
+                guard let p = b.baseAddress else { return }
+                var i = 0
+                while i + 8 <= b.count {
+                    let v = SIMD8<Double>(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self))
+                    lanes += v * v
+                    i += 8
+                }
+                while i < b.count { rest += Double(p[i]) * Double(p[i]); i += 1 }
+            }
+        }
+        return Float((lanes.sum() + rest).squareRoot())
     }
 }
