@@ -1,8 +1,11 @@
+import CKernels
+
 /// Copies `rows` rows of `width` floats from `source` (rows `sourceStride` floats apart) to
 /// `destination` (rows `destinationStride` apart); the two must not overlap. Rows narrower
-/// than a cache line are copied element by element: a `memmove` call per row of a few floats
-/// cost more than the copy (concatenating three `[P, 1]` columns into `[P, 3]` took 250 µs
-/// for P = 25,450 through one `memmove` per element).
+/// than 16 floats go to a C loop with the width as a constant (`l2lk_copy_narrow_rows`): a
+/// `memmove` call per row of a few floats cost more than the copy (concatenating three
+/// `[P, 1]` columns into `[P, 3]` took 250 µs for P = 25,450 through one `memmove` per
+/// element, 43 µs through a Swift loop).
 @inline(__always)
 func copyRows(_ rows: Int, width: Int, from source: UnsafePointer<Float>, stride sourceStride: Int,
               to destination: UnsafeMutablePointer<Float>, stride destinationStride: Int) {
@@ -11,13 +14,8 @@ func copyRows(_ rows: Int, width: Int, from source: UnsafePointer<Float>, stride
         destination.update(from: source, count: rows * width)
     } else if width >= 16 {
         for r in 0..<rows { (destination + r * destinationStride).update(from: source + r * sourceStride, count: width) }
-    } else if width == 1 {
-        for r in 0..<rows { destination[r * destinationStride] = source[r * sourceStride] }
     } else {
-        for r in 0..<rows {
-            let (s, d) = (source + r * sourceStride, destination + r * destinationStride)
-            for k in 0..<width { d[k] = s[k] }
-        }
+        l2lk_copy_narrow_rows(rows, width, source, sourceStride, destination, destinationStride)
     }
 }
 

@@ -177,10 +177,11 @@ final class OpValueTests: XCTestCase {
     }
 
     func testNarrowAndWideRowCopiesAgainstIndexing() {
-        // slice, padded and concatenate along the last axis copy rows of 1, 3 and 17 floats
-        // (element by element below 16 floats, by memmove above).
+        // slice, padded and concatenate along the last axis copy rows of 1…17 floats (below
+        // 16 by l2lk_copy_narrow_rows, whose widths 1, 2, 3, 4 and 8 have their own loops;
+        // by memmove above).
         let p = 37
-        for width in [1, 3, 17] {
+        for width in [1, 2, 3, 4, 5, 8, 17] {
             let a = randomTensor([p, width], seed: UInt64(width)), b = randomTensor([p, 2 * width], seed: 9)
             let c = Tensor.concatenate([a, b, a], axis: 1)
             XCTAssertEqual(c.shape, [p, 4 * width])

@@ -105,6 +105,10 @@ void l2lk_linear_head(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t k, const float *x, p
 /// out[r·k + j] = columns[j][r] for r < rows, j < k: k columns side by side as [rows, k].
 /// `out` must not overlap the columns.
 void l2lk_interleave(ptrdiff_t k, ptrdiff_t rows, const float *const *columns, float *out);
+/// dst[r·dst_stride + k] = src[r·src_stride + k] for r < rows, k < width: rows narrower than a
+/// vector between strided layouts. `dst` must not overlap `src`.
+void l2lk_copy_narrow_rows(ptrdiff_t rows, ptrdiff_t width, const float *src, ptrdiff_t src_stride, float *dst,
+                           ptrdiff_t dst_stride);
 
 // MARK: Element-wise functions
 
