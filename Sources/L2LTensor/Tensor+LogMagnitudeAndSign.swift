@@ -1,3 +1,4 @@
+import CKernels
 import Glibc
 
 /// Two features per value that put values of very different magnitudes on one scale.
@@ -19,11 +20,7 @@ extension Tensor {
         let (threshold, scale, x) = (expf(-p), expf(p), storage.pointer)
         let out = Tensor(shape: [shape[0], 2]) { out, _ in
             Kernels.forChunks(shape[0]) { rows in
-                for r in rows {
-                    let v = x[r], small = Swift.abs(v) < threshold
-                    out[2 * r] = small ? -1 : logf(Swift.abs(v)) / p
-                    out[2 * r + 1] = small ? scale * v : (v > 0 ? 1 : (v < 0 ? -1 : 0))
-                }
+                l2lk_log_magnitude_and_sign(rows.count, x + rows.lowerBound, p, threshold, scale, out + 2 * rows.lowerBound)
             }
         }
         return out.recorded([self]) { c in

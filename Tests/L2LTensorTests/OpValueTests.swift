@@ -99,6 +99,41 @@ final class OpValueTests: XCTestCase {
         }
     }
 
+    /// The gradient preprocessing's logf repeats glibc 2.36's: on that glibc every instruction
+    /// set gives the features libm's logf gives (NaN and ±∞ handed to libm itself); on any libm
+    /// log|x|/p is within 2 ulps of the double-precision value. Both branches, the threshold
+    /// and the sign feature checked too.
+    func testLogMagnitudeAndSignHasLibmsBitsAndIsAccurate() {
+        var rng = RNG(seed: 23)
+        let p: Float = 10, threshold = expf(-10)
+        var values: [Float] = [0, -0.0, 1, -1, threshold, -threshold, threshold.nextDown, 1e-30, .leastNonzeroMagnitude,
+                               .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 0x1p-126]
+        for std: Float in [1e-6, 1e-3, 1, 1e4] { values += Tensor.normal([40_001], std: std, rng: &rng).scalars }
+        let column = Tensor(shape: [values.count, 1], scalars: values)
+        var version = [CChar](repeating: 0, count: 64)
+        _ = confstr(Int32(_CS_GNU_LIBC_VERSION), &version, version.count)
+        let glibc236 = String(cString: version) == "glibc 2.36"
+        let savedISA = Kernels.instructionSet
+        defer { Kernels.instructionSet = savedISA }
+        for isa in Kernels.instructionSets {
+            Kernels.instructionSet = isa
+            let f = column.logMagnitudeAndSign(p: p).scalars
+            for (i, v) in values.enumerated() {
+                let small = Swift.abs(v) < threshold
+                let sign: Float = small ? expf(p) * v : (v > 0 ? 1 : (v < 0 ? -1 : 0))
+                XCTAssertEqual(f[2 * i + 1].bitPattern, sign.bitPattern, "sign feature of \(v) on \(isa)")
+                if small { XCTAssertEqual(f[2 * i], -1); continue }
+                let libm = logf(Swift.abs(v)) / p
+                if glibc236 { XCTAssertEqual(f[2 * i].bitPattern, libm.bitPattern, "log feature of \(v) on \(isa)") }
+                let exact = Glibc.log(Double(Swift.abs(v))) / Double(p)
+                XCTAssertLessThanOrEqual(Swift.abs(Double(f[2 * i]) - exact), 2 * Double(Float(exact).ulp), "log feature of \(v) on \(isa)")
+            }
+            let special = Tensor(shape: [3, 1], scalars: [.nan, .infinity, -.infinity]).logMagnitudeAndSign(p: p).scalars
+            XCTAssertTrue(special[0].isNaN)
+            XCTAssertEqual(Array(special[2...]), [.infinity, 1, .infinity, -1], "on \(isa)")
+        }
+    }
+
     /// Tensors above the parallel threshold take the multi-core path of every kernel shape.
     func testLargeTensorsTakeTheParallelPathCorrectly() {
         let n = 300_001

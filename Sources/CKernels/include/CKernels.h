@@ -122,4 +122,9 @@ enum { L2LK_MAP_EXP = 0, L2LK_MAP_TANH = 1, L2LK_MAP_SIGMOID = 2, L2LK_MAP_SOFTP
 /// CPUs with FMA; elementwise.c). `x` and `out` must not overlap.
 void l2lk_map(int function, ptrdiff_t n, const float *x, float *out);
 
+/// The gradient preprocessing of Andrychowicz et al. for x[0..<n]: out[2i], out[2i + 1] =
+/// (−1, scale·v) where |v| < threshold, else (logf(|v|)/p, sign v) — with the bits of libm's
+/// logf (glibc 2.36 on CPUs with FMA; elementwise.c). `x` and `out` must not overlap.
+void l2lk_log_magnitude_and_sign(ptrdiff_t n, const float *x, float p, float threshold, float scale, float *out);
+
 #endif
