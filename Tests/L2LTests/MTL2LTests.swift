@@ -64,20 +64,56 @@ final class MTL2LTests: XCTestCase {
             let batch = Tensor.normal([4, 3], rng: &rng)
             var state = opt.initialState(for: params)
             // A state part-way through training: non-zero h, c and context vectors.
-            for k in 0..<8 { state[k] = Tensor.normal(state[k].shape, std: 0.5, rng: &rng) }
+            for k in 0..<6 { state[k] = Tensor.normal(state[k].shape, std: 0.5, rng: &rng) }
             let checked = [0, 1, 2, 3, 4, 8, 12, opt.trunk, opt.trunk + 1, opt.trunk + 2, opt.trunk + 3]
             checkGradients(checked.map { meta[$0] }, secondOrder: false) { xs in
                 var phi = meta
                 for (i, k) in checked.enumerated() { phi[k] = xs[i] }
                 let (p, next) = opt.step(meta: phi, parameters: params, gradients: grads, state: state, phase: .metaTesting, inputs: batch)
-                return Tensor.concatenate([p[0].reshaped([-1]), next[4].reshaped([-1]), next[6].reshaped([-1])], axis: 0)
+                return Tensor.concatenate([p[0].reshaped([-1]), next[2].reshaped([-1]), next[4].reshaped([-1])], axis: 0)
             }
-            checkGradients(Array(state[4..<8]), secondOrder: false) { xs in
+            checkGradients(Array(state[2..<6]), secondOrder: false) { xs in
                 var s = state
-                for k in 0..<4 { s[4 + k] = xs[k] }
+                for k in 0..<4 { s[2 + k] = xs[k] }
                 let (p, next) = opt.step(meta: meta, parameters: params, gradients: grads, state: s, phase: .metaTesting, inputs: batch)
-                return Tensor.concatenate([p[0].reshaped([-1]), next[5].reshaped([-1])], axis: 0)
+                return Tensor.concatenate([p[0].reshaped([-1]), next[3].reshaped([-1])], axis: 0)
             }
+        }
+    }
+
+    /// Part-way through training (non-zero h, c and context vectors, both presets), the step
+    /// with its two fused LSTM layers against the paper's equations written here in composed
+    /// ops: u = x·w_in, gates₁ = u·W₁ᵀ + h₁·U₁ᵀ + b₁ through an LSTM cell, then layer 2.
+    func testFusedLayersAgainstComposedEquations() throws {
+        for preset in ["paper", "code"] {
+            let opt = try mtl2l("preset=\(preset) inputs=3 hidden=5 hyper_hidden=4 scale=1")
+            var rng = RNG(seed: 12)
+            let meta = opt.initialMetaParameters(rng: &rng)
+            let params = [Tensor.normal([7, 3], rng: &rng)]
+            let grads = [Tensor.normal([7, 3], std: 0.3, rng: &rng)]
+            let batch = Tensor.normal([4, 3], rng: &rng)
+            var state = opt.initialState(for: params)
+            for k in 0..<6 { state[k] = Tensor.normal(state[k].shape, std: 0.5, rng: &rng) }
+            let (out, next) = opt.step(meta: meta, parameters: params, gradients: grads, state: state, phase: .metaTesting, inputs: batch)
+            let (h, trunk) = (opt.hidden, opt.trunk)
+            let e = Array(next[2..<6])
+            func synapses(_ path: Int, _ eigen: Tensor) -> Tensor {
+                Tensor.concatenate((0..<4).map { g in
+                    matmul(meta[trunk + 5 + 4 * g + 2 * path] * eigen, meta[trunk + 4 + 4 * g + 2 * path], transposeB: true)
+                }, axis: 1)
+            }
+            func bias(_ b: Tensor, _ width: Int) -> Tensor {
+                preset == "paper" ? b : Tensor.concatenate([b, Tensor.zeros([2 * width])], axis: 0)
+            }
+            let u = matmul(GradientPreprocessing.logAndSign(grads[0].reshaped([-1, 1])), meta[trunk])
+            let hc1 = Tensor.lstmCell(gates: Tensor.sumOfProducts([(u, synapses(0, e[0])), (state[0].slice(axis: 1, 0..<h), synapses(1, e[1]))]),
+                                      cell: state[0].slice(axis: 1, h..<(2 * h)), bias: bias(meta[trunk + 1], h))
+            let hc2 = Tensor.lstmCell(gates: Tensor.sumOfProducts([(hc1.slice(axis: 1, 0..<h), meta[trunk + 2] * e[2]),
+                                                                   (state[1].slice(axis: 1, 0..<1), e[3])]),
+                                      cell: state[1].slice(axis: 1, 1..<2), bias: bias(meta[trunk + 3], 1))
+            assertClose(next[0].scalars, hc1.scalars, atol: 1e-5, rtol: 1e-4, "\(preset): layer 1's state")
+            assertClose(next[1].scalars, hc2.scalars, atol: 1e-5, rtol: 1e-4, "\(preset): layer 2's state")
+            assertClose(out[0].scalars, (params[0].reshaped([-1, 1]) + hc2.slice(axis: 1, 0..<1)).scalars, atol: 1e-5, rtol: 1e-4, "\(preset): θ + h₂")
         }
     }
 
@@ -104,8 +140,8 @@ final class MTL2LTests: XCTestCase {
             return mean
         }
         let e = (0..<4).map { hyper($0).map { 0.1 * $0 } }   // E starts at 0: E = 0.1·statistic
-        assertClose(next[4].scalars, e[0].map(Float.init), atol: 1e-6, rtol: 1e-5)
-        assertClose(next[6].scalars, e[2].map(Float.init), atol: 1e-6, rtol: 1e-5)
+        assertClose(next[2].scalars, e[0].map(Float.init), atol: 1e-6, rtol: 1e-5)
+        assertClose(next[4].scalars, e[2].map(Float.init), atol: 1e-6, rtol: 1e-5)
         // Preprocessing (|g| ≥ e^-10): (ln|g|/10, sign g); u = x·w_in.
         let x = [log(Double(g)) / 10, 1.0]
         let win = d(meta[opt.trunk])

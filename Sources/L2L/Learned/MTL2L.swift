@@ -140,17 +140,17 @@ public struct MTL2L: LearnedOptimiser {
         return phi
     }
 
-    /// `(h₁, c₁)` `[P, H]`, `(h₂, c₂)` `[P, 1]`, the context vectors E1…E4 (`[1, H]`, `[1, H]`,
-    /// `[1, 4]`, `[1, 4]`, zero), and the clock `[2]`: the learner's step t and a key drawn from
-    /// its initial parameters (the dropout and noise of meta-training are drawn from both, so
-    /// a recomputed step draws the same).
+    /// Layer 1's `[P, 2H]` and layer 2's `[P, 2]` states (h then c, as ``Tensor/lstmLayer``),
+    /// the context vectors E1…E4 (`[1, H]`, `[1, H]`, `[1, 4]`, `[1, 4]`, zero), and the clock
+    /// `[2]`: the learner's step t and a key drawn from its initial parameters (the dropout and
+    /// noise of meta-training are drawn from both, so a recomputed step draws the same).
     public func initialState(for parameters: [Tensor]) -> [Tensor] {
         let n = parameters.reduce(0) { $0 + $1.count }
         var key: UInt32 = 2_166_136_261
         for t in parameters {
             t.withUnsafeBufferPointer { for v in $0 { key = (key ^ v.bitPattern) &* 16_777_619 } }
         }
-        return [Tensor.zeros([n, hidden]), Tensor.zeros([n, hidden]), Tensor.zeros([n, 1]), Tensor.zeros([n, 1]),
+        return [Tensor.zeros([n, 2 * hidden]), Tensor.zeros([n, 2]),
                 Tensor.zeros([1, hidden]), Tensor.zeros([1, hidden]), Tensor.zeros([1, 4]), Tensor.zeros([1, 4]),
                 Tensor(shape: [2], scalars: [0, Float(key & 0xFF_FFFF)])]
     }
@@ -159,7 +159,7 @@ public struct MTL2L: LearnedOptimiser {
                      phase: LearnedPhase, inputs batch: Tensor?) -> (parameters: [Tensor], state: [Tensor]) {
         guard let batch, batch.rank == 2, batch.shape[1] == inputs else { return (parameters, state) }
         let training = phase == .metaTraining
-        let clock = state[8].scalars
+        let clock = state[6].scalars
         let t = Int(clock[0])
         var rng = RNG(seed: UInt64(clock[1]) << 32 | UInt64(t))
 
@@ -177,10 +177,10 @@ public struct MTL2L: LearnedOptimiser {
         let stats = (0..<4).map(hyper)
         let e = (0..<4).map { k -> Tensor in
             let s = contextReLU && k < 2 ? stats[k].relu() : stats[k]
-            return state[4 + k] * 0.9 + s * 0.1
+            return state[2 + k] * 0.9 + s * 0.1
         }
 
-        // Layer 1: W_G = Q diag(e) Pᵀ per gate and path; x·Wᵀ = x·(P diag(e) Qᵀ).
+        // Layer 1: W_G = Q diag(e) Pᵀ per gate and path; u·Wᵀ = u·(P diag(e) Qᵀ).
         func synapses(path: Int, eigen: Tensor) -> Tensor {
             Tensor.concatenate((0..<4).map { g in
                 let base = trunk + 4 + 4 * g + 2 * path
@@ -190,16 +190,17 @@ public struct MTL2L: LearnedOptimiser {
         func bias(_ learned: Tensor, width: Int) -> Tensor {
             allGateBiases ? learned : Tensor.concatenate([learned, Tensor.zeros([2 * width])], axis: 0)
         }
+        // The input u = x·w_in reaches the gates only through u·Wᵀ, so layer 1 is one fused LSTM
+        // layer on the preprocessed gradient x with input weights w_in·(P diag(e) Qᵀ) [2, 4H].
         let x = GradientPreprocessing.logAndSign(coordinates(gradients), p: p)           // [P, 2]
-        let u = matmul(x, meta[trunk])                                                    // [P, H]
-        let gates1 = Tensor.sumOfProducts([(u, synapses(path: 0, eigen: e[0])), (state[0], synapses(path: 1, eigen: e[1]))])
-        let hc1 = Tensor.lstmCell(gates: gates1, cell: state[1], bias: bias(meta[trunk + 1], width: hidden))
-        let h1 = hc1.slice(axis: 1, 0..<hidden), c1 = hc1.slice(axis: 1, hidden..<(2 * hidden))
+        let hc1 = Tensor.lstmLayer(input: x, state: state[0], w: matmul(meta[trunk], synapses(path: 0, eigen: e[0])),
+                                   u: synapses(path: 1, eigen: e[1]), bias: bias(meta[trunk + 1], width: hidden))
 
-        // Layer 2 (hidden size 1): pre_G = e3_G·(h₁·w_G) + e4_G·h₂.
-        let gates2 = Tensor.sumOfProducts([(h1, meta[trunk + 2] * e[2]), (state[2], e[3])])   // [P, 4]
-        let hc2 = Tensor.lstmCell(gates: gates2, cell: state[3], bias: bias(meta[trunk + 3], width: 1))
-        let h2 = hc2.slice(axis: 1, 0..<1), c2 = hc2.slice(axis: 1, 1..<2)
+        // Layer 2 (hidden size 1): pre_G = e3_G·(h₁·w_G) + e4_G·h₂, a fused LSTM layer reading
+        // h₁ in place from layer 1's state, with input weights w ⊙ e3 [H, 4] and recurrent e4 [1, 4].
+        let hc2 = Tensor.lstmLayer(input: hc1, state: state[1], w: meta[trunk + 2] * e[2], u: e[3],
+                                   bias: bias(meta[trunk + 3], width: 1))
+        let h2 = hc2.slice(axis: 1, 0..<1)
 
         var theta = coordinates(parameters) + h2 * scale
         if training && noise && t < noiseHorizon {
@@ -208,7 +209,7 @@ public struct MTL2L: LearnedOptimiser {
             let sigma = top * (Float(noiseHorizon - t) / Float(noiseHorizon) * c)
             theta = theta + Tensor.normal(theta.shape, rng: &rng) * sigma
         }
-        let next = [h1, c1, h2, c2] + e + [Tensor(shape: [2], scalars: [Float(t + 1), clock[1]])]
+        let next = [hc1, hc2] + e + [Tensor(shape: [2], scalars: [Float(t + 1), clock[1]])]
         return (split(theta, like: parameters.map(\.shape)), next)
     }
 }
