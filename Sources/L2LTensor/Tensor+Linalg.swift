@@ -1,3 +1,4 @@
+import CKernels
 import Synchronization
 
 /// Floating-point operations done by `sgemm` since the process started (2·m·n·k per
@@ -53,12 +54,8 @@ let smallInnerDimension = 4
 private func smallInnerProduct(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                _ c: UnsafeMutablePointer<Float>, accumulate: Bool) {
     Kernels.forChunks(m, minimumWork: n * (k + 1)) { rows in
-        if n == 1 {   // a matrix-vector product (a learned optimiser's output head): no per-row loop setup
-            for i in rows {
-                var sum: Float = accumulate ? c[i] : 0
-                for l in 0..<k { sum += a[i * k + l] * b[l] }
-                c[i] = sum
-            }
+        if n == 1 {   // a matrix-vector product (a coordinate-wise network's output head): rows vectorised in C
+            l2lk_row_dot(rows.count, k, a + rows.lowerBound * k, b, c + rows.lowerBound, accumulate ? 1 : 0)
             return
         }
         for i in rows {

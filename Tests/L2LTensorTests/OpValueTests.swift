@@ -267,6 +267,22 @@ final class OpValueTests: XCTestCase {
         XCTAssertEqual(matmul(Tensor.zeros([2, 0]), Tensor.zeros([0, 3])).scalars, [Float](repeating: 0, count: 6))
     }
 
+    /// Inner dimensions up to 4 skip sgemm (a coordinate-wise network's output head, [P, k]·[k, 1]):
+    /// each element is the plain chain (0 + a₀b₀) + a₁b₁ + … in Float, bit for bit, for rows
+    /// enough to fill whole vectors and a tail.
+    func testSmallInnerProductsAreThePlainSum() {
+        for (k, n) in [(1, 1), (2, 1), (3, 1), (4, 1), (3, 5), (4, 2)] {
+            let m = 37
+            let a = randomTensor([m, k], seed: UInt64(k)), b = randomTensor([k, n], seed: 7)
+            let c = matmul(a, b).scalars
+            for i in 0..<m { for j in 0..<n {
+                var sum: Float = 0
+                for l in 0..<k { sum += a.scalars[i * k + l] * b.scalars[l * n + j] }
+                XCTAssertEqual(c[i * n + j].bitPattern, sum.bitPattern, "[\(m), \(k)]·[\(k), \(n)] at (\(i), \(j))")
+            } }
+        }
+    }
+
     func testSoftmaxAndLossValues() {
         let logits = Tensor(shape: [2, 3], scalars: [1, 2, 3, -1, 0, 4])
         let labels: [Int32] = [2, 0]

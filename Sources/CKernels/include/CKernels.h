@@ -110,6 +110,11 @@ void l2lk_interleave(ptrdiff_t k, ptrdiff_t rows, const float *const *columns, f
 void l2lk_copy_narrow_rows(ptrdiff_t rows, ptrdiff_t width, const float *src, ptrdiff_t src_stride, float *dst,
                            ptrdiff_t dst_stride);
 
+/// c[r] (+)= Σ_l a[r·k + l]·b[l] for r < rows, each sum a chain of multiplications and
+/// additions in the order of l from 0 (or from c[r] when `accumulate`): the bits of a plain
+/// loop. `c` must not overlap `a` or `b`.
+void l2lk_row_dot(ptrdiff_t rows, ptrdiff_t k, const float *a, const float *b, float *c, int accumulate);
+
 // MARK: Element-wise functions
 
 /// The functions of l2lk_map.
