@@ -555,7 +555,7 @@ typedef struct l2l_learned l2l_learned;
  *   head [preset's], scale [0.1], p [10], forget_bias, input_bias [preset's], head_init
  *   [0.01] (half-width of the head's uniform initialisation), init_scales (comma list,
  *   one per layer: the half-width factor of each layer's initial draw U(±s/sqrt(H));
- *   preset's: 1 for paper, 0.5 for mtl2l), rms_decay [0 = off] (in [0, 1): the network
+ *   preset's: 1 for paper, 0.5 for mtl2l), rms_decay [0 = off] (0 to 0.999999: the network
  *   reads pre(g / sqrt(v_hat)), v_hat Adam's bias-corrected running mean of g^2 with this
  *   decay, so its inputs do not depend on the scale of the learner's gradients).
  * "meta_sgd": Meta-SGD, theta <- theta - beta * g with one learned rate per learner

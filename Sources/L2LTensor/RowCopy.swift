@@ -2,7 +2,8 @@ import CKernels
 
 /// Copies `rows` rows of `width` floats from `source` (rows `sourceStride` floats apart) to
 /// `destination` (rows `destinationStride` apart); the two must not overlap. Rows narrower
-/// than 16 floats go to a C loop with the width as a constant (`l2lk_copy_narrow_rows`): a
+/// than 16 floats go to a C loop (`l2lk_copy_narrow_rows`, the width a constant for 1, 2, 3,
+/// 4 and 8): a
 /// `memmove` call per row of a few floats cost more than the copy (concatenating three
 /// `[P, 1]` columns into `[P, 3]` took 250 µs for P = 25,450 through one `memmove` per
 /// element, 43 µs through a Swift loop).

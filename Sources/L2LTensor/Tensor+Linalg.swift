@@ -25,7 +25,8 @@ private func chooseGemmThreads(flops: Int) {
 /// `c = op(a)·op(b)` (or `c += …` when `accumulate`) on row-major, densely packed matrices:
 /// `op(a)` is `[m, k]`, `op(b)` is `[k, n]`, `c` is `[m, n]`. Counts the FLOPs and picks
 /// OpenBLAS's thread count; every product in the library goes through here (those with an
-/// inner dimension of at most ``smallInnerDimension`` and no transpose, or of 1, run in Swift).
+/// inner dimension of at most ``smallInnerDimension`` and no transpose, or of 1, skip sgemm:
+/// ``smallInnerProduct``).
 func gemm(_ m: Int, _ n: Int, _ k: Int,
           _ a: UnsafePointer<Float>, _ transposeA: Bool, _ b: UnsafePointer<Float>, _ transposeB: Bool,
           _ c: UnsafeMutablePointer<Float>, accumulate: Bool) {
@@ -49,8 +50,10 @@ let smallInnerDimension = 4
 /// `c (+)= a·b` for an inner dimension `k` of a few (the coordinate-wise LSTM's `[P, 2]`
 /// gradient features times `[2, 4H]`): each row of `c` is `k` scaled rows of `b`, one
 /// vectorised pass that writes `c` once. `sgemm` would first clear `c` (β = 0), then pack
-/// both operands and update `c` again, for two multiply-adds per element. Rows are split
-/// across cores; every element's sum runs in the order of `k`, so it is deterministic.
+/// both operands and update `c` again, for two multiply-adds per element. A single column
+/// (`n` = 1, an output head) runs in C, vectorised across rows (`l2lk_row_dot`). Rows are
+/// split across cores; every element's sum is the plain chain of multiplications and
+/// additions in the order of `k`, so it is deterministic.
 private func smallInnerProduct(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                _ c: UnsafeMutablePointer<Float>, accumulate: Bool) {
     Kernels.forChunks(m, minimumWork: n * (k + 1)) { rows in

@@ -72,7 +72,7 @@ final class FusedOpTests: XCTestCase {
             }
             return c
         }
-        for (m, n) in [(3, 5), (1000, 70)] {
+        for (m, n) in [(3, 5), (1000, 70), (3, 1), (70_000, 1)] {   // n = 1: l2lk_row_dot, rows split across cores at 70,000
             for k in 1...5 {
                 let a = randomTensor([m, k], seed: UInt64(20 + k)), b = randomTensor([k, n], seed: UInt64(30 + k))
                 assertClose(matmul(a, b).scalars, reference(a, b), atol: 1e-6, "m \(m), k \(k)")

@@ -2,8 +2,8 @@
 import L2LTestSupport
 import XCTest
 
-/// MTL2L: its size, its fixed orthogonal bases, finite-difference checks of the SVD synapses
-/// and the context update, meta-training, and the batch it needs.
+/// MTL2L: its size, its fixed orthogonal bases, finite-difference checks of the SVD synapses,
+/// the recurrent states and the context update, meta-training, and the batch it needs.
 final class MTL2LTests: XCTestCase {
     func mtl2l(_ options: String) throws -> MTL2L {
         try Factory.learnedOptimiser(kind: "mtl2l", options: options, parameterShapes: []) as! MTL2L
@@ -57,7 +57,9 @@ final class MTL2LTests: XCTestCase {
     func testStepGradientsMatchFiniteDifferences() throws {
         for preset in ["paper", "code"] {
             let opt = try mtl2l("preset=\(preset) inputs=3 hidden=3 hyper_hidden=4 scale=1")
-            var rng = RNG(seed: 5)
+            // Seed 10 leaves every hypernetwork pre-activation at least 0.038 from the ReLU's
+            // kink (seed 5 had one at 0.0008, where the finite differences straddle it).
+            var rng = RNG(seed: 10)
             let meta = opt.initialMetaParameters(rng: &rng)
             let params = [Tensor.normal([2, 3], rng: &rng)]
             let grads = [Tensor.normal([2, 3], std: 0.3, rng: &rng)]
@@ -70,7 +72,15 @@ final class MTL2LTests: XCTestCase {
                 var phi = meta
                 for (i, k) in checked.enumerated() { phi[k] = xs[i] }
                 let (p, next) = opt.step(meta: phi, parameters: params, gradients: grads, state: state, phase: .metaTesting, inputs: batch)
-                return Tensor.concatenate([p[0].reshaped([-1]), next[2].reshaped([-1]), next[4].reshaped([-1])], axis: 0)
+                // Layer 1's state is both layer 2's input and the next state: both paths in the loss.
+                return Tensor.concatenate([p[0].reshaped([-1]), next[0].reshaped([-1]), next[1].reshaped([-1]),
+                                           next[2].reshaped([-1]), next[4].reshaped([-1])], axis: 0)
+            }
+            checkGradients(Array(state[0..<2]), secondOrder: false) { xs in
+                var s = state
+                s[0] = xs[0]; s[1] = xs[1]
+                let (p, next) = opt.step(meta: meta, parameters: params, gradients: grads, state: s, phase: .metaTesting, inputs: batch)
+                return Tensor.concatenate([p[0].reshaped([-1]), next[0].reshaped([-1]), next[1].reshaped([-1])], axis: 0)
             }
             checkGradients(Array(state[2..<6]), secondOrder: false) { xs in
                 var s = state

@@ -6,7 +6,10 @@
 // however its rows are split across threads. Each output element is computed by the same
 // sequence of IEEE operations (fused multiply-adds in a fixed order, the same selects and
 // divisions) in every build — the vector width only decides how many elements go at once —
-// and the reductions over rows sum fixed blocks of rows, then the blocks in order.
+// and the reductions over rows sum fixed blocks of rows, then the blocks in order. Two
+// functions take libm's bits instead, softplus and the gradient preprocessing's logarithm:
+// their baseline build calls libm and their AVX2/AVX-512 builds repeat glibc 2.36's FMA code,
+// so with another C library the builds may differ by an ulp there (elementwise.c).
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
@@ -112,7 +115,10 @@ void l2lk_copy_narrow_rows(ptrdiff_t rows, ptrdiff_t width, const float *src, pt
 
 /// c[r] (+)= Σ_l a[r·k + l]·b[l] for r < rows, each sum a chain of multiplications and
 /// additions in the order of l from 0 (or from c[r] when `accumulate`): the bits of a plain
-/// loop. `c` must not overlap `a` or `b`.
+/// loop, which `matmul` has always given for k ≤ 4 (MLHF's output heads). l2lk_linear_head
+/// computes the same product with fused multiply-adds, the bits of OpenBLAS's sgemm that the
+/// other learned optimisers' heads had; each keeps its users' results. `c` must not overlap
+/// `a` or `b`.
 void l2lk_row_dot(ptrdiff_t rows, ptrdiff_t k, const float *a, const float *b, float *c, int accumulate);
 
 // MARK: Element-wise functions

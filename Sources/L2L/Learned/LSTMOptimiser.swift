@@ -80,8 +80,11 @@ public struct LSTMOptimiser: LearnedOptimiser {
     public var kind: String { "lstm" }
     public var parameterShapes: [[Int]]? { nil }
 
+    /// The options text that rebuilds this optimiser (`rms_decay` only when on, so an
+    /// optimiser without it keeps the text, and the checkpoints that store it, it had before).
     public var options: String {
-        "preset=\(preset) layers=\(network.layers.map(String.init).joined(separator: ",")) head=\(head ? 1 : 0) scale=\(scale) p=\(p) forget_bias=\(network.forgetBias) input_bias=\(network.inputBias) head_init=\(headInit) init_scales=\(network.initScales.map { "\($0)" }.joined(separator: ",")) rms_decay=\(rmsDecay)"
+        "preset=\(preset) layers=\(network.layers.map(String.init).joined(separator: ",")) head=\(head ? 1 : 0) scale=\(scale) p=\(p) forget_bias=\(network.forgetBias) input_bias=\(network.inputBias) head_init=\(headInit) init_scales=\(network.initScales.map { "\($0)" }.joined(separator: ","))"
+            + (rmsDecay > 0 ? " rms_decay=\(rmsDecay)" : "")
     }
 
     public var metaParameterSpecs: [MetaParameterSpec] {

@@ -16,7 +16,7 @@ Kinds and options (those of l2l_learned_create in include/l2l.h, with the same d
 lstm       Andrychowicz et al.'s coordinate-wise LSTM optimiser, theta <- theta + scale*out.
            preset "paper" (2 x 20 LSTM + linear head) or "mtl2l" (20 then 1 unit, no head);
            layers, head, scale=0.1, p=10, forget_bias, input_bias, head_init=0.01,
-           rms_decay=0 (in [0, 1): divide g by its running RMS, as Adam's sqrt(v_hat), first)
+           rms_decay=0 (0 to 0.999999: divide g by its running RMS, as Adam's sqrt(v_hat), first)
 meta_sgd   Meta-SGD, theta <- theta - beta*g, one learned rate per learner parameter; lr=1e-3
 dmsgd      Dynamic Meta-SGD: beta_t = ReLU(beta_static + gamma*tanh(U h_t)), h_t from a
            coordinate-wise LSTM over the preprocessed gradient; hidden=20, beta_static=1e-3,
