@@ -24,7 +24,7 @@ paper holds. Written to --out: mtl2l.png (test loss against steps, both scenario
 seeds × learners, the band from the lowest to the highest), mtl2l.json (every curve), the
 learned optimisers of each seed. --replot redraws mtl2l.png from mtl2l.json without running.
 
-    python3 examples/mtl2l.py                   # 3 seeds × 2 learners: 19 minutes on 2 busy cores
+    python3 examples/mtl2l.py                   # 3 seeds × 2 learners: 5 minutes on one core of a busy machine
     python3 examples/mtl2l.py --seeds 1 --learners 1 --trials 4     # a smoke run, about two minutes
 """
 import argparse
