@@ -13,13 +13,21 @@ private let gemmFlops = Atomic<Int>(0)
 /// and ran 1.3–1.8× faster on the shared 2-core machine (the spinning thread competed
 /// with the fused cell kernel's workers).
 let multiThreadedGemmFlops = 100_000_000
-private let gemmThreads = Atomic<Int>(0)
+/// The thread count last given to OpenBLAS (0: none yet).
+private let gemmThreads = Mutex<Int>(0)
 
 /// Sets OpenBLAS's thread count for a product of `flops` (one, or ``BLAS/threads``), calling
-/// into OpenBLAS only when the count changes.
+/// into OpenBLAS only when the count changes. The check and the call happen under one lock:
+/// two threads choosing different counts could otherwise leave OpenBLAS on one count and
+/// the record on the other, and every later product on the wrong number of threads.
 private func chooseGemmThreads(flops: Int) {
     let wanted = flops < multiThreadedGemmFlops ? 1 : BLAS.threads
-    if gemmThreads.exchange(wanted, ordering: .relaxed) != wanted { BLAS.library.setNumThreads(Int32(wanted)) }
+    gemmThreads.withLock { current in
+        if current != wanted {
+            BLAS.library.setNumThreads(Int32(wanted))
+            current = wanted
+        }
+    }
 }
 
 /// `c = op(a)·op(b)` (or `c += …` when `accumulate`) on row-major, densely packed matrices:
