@@ -240,4 +240,22 @@ final class MTL2LTests: XCTestCase {
         let wide = try MetaTask.checked(learner: try MLP(sizes: [5, 4, 3]), data: try Dataset(inputs: Tensor.zeros([4, 5]), labels: [0, 1, 2, 0], classes: 3))
         assertThrows(.shapeMismatch, containing: "features") { try MetaTrainer(opt, tasks: [wide], config: MetaTrainingConfig()) }
     }
+
+    /// A state exported before MTL2L's layers were fused (h and c apart, a clock of two) held
+    /// as many floats as the fused layout without its layout version: it is refused by size,
+    /// and the current export round-trips.
+    func testStatesOfTheFormerLayoutAreRefused() throws {
+        let opt = try mtl2l("inputs=6 hidden=3 hyper_hidden=4")
+        var rng = RNG(seed: 2)
+        let session = OptimiserSession(try TrainedOptimiser(opt, meta: opt.initialMetaParameters(rng: &rng)))
+        var params = [Tensor.zeros([4])]
+        try session.step(&params, gradients: [Tensor.ones([4])], inputs: Tensor.ones([2, 6]))
+        let exported = try XCTUnwrap(session.exportState())
+        // Former layout: [P, H] ×2, [P, 1] ×2, E1…E4, clock [2].
+        let former = 2 * 4 * 3 + 2 * 4 + (3 + 3 + 4 + 4) + 2
+        XCTAssertEqual(exported.values.count, former + 1)
+        assertThrows(.shapeMismatch) { try session.importState(Array(exported.values.prefix(former)), stepCount: 1, for: [[4]]) }
+        try session.importState(exported.values, stepCount: exported.stepCount, for: [[4]])
+        XCTAssertEqual(session.exportState()?.values, exported.values)
+    }
 }

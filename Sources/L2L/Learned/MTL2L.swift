@@ -142,8 +142,15 @@ public struct MTL2L: LearnedOptimiser {
 
     /// Layer 1's `[P, 2H]` and layer 2's `[P, 2]` states (h then c, as ``Tensor/lstmLayer``),
     /// the context vectors E1…E4 (`[1, H]`, `[1, H]`, `[1, 4]`, `[1, 4]`, zero), and the clock
-    /// `[2]`: the learner's step t and a key drawn from its initial parameters (the dropout and
-    /// noise of meta-training are drawn from both, so a recomputed step draws the same).
+    /// `[3]`: the learner's step t, a key drawn from its initial parameters (the dropout and
+    /// noise of meta-training are drawn from both, so a recomputed step draws the same) and
+    /// ``stateLayout``.
+    /// The state's layout version, kept in the clock. Version 2 (h and c of a layer in one
+    /// tensor) holds one float more than version 1 (h and c apart, two floats in the clock),
+    /// which held the same number of floats otherwise: so an exported state of the old layout
+    /// is refused by its size instead of being read into the wrong places.
+    static let stateLayout: Float = 2
+
     public func initialState(for parameters: [Tensor]) -> [Tensor] {
         let n = parameters.reduce(0) { $0 + $1.count }
         var key: UInt32 = 2_166_136_261
@@ -152,7 +159,7 @@ public struct MTL2L: LearnedOptimiser {
         }
         return [Tensor.zeros([n, 2 * hidden]), Tensor.zeros([n, 2]),
                 Tensor.zeros([1, hidden]), Tensor.zeros([1, hidden]), Tensor.zeros([1, 4]), Tensor.zeros([1, 4]),
-                Tensor(shape: [2], scalars: [0, Float(key & 0xFF_FFFF)])]
+                Tensor(shape: [3], scalars: [0, Float(key & 0xFF_FFFF), Self.stateLayout])]
     }
 
     public func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
@@ -209,7 +216,7 @@ public struct MTL2L: LearnedOptimiser {
             let sigma = top * (Float(noiseHorizon - t) / Float(noiseHorizon) * c)
             theta = theta + Tensor.normal(theta.shape, rng: &rng) * sigma
         }
-        let next = [hc1, hc2] + e + [Tensor(shape: [2], scalars: [Float(t + 1), clock[1]])]
+        let next = [hc1, hc2] + e + [Tensor(shape: [3], scalars: [Float(t + 1), clock[1], Self.stateLayout])]
         return (split(theta, like: parameters.map(\.shape)), next)
     }
 }
