@@ -65,6 +65,23 @@ final class OpValueTests: XCTestCase {
         XCTAssertEqual(Array(special.sigmoid().scalars.dropFirst()), [1, 0, 1, 0])
     }
 
+    /// Whether libm is glibc 2.36, whose FMA code the softplus and logf kernels repeat bit for bit.
+    static let libcIsGlibc236: Bool = {
+        var version = [CChar](repeating: 0, count: 64)
+        _ = confstr(Int32(_CS_GNU_LIBC_VERSION), &version, version.count)
+        return String(cString: version) == "glibc 2.36"
+    }()
+
+    /// Runs `body` with l2l's kernels on each instruction set the CPU has, then restores the set.
+    func forEachInstructionSet(_ body: (String) -> Void) {
+        let saved = Kernels.instructionSet
+        defer { Kernels.instructionSet = saved }
+        for isa in Kernels.instructionSets {
+            Kernels.instructionSet = isa
+            body(isa)
+        }
+    }
+
     /// softplus's kernel repeats glibc 2.36's expf and log1pf operation for operation: on that
     /// glibc it gives libm's bits on every instruction set, including the elements it hands
     /// back to libm (|x| ≥ 88, NaN, ±∞, and 1 + e^(−|x|) rounding to 2); on any libm it stays
@@ -76,13 +93,8 @@ final class OpValueTests: XCTestCase {
         for std: Float in [1e-4, 0.3, 3, 30] { values += Tensor.normal([50_003], std: std, rng: &rng).scalars }
         let x = Tensor(shape: [values.count], scalars: values)
         let libm = values.map { v in Swift.max(v, 0) + log1pf(expf(-Swift.abs(v))) }
-        var version = [CChar](repeating: 0, count: 64)
-        _ = confstr(Int32(_CS_GNU_LIBC_VERSION), &version, version.count)
-        let glibc236 = String(cString: version) == "glibc 2.36"
-        let savedISA = Kernels.instructionSet
-        defer { Kernels.instructionSet = savedISA }
-        for isa in Kernels.instructionSets {
-            Kernels.instructionSet = isa
+        let glibc236 = Self.libcIsGlibc236
+        forEachInstructionSet { isa in
             let y = x.softplus().scalars
             var worstUlps: Float = 0
             for (i, v) in values.enumerated() {
@@ -110,13 +122,8 @@ final class OpValueTests: XCTestCase {
                                .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 0x1p-126]
         for std: Float in [1e-6, 1e-3, 1, 1e4] { values += Tensor.normal([40_001], std: std, rng: &rng).scalars }
         let column = Tensor(shape: [values.count, 1], scalars: values)
-        var version = [CChar](repeating: 0, count: 64)
-        _ = confstr(Int32(_CS_GNU_LIBC_VERSION), &version, version.count)
-        let glibc236 = String(cString: version) == "glibc 2.36"
-        let savedISA = Kernels.instructionSet
-        defer { Kernels.instructionSet = savedISA }
-        for isa in Kernels.instructionSets {
-            Kernels.instructionSet = isa
+        let glibc236 = Self.libcIsGlibc236
+        forEachInstructionSet { isa in
             let f = column.logMagnitudeAndSign(p: p).scalars
             for (i, v) in values.enumerated() {
                 let small = Swift.abs(v) < threshold

@@ -9,6 +9,20 @@ final class MTL2LTests: XCTestCase {
         try Factory.learnedOptimiser(kind: "mtl2l", options: options, parameterShapes: []) as! MTL2L
     }
 
+    /// φ, a learner `[rows, 3]`, its gradient, a batch `[4, 3]` and a state part-way through
+    /// training (non-zero h, c and context vectors), all drawn from `seed` (an MTL2L of 3 inputs).
+    func partWay(_ opt: MTL2L, seed: UInt64, rows: Int)
+        -> (meta: [Tensor], params: [Tensor], grads: [Tensor], batch: Tensor, state: [Tensor]) {
+        var rng = RNG(seed: seed)
+        let meta = opt.initialMetaParameters(rng: &rng)
+        let params = [Tensor.normal([rows, 3], rng: &rng)]
+        let grads = [Tensor.normal([rows, 3], std: 0.3, rng: &rng)]
+        let batch = Tensor.normal([4, 3], rng: &rng)
+        var state = opt.initialState(for: params)
+        for k in 0..<6 { state[k] = Tensor.normal(state[k].shape, std: 0.5, rng: &rng) }
+        return (meta, params, grads, batch, state)
+    }
+
     /// The authors' configuration on the 784-32-10 MLP: 102,226 trainable meta-parameters;
     /// the paper's adds the A and O gate biases of both layers (2 × 20 + 2).
     func testMetaParameterCounts() throws {
@@ -59,14 +73,7 @@ final class MTL2LTests: XCTestCase {
             let opt = try mtl2l("preset=\(preset) inputs=3 hidden=3 hyper_hidden=4 scale=1")
             // Seed 10 leaves every hypernetwork pre-activation at least 0.038 from the ReLU's
             // kink (seed 5 had one at 0.0008, where the finite differences straddle it).
-            var rng = RNG(seed: 10)
-            let meta = opt.initialMetaParameters(rng: &rng)
-            let params = [Tensor.normal([2, 3], rng: &rng)]
-            let grads = [Tensor.normal([2, 3], std: 0.3, rng: &rng)]
-            let batch = Tensor.normal([4, 3], rng: &rng)
-            var state = opt.initialState(for: params)
-            // A state part-way through training: non-zero h, c and context vectors.
-            for k in 0..<6 { state[k] = Tensor.normal(state[k].shape, std: 0.5, rng: &rng) }
+            let (meta, params, grads, batch, state) = partWay(opt, seed: 10, rows: 2)
             let checked = [0, 1, 2, 3, 4, 8, 12, opt.trunk, opt.trunk + 1, opt.trunk + 2, opt.trunk + 3]
             checkGradients(checked.map { meta[$0] }, secondOrder: false) { xs in
                 var phi = meta
@@ -97,13 +104,7 @@ final class MTL2LTests: XCTestCase {
     func testFusedLayersAgainstComposedEquations() throws {
         for preset in ["paper", "code"] {
             let opt = try mtl2l("preset=\(preset) inputs=3 hidden=5 hyper_hidden=4 scale=1")
-            var rng = RNG(seed: 12)
-            let meta = opt.initialMetaParameters(rng: &rng)
-            let params = [Tensor.normal([7, 3], rng: &rng)]
-            let grads = [Tensor.normal([7, 3], std: 0.3, rng: &rng)]
-            let batch = Tensor.normal([4, 3], rng: &rng)
-            var state = opt.initialState(for: params)
-            for k in 0..<6 { state[k] = Tensor.normal(state[k].shape, std: 0.5, rng: &rng) }
+            let (meta, params, grads, batch, state) = partWay(opt, seed: 12, rows: 7)
             let (out, next) = opt.step(meta: meta, parameters: params, gradients: grads, state: state, phase: .metaTesting, inputs: batch)
             let (h, trunk) = (opt.hidden, opt.trunk)
             let e = Array(next[2..<6])
