@@ -110,7 +110,7 @@ def main():
     nets = args.nets.split(",")
     if any(n not in NETS for n in nets):
         raise SystemExit(f"--nets: known networks are {', '.join(NETS)}")
-    if args.optimizer != "lstm" and nets != ["mlp"]:
+    if args.optimizer in ("dmsgd", "meta_sgd") and nets != ["mlp"]:
         raise SystemExit(f"--optimizer {args.optimizer} is tied to the meta-training network: --nets mlp only")
     stages = [parse_stage(text, args.trials) for text in (args.curriculum.split(",") if args.curriculum else [str(args.steps)])]
     os.makedirs(args.out, exist_ok=True)
