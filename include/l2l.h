@@ -557,7 +557,11 @@ typedef struct l2l_learned l2l_learned;
  *   one per layer: the half-width factor of each layer's initial draw U(±s/sqrt(H));
  *   preset's: 1 for paper, 0.5 for mtl2l), rms_decay [0 = off] (0 to 0.999999: the network
  *   reads pre(g / sqrt(v_hat)), v_hat Adam's bias-corrected running mean of g^2 with this
- *   decay, so its inputs do not depend on the scale of the learner's gradients).
+ *   decay, so its inputs do not depend on the scale of the learner's gradients), inputs
+ *   [log_sign] (adam: RNNprop's features of Lv et al. 2017 in place of pre(g), g / (sqrt(v_hat)
+ *   + 1e-8) and m_hat / (sqrt(v_hat) + 1e-8), m_hat and v_hat Adam's bias-corrected running
+ *   means of g and g^2; not with rms_decay), beta1 [0.95], beta2 [0.95] (their decays),
+ *   squash [0] (1: theta <- theta + scale * tanh(out), RNNprop's bounded output).
  * "meta_sgd": Meta-SGD, theta <- theta - beta * g with one learned rate per learner
  *   parameter; lr [1e-3] (every beta's start).
  * "dmsgd": Dynamic Meta-SGD (M2SGD paper, eqs. 6-9): beta_t = ReLU(beta_static + gamma *

@@ -72,34 +72,53 @@ final class LearnedOptimiserTests: XCTestCase {
         try checkLSTMOptimiserSteps(rmsDecay: 0.9)
     }
 
-    func checkLSTMOptimiserSteps(rmsDecay beta: Double) throws {
-        var c = try Config("layers=3 scale=0.5 head_init=0.5 rms_decay=\(beta)", context: "t")
+    /// With `inputs=adam squash=1` the network reads RNNprop's g / (√v̂ + ε) and m̂ / (√v̂ + ε)
+    /// (β₁ = 0.9, β₂ = 0.8 here, so that the two decays cannot be swapped unnoticed) and
+    /// Δ = scale · tanh(out).
+    func testLSTMOptimiserWithAdamInputsStepsAgainstFloat64() throws {
+        try checkLSTMOptimiserSteps(rmsDecay: 0, adam: (0.9, 0.8))
+    }
+
+    func checkLSTMOptimiserSteps(rmsDecay beta: Double, adam: (Double, Double)? = nil) throws {
+        let options = adam.map { "inputs=adam beta1=\($0.0) beta2=\($0.1) squash=1" } ?? "rms_decay=\(beta)"
+        var c = try Config("layers=3 scale=0.5 head_init=0.5 " + options, context: "t")
         let opt = try LSTMOptimiser(config: &c)
         var rng = RNG(seed: 4)
         let meta = opt.initialMetaParameters(rng: &rng)
         XCTAssertEqual(opt.metaParameterSpecs.map(\.shape), [[2, 12], [3, 12], [12], [3, 1], [1]])
         var params = [Tensor(shape: [2], scalars: [0.3, -0.1]), Tensor(shape: [1], scalars: [2])]
         var state = opt.initialState(for: params)
-        XCTAssertEqual(state.map(\.shape), [[3, 6]] + (beta > 0 ? [[3, 2]] : []))
+        XCTAssertEqual(state.map(\.shape), [[3, 6]] + (beta > 0 ? [[3, 2]] : adam != nil ? [[3, 4]] : []))
         var h = [[Double]](repeating: [0, 0, 0], count: 3), cs = h
         var theta = params.flatMap(\.scalars).map(Double.init)
-        var meanSquare = [Double](repeating: 0, count: 3), t = 0.0
+        var meanSquare = [Double](repeating: 0, count: 3), mean = meanSquare, t = 0.0
         let m = meta.map { $0.scalars.map(Double.init) }
         for grads in [[0.5, -2e-5, 3.0], [-0.01, 0.2, 0], [0.04, 1e-3, -6]] {
             let g = [Tensor(shape: [2], scalars: [Float(grads[0]), Float(grads[1])]), Tensor(shape: [1], scalars: [Float(grads[2])])]
             (params, state) = opt.step(meta: meta, parameters: params, gradients: g, state: state, phase: .metaTesting, inputs: nil)
-            var input = grads
+            var features = grads.map(preprocess)
+            t += 1
             if beta > 0 {
-                t += 1
                 meanSquare = zip(meanSquare, grads).map { beta * $0 + (1 - beta) * $1 * $1 }
-                input = (0..<3).map { grads[$0] / (meanSquare[$0] / (1 - Glibc.pow(beta, t)) + 1e-16).squareRoot() }
+                features = (0..<3).map { preprocess(grads[$0] / (meanSquare[$0] / (1 - Glibc.pow(beta, t)) + 1e-16).squareRoot()) }
                 assertClose(state[1].scalars, zip(meanSquare, [Double](repeating: 1 - Glibc.pow(beta, t), count: 3)).flatMap { [Float($0), Float($1)] },
                             atol: 1e-7, rtol: 1e-5, "running means after step \(Int(t))")
             }
-            (h, cs) = referenceLSTM(x: input.map(preprocess), w: m[0], u: m[1], b: m[2], h0: h, c0: cs, hidden: 3)
+            if let (b1, b2) = adam {
+                mean = zip(mean, grads).map { b1 * $0 + (1 - b1) * $1 }
+                meanSquare = zip(meanSquare, grads).map { b2 * $0 + (1 - b2) * $1 * $1 }
+                let (c1, c2) = (1 - Glibc.pow(b1, t), 1 - Glibc.pow(b2, t))
+                features = (0..<3).map { r in
+                    let rms = (meanSquare[r] / c2).squareRoot() + 1e-8
+                    return [grads[r] / rms, mean[r] / c1 / rms]
+                }
+                assertClose(state[1].scalars, (0..<3).flatMap { r in [mean[r], meanSquare[r], c1, c2].map(Float.init) },
+                            atol: 1e-7, rtol: 1e-5, "running means after step \(Int(t))")
+            }
+            (h, cs) = referenceLSTM(x: features, w: m[0], u: m[1], b: m[2], h0: h, c0: cs, hidden: 3)
             for r in 0..<3 {
                 let out = (0..<3).reduce(m[4][0]) { $0 + h[r][$1] * m[3][$1] }
-                theta[r] += 0.5 * out
+                theta[r] += 0.5 * (adam != nil ? Glibc.tanh(out) : out)
             }
             assertClose(params.flatMap(\.scalars), theta.map(Float.init), atol: 1e-6, rtol: 1e-5, "θ after a step")
         }
@@ -125,15 +144,22 @@ final class LearnedOptimiserTests: XCTestCase {
         }
     }
 
-    /// With `rms_decay` the steps do not depend on the scale of the gradients (the reason for
-    /// the option); without it they do. The option survives the options text; β ≥ 1 is refused.
-    func testLSTMRMSDecayMakesStepsScaleInvariant() throws {
-        for decay in [0, 0.999] {
-            var c = try Config("preset=mtl2l rms_decay=\(decay)", context: "t")
+    /// With `rms_decay` or `inputs=adam` the steps do not depend on the scale of the gradients
+    /// (the reason for the options); without them they do. The options survive the options
+    /// text; β ≥ 1, an unknown `inputs` and `rms_decay` with `inputs=adam` are refused.
+    func testLSTMRMSDecayAndAdamInputsMakeStepsScaleInvariant() throws {
+        for (options, adam) in [("", false), ("rms_decay=0.999", false), ("inputs=adam beta1=0.9 squash=1", true)] {
+            var c = try Config("preset=mtl2l " + options, context: "t")
             let opt = try LSTMOptimiser(config: &c)
             var again = try Config(opt.options, context: "t")
-            XCTAssertEqual(try LSTMOptimiser(config: &again).rmsDecay, Float(decay))
-            XCTAssertEqual(opt.options.contains("rms_decay"), decay > 0, "checkpoints compare the options text")
+            let rebuilt = try LSTMOptimiser(config: &again)
+            XCTAssertEqual(rebuilt.options, opt.options)
+            XCTAssertEqual(rebuilt.rmsDecay, options.contains("rms_decay") ? 0.999 : 0)
+            XCTAssertEqual([rebuilt.inputs == .adam, rebuilt.squash], [adam, adam])
+            XCTAssertEqual(rebuilt.beta1, adam ? 0.9 : 0.95)
+            // Checkpoints compare the options text: an optimiser without the options keeps its old text.
+            XCTAssertEqual(opt.options.contains("rms_decay"), options.contains("rms_decay"))
+            XCTAssertEqual(opt.options.contains("inputs") || opt.options.contains("squash"), adam)
             var rng = RNG(seed: 8)
             let meta = opt.initialMetaParameters(rng: &rng)
             let gradients = (0..<4).map { _ in Tensor.normal([50], std: 0.01, rng: &rng) }
@@ -147,15 +173,18 @@ final class LearnedOptimiserTests: XCTestCase {
             }
             let (small, large) = (steps(scale: 1), steps(scale: 1000))
             let gap = zip(small, large).map { abs($0 - $1) }.max()!
-            if decay > 0 {
-                XCTAssertLessThan(gap, 1e-5, "rms_decay: θ after 4 steps should not depend on the gradient scale")
+            if !options.isEmpty {
+                XCTAssertLessThan(gap, 1e-5, "\(options): θ after 4 steps should not depend on the gradient scale")
             } else {
                 XCTAssertGreaterThan(gap, 1e-4, "without rms_decay the gradient scale should matter")
             }
         }
-        assertThrows(.invalidArgument, containing: "rms_decay") {
-            var c = try Config("rms_decay=1", context: "t")
-            _ = try LSTMOptimiser(config: &c)
+        for (bad, message) in [("rms_decay=1", "rms_decay"), ("inputs=adam beta2=1", "beta2"), ("inputs=rms", "unknown inputs"),
+                               ("inputs=adam rms_decay=0.9", "rms_decay applies")] {
+            assertThrows(.invalidArgument, containing: message) {
+                var c = try Config(bad, context: "t")
+                _ = try LSTMOptimiser(config: &c)
+            }
         }
     }
 
@@ -206,7 +235,8 @@ final class LearnedOptimiserTests: XCTestCase {
         let task = try MetaTask.checked(learner: learner, data: data)
         for (kind, options) in [("lstm", "layers=4 head_init=0.3 scale=0.5"), ("lstm", "layers=4 head_init=0.3 scale=0.5 rms_decay=0.9"),
                                 ("meta_sgd", "lr=0.05"), ("dmsgd", "hidden=3 beta_static=0.05"),
-                                ("m2sgd", "hidden=3 beta_static=0.05 xi=0 mask_during=both rate_penalty=5")] {
+                                ("m2sgd", "hidden=3 beta_static=0.05 xi=0 mask_during=both rate_penalty=5"),
+                                ("lstm", "layers=4 head_init=0.3 scale=0.5 inputs=adam squash=1")] {
             let opt = try Factory.learnedOptimiser(kind: kind, options: options, parameterShapes: task.parameterShapes)
             var meta = opt.initialMetaParameters(rng: &rng)
             if kind == "dmsgd" || kind == "m2sgd" { meta[3] = Tensor.normal([3, 1], std: 0.5, rng: &rng) }   // exercise U_β

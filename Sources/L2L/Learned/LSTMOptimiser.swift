@@ -28,7 +28,20 @@
 /// learner's gradients (Wichrowska et al. 2017 normalise their inputs for the same reason:
 /// an optimiser that must work on networks it was not trained on). The state gains one
 /// `[P, 2]` tensor: the running means of g² and of 1 (= 1 − β^t).
+///
+/// `inputs=adam` (the default `log_sign` is the paper's preprocessing) feeds the network
+/// RNNprop's two features (Lv et al. 2017, "Learning Gradient Descent: Better Generalization
+/// and Longer Horizons"): g / (√v̂ + ε) and m̂ / (√v̂ + ε), with m̂, v̂ Adam's bias-corrected
+/// running means of g and g² (decays `beta1`, `beta2`, both 0.95 as in the authors' code;
+/// ε = 1e-8). Like `rms_decay` it makes the inputs scale-free, and it adds Adam's momentum as
+/// a feature. The state gains one `[P, 4]` tensor: the running means of g, g², and of 1 under
+/// β₁ and under β₂ (1 − β₁ᵗ, 1 − β₂ᵗ). `squash=1` bounds the output as RNNprop does:
+/// Δ = scale · tanh(out). (RNNprop also has a 20-unit ELU layer before its LSTM; here the
+/// LSTM's input weights read the two features directly.)
 public struct LSTMOptimiser: LearnedOptimiser {
+    /// What the network reads for each coordinate (two features either way).
+    public enum Inputs: String, Sendable { case logSign = "log_sign", adam }
+
     public let network: CoordinateLSTM
     /// A linear head from the last hidden layer to one output per coordinate.
     public let head: Bool
@@ -40,6 +53,12 @@ public struct LSTMOptimiser: LearnedOptimiser {
     public let headInit: Float
     /// β of the running mean of g² the gradient is divided by (0: not divided).
     public let rmsDecay: Float
+    /// The network's input features.
+    public let inputs: Inputs
+    /// Decays of the running means of g and g² (used with `inputs == .adam`).
+    public let beta1: Float, beta2: Float
+    /// Δ = scale · tanh(output) instead of scale · output.
+    public let squash: Bool
     public let preset: String
 
     public init(preset: String = "paper", config: inout Config) throws {
@@ -64,6 +83,17 @@ public struct LSTMOptimiser: LearnedOptimiser {
         p = try config.float("p", default: 10, range: 1...50)
         headInit = try config.float("head_init", default: 0.01, range: 0...10)
         rmsDecay = try config.float("rms_decay", default: 0, range: 0...0.999_999)
+        let inputsName = config.string("inputs") ?? Inputs.logSign.rawValue
+        guard let inputs = Inputs(rawValue: inputsName) else {
+            throw L2LError.invalid("lstm: unknown inputs '\(inputsName)' (known: log_sign, adam)")
+        }
+        guard inputs == .logSign || rmsDecay == 0 else {
+            throw L2LError.invalid("lstm: rms_decay applies to the log_sign inputs; inputs=adam divides by √v̂ itself")
+        }
+        self.inputs = inputs
+        beta1 = try config.float("beta1", default: 0.95, range: 0...0.999_999)
+        beta2 = try config.float("beta2", default: 0.95, range: 0...0.999_999)
+        squash = try config.bool("squash", default: false)
         self.preset = name
     }
 
@@ -80,11 +110,14 @@ public struct LSTMOptimiser: LearnedOptimiser {
     public var kind: String { "lstm" }
     public var parameterShapes: [[Int]]? { nil }
 
-    /// The options text that rebuilds this optimiser (`rms_decay` only when on, so an
-    /// optimiser without it keeps the text, and the checkpoints that store it, it had before).
+    /// The options text that rebuilds this optimiser (`rms_decay`, `inputs=adam` and `squash`
+    /// only when on, so an optimiser without them keeps the text, and the checkpoints that
+    /// store it, it had before).
     public var options: String {
         "preset=\(preset) layers=\(network.layers.map(String.init).joined(separator: ",")) head=\(head ? 1 : 0) scale=\(scale) p=\(p) forget_bias=\(network.forgetBias) input_bias=\(network.inputBias) head_init=\(headInit) init_scales=\(network.initScales.map { "\($0)" }.joined(separator: ","))"
             + (rmsDecay > 0 ? " rms_decay=\(rmsDecay)" : "")
+            + (inputs == .adam ? " inputs=adam beta1=\(beta1) beta2=\(beta2)" : "")
+            + (squash ? " squash=1" : "")
     }
 
     public var metaParameterSpecs: [MetaParameterSpec] {
@@ -97,10 +130,12 @@ public struct LSTMOptimiser: LearnedOptimiser {
             + (head ? [Tensor.uniform([network.layers.last!, 1], low: -headInit, high: headInit, rng: &rng), Tensor.zeros([1])] : [])
     }
 
-    /// One `[P, 2H]` tensor per layer, then (with `rms_decay`) the `[P, 2]` running means.
+    /// One `[P, 2H]` tensor per layer, then the running means: `[P, 2]` with `rms_decay`,
+    /// `[P, 4]` with `inputs=adam`.
     public func initialState(for parameters: [Tensor]) -> [Tensor] {
         let p = parameters.reduce(0) { $0 + $1.count }
-        return network.initialState(coordinates: p) + (rmsDecay > 0 ? [Tensor.zeros([p, 2])] : [])
+        let moments = inputs == .adam ? [Tensor.zeros([p, 4])] : rmsDecay > 0 ? [Tensor.zeros([p, 2])] : []
+        return network.initialState(coordinates: p) + moments
     }
 
     public func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
@@ -108,19 +143,46 @@ public struct LSTMOptimiser: LearnedOptimiser {
         let layers = network.layers.count
         var g = coordinates(gradients)
         var moments = [Tensor]()
-        if rmsDecay > 0 {
-            // Column 0: the running mean of g²; column 1: of 1, i.e. 1 − β^t (Adam's bias correction).
-            let m = state[layers] * rmsDecay + Tensor.concatenate([g * g, Tensor.ones(g.shape)], axis: 1) * (1 - rmsDecay)
-            g = g / (m.slice(axis: 1, 0..<1) / m.slice(axis: 1, 1..<2) + 1e-16).sqrt()
+        let x: Tensor
+        switch self.inputs {
+        case .logSign:
+            if rmsDecay > 0 {
+                // Column 0: the running mean of g²; column 1: of 1, i.e. 1 − β^t (Adam's bias correction).
+                let m = state[layers] * rmsDecay + Tensor.concatenate([g * g, Tensor.ones(g.shape)], axis: 1) * (1 - rmsDecay)
+                g = g / (m.slice(axis: 1, 0..<1) / m.slice(axis: 1, 1..<2) + 1e-16).sqrt()
+                moments = [m]
+            }
+            x = GradientPreprocessing.logAndSign(g, p: p)
+        case .adam:
+            let m = adamMoments(g, previous: state[layers])
+            x = Self.adamFeatures(g, moments: m)
             moments = [m]
         }
-        let x = GradientPreprocessing.logAndSign(g, p: p)
         let next = network.step(x, parameters: meta[0..<(3 * layers)], state: Array(state[0..<layers]))
         // The head reads h in place from the last layer's [P, 2H] state.
-        let out = head ? Tensor.linearHead(next.last!, w: meta[meta.count - 2], bias: meta[meta.count - 1])
+        var out = head ? Tensor.linearHead(next.last!, w: meta[meta.count - 2], bias: meta[meta.count - 1])
                        : next.last!.slice(axis: 1, 0..<1)
+        if squash { out = out.tanh() }
         let delta = split(out * scale, like: parameters.map(\.shape))
         return (zip(parameters, delta).map { $0 + $1 }, next + moments)
+    }
+}
+
+extension LSTMOptimiser {
+    /// The `[P, 4]` running means after gradients `g` `[P, 1]`: columns g and g² (decays β₁,
+    /// β₂), then 1 under β₁ and under β₂, i.e. Adam's bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ.
+    func adamMoments(_ g: Tensor, previous: Tensor) -> Tensor {
+        let decay = Tensor(shape: [1, 4], scalars: [beta1, beta2, beta1, beta2])
+        let ones = Tensor.ones(g.shape)
+        return previous * decay + Tensor.concatenate([g, g * g, ones, ones], axis: 1) * (1 - decay)
+    }
+
+    /// RNNprop's features `[P, 2]`: g / (√v̂ + ε) and m̂ / (√v̂ + ε), ε = 1e-8 (and 1e-16 under
+    /// the root, so that its derivative stays finite for a coordinate whose gradients are all 0).
+    static func adamFeatures(_ g: Tensor, moments m: Tensor) -> Tensor {
+        let column = { (j: Int) in m.slice(axis: 1, j..<(j + 1)) }
+        let rms = (column(1) / column(3) + 1e-16).sqrt() + 1e-8
+        return Tensor.concatenate([g / rms, column(0) / column(2) / rms], axis: 1)
     }
 }
 

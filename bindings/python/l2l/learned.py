@@ -16,7 +16,9 @@ Kinds and options (those of l2l_learned_create in include/l2l.h, with the same d
 lstm       Andrychowicz et al.'s coordinate-wise LSTM optimiser, theta <- theta + scale*out.
            preset "paper" (2 x 20 LSTM + linear head) or "mtl2l" (20 then 1 unit, no head);
            layers, head, scale=0.1, p=10, forget_bias, input_bias, head_init=0.01,
-           rms_decay=0 (0 to 0.999999: divide g by its running RMS, as Adam's sqrt(v_hat), first)
+           rms_decay=0 (0 to 0.999999: divide g by its running RMS, as Adam's sqrt(v_hat), first),
+           inputs="log_sign" ("adam": RNNprop's g/sqrt(v_hat) and m_hat/sqrt(v_hat) instead),
+           beta1=0.95, beta2=0.95 (their decays), squash=0 (1: theta <- theta + scale*tanh(out))
 meta_sgd   Meta-SGD, theta <- theta - beta*g, one learned rate per learner parameter; lr=1e-3
 dmsgd      Dynamic Meta-SGD: beta_t = ReLU(beta_static + gamma*tanh(U h_t)), h_t from a
            coordinate-wise LSTM over the preprocessed gradient; hidden=20, beta_static=1e-3,
@@ -169,7 +171,9 @@ class LSTMOptimizer(LearnedOptimizer):
     "paper" (2 x 20 LSTM and a linear head) or "mtl2l" (20 then 1 unit, no head). Other
     options: layers, head, scale, p, forget_bias, input_bias, head_init, init_scales (one
     half-width factor per layer for phi's initial draw, a list or "0.5,0.5"), rms_decay (the
-    gradient divided by its running RMS before the preprocessing, scale-free inputs). Fits learners
+    gradient divided by its running RMS before the preprocessing, scale-free inputs), inputs
+    ("adam": RNNprop's features of Lv et al. 2017, g / sqrt(v_hat) and m_hat / sqrt(v_hat), with
+    beta1, beta2 = 0.95), squash (1: a tanh on the output). Fits learners
     of any architecture; `LSTMOptimizer(**loaded.options)` rebuilds a loaded one."""
 
     def __init__(self, preset: str = "paper", seed: int = 0, **options: Any):

@@ -158,6 +158,11 @@ def test_as_optimizer_trains_and_checks_shapes(data, net):
     rms = l2l.learned.LSTMOptimizer(preset="mtl2l", rms_decay=0.999).as_optimizer()
     assert np.all(np.isfinite(l2l.train(l2l.MLP([4, 10, 3], seed=2), rms, train, steps=5, batch_size=16)))
     expect(l2l.InvalidArgumentError, "l2l_learned_create", l2l.learned.LSTMOptimizer, rms_decay=1.0)
+    rnnprop = l2l.learned.LSTMOptimizer(preset="mtl2l", inputs="adam", squash=1).as_optimizer()
+    assert np.all(np.isfinite(l2l.train(l2l.MLP([4, 10, 3], seed=2), rnnprop, train, steps=5, batch_size=16)))
+    assert "unknown inputs" in str(expect(l2l.InvalidArgumentError, "l2l_learned_create", l2l.learned.LSTMOptimizer, inputs="rms"))
+    assert "rms_decay applies" in str(expect(l2l.InvalidArgumentError, "l2l_learned_create", l2l.learned.LSTMOptimizer,
+                                             inputs="adam", rms_decay=0.9))
 
     m = l2l.learned.MetaSGD(net, lr=0.1).as_optimizer(phase="meta_training")
     other = l2l.MLP([4, 5, 3], seed=0)
