@@ -106,6 +106,8 @@ def main():
     parser.add_argument("--name", default="default", help="label of this recipe (file name)")
     parser.add_argument("--data", default=None, help="directory of the Fashion-MNIST IDX files")
     parser.add_argument("--out", default="examples/out")
+    parser.add_argument("--save", action="store_true",
+                        help="also save each seed's meta-trained optimiser to OUT/horizon_<name>_seed<S>.safetensors")
     args = parser.parse_args()
     nets = args.nets.split(",")
     if any(n not in NETS for n in nets):
@@ -162,6 +164,8 @@ def main():
                                            unroll=args.unroll, seed=seed, **{**meta, **options})
             history.extend(trainer.run())
             optimizer = trainer.learned()
+        if args.save:
+            optimizer.save(os.path.join(args.out, f"horizon_{args.name}_seed{seed}.safetensors"))
         k = max(1, len(history) // 10)
         meta_loss = (float(np.mean(history[:k])), float(np.mean(history[-k:])))
         for net in nets:
