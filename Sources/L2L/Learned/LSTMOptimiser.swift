@@ -37,7 +37,10 @@
 /// a feature. The state gains one `[P, 4]` tensor: the running means of g, g², and of 1 under
 /// β₁ and under β₂ (1 − β₁ᵗ, 1 − β₂ᵗ). `squash=1` bounds the output as RNNprop does:
 /// Δ = scale · tanh(out). (RNNprop also has a 20-unit ELU layer before its LSTM; here the
-/// LSTM's input weights read the two features directly.)
+/// LSTM's input weights read the two features directly.) With `preset=mtl2l inputs=adam`,
+/// meta-trained on the 784-32-10 MLP (60 learners of 100 steps, then 4 of 1 000 by PES), it
+/// stayed within 2 points of Adam on a 784-64-64-10 MLP for 5 of 5 seeds and on a convnet
+/// for 4 of 5 (README, "Past the horizon"; 3 of 10 with the log/sign inputs).
 public struct LSTMOptimiser: LearnedOptimiser {
     /// What the network reads for each coordinate (two features either way).
     public enum Inputs: String, Sendable { case logSign = "log_sign", adam }
