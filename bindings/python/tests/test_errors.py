@@ -175,6 +175,9 @@ def test_ctrl_c_cancels_training_and_raises_keyboard_interrupt():
     batches = l2l.Batches(data, batch_size=8, seed=0)
     opt = l2l.SGD(0.01)
     before = net.flat_parameters()
+    # A shell's background job starts with SIGINT ignored, and Python then installs no handler:
+    # install Python's own for the test, or it would train for 10**9 steps.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.3, signal.raise_signal, args=(signal.SIGINT,))
     timer.start()
     try:
@@ -182,6 +185,7 @@ def test_ctrl_c_cancels_training_and_raises_keyboard_interrupt():
             l2l._l2l.train(net._handle, opt._handle, batches._handle, 10**9, None, None)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert not np.array_equal(net.flat_parameters(), before)
     net.forward(np.zeros((1, 8)))  # handles are free again
 
