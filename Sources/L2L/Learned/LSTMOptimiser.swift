@@ -151,7 +151,7 @@ public struct LSTMOptimiser: LearnedOptimiser {
         case .logSign:
             if rmsDecay > 0 {
                 // Column 0: the running mean of g²; column 1: of 1, i.e. 1 − β^t (Adam's bias correction).
-                let m = state[layers] * rmsDecay + Tensor.concatenate([g * g, Tensor.ones(g.shape)], axis: 1) * (1 - rmsDecay)
+                let m = Self.runningMeans(state[layers], [g * g, Tensor.ones(g.shape)], decays: [rmsDecay, rmsDecay])
                 g = g / (m.slice(axis: 1, 0..<1) / m.slice(axis: 1, 1..<2) + 1e-16).sqrt()
                 moments = [m]
             }
@@ -172,12 +172,18 @@ public struct LSTMOptimiser: LearnedOptimiser {
 }
 
 extension LSTMOptimiser {
+    /// Running means `[P, k]`, one column per sample `[P, 1]`: previous · β + sample · (1 − β),
+    /// with column j's own decay β = `decays[j]`.
+    static func runningMeans(_ previous: Tensor, _ samples: [Tensor], decays: [Float]) -> Tensor {
+        let decay = Tensor(shape: [1, decays.count], scalars: decays)
+        return previous * decay + Tensor.concatenate(samples, axis: 1) * (1 - decay)
+    }
+
     /// The `[P, 4]` running means after gradients `g` `[P, 1]`: columns g and g² (decays β₁,
     /// β₂), then 1 under β₁ and under β₂, i.e. Adam's bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ.
     func adamMoments(_ g: Tensor, previous: Tensor) -> Tensor {
-        let decay = Tensor(shape: [1, 4], scalars: [beta1, beta2, beta1, beta2])
         let ones = Tensor.ones(g.shape)
-        return previous * decay + Tensor.concatenate([g, g * g, ones, ones], axis: 1) * (1 - decay)
+        return Self.runningMeans(previous, [g, g * g, ones, ones], decays: [beta1, beta2, beta1, beta2])
     }
 
     /// RNNprop's features `[P, 2]`: g / (√v̂ + ε) and m̂ / (√v̂ + ε), ε = 1e-8 (and 1e-16 under
