@@ -561,7 +561,11 @@ typedef struct l2l_learned l2l_learned;
  *   [log_sign] (adam: RNNprop's features of Lv et al. 2017 in place of pre(g), g / (sqrt(v_hat)
  *   + 1e-8) and m_hat / (sqrt(v_hat) + 1e-8), m_hat and v_hat Adam's bias-corrected running
  *   means of g and g^2; not with rms_decay), beta1 [0.95], beta2 [0.95] (their decays),
- *   squash [0] (1: theta <- theta + scale * tanh(out), RNNprop's bounded output).
+ *   squash [0] (1: theta <- theta + scale * tanh(out), RNNprop's bounded output), odd [0]
+ *   (1: the network also runs on each coordinate's mirror image, the features of -g with
+ *   a state of its own, and the update is (out(g) - out(-g)) / 2: odd in the gradients, so
+ *   no phi can push every weight the same way whatever the gradients' signs; twice the
+ *   network's work).
  * "meta_sgd": Meta-SGD, theta <- theta - beta * g with one learned rate per learner
  *   parameter; lr [1e-3] (every beta's start).
  * "dmsgd": Dynamic Meta-SGD (M2SGD paper, eqs. 6-9): beta_t = ReLU(beta_static + gamma *

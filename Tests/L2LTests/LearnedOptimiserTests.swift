@@ -188,6 +188,54 @@ final class LearnedOptimiserTests: XCTestCase {
         }
     }
 
+    /// With `odd=1` every step is ½·(Δ(g) − Δ(−g)), Δ the same optimiser without the option
+    /// run on the gradient sequence and on its negation (each with its own state): so Δ is odd
+    /// in the gradients and a zero gradient moves nothing, for either inputs, with a head or
+    /// without. Without the option the steps for −g are not the negated steps for g.
+    func testLSTMOddOptionStepsAreHalfTheDifferenceOfMirroredRuns() throws {
+        for options in ["layers=3 head_init=0.5", "preset=mtl2l inputs=adam beta1=0.9 squash=1"] {
+            var c = try Config(options + " odd=1", context: "t")
+            let opt = try LSTMOptimiser(config: &c)
+            var plainConfig = try Config(options, context: "t")
+            let plain = try LSTMOptimiser(config: &plainConfig)
+            var again = try Config(opt.options, context: "t")
+            XCTAssertTrue(try LSTMOptimiser(config: &again).odd)
+            XCTAssertTrue(opt.options.hasSuffix(" odd=1"))
+            XCTAssertFalse(plain.options.contains("odd"))
+            var rng = RNG(seed: 9)
+            let meta = opt.initialMetaParameters(rng: &rng)
+            let gradients = (0..<4).map { _ in Tensor.normal([7], std: 0.1, rng: &rng) }
+            func run(_ o: LSTMOptimiser, sign: Float) -> [[Float]] {
+                var params = [Tensor.zeros([7])]
+                var state = o.initialState(for: params)
+                var steps = [[Float]]()
+                for g in gradients {
+                    let before = params[0].scalars
+                    (params, state) = o.step(meta: meta, parameters: params, gradients: [g * sign], state: state,
+                                             phase: .metaTesting, inputs: nil)
+                    steps.append(zip(params[0].scalars, before).map { $0 - $1 })
+                }
+                return steps
+            }
+            XCTAssertEqual(opt.initialState(for: [Tensor.zeros([7])])[0].shape[0], 14, "mirror rows after the coordinates'")
+            let (up, down) = (run(plain, sign: 1), run(plain, sign: -1))
+            let asymmetry = zip(up, down).flatMap { zip($0, $1).map { abs($0 + $1) } }.max()!
+            XCTAssertGreaterThan(asymmetry, 1e-4, "\(options): without odd the steps should not be odd in g")
+            for (k, step) in run(opt, sign: 1).enumerated() {
+                assertClose(step, zip(up[k], down[k]).map { ($0 - $1) / 2 }, atol: 1e-6, rtol: 1e-4, "\(options), step \(k)")
+            }
+            let negated = run(opt, sign: -1), straight = run(opt, sign: 1)
+            XCTAssertEqual(negated.flatMap { $0 }, straight.flatMap { $0.map { -$0 } }, "\(options): Δ(−g) = −Δ(g) exactly")
+            var params = [Tensor.zeros([7])]
+            var state = opt.initialState(for: params)
+            for _ in 0..<3 {
+                (params, state) = opt.step(meta: meta, parameters: params, gradients: [Tensor.zeros([7])], state: state,
+                                           phase: .metaTesting, inputs: nil)
+            }
+            XCTAssertEqual(params[0].scalars, [Float](repeating: 0, count: 7), "\(options): zero gradients, zero steps")
+        }
+    }
+
     func testDMSGDAndM2SGDStepsAgainstFloat64() throws {
         for masked in [false, true] {
             var c = try Config(masked ? "hidden=2 xi=0.002" : "hidden=2", context: "t")
@@ -236,7 +284,8 @@ final class LearnedOptimiserTests: XCTestCase {
         for (kind, options) in [("lstm", "layers=4 head_init=0.3 scale=0.5"), ("lstm", "layers=4 head_init=0.3 scale=0.5 rms_decay=0.9"),
                                 ("meta_sgd", "lr=0.05"), ("dmsgd", "hidden=3 beta_static=0.05"),
                                 ("m2sgd", "hidden=3 beta_static=0.05 xi=0 mask_during=both rate_penalty=5"),
-                                ("lstm", "layers=4 head_init=0.3 scale=0.5 inputs=adam squash=1")] {
+                                ("lstm", "layers=4 head_init=0.3 scale=0.5 inputs=adam squash=1"),
+                                ("lstm", "layers=4 head_init=0.3 scale=0.5 inputs=adam odd=1")] {
             let opt = try Factory.learnedOptimiser(kind: kind, options: options, parameterShapes: task.parameterShapes)
             var meta = opt.initialMetaParameters(rng: &rng)
             if kind == "dmsgd" || kind == "m2sgd" { meta[3] = Tensor.normal([3, 1], std: 0.5, rng: &rng) }   // exercise U_β

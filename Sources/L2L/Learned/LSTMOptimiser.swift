@@ -41,6 +41,14 @@
 /// meta-trained on the 784-32-10 MLP (60 learners of 100 steps, then 4 of 1 000 by PES), it
 /// stayed within 2 points of Adam on a 784-64-64-10 MLP for 5 of 5 seeds and on a convnet
 /// for 4 of 5 (README, "Past the horizon"; 3 of 10 with the log/sign inputs).
+///
+/// `odd=1` (ours) makes Δ an odd function of the gradient history, as the updates of SGD,
+/// momentum and Adam are: the network also runs on every coordinate's mirror image, the
+/// features of −g with a state of its own, and Δ = ½·(Δ(g) − Δ(−g)). A zero gradient then
+/// gives a zero step, and no φ can push every weight the same way whatever the gradient's
+/// sign — which one meta-trained φ did to a convnet's first steps until its ReLUs died
+/// (README, "Past the horizon"). The network's state and work double (`[2P, 2H]` per layer,
+/// the first P rows for g, the last P for −g).
 public struct LSTMOptimiser: LearnedOptimiser {
     /// What the network reads for each coordinate (two features either way).
     public enum Inputs: String, Sendable { case logSign = "log_sign", adam }
@@ -62,6 +70,8 @@ public struct LSTMOptimiser: LearnedOptimiser {
     public let beta1: Float, beta2: Float
     /// Δ = scale · tanh(output) instead of scale · output.
     public let squash: Bool
+    /// Δ = ½·(Δ(g) − Δ(−g)), an odd function of the gradients.
+    public let odd: Bool
     public let preset: String
 
     public init(preset: String = "paper", config: inout Config) throws {
@@ -97,6 +107,7 @@ public struct LSTMOptimiser: LearnedOptimiser {
         beta1 = try config.float("beta1", default: 0.95, range: 0...0.999_999)
         beta2 = try config.float("beta2", default: 0.95, range: 0...0.999_999)
         squash = try config.bool("squash", default: false)
+        odd = try config.bool("odd", default: false)
         self.preset = name
     }
 
@@ -113,14 +124,15 @@ public struct LSTMOptimiser: LearnedOptimiser {
     public var kind: String { "lstm" }
     public var parameterShapes: [[Int]]? { nil }
 
-    /// The options text that rebuilds this optimiser (`rms_decay`, `inputs=adam` and `squash`
-    /// only when on, so an optimiser without them keeps the text, and the checkpoints that
+    /// The options text that rebuilds this optimiser (`rms_decay`, `inputs=adam`, `squash` and
+    /// `odd` only when on, so an optimiser without them keeps the text, and the checkpoints that
     /// store it, it had before).
     public var options: String {
         "preset=\(preset) layers=\(network.layers.map(String.init).joined(separator: ",")) head=\(head ? 1 : 0) scale=\(scale) p=\(p) forget_bias=\(network.forgetBias) input_bias=\(network.inputBias) head_init=\(headInit) init_scales=\(network.initScales.map { "\($0)" }.joined(separator: ","))"
             + (rmsDecay > 0 ? " rms_decay=\(rmsDecay)" : "")
             + (inputs == .adam ? " inputs=adam beta1=\(beta1) beta2=\(beta2)" : "")
             + (squash ? " squash=1" : "")
+            + (odd ? " odd=1" : "")
     }
 
     public var metaParameterSpecs: [MetaParameterSpec] {
@@ -133,12 +145,13 @@ public struct LSTMOptimiser: LearnedOptimiser {
             + (head ? [Tensor.uniform([network.layers.last!, 1], low: -headInit, high: headInit, rng: &rng), Tensor.zeros([1])] : [])
     }
 
-    /// One `[P, 2H]` tensor per layer, then the running means: `[P, 2]` with `rms_decay`,
-    /// `[P, 4]` with `inputs=adam`.
+    /// One `[P, 2H]` tensor per layer (`[2P, 2H]` with `odd`: the mirror images' rows after
+    /// the coordinates'), then the running means: `[P, 2]` with `rms_decay`, `[P, 4]` with
+    /// `inputs=adam`.
     public func initialState(for parameters: [Tensor]) -> [Tensor] {
         let p = parameters.reduce(0) { $0 + $1.count }
         let moments = inputs == .adam ? [Tensor.zeros([p, 4])] : rmsDecay > 0 ? [Tensor.zeros([p, 2])] : []
-        return network.initialState(coordinates: p) + moments
+        return network.initialState(coordinates: odd ? 2 * p : p) + moments
     }
 
     public func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
@@ -161,11 +174,18 @@ public struct LSTMOptimiser: LearnedOptimiser {
             x = Self.adamFeatures(g, moments: m)
             moments = [m]
         }
-        let next = network.step(x, parameters: meta[0..<(3 * layers)], state: Array(state[0..<layers]))
+        // The mirror image's features, those of −g: log|g| is even and the rest is odd.
+        let mirrored = { x * Tensor(shape: [1, 2], scalars: [self.inputs == .logSign ? 1 : -1, -1]) }
+        let next = network.step(odd ? Tensor.concatenate([x, mirrored()], axis: 0) : x,
+                                parameters: meta[0..<(3 * layers)], state: Array(state[0..<layers]))
         // The head reads h in place from the last layer's [P, 2H] state.
         var out = head ? Tensor.linearHead(next.last!, w: meta[meta.count - 2], bias: meta[meta.count - 1])
                        : next.last!.slice(axis: 1, 0..<1)
         if squash { out = out.tanh() }
+        if odd {
+            let p = g.shape[0]
+            out = (out.slice(axis: 0, 0..<p) - out.slice(axis: 0, p..<(2 * p))) * 0.5
+        }
         let delta = split(out * scale, like: parameters.map(\.shape))
         return (zip(parameters, delta).map { $0 + $1 }, next + moments)
     }

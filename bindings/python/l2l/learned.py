@@ -18,7 +18,8 @@ lstm       Andrychowicz et al.'s coordinate-wise LSTM optimiser, theta <- theta 
            layers, head, scale=0.1, p=10, forget_bias, input_bias, head_init=0.01,
            rms_decay=0 (0 to 0.999999: divide g by its running RMS, as Adam's sqrt(v_hat), first),
            inputs="log_sign" ("adam": RNNprop's g/sqrt(v_hat) and m_hat/sqrt(v_hat) instead),
-           beta1=0.95, beta2=0.95 (their decays), squash=0 (1: theta <- theta + scale*tanh(out))
+           beta1=0.95, beta2=0.95 (their decays), squash=0 (1: theta <- theta + scale*tanh(out)),
+           odd=0 (1: the update (out(g) - out(-g)) / 2, odd in the gradients; twice the work)
 meta_sgd   Meta-SGD, theta <- theta - beta*g, one learned rate per learner parameter; lr=1e-3
 dmsgd      Dynamic Meta-SGD: beta_t = ReLU(beta_static + gamma*tanh(U h_t)), h_t from a
            coordinate-wise LSTM over the preprocessed gradient; hidden=20, beta_static=1e-3,
@@ -173,7 +174,9 @@ class LSTMOptimizer(LearnedOptimizer):
     half-width factor per layer for phi's initial draw, a list or "0.5,0.5"), rms_decay (the
     gradient divided by its running RMS before the preprocessing, scale-free inputs), inputs
     ("adam": RNNprop's features of Lv et al. 2017, g / sqrt(v_hat) and m_hat / sqrt(v_hat), with
-    beta1, beta2 = 0.95), squash (1: a tanh on the output). Fits learners
+    beta1, beta2 = 0.95), squash (1: a tanh on the output), odd (1: the update is
+    (out(g) - out(-g)) / 2, each coordinate's mirror image run with its own state, so it is
+    odd in the gradients and a zero gradient moves nothing). Fits learners
     of any architecture; `LSTMOptimizer(**loaded.options)` rebuilds a loaded one."""
 
     def __init__(self, preset: str = "paper", seed: int = 0, **options: Any):

@@ -163,6 +163,16 @@ def test_as_optimizer_trains_and_checks_shapes(data, net):
     assert "unknown inputs" in str(expect(l2l.InvalidArgumentError, "l2l_learned_create", l2l.learned.LSTMOptimizer, inputs="rms"))
     assert "rms_decay applies" in str(expect(l2l.InvalidArgumentError, "l2l_learned_create", l2l.learned.LSTMOptimizer,
                                              inputs="adam", rms_decay=0.9))
+    odd = l2l.learned.LSTMOptimizer(preset="mtl2l", inputs="adam", odd=1, seed=1).as_optimizer()
+    grads = [np.random.default_rng(0).normal(size=(6, 2)).astype(np.float32) * 0.1 for _ in range(3)]
+
+    def steps(sign):
+        params = [np.zeros((6, 2), np.float32)]
+        state = odd.init(params)
+        for g in grads:
+            params, state = odd.update(params, [sign * g], state)
+        return params[0]
+    assert np.abs(steps(1)).max() > 0 and np.array_equal(steps(-1), -steps(1))   # odd in the gradients
 
     m = l2l.learned.MetaSGD(net, lr=0.1).as_optimizer(phase="meta_training")
     other = l2l.MLP([4, 5, 3], seed=0)

@@ -16,10 +16,10 @@ def test_a_loaded_optimizers_options_rebuild_it(tmp_path):
     assert loaded.options["rms_decay"] == 0.99
     again = l2l.learned.LSTMOptimizer(**loaded.options)
     assert again.options_text == loaded.options_text == opt.options_text
-    adam = l2l.learned.LSTMOptimizer(preset="mtl2l", inputs="adam", beta1=0.9, squash=1, seed=3)
+    adam = l2l.learned.LSTMOptimizer(preset="mtl2l", inputs="adam", beta1=0.9, squash=1, odd=1, seed=3)
     adam.save(path)
     loaded = l2l.learned.load(path)
-    assert (loaded.options["inputs"], loaded.options["beta1"], loaded.options["squash"]) == ("adam", 0.9, 1)
+    assert (loaded.options["inputs"], loaded.options["beta1"], loaded.options["squash"], loaded.options["odd"]) == ("adam", 0.9, 1, 1)
     assert l2l.learned.LSTMOptimizer(**loaded.options).options_text == adam.options_text
 
 
