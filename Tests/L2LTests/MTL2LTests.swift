@@ -20,6 +20,8 @@ final class MTL2LTests: XCTestCase {
         let batch = Tensor.normal([4, 3], rng: &rng)
         var state = opt.initialState(for: params)
         for k in 0..<6 { state[k] = Tensor.normal(state[k].shape, std: 0.5, rng: &rng) }
+        // With gradient_inputs=adam: running means of g and g² (positive) and bias corrections in (0, 1).
+        if state.count > 7 { state[7] = Tensor.uniform(state[7].shape, low: 0.05, high: 0.9, rng: &rng) * Tensor(shape: [1, 4], scalars: [0.1, 1, 1, 1]) }
         return (meta, params, grads, batch, state)
     }
 
@@ -69,8 +71,8 @@ final class MTL2LTests: XCTestCase {
     /// hypernetworks through Q·diag(N)·Pᵀ, the layer-2 scalars, the input map and the gate
     /// biases; and ∂/∂E (the running average carried in the state).
     func testStepGradientsMatchFiniteDifferences() throws {
-        for preset in ["paper", "code"] {
-            let opt = try mtl2l("preset=\(preset) inputs=3 hidden=3 hyper_hidden=4 scale=1")
+        for options in ["preset=paper", "preset=code", "preset=paper gradient_inputs=adam odd=1"] {
+            let opt = try mtl2l("\(options) inputs=3 hidden=3 hyper_hidden=4 scale=1")
             // Seed 10 leaves every hypernetwork pre-activation at least 0.038 from the ReLU's
             // kink (seed 5 had one at 0.0008, where the finite differences straddle it).
             let (meta, params, grads, batch, state) = partWay(opt, seed: 10, rows: 2)
@@ -100,10 +102,12 @@ final class MTL2LTests: XCTestCase {
 
     /// Part-way through training (non-zero h, c and context vectors, both presets), the step
     /// with its two fused LSTM layers against the paper's equations written here in composed
-    /// ops: u = x·w_in, gates₁ = u·W₁ᵀ + h₁·U₁ᵀ + b₁ through an LSTM cell, then layer 2.
+    /// ops: u = x·w_in, gates₁ = u·W₁ᵀ + h₁·U₁ᵀ + b₁ through an LSTM cell, then layer 2; x the
+    /// log/sign features, or with `gradient_inputs=adam` RNNprop's from the running means in
+    /// the state's last tensor (β₁ = 0.9, β₂ = 0.8: swapped decays fail).
     func testFusedLayersAgainstComposedEquations() throws {
-        for preset in ["paper", "code"] {
-            let opt = try mtl2l("preset=\(preset) inputs=3 hidden=5 hyper_hidden=4 scale=1")
+        for (preset, adam) in [("paper", false), ("code", false), ("code", true)] {
+            let opt = try mtl2l("preset=\(preset) inputs=3 hidden=5 hyper_hidden=4 scale=1" + (adam ? " gradient_inputs=adam beta1=0.9 beta2=0.8" : ""))
             let (meta, params, grads, batch, state) = partWay(opt, seed: 12, rows: 7)
             let (out, next) = opt.step(meta: meta, parameters: params, gradients: grads, state: state, phase: .metaTesting, inputs: batch)
             let (h, trunk) = (opt.hidden, opt.trunk)
@@ -116,7 +120,11 @@ final class MTL2LTests: XCTestCase {
             func bias(_ b: Tensor, _ width: Int) -> Tensor {
                 preset == "paper" ? b : Tensor.concatenate([b, Tensor.zeros([2 * width])], axis: 0)
             }
-            let u = matmul(GradientPreprocessing.logAndSign(grads[0].reshaped([-1, 1])), meta[trunk])
+            let g = grads[0].reshaped([-1, 1])
+            let moments = adam ? GradientInputs.adamMoments(g, previous: state[7], beta1: 0.9, beta2: 0.8) : nil
+            if let moments { assertClose(next[7].scalars, moments.scalars, atol: 1e-7, rtol: 1e-6, "running means") }
+            let x = moments.map { GradientInputs.adamFeatures(g, moments: $0) } ?? GradientPreprocessing.logAndSign(g)
+            let u = matmul(x, meta[trunk])
             let hc1 = Tensor.lstmCell(gates: Tensor.sumOfProducts([(u, synapses(0, e[0])), (state[0].slice(axis: 1, 0..<h), synapses(1, e[1]))]),
                                       cell: state[0].slice(axis: 1, h..<(2 * h)), bias: bias(meta[trunk + 1], h))
             let hc2 = Tensor.lstmCell(gates: Tensor.sumOfProducts([(hc1.slice(axis: 1, 0..<h), meta[trunk + 2] * e[2]),
@@ -126,6 +134,44 @@ final class MTL2LTests: XCTestCase {
             assertClose(next[1].scalars, hc2.scalars, atol: 1e-5, rtol: 1e-4, "\(preset): layer 2's state")
             assertClose(out[0].scalars, (params[0].reshaped([-1, 1]) + hc2.slice(axis: 1, 0..<1)).scalars, atol: 1e-5, rtol: 1e-4, "\(preset): θ + h₂")
         }
+    }
+
+    /// With `odd=1` every update is ½·(Δ(g) − Δ(−g)), Δ the same MTL2L without the option run
+    /// on the gradients and on their negation (each with its own state, the same batches):
+    /// exactly odd in the gradients, for either gradient inputs; without it, not odd.
+    func testOddOptionStepsAreHalfTheDifferenceOfMirroredRuns() throws {
+        for inputs in ["log_sign", "adam"] {
+            let options = "preset=paper inputs=3 hidden=4 hyper_hidden=4 scale=1 gradient_inputs=\(inputs)"
+            let (opt, plain) = (try mtl2l(options + " odd=1"), try mtl2l(options))
+            XCTAssertEqual(try mtl2l(opt.options).options, opt.options)
+            XCTAssertTrue(opt.options.hasSuffix(" odd=1"))
+            XCTAssertEqual(plain.options.contains("gradient_inputs"), inputs == "adam", "log_sign keeps the old options text")
+            var rng = RNG(seed: 14)
+            var meta = opt.initialMetaParameters(rng: &rng)
+            // Steps of order 0.01–0.1, not the untrained optimiser's ~1e-7: large layer-2 context
+            // scalars (n2x's and n2q's output biases) and gate biases, random for every gate.
+            for k in [11, 15, opt.trunk + 1, opt.trunk + 3] { meta[k] = Tensor.normal(meta[k].shape, std: 1, rng: &rng) }
+            let steps = (0..<3).map { _ in (Tensor.normal([5], std: 0.2, rng: &rng), Tensor.normal([4, 3], rng: &rng)) }
+            func run(_ o: MTL2L, sign: Float) -> [[Float]] {
+                var params = [Tensor.zeros([5])]
+                var state = o.initialState(for: params)
+                var deltas = [[Float]]()
+                for (g, batch) in steps {
+                    let before = params[0].scalars
+                    (params, state) = o.step(meta: meta, parameters: params, gradients: [g * sign], state: state, phase: .metaTesting, inputs: batch)
+                    deltas.append(zip(params[0].scalars, before).map { $0 - $1 })
+                }
+                return deltas
+            }
+            let (up, down) = (run(plain, sign: 1), run(plain, sign: -1))
+            XCTAssertGreaterThan(up.flatMap { $0 }.map(abs).max()!, 1e-3)
+            XCTAssertGreaterThan(zip(up, down).flatMap { zip($0, $1).map { abs($0 + $1) } }.max()!, 1e-4, "\(inputs): plain steps are not odd")
+            for (k, delta) in run(opt, sign: 1).enumerated() {
+                assertClose(delta, zip(up[k], down[k]).map { ($0 - $1) / 2 }, atol: 1e-6, rtol: 1e-4, "\(inputs), step \(k)")
+            }
+            XCTAssertEqual(run(opt, sign: -1).flatMap { $0 }, run(opt, sign: 1).flatMap { $0.map { -$0 } }, "\(inputs): Δ(−g) = −Δ(g)")
+        }
+        assertThrows(.invalidArgument, containing: "unknown gradient_inputs") { try self.mtl2l("gradient_inputs=rms") }
     }
 
     /// The step's arithmetic against a direct evaluation of the equations for one

@@ -51,7 +51,7 @@
 /// the first P rows for g, the last P for −g).
 public struct LSTMOptimiser: LearnedOptimiser {
     /// What the network reads for each coordinate (two features either way).
-    public enum Inputs: String, Sendable { case logSign = "log_sign", adam }
+    public typealias Inputs = GradientInputs
 
     public let network: CoordinateLSTM
     /// A linear head from the last hidden layer to one output per coordinate.
@@ -96,10 +96,7 @@ public struct LSTMOptimiser: LearnedOptimiser {
         p = try config.float("p", default: 10, range: 1...50)
         headInit = try config.float("head_init", default: 0.01, range: 0...10)
         rmsDecay = try config.float("rms_decay", default: 0, range: 0...0.999_999)
-        let inputsName = config.string("inputs") ?? Inputs.logSign.rawValue
-        guard let inputs = Inputs(rawValue: inputsName) else {
-            throw L2LError.invalid("lstm: unknown inputs '\(inputsName)' (known: log_sign, adam)")
-        }
+        let inputs = try GradientInputs.parse(&config, key: "inputs", owner: "lstm")
         guard inputs == .logSign || rmsDecay == 0 else {
             throw L2LError.invalid("lstm: rms_decay applies to the log_sign inputs; inputs=adam divides by √v̂ itself")
         }
@@ -164,54 +161,25 @@ public struct LSTMOptimiser: LearnedOptimiser {
         case .logSign:
             if rmsDecay > 0 {
                 // Column 0: the running mean of g²; column 1: of 1, i.e. 1 − β^t (Adam's bias correction).
-                let m = Self.runningMeans(state[layers], [g * g, Tensor.ones(g.shape)], decays: [rmsDecay, rmsDecay])
+                let m = GradientInputs.runningMeans(state[layers], [g * g, Tensor.ones(g.shape)], decays: [rmsDecay, rmsDecay])
                 g = g / (m.slice(axis: 1, 0..<1) / m.slice(axis: 1, 1..<2) + 1e-16).sqrt()
                 moments = [m]
             }
             x = GradientPreprocessing.logAndSign(g, p: p)
         case .adam:
-            let m = adamMoments(g, previous: state[layers])
-            x = Self.adamFeatures(g, moments: m)
+            let m = GradientInputs.adamMoments(g, previous: state[layers], beta1: beta1, beta2: beta2)
+            x = GradientInputs.adamFeatures(g, moments: m)
             moments = [m]
         }
-        // The mirror image's features, those of −g: log|g| is even and the rest is odd.
-        let mirrored = { x * Tensor(shape: [1, 2], scalars: [self.inputs == .logSign ? 1 : -1, -1]) }
-        let next = network.step(odd ? Tensor.concatenate([x, mirrored()], axis: 0) : x,
+        let next = network.step(odd ? OddUpdate.withMirrors(x, inputs: self.inputs) : x,
                                 parameters: meta[0..<(3 * layers)], state: Array(state[0..<layers]))
         // The head reads h in place from the last layer's [P, 2H] state.
         var out = head ? Tensor.linearHead(next.last!, w: meta[meta.count - 2], bias: meta[meta.count - 1])
                        : next.last!.slice(axis: 1, 0..<1)
         if squash { out = out.tanh() }
-        if odd {
-            let p = g.shape[0]
-            out = (out.slice(axis: 0, 0..<p) - out.slice(axis: 0, p..<(2 * p))) * 0.5
-        }
+        if odd { out = OddUpdate.halfDifference(out) }
         let delta = split(out * scale, like: parameters.map(\.shape))
         return (zip(parameters, delta).map { $0 + $1 }, next + moments)
-    }
-}
-
-extension LSTMOptimiser {
-    /// Running means `[P, k]`, one column per sample `[P, 1]`: previous · β + sample · (1 − β),
-    /// with column j's own decay β = `decays[j]`.
-    static func runningMeans(_ previous: Tensor, _ samples: [Tensor], decays: [Float]) -> Tensor {
-        let decay = Tensor(shape: [1, decays.count], scalars: decays)
-        return previous * decay + Tensor.concatenate(samples, axis: 1) * (1 - decay)
-    }
-
-    /// The `[P, 4]` running means after gradients `g` `[P, 1]`: columns g and g² (decays β₁,
-    /// β₂), then 1 under β₁ and under β₂, i.e. Adam's bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ.
-    func adamMoments(_ g: Tensor, previous: Tensor) -> Tensor {
-        let ones = Tensor.ones(g.shape)
-        return Self.runningMeans(previous, [g, g * g, ones, ones], decays: [beta1, beta2, beta1, beta2])
-    }
-
-    /// RNNprop's features `[P, 2]`: g / (√v̂ + ε) and m̂ / (√v̂ + ε), ε = 1e-8 (and 1e-16 under
-    /// the root, so that its derivative stays finite for a coordinate whose gradients are all 0).
-    static func adamFeatures(_ g: Tensor, moments m: Tensor) -> Tensor {
-        let column = { (j: Int) in m.slice(axis: 1, j..<(j + 1)) }
-        let rms = (column(1) / column(3) + 1e-16).sqrt() + 1e-8
-        return Tensor.concatenate([g / rms, column(0) / column(2) / rms], axis: 1)
     }
 }
 

@@ -31,6 +31,12 @@ import Glibc
 /// drawn with the rest, saved and loaded with it, never changed by meta-training — the
 /// authors' code redraws them, so its trained optimisers cannot be reloaded.
 ///
+/// Not the paper's, as for the LSTM optimiser (``LSTMOptimiser``): `gradient_inputs=adam`
+/// feeds layer 1 RNNprop's features (``GradientInputs/adam``, decays `beta1`, `beta2`, 0.95
+/// each) in place of the log/sign preprocessing, and `odd=1` makes Δ odd in the gradients
+/// (``OddUpdate``: layers 1 and 2 also run on every coordinate's mirror image, with the same
+/// synapses and a state of their own). (`inputs` here is the learner's input width.)
+///
 /// Every step needs the input batch `[B, inputs]` that produced the gradient.
 public struct MTL2L: LearnedOptimiser {
     /// H, the hidden size of layer 1 (20).
@@ -54,13 +60,19 @@ public struct MTL2L: LearnedOptimiser {
     public let scale: Float
     /// The preprocessing's p.
     public let p: Float
+    /// What layer 1 reads per coordinate.
+    public let gradientInputs: GradientInputs
+    /// Decays of the running means of g and g² (used with `gradientInputs == .adam`).
+    public let beta1: Float, beta2: Float
+    /// Δ = ½·(Δ(g) − Δ(−g)), an odd function of the gradients.
+    public let odd: Bool
 
     static let gates = ["i", "f", "a", "o"]
 
     /// Options: `preset` (paper, code), `hidden` (20), `hyper_hidden` (32), `inputs` (the
     /// learner's input features; `defaultInputs` if not given), `gate_biases` (all,
     /// forget_input), `context_relu`, `dropout`, `noise`, `noise_horizon` (100), `scale`
-    /// (0.1), `p` (10).
+    /// (0.1), `p` (10), `gradient_inputs` (log_sign, adam), `beta1`, `beta2` (0.95), `odd` (0).
     public init(config: inout Config, defaultInputs: Int = 784) throws {
         let name = config.string("preset") ?? "paper"
         guard name == "paper" || name == "code" else { throw L2LError.invalid("mtl2l: unknown preset '\(name)' (known: paper, code)") }
@@ -75,6 +87,10 @@ public struct MTL2L: LearnedOptimiser {
         noiseHorizon = try config.int("noise_horizon", default: 100, range: 1...10_000_000)
         scale = try config.float("scale", default: 0.1, range: 1e-6...100)
         p = try config.float("p", default: 10, range: 1...50)
+        gradientInputs = try GradientInputs.parse(&config, key: "gradient_inputs", owner: "mtl2l")
+        beta1 = try config.float("beta1", default: 0.95, range: 0...0.999_999)
+        beta2 = try config.float("beta2", default: 0.95, range: 0...0.999_999)
+        odd = try config.bool("odd", default: false)
     }
 
     public var kind: String { "mtl2l" }
@@ -85,6 +101,8 @@ public struct MTL2L: LearnedOptimiser {
         "preset=\(preset) hidden=\(hidden) hyper_hidden=\(hyperHidden) inputs=\(inputs) "
             + "gate_biases=\(allGateBiases ? "all" : "forget_input") context_relu=\(contextReLU ? 1 : 0) "
             + "dropout=\(dropout ? 1 : 0) noise=\(noise ? 1 : 0) noise_horizon=\(noiseHorizon) scale=\(scale) p=\(p)"
+            + (gradientInputs == .adam ? " gradient_inputs=adam beta1=\(beta1) beta2=\(beta2)" : "")
+            + (odd ? " odd=1" : "")
     }
 
     /// The hypernetworks' names and output sizes, in φ's order.
@@ -144,7 +162,9 @@ public struct MTL2L: LearnedOptimiser {
     /// the context vectors E1…E4 (`[1, H]`, `[1, H]`, `[1, 4]`, `[1, 4]`, zero), and the clock
     /// `[3]`: the learner's step t, a key drawn from its initial parameters (the dropout and
     /// noise of meta-training are drawn from both, so a recomputed step draws the same) and
-    /// ``stateLayout``.
+    /// ``stateLayout``; with `gradient_inputs=adam` then the `[P, 4]` running means
+    /// (``GradientInputs/adamMoments(_:previous:beta1:beta2:)``). With `odd` the layers' states
+    /// have 2P rows, the mirror images' after the coordinates'.
     /// The state's layout version, kept in the clock. Version 2 (h and c of a layer in one
     /// tensor) holds one float more than version 1 (h and c apart, two floats in the clock),
     /// which held the same number of floats otherwise: so an exported state of the old layout
@@ -157,9 +177,11 @@ public struct MTL2L: LearnedOptimiser {
         for t in parameters {
             t.withUnsafeBufferPointer { for v in $0 { key = (key ^ v.bitPattern) &* 16_777_619 } }
         }
-        return [Tensor.zeros([n, 2 * hidden]), Tensor.zeros([n, 2]),
+        let rows = odd ? 2 * n : n
+        return [Tensor.zeros([rows, 2 * hidden]), Tensor.zeros([rows, 2]),
                 Tensor.zeros([1, hidden]), Tensor.zeros([1, hidden]), Tensor.zeros([1, 4]), Tensor.zeros([1, 4]),
                 Tensor(shape: [3], scalars: [0, Float(key & 0xFF_FFFF), Self.stateLayout])]
+            + (gradientInputs == .adam ? [Tensor.zeros([n, 4])] : [])
     }
 
     public func step(meta: [Tensor], parameters: [Tensor], gradients: [Tensor], state: [Tensor],
@@ -199,7 +221,17 @@ public struct MTL2L: LearnedOptimiser {
         }
         // The input u = x·w_in reaches the gates only through u·Wᵀ, so layer 1 is one fused LSTM
         // layer on the preprocessed gradient x with input weights w_in·(P diag(e) Qᵀ) [2, 4H].
-        let x = GradientPreprocessing.logAndSign(coordinates(gradients), p: p)           // [P, 2]
+        let g = coordinates(gradients)
+        var x: Tensor                                                                    // [P, 2]
+        var moments = [Tensor]()
+        switch gradientInputs {
+        case .logSign: x = GradientPreprocessing.logAndSign(g, p: p)
+        case .adam:
+            let m = GradientInputs.adamMoments(g, previous: state[7], beta1: beta1, beta2: beta2)
+            x = GradientInputs.adamFeatures(g, moments: m)
+            moments = [m]
+        }
+        if odd { x = OddUpdate.withMirrors(x, inputs: gradientInputs) }                   // [2P, 2]
         let hc1 = Tensor.lstmLayer(input: x, state: state[0], w: matmul(meta[trunk], synapses(path: 0, eigen: e[0])),
                                    u: synapses(path: 1, eigen: e[1]), bias: bias(meta[trunk + 1], width: hidden))
 
@@ -207,7 +239,7 @@ public struct MTL2L: LearnedOptimiser {
         // h₁ in place from layer 1's state, with input weights w ⊙ e3 [H, 4] and recurrent e4 [1, 4].
         let hc2 = Tensor.lstmLayer(input: hc1, state: state[1], w: meta[trunk + 2] * e[2], u: e[3],
                                    bias: bias(meta[trunk + 3], width: 1))
-        let h2 = hc2.slice(axis: 1, 0..<1)
+        let h2 = odd ? OddUpdate.halfDifference(hc2.slice(axis: 1, 0..<1)) : hc2.slice(axis: 1, 0..<1)
 
         var theta = coordinates(parameters) + h2 * scale
         if training && noise && t < noiseHorizon {
@@ -216,7 +248,7 @@ public struct MTL2L: LearnedOptimiser {
             let sigma = top * (Float(noiseHorizon - t) / Float(noiseHorizon) * c)
             theta = theta + Tensor.normal(theta.shape, rng: &rng) * sigma
         }
-        let next = [hc1, hc2] + e + [Tensor(shape: [3], scalars: [Float(t + 1), clock[1], Self.stateLayout])]
+        let next = [hc1, hc2] + e + [Tensor(shape: [3], scalars: [Float(t + 1), clock[1], Self.stateLayout])] + moments
         return (split(theta, like: parameters.map(\.shape)), next)
     }
 }

@@ -31,7 +31,8 @@ m2sgd      DMSGD, then theta <- theta * 1[beta_t > xi] (masked); xi=0, mask_duri
 mtl2l      MTL2L: a coordinate-wise 2-layer LSTM whose synapses Q diag(N(X)) P^T come from
            hypernetworks N on the learner's input batch X; preset "paper" or "code"; hidden=20,
            hyper_hidden=32, inputs (the learner's), gate_biases, context_relu, dropout, noise,
-           noise_horizon=100, scale=0.1, p=10. Every step needs the batch of its gradient.
+           noise_horizon=100, scale=0.1, p=10, gradient_inputs="log_sign" ("adam" as lstm's inputs),
+           beta1, beta2, odd=0 (as lstm's). Every step needs the batch of its gradient.
 =========  ================================================================================
 
 Meta-SGD, DMSGD and M2SGD have meta-parameters per learner parameter, so they are built for
@@ -224,7 +225,9 @@ class MTL2L(LearnedOptimizer):
     `step` uses the batch of the learner's last `loss_and_grad`). `preset`: "paper" (default)
     or "code" (the authors' released code, 102,226 trainable meta-parameters on a
     784-input learner). Other options: hidden=20, hyper_hidden=32, gate_biases ("all" or
-    "forget_input"), context_relu, dropout, noise, noise_horizon=100, scale=0.1, p=10."""
+    "forget_input"), context_relu, dropout, noise, noise_horizon=100, scale=0.1, p=10,
+    gradient_inputs ("adam": RNNprop's features, as LSTMOptimizer's inputs="adam"; here `inputs`
+    is the learner's width), beta1, beta2 = 0.95, odd (1: an update odd in the gradients)."""
 
     def __init__(self, learner: Learner, preset: str = "paper", seed: int = 0, **options: Any):
         super().__init__("mtl2l", learner, seed, preset=preset, **options)

@@ -36,6 +36,20 @@ def test_sizes_options_and_orthogonal_bases(net):
     assert code.num_meta_params == 102_226 + 16 * 400 and code.options["gate_biases"] == "forget_input"
 
 
+def test_rnnprop_inputs_and_odd_updates(data, tmp_path):
+    """gradient_inputs="adam" and odd=1 train, survive a save and load, and are refused
+    when unknown; the options text of a plain MTL2L does not mention them."""
+    train, _ = data
+    opt = l2l.learned.MTL2L(l2l.MLP(SIZES), **SMALL, gradient_inputs="adam", beta1=0.9, odd=1, seed=2)
+    assert np.isfinite(l2l.train(l2l.MLP(SIZES, seed=1), opt.as_optimizer(), train, steps=5, batch_size=16)).all()
+    opt.save(tmp_path / "m.safetensors")
+    loaded = l2l.learned.load(tmp_path / "m.safetensors")
+    assert (loaded.options["gradient_inputs"], loaded.options["beta1"], loaded.options["odd"]) == ("adam", 0.9, 1)
+    assert "odd" not in l2l.learned.MTL2L(l2l.MLP(SIZES), **SMALL).options_text
+    assert "gradient_inputs" in str(expect(l2l.InvalidArgumentError, "l2l_learned_create", l2l.learned.MTL2L,
+                                           l2l.MLP(SIZES), gradient_inputs="rms"))
+
+
 def test_train_bare_steps_and_meta_test(data, net):
     """l2l.train and a loop of loss_and_grad + step over the same batches give the same
     learner bit for bit, so the bare step reads the batch of the last loss_and_grad."""
