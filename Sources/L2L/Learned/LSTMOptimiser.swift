@@ -173,7 +173,7 @@ public struct LSTMOptimiser: LearnedOptimiser {
         }
         let next = network.step(odd ? OddUpdate.withMirrors(x, inputs: self.inputs) : x,
                                 parameters: meta[0..<(3 * layers)], state: Array(state[0..<layers]))
-        // The head reads h in place from the last layer's [P, 2H] state.
+        // The head reads h in place from the last layer's [P, 2H] (odd: [2P, 2H]) state.
         var out = head ? Tensor.linearHead(next.last!, w: meta[meta.count - 2], bias: meta[meta.count - 1])
                        : next.last!.slice(axis: 1, 0..<1)
         if squash { out = out.tanh() }
