@@ -22,7 +22,9 @@ its loss did not diverge (item 3).
 constructor (numbers are parsed; several may be given). Every curve goes to
 examples/out/horizon_<name>.json. With one seed per process (--first-seed S --seeds 1),
 --baselines examples/out/horizon_<earlier>.json reuses an earlier run's SGD-momentum and
-Adam curves instead of training them again (about 8 minutes on one core with the convnet).
+Adam curves instead of training them again (about 8 minutes on one core with the convnet),
+and --load <name> meta-tests the optimisers an earlier --save run kept
+(OUT/horizon_<name>_seed<S>.safetensors) instead of meta-training them, e.g. on more networks.
 """
 import argparse
 import json
@@ -135,6 +137,8 @@ def main():
     parser.add_argument("--baselines", default=None,
                         help="an earlier run's JSON whose SGD-momentum and Adam curves to reuse (same --nets, "
                              "--learners and --test-steps; the learners and batches are the same by seed)")
+    parser.add_argument("--load", default=None, metavar="NAME",
+                        help="meta-test OUT/horizon_NAME_seed<S>.safetensors (kept by --save) instead of meta-training")
     parser.add_argument("--save", action="store_true",
                         help="also save each seed's meta-trained optimiser to OUT/horizon_<name>_seed<S>.safetensors")
     args = parser.parse_args()
@@ -144,6 +148,8 @@ def main():
     if args.optimizer in ("dmsgd", "meta_sgd") and nets != ["mlp"]:
         raise SystemExit(f"--optimizer {args.optimizer} is tied to the meta-training network: --nets mlp only")
     stages = [parse_stage(text, args.trials) for text in (args.curriculum.split(",") if args.curriculum else [str(args.steps)])]
+    if args.load:
+        stages = []
     os.makedirs(args.out, exist_ok=True)
 
     train = l2l.datasets.fashion_mnist("train", directory=args.data)
@@ -156,8 +162,10 @@ def main():
     opt = {"preset": "mtl2l"} if args.optimizer == "lstm" else {}
     opt.update(parse_options(args.opt))
     info = l2l.build_info()
-    print(f"{args.optimizer} recipe '{args.name}': meta {meta}, optimiser {opt}; Q × S = "
-          f"{' → '.join(f'{q} × {s}' + (f' {o}' if o else '') for s, q, o in stages)}, Ξ = {args.unroll}; {args.seeds} seeds × {args.learners} learners × "
+    print(f"{args.optimizer} recipe '{args.name}': meta {meta}, optimiser {opt}; "
+          + (f"loaded from {args.out}/horizon_{args.load}_seed<S>.safetensors" if args.load else
+             f"Q × S = {' → '.join(f'{q} × {s}' + (f' {o}' if o else '') for s, q, o in stages)}, Ξ = {args.unroll}")
+          + f"; {args.seeds} seeds × {args.learners} learners × "
           f"{args.test_steps} steps on {', '.join(nets)}; {cpu_name()}, BLAS {info['blas']} "
           f"{info['blas_version']} ({info['blas_core']}), kernels {info['kernels']}")
 
@@ -189,6 +197,8 @@ def main():
     start = time.perf_counter()
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         optimizer, history = constructors[args.optimizer](seed), []
+        if args.load:
+            optimizer = l2l.learned.load(os.path.join(args.out, f"horizon_{args.load}_seed{seed}.safetensors"))
         for steps, trials, options in stages:
             trainer = l2l.meta.MetaTrainer(optimizer, [(learner, train)], trials=trials, steps=steps,
                                            unroll=args.unroll, seed=seed, **{**meta, **options})
@@ -197,7 +207,7 @@ def main():
         if args.save:
             optimizer.save(os.path.join(args.out, f"horizon_{args.name}_seed{seed}.safetensors"))
         k = max(1, len(history) // 10)
-        meta_loss = (float(np.mean(history[:k])), float(np.mean(history[-k:])))
+        meta_loss = (float(np.mean(history[:k])), float(np.mean(history[-k:]))) if history else (math.nan, math.nan)
         for net in nets:
             r = run(optimizer, net)
             losses = [[loss_at(c, s) for s in probes] for c in r.training_loss]
