@@ -35,7 +35,10 @@ import Glibc
 /// feeds layer 1 RNNprop's features (``GradientInputs/adam``, decays `beta1`, `beta2`, 0.95
 /// each) in place of the log/sign preprocessing, and `odd=1` makes Δ odd in the gradients
 /// (``OddUpdate``: layers 1 and 2 also run on every coordinate's mirror image, with the same
-/// synapses and a state of their own). (`inputs` here is the learner's input width.)
+/// synapses and a state of their own). (`inputs` here is the learner's input width.) With
+/// both, `noise=0`, and 60 learners of 100 steps then 4 of 1 000 by PES, every one of 5
+/// meta-training seeds kept improving to 10× the horizon on Fashion-MNIST (README, "Past
+/// the horizon"; 4 of 5 at best with the log/sign inputs).
 ///
 /// Every step needs the input batch `[B, inputs]` that produced the gradient.
 public struct MTL2L: LearnedOptimiser {
