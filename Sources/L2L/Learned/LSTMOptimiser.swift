@@ -40,7 +40,8 @@
 /// LSTM's input weights read the two features directly.) With `preset=mtl2l inputs=adam`,
 /// meta-trained on the 784-32-10 MLP (60 learners of 100 steps, then 4 of 1 000 by PES), it
 /// stayed within 2 points of Adam on a 784-64-64-10 MLP for 5 of 5 seeds and on a convnet
-/// for 4 of 5 (README, "Past the horizon"; 3 of 10 with the log/sign inputs).
+/// for 4 of 5 (README, "Past the horizon"; 3 of 10 with the log/sign inputs; 5 of 5 on both
+/// with `odd=1` too).
 ///
 /// `odd=1` (ours) makes Δ an odd function of the gradient history, as the updates of SGD,
 /// momentum and Adam are: the network also runs on every coordinate's mirror image, the
