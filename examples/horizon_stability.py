@@ -22,9 +22,10 @@ its loss did not diverge (item 3).
 constructor (numbers are parsed; several may be given). Every curve goes to
 examples/out/horizon_<name>.json. With one seed per process (--first-seed S --seeds 1),
 --baselines examples/out/horizon_<earlier>.json reuses an earlier run's SGD-momentum and
-Adam curves instead of training them again (about 8 minutes on one core with the convnet),
-and --load <name> meta-tests the optimisers an earlier --save run kept
-(OUT/horizon_<name>_seed<S>.safetensors) instead of meta-training them, e.g. on more networks.
+Adam curves instead of training them again (about 19 minutes with the convnet in session 12:
+one thread, two runs sharing the two cores), and --load <name> meta-tests the optimisers an
+earlier --save run kept (OUT/horizon_<name>_seed<S>.safetensors) instead of meta-training
+them, e.g. on more networks.
 """
 import argparse
 import json
