@@ -40,6 +40,13 @@ public enum GradientInputs: String, Sendable {
         return Tensor.concatenate([g / rms, column(0) / column(2) / rms], axis: 1)
     }
 
+    /// RNNprop's features `[P, 2]` after gradients `g` `[P, 1]`, and the running means
+    /// `[P, 4]` they were read from (the state to keep for the next step).
+    static func adamStep(_ g: Tensor, previous: Tensor, beta1: Float, beta2: Float) -> (features: Tensor, moments: Tensor) {
+        let m = adamMoments(g, previous: previous, beta1: beta1, beta2: beta2)
+        return (adamFeatures(g, moments: m), m)
+    }
+
     /// The features of −g from those of g, `[P, 2]`: log|g| is even and everything else odd.
     func mirrored(_ x: Tensor) -> Tensor {
         x * Tensor(shape: [1, 2], scalars: [self == .logSign ? 1 : -1, -1])

@@ -170,9 +170,8 @@ public struct LSTMOptimiser: LearnedOptimiser {
             }
             x = GradientPreprocessing.logAndSign(g, p: p)
         case .adam:
-            let m = GradientInputs.adamMoments(g, previous: state[layers], beta1: beta1, beta2: beta2)
-            x = GradientInputs.adamFeatures(g, moments: m)
-            moments = [m]
+            let step = GradientInputs.adamStep(g, previous: state[layers], beta1: beta1, beta2: beta2)
+            (x, moments) = (step.features, [step.moments])
         }
         let next = network.step(odd ? OddUpdate.withMirrors(x, inputs: self.inputs) : x,
                                 parameters: meta[0..<(3 * layers)], state: Array(state[0..<layers]))

@@ -230,9 +230,8 @@ public struct MTL2L: LearnedOptimiser {
         switch gradientInputs {
         case .logSign: x = GradientPreprocessing.logAndSign(g, p: p)
         case .adam:
-            let m = GradientInputs.adamMoments(g, previous: state[7], beta1: beta1, beta2: beta2)
-            x = GradientInputs.adamFeatures(g, moments: m)
-            moments = [m]
+            let step = GradientInputs.adamStep(g, previous: state[7], beta1: beta1, beta2: beta2)
+            (x, moments) = (step.features, [step.moments])
         }
         if odd { x = OddUpdate.withMirrors(x, inputs: gradientInputs) }                   // [2P, 2]
         let hc1 = Tensor.lstmLayer(input: x, state: state[0], w: matmul(meta[trunk], synapses(path: 0, eigen: e[0])),
