@@ -179,11 +179,10 @@ def main():
     def ends(r):
         return [loss_at(c, args.test_steps) for c in r.training_loss]
 
-    baselines = stored_baselines(args.baselines, nets, args.learners, args.test_steps) if args.baselines else {}
+    baselines = stored_baselines(args.baselines, nets, args.learners, args.test_steps) if args.baselines else \
+        {net: {"SGD-momentum": run(l2l.optim.SGD(lr=0.001, momentum=0.9), net), "Adam": run(l2l.optim.Adam(lr=1e-3), net)}
+         for net in nets}
     for net in nets:
-        if not args.baselines:
-            baselines[net] = {"SGD-momentum": run(l2l.optim.SGD(lr=0.001, momentum=0.9), net),
-                              "Adam": run(l2l.optim.Adam(lr=1e-3), net)}
         for name, r in baselines[net].items():
             print(f"  {net:8s} {name:12s} loss at {args.test_steps}: " + " ".join(f"{v:.4f}" for v in ends(r))
                   + f"; test accuracy {100 * r.final_accuracy()[0]:.2f} %", flush=True)
@@ -197,9 +196,9 @@ def main():
     rows = []
     start = time.perf_counter()
     for seed in range(args.first_seed, args.first_seed + args.seeds):
-        optimizer, history = constructors[args.optimizer](seed), []
-        if args.load:
-            optimizer = l2l.learned.load(os.path.join(args.out, f"horizon_{args.load}_seed{seed}.safetensors"))
+        optimizer = (l2l.learned.load(os.path.join(args.out, f"horizon_{args.load}_seed{seed}.safetensors"))
+                     if args.load else constructors[args.optimizer](seed))
+        history = []
         for steps, trials, options in stages:
             trainer = l2l.meta.MetaTrainer(optimizer, [(learner, train)], trials=trials, steps=steps,
                                            unroll=args.unroll, seed=seed, **{**meta, **options})
