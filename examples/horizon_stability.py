@@ -215,7 +215,7 @@ def main():
             finite = all(math.isfinite(l[-1]) for l in losses)
             if net == "mlp":
                 sgd = ends(baselines[net]["SGD-momentum"])
-                ok = finite and all(l[-1] < sgd[i] and l[-1] <= l[-2] for i, l in enumerate(losses))
+                ok = finite and all(l[-1] < sgd[i] and l[-1] <= l[max(0, len(l) - 2)] for i, l in enumerate(losses))
             else:
                 ok = finite and all(l[-1] <= l[0] for l in losses) \
                     and accuracy >= baselines[net]["Adam"].final_accuracy()[0] - 0.02
