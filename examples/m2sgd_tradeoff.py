@@ -18,7 +18,7 @@ and, for the first seed, the sparse exports (`l2l.sparse.save_sparse`) of the MÂ
 learners with their size on disk.
 
     python3 examples/m2sgd_tradeoff.py                    # ~3.5 minutes on 2 cores
-    python3 examples/m2sgd_tradeoff.py --steps 100 --trials 20 --mask-during meta_testing   # the main job's recipe
+    python3 examples/m2sgd_tradeoff.py --steps 100 --trials 20 --mask-during meta_testing   # the main job's recipe before session 13
     python3 examples/m2sgd_tradeoff.py --u-beta-init 0    # the library's default initialisation
 """
 import argparse

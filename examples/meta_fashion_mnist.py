@@ -2,21 +2,30 @@
 M²SGD paper (Kuo et al., Appendix B).
 
 On the 784-32-10 ReLU MLP (batch 128, inputs standardised by the training set's mean and
-std), meta-train the LSTM optimiser, Meta-SGD and DMSGD (S = 100 steps per learner,
-unroll Ξ = 5, Adam 1e-3 on φ, as the paper) from each of --seeds seeds, then train
---learners fresh learners with each trained optimiser, with M²SGD (DMSGD's φ, masking at
-meta-test) at every ξ of --xis, with SGD (lr 0.001, momentum 0.9, as the paper) and with
-Adam (lr 1e-3), and print test accuracy as mean ± std over the seeds (each seed's figure
-the mean of its learners; no run is left out or chosen), iterations, weights left (%
-removed) and M²SGD's accuracy–sparsity curve. Saves the first seed's learned optimisers,
-every result as JSON, the loss curves and the M²SGD curve under --out.
+std), meta-train the LSTM optimiser, Meta-SGD, DMSGD (S = 100 steps per learner,
+unroll Ξ = 5, Adam 1e-3 on φ, as the paper) and M²SGD from each of --seeds seeds, then train
+--learners fresh learners with each trained optimiser, with M²SGD at every ξ of --xis,
+with SGD (lr 0.001, momentum 0.9, as the paper) and with Adam (lr 1e-3), and print test
+accuracy as mean ± std over the seeds (each seed's figure the mean of its learners; no run
+is left out or chosen), iterations, weights left (% removed) and M²SGD's accuracy–sparsity
+curve. Saves the first seed's learned optimisers, every result as JSON, the loss curves and
+the M²SGD curve under --out.
+
+M²SGD is meta-trained as the paper's Algorithm 1 does it, with its own update (eqs. 10–11,
+the mask at ξ = 0) in the meta-training steps, on the recipe that reaches the paper's
+sparsity here (README, "M²SGD's accuracy–sparsity trade-off"): --m2sgd-trials learners of
+--m2sgd-steps steps (7 × 500; at the paper's S = 100 the mask removes about 15 %), U_β drawn
+from U(±0.05) with the sign that starts every rate above 0. It is then tested at each ξ.
+--m2sgd-from-dmsgd instead masks DMSGD's φ at meta-test only (the mask never seen in
+meta-training: 6–14 points lost at the same sparsity).
 
     python3 examples/meta_fashion_mnist.py                 # minutes on 2 cores
     python3 examples/meta_fashion_mnist.py --paper         # the paper's protocol: 10 learners, 10 000 steps
     python3 examples/meta_fashion_mnist.py --long-horizon 1000:4   # + a PES stage on 1 000-step trials
 
 --trials sets Q, the learners Meta-SGD and DMSGD are meta-trained on (the paper's code: 1,
-i.e. 20 meta-updates); the LSTM optimiser has its own, --lstm-trials.
+i.e. 20 meta-updates); the LSTM optimiser and M²SGD have their own, --lstm-trials and
+--m2sgd-trials.
 
 The LSTM optimiser uses the recipe the docs recommend (README; ARCHITECTURE.md, "Failure
 modes"): the MTL2L authors' baseline network (`preset=mtl2l`: 20 then 1 unit, Δ = 0.1·h₂,
@@ -35,6 +44,10 @@ import numpy as np
 
 import l2l
 
+# M²SGD's initial U_β when it is meta-trained with its mask: U(±0.05), the sign that starts
+# every rate above 0 (U_β = 0 removes 3–8 %; the authors' U(±0.2236) kills whole seeds).
+M2SGD_INIT = dict(u_beta_init=0.05, u_beta_sign="positive")
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -47,6 +60,10 @@ def main():
     parser.add_argument("--test-steps", type=int, default=1000, help="meta-test iterations (paper: 10 000)")
     parser.add_argument("--paper", action="store_true", help="the paper's meta-test protocol: 10 learners × 10 000 steps")
     parser.add_argument("--xis", default="0,0.02,0.05,0.1,0.2", help="M²SGD thresholds ξ (default 0,0.02,0.05,0.1,0.2)")
+    parser.add_argument("--m2sgd-trials", type=int, default=7, help="Q for M²SGD (default 7)")
+    parser.add_argument("--m2sgd-steps", type=int, default=500, help="S for M²SGD (default 500)")
+    parser.add_argument("--m2sgd-from-dmsgd", action="store_true",
+                        help="M²SGD masks DMSGD's φ at meta-test instead of being meta-trained with its mask")
     parser.add_argument("--clip", default="none", choices=["none", "value", "norm"],
                         help="meta-gradient clipping for Meta-SGD and DMSGD: none (default, as the paper), "
                              "element-wise to [-1, 1] (the authors' code), or global norm 1")
@@ -89,12 +106,14 @@ def main():
     print(f"l2l {l2l.__version__}: Fashion-MNIST, MLP 784-32-10 ({learner.num_params} weights), batch 128; "
           f"BLAS {info['blas']} {info['blas_version']} ({info['blas_core']}), l2l kernels {info['kernels']}")
     print(f"meta-training from {len(seeds)} seeds: Q = {args.lstm_trials} (LSTM optimiser) / {args.trials} learners × "
-          f"S = {args.steps} steps, unroll Ξ = {args.unroll}, Adam 1e-3 on φ"
+          f"S = {args.steps} steps"
+          + ("" if args.m2sgd_from_dmsgd else f" (M²SGD, its mask at ξ = 0: {args.m2sgd_trials} × S = {args.m2sgd_steps})")
+          + f", unroll Ξ = {args.unroll}, Adam 1e-3 on φ"
           + (f"; then Q = {long_horizon[1]} × S = {long_horizon[0]} by PES (8 pairs; Adam 1e-4 on the LSTM "
              f"optimiser's φ)" if long_horizon else ""))
 
-    def meta_train(name, optimizer, clip, seed, trials, warmup=0):
-        stages = [dict(trials=trials, steps=args.steps, meta_lr=1e-3, warmup=warmup)]
+    def meta_train(name, optimizer, clip, seed, trials, warmup=0, steps=args.steps):
+        stages = [dict(trials=trials, steps=steps, meta_lr=1e-3, warmup=warmup)]
         if long_horizon:
             stages.append(dict(trials=long_horizon[1], steps=long_horizon[0], estimator="pes", es_pairs=8,
                                meta_lr=1e-4 if name == "LSTM optimiser" else 1e-3))
@@ -130,9 +149,17 @@ def main():
         if seed == seeds[0]:
             for name, optimizer in trained.items():
                 optimizer.save(os.path.join(args.out, name.lower().replace(" ", "_").replace("-", "_") + ".safetensors"))
-        for xi in xis:   # M²SGD: DMSGD's φ with the mask acting at meta-test.
-            m2 = l2l.learned.M2SGD(learner, xi=xi, seed=seed)
-            m2.set_meta_parameters(trained["DMSGD"].meta_parameters())
+        if args.m2sgd_from_dmsgd:
+            m2sgd_phi = trained["DMSGD"].meta_parameters()
+        else:
+            m2sgd = meta_train("M²SGD", l2l.learned.M2SGD(learner, mask_during="both", seed=seed, **M2SGD_INIT),
+                               args.clip, seed, args.m2sgd_trials, steps=args.m2sgd_steps)
+            m2sgd_phi = m2sgd.meta_parameters()
+            if seed == seeds[0]:
+                m2sgd.save(os.path.join(args.out, "m2sgd.safetensors"))
+        for xi in xis:   # the same φ, tested at every ξ (the mask acts in meta-testing in both recipes)
+            m2 = l2l.learned.M2SGD(learner, xi=xi, seed=seed, **({} if args.m2sgd_from_dmsgd else M2SGD_INIT))
+            m2.set_meta_parameters(m2sgd_phi)
             trained[f"M²SGD ξ = {xi:g}"] = m2
         optimizers = {"SGD (lr 0.001, momentum 0.9)": l2l.optim.SGD(lr=0.001, momentum=0.9),
                       "Adam (lr 0.001)": l2l.optim.Adam(lr=1e-3)}
@@ -167,7 +194,9 @@ def main():
     curve = [{"xi": xi, "removed": over_seeds(removed[f"M²SGD ξ = {xi:g}"]),
               "accuracy": over_seeds(accuracy[f"M²SGD ξ = {xi:g}"])} for xi in xis]
     dense = over_seeds(accuracy["DMSGD"])
-    print(f"\nM²SGD's accuracy–sparsity curve (DMSGD's φ, mask at meta-test; DMSGD unmasked "
+    recipe = ("DMSGD's φ, mask at meta-test" if args.m2sgd_from_dmsgd
+              else f"meta-trained with its mask at ξ = 0, {args.m2sgd_trials} × S = {args.m2sgd_steps}")
+    print(f"\nM²SGD's accuracy–sparsity curve ({recipe}; DMSGD unmasked "
           f"{100 * dense[0]:.2f} ± {100 * dense[1]:.2f} %):")
     print(f"  {'ξ':>6s} {'% removed':>16s} {'% accuracy':>16s} {'vs DMSGD':>9s}")
     for point in curve:
@@ -178,7 +207,7 @@ def main():
     with open(os.path.join(args.out, "main_job.json"), "w") as f:
         json.dump({"seeds": seeds, "learners": args.learners, "test_steps": args.test_steps, "build_info": info,
                    "results": {name: [r.to_dict() for r in rs] for name, rs in results.items()},
-                   "m2sgd_curve": curve}, f)
+                   "m2sgd_recipe": recipe, "m2sgd_curve": curve}, f)
     try:
         pooled = {name: types.SimpleNamespace(training_loss=np.vstack([r.training_loss for r in rs]))
                   for name, rs in results.items()}

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+import l2l
+
 from conftest import FASHION_MNIST as DIRECTORY, example, needs_fashion_mnist
 
 SCRIPT = example("meta_fashion_mnist.py")
@@ -16,14 +18,16 @@ SCRIPT = example("meta_fashion_mnist.py")
 @needs_fashion_mnist
 def test_main_job_runs_every_seed_and_prints_the_curve(tmp_path):
     out = subprocess.run([sys.executable, SCRIPT, "--seeds", "2", "--trials", "1", "--lstm-trials", "1", "--steps", "10",
-                          "--learners", "1", "--test-steps", "20", "--xis", "0,0.5", "--quiet", "--data", DIRECTORY,
-                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+                          "--m2sgd-trials", "1", "--m2sgd-steps", "30", "--learners", "1", "--test-steps", "20",
+                          "--xis", "0,0.5", "--quiet", "--data", DIRECTORY, "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     text = out.stdout
     for name in ("SGD (lr 0.001, momentum 0.9)", "Adam (lr 0.001)", "LSTM optimiser", "Meta-SGD", "DMSGD",
                  "M²SGD ξ = 0 ", "M²SGD ξ = 0.5"):
         assert name in text, f"{name!r} missing from the table:\n{text}"
-    assert text.count("seed 0 ") == 3 and text.count("seed 1 ") == 3, "three optimisers meta-trained per seed"
+    assert text.count("seed 0 ") == 4 and text.count("seed 1 ") == 4, "four optimisers meta-trained per seed"
+    assert "seed 0 M²SGD" in text and "(meta-trained with its mask at ξ = 0, 1 × S = 30;" in text
     assert "accuracy–sparsity curve" in text
     saved = json.loads((tmp_path / "main_job.json").read_text())
     assert saved["seeds"] == [0, 1]
@@ -31,17 +35,30 @@ def test_main_job_runs_every_seed_and_prints_the_curve(tmp_path):
     xis = [point["xi"] for point in saved["m2sgd_curve"]]
     assert xis == [0.0, 0.5]
     assert all(0.0 <= point["removed"][0] <= 1.0 and 0.0 <= point["accuracy"][0] <= 1.0 for point in saved["m2sgd_curve"])
-    for name in ("lstm_optimiser", "meta_sgd", "dmsgd"):
+    for name in ("lstm_optimiser", "meta_sgd", "dmsgd", "m2sgd"):
         assert (tmp_path / f"{name}.safetensors").exists()
+    m2sgd = l2l.learned.load(str(tmp_path / "m2sgd.safetensors"))
+    assert m2sgd.kind == "m2sgd" and m2sgd.options["mask_during"] == "both" and m2sgd.options["u_beta_sign"] == "positive"
+
+
+@needs_fashion_mnist
+def test_main_job_m2sgd_from_dmsgd_masks_dmsgds_phi_at_meta_test(tmp_path):
+    out = subprocess.run([sys.executable, SCRIPT, "--seeds", "1", "--trials", "1", "--lstm-trials", "1", "--steps", "10",
+                          "--m2sgd-from-dmsgd", "--learners", "1", "--test-steps", "20", "--xis", "0", "--quiet",
+                          "--data", DIRECTORY, "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("seed 0 ") == 3 and "seed 0 M²SGD" not in out.stdout, "M²SGD is not meta-trained"
+    assert "(DMSGD's φ, mask at meta-test;" in out.stdout
+    assert not (tmp_path / "m2sgd.safetensors").exists()
 
 
 @needs_fashion_mnist
 def test_main_job_long_horizon_adds_a_pes_stage_per_optimiser(tmp_path):
     out = subprocess.run([sys.executable, SCRIPT, "--seeds", "1", "--trials", "1", "--lstm-trials", "1", "--steps", "10",
-                          "--long-horizon", "20:1", "--learners", "1", "--test-steps", "20", "--xis", "0", "--quiet",
+                          "--m2sgd-trials", "1", "--m2sgd-steps", "20", "--long-horizon", "20:1", "--learners", "1", "--test-steps", "20", "--xis", "0", "--quiet",
                           "--data", DIRECTORY, "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.count("(S = 20, PES)") == 3, f"one PES stage per learned optimiser:\n{out.stdout}"
+    assert out.stdout.count("(S = 20, PES)") == 4, f"one PES stage per learned optimiser:\n{out.stdout}"
     bad = subprocess.run([sys.executable, SCRIPT, "--long-horizon", "1000", "--data", DIRECTORY, "--out", str(tmp_path)],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "is not S:Q" in bad.stderr
