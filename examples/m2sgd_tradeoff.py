@@ -20,6 +20,7 @@ learners with their size on disk.
     python3 examples/m2sgd_tradeoff.py                    # ~3.5 minutes on 2 cores
     python3 examples/m2sgd_tradeoff.py --steps 100 --trials 20 --mask-during meta_testing   # the main job's recipe before session 13
     python3 examples/m2sgd_tradeoff.py --u-beta-init 0    # the library's default initialisation
+    python3 examples/m2sgd_tradeoff.py --trials 4 --steps 1000 --meta-batch 2   # the main job's M²SGD recipe
 """
 import argparse
 import json
@@ -52,6 +53,8 @@ def main():
     parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed + 1, ... (default 0)")
     parser.add_argument("--trials", type=int, default=7, help="Q: learners per meta-training run (default 7)")
     parser.add_argument("--steps", type=int, default=500, help="S: steps per meta-training learner (default 500)")
+    parser.add_argument("--meta-batch", type=int, default=1,
+                        help="learners per meta-update in the first stage, their meta-gradients averaged (default 1)")
     parser.add_argument("--mask-during", default="both", choices=["both", "meta_testing"],
                         help="where M²SGD's mask acts (default both: M²SGD is meta-trained at ξ = --train-xi with it)")
     parser.add_argument("--train-xi", type=float, default=0.0,
@@ -72,6 +75,8 @@ def main():
                              "the meta-gradient by persistent ES)")
     parser.add_argument("--out", default="examples/out")
     args = parser.parse_args()
+    if args.meta_batch < 1:
+        parser.error(f"--meta-batch {args.meta_batch}: needs at least 1 learner per meta-update")
     then = parse_stage(args.then, 1) if args.then else None
     xis = [float(x) for x in args.xis.split(",")]
     os.makedirs(args.out, exist_ok=True)
@@ -81,7 +86,7 @@ def main():
     l2l.datasets.standardize_splits(train_set, test_set)
     shape = [784, 32, 10]
     print(f"Fashion-MNIST, MLP 784-32-10, {args.test_steps} steps per learner, {args.seeds} seeds; "
-          f"u_beta_init={args.u_beta_init} u_beta_sign={args.u_beta_sign}, Q = {args.trials}, S = {args.steps}, mask during {args.mask_during}"
+          f"u_beta_init={args.u_beta_init} u_beta_sign={args.u_beta_sign}, Q = {args.trials}, S = {args.steps}, meta-batch {args.meta_batch}, mask during {args.mask_during}"
           + (f" (ξ = {args.train_xi:g}, rate_penalty {args.rate_penalty:g} in meta-training)" if args.mask_during == "both" else "")
           + (f"; then Q = {then[1]}, S = {then[0]} {then[2]}" if then else ""))
 
@@ -95,7 +100,7 @@ def main():
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         net = l2l.learners.MLP(shape, seed=seed)
         def meta_train(optimizer):
-            stages = [(args.steps, args.trials, {})] + ([then] if then else [])
+            stages = [(args.steps, args.trials, {"meta_batch": args.meta_batch})] + ([then] if then else [])
             for steps, trials, options in stages:
                 trainer = l2l.meta.MetaTrainer(optimizer, [(net, train_set)], trials=trials, steps=steps, unroll=5,
                                                **{"meta_lr": 1e-3, "batch": 128, "clip": "none", "seed": seed, **options})

@@ -18,8 +18,8 @@ SCRIPT = example("meta_fashion_mnist.py")
 @needs_fashion_mnist
 def test_main_job_runs_every_seed_and_prints_the_curve(tmp_path):
     out = subprocess.run([sys.executable, SCRIPT, "--seeds", "2", "--trials", "1", "--lstm-trials", "1", "--steps", "10",
-                          "--m2sgd-trials", "1", "--m2sgd-steps", "30", "--learners", "1", "--test-steps", "20",
-                          "--xis", "0,0.5", "--quiet", "--data", DIRECTORY, "--out", str(tmp_path)],
+                          "--m2sgd-trials", "1", "--m2sgd-steps", "30", "--m2sgd-meta-batch", "3", "--learners", "1",
+                          "--test-steps", "20", "--xis", "0,0.5", "--quiet", "--data", DIRECTORY, "--out", str(tmp_path)],
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     text = out.stdout
@@ -27,7 +27,7 @@ def test_main_job_runs_every_seed_and_prints_the_curve(tmp_path):
                  "M²SGD ξ = 0 ", "M²SGD ξ = 0.5"):
         assert name in text, f"{name!r} missing from the table:\n{text}"
     assert text.count("seed 0 ") == 4 and text.count("seed 1 ") == 4, "four optimisers meta-trained per seed"
-    assert "seed 0 M²SGD" in text and "(meta-trained with its mask at ξ = 0, 1 × S = 30;" in text
+    assert "seed 0 M²SGD" in text and "(meta-trained with its mask at ξ = 0, 1 trials × 3 learners × S = 30;" in text
     assert "accuracy–sparsity curve" in text
     saved = json.loads((tmp_path / "main_job.json").read_text())
     assert saved["seeds"] == [0, 1]
@@ -62,3 +62,10 @@ def test_main_job_long_horizon_adds_a_pes_stage_per_optimiser(tmp_path):
     bad = subprocess.run([sys.executable, SCRIPT, "--long-horizon", "1000", "--data", DIRECTORY, "--out", str(tmp_path)],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "is not S:Q" in bad.stderr
+
+
+def test_main_job_rejects_a_meta_batch_of_zero(tmp_path):
+    out = subprocess.run([sys.executable, SCRIPT, "--m2sgd-meta-batch", "0", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "--m2sgd-meta-batch 0: needs at least 1 learner" in out.stderr
+    assert not (tmp_path / "main_job.json").exists()
