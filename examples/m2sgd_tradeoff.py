@@ -1,7 +1,8 @@
 """M²SGD's accuracy–sparsity trade-off on Fashion-MNIST, beside magnitude pruning (issue 15).
 
-For each of --seeds seeds: meta-train DMSGD on the 784-32-10 MLP (Q = --trials learners ×
-S = --steps steps, unroll 5, Adam 1e-3, no clipping, as the main job) with U_β drawn from
+For each of --seeds seeds: meta-train DMSGD on the 784-32-10 MLP (Q = --trials trials of
+--meta-batch learners side by side × S = --steps steps, unroll 5, Adam 1e-3, no clipping;
+a --then stage trains one learner per meta-update) with U_β drawn from
 U(±--u-beta-init) (the authors' code's scale is 0.2236; 0 = the library's default, U_β = 0); with
 --mask-during both, also meta-train M²SGD at ξ = --train-xi (default 0) with its mask acting in meta-training
 (otherwise M²SGD uses DMSGD's φ and masks at meta-test only); then train one fresh learner
@@ -96,14 +97,17 @@ def main():
             rows[f"{name} ξ={xi:g}"] = []
     removed = {xi: [] for xi in xis}
     sizes = {}
+    first_stage_meta_batches = set()   # as the trainers report them
     start = time.perf_counter()
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         net = l2l.learners.MLP(shape, seed=seed)
         def meta_train(optimizer):
             stages = [(args.steps, args.trials, {"meta_batch": args.meta_batch})] + ([then] if then else [])
-            for steps, trials, options in stages:
+            for index, (steps, trials, options) in enumerate(stages):
                 trainer = l2l.meta.MetaTrainer(optimizer, [(net, train_set)], trials=trials, steps=steps, unroll=5,
                                                **{"meta_lr": 1e-3, "batch": 128, "clip": "none", "seed": seed, **options})
+                if index == 0:
+                    first_stage_meta_batches.add(trainer.meta_batch)
                 trainer.run()
                 optimizer = trainer.learned()
             return optimizer
@@ -151,7 +155,7 @@ def main():
                       "export_bytes_seed0": sizes.get(xi)})
         print(f"{xi:16g}  {share:16.2f}  " + "  ".join(f"{m:9.2f} ± {s:4.2f}" for m, s in cells)
               + f"  {sizes.get(xi, 0) / 1024:16.1f}")
-    result = {"options": vars(args), "dense": {"DMSGD": stat["DMSGD"], "Adam": stat["Adam"]}, "dense_export_bytes": dense_size,
+    result = {"options": vars(args), "first_stage_meta_batches": sorted(first_stage_meta_batches), "dense": {"DMSGD": stat["DMSGD"], "Adam": stat["Adam"]}, "dense_export_bytes": dense_size,
               "table": table, "per_seed": rows}
     with open(os.path.join(args.out, "m2sgd_tradeoff.json"), "w") as f:
         json.dump(result, f, indent=1)

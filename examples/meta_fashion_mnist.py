@@ -13,9 +13,8 @@ the M²SGD curve under --out.
 
 M²SGD is meta-trained as the paper's Algorithm 1 does it, with its own update (eqs. 10–11,
 the mask at ξ = 0) in the meta-training steps, on the recipe that reaches the paper's
-sparsity here (README, "M²SGD's accuracy–sparsity trade-off"): --m2sgd-trials meta-updates'
-worth of trials, each training --m2sgd-meta-batch learners side by side for --m2sgd-steps
-steps (4 × 2 × 1 000: the meta-objective sees the whole 1 000-step horizon the learner is
+sparsity here (README, "M²SGD's accuracy–sparsity trade-off"): --m2sgd-trials trials, each
+training --m2sgd-meta-batch learners side by side for --m2sgd-steps steps (4 × 2 × 1 000: the meta-objective sees the whole 1 000-step horizon the learner is
 tested on; at the paper's S = 100 the mask removes about 15 %, and longer meta-training at
 S = 500 keeps removing weights until the learner loses points), U_β drawn from U(±0.05)
 with the sign that starts every rate above 0. It is then tested at each ξ.
@@ -83,7 +82,7 @@ def main():
                              "with the meta-gradient by persistent ES over the whole trial (8 antithetic pairs; Adam "
                              "1e-4 on the LSTM optimiser's φ, 1e-3 on the others'). 1000:4 made the LSTM optimiser and "
                              "DMSGD stable to step 1 000 on every seed tried (README, \"Past the horizon\"); it makes "
-                             "the job about six times longer")
+                             "the job about six times longer. The PES stage trains one learner per meta-update")
     parser.add_argument("--seed", type=int, default=0, help="the first seed")
     parser.add_argument("--data", default=None, help="directory of the Fashion-MNIST IDX files")
     parser.add_argument("--out", default="examples/out", help="where results, optimisers and the plots go")
@@ -102,7 +101,8 @@ def main():
         except (ValueError, AssertionError):
             parser.error(f"--long-horizon {args.long_horizon!r} is not S:Q (two positive whole numbers)")
     seeds = list(range(args.seed, args.seed + args.seeds))
-    m2sgd_recipe = f"{args.m2sgd_trials} trials × {args.m2sgd_meta_batch} learners × S = {args.m2sgd_steps}"
+    m2sgd_recipe = (f"{args.m2sgd_trials} trial{'s' * (args.m2sgd_trials != 1)} × {args.m2sgd_meta_batch} "
+                    f"learner{'s' * (args.m2sgd_meta_batch != 1)} × S = {args.m2sgd_steps}")
     os.makedirs(args.out, exist_ok=True)
     progress = not args.quiet
 
@@ -133,7 +133,8 @@ def main():
             seconds = time.perf_counter() - start
             k = max(1, len(history) // 10)
             print(f"  seed {seed} {name:15s} {optimizer.num_meta_params:6d} meta-parameters, clip {clip}, "
-                  f"{trainer.meta_steps} meta-updates in {seconds:.0f} s"
+                  f"{trainer.meta_steps} meta-updates" + (f" of {trainer.meta_batch} learners" if trainer.meta_batch > 1 else "")
+                  + f" in {seconds:.0f} s"
                   + (f" (S = {stage['steps']}, PES)" if stage is not stages[0] else "")
                   + f"; meta-loss {history[:k].mean():.3f} → {history[-k:].mean():.3f}; {len(trainer.events)} events")
             optimizer = trainer.learned()

@@ -27,7 +27,11 @@ def test_main_job_runs_every_seed_and_prints_the_curve(tmp_path):
                  "M²SGD ξ = 0 ", "M²SGD ξ = 0.5"):
         assert name in text, f"{name!r} missing from the table:\n{text}"
     assert text.count("seed 0 ") == 4 and text.count("seed 1 ") == 4, "four optimisers meta-trained per seed"
-    assert "seed 0 M²SGD" in text and "(meta-trained with its mask at ξ = 0, 1 trials × 3 learners × S = 30;" in text
+    assert "seed 0 M²SGD" in text and "(meta-trained with its mask at ξ = 0, 1 trial × 3 learners × S = 30;" in text
+    m2sgd_lines = [line for line in text.splitlines() if line.startswith("  seed ") and "M²SGD" in line]
+    assert len(m2sgd_lines) == 2 and all("6 meta-updates of 3 learners" in line for line in m2sgd_lines), \
+        "M²SGD's trainer trains --m2sgd-meta-batch learners per meta-update, the others one"
+    assert sum("learners in" in line for line in text.splitlines() if line.startswith("  seed ")) == 2
     assert "accuracy–sparsity curve" in text
     saved = json.loads((tmp_path / "main_job.json").read_text())
     assert saved["seeds"] == [0, 1]
@@ -68,4 +72,3 @@ def test_main_job_rejects_a_meta_batch_of_zero(tmp_path):
     out = subprocess.run([sys.executable, SCRIPT, "--m2sgd-meta-batch", "0", "--out", str(tmp_path)],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "--m2sgd-meta-batch 0: needs at least 1 learner" in out.stderr
-    assert not (tmp_path / "main_job.json").exists()
