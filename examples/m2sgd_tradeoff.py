@@ -155,7 +155,8 @@ def main():
                       "export_bytes_seed0": sizes.get(xi)})
         print(f"{xi:16g}  {share:16.2f}  " + "  ".join(f"{m:9.2f} ± {s:4.2f}" for m, s in cells)
               + f"  {sizes.get(xi, 0) / 1024:16.1f}")
-    result = {"options": vars(args), "first_stage_meta_batches": sorted(first_stage_meta_batches), "dense": {"DMSGD": stat["DMSGD"], "Adam": stat["Adam"]}, "dense_export_bytes": dense_size,
+    result = {"options": vars(args), "first_stage_meta_batches": sorted(first_stage_meta_batches),
+              "dense": {"DMSGD": stat["DMSGD"], "Adam": stat["Adam"]}, "dense_export_bytes": dense_size,
               "table": table, "per_seed": rows}
     with open(os.path.join(args.out, "m2sgd_tradeoff.json"), "w") as f:
         json.dump(result, f, indent=1)

@@ -14,10 +14,11 @@ the M²SGD curve under --out.
 M²SGD is meta-trained as the paper's Algorithm 1 does it, with its own update (eqs. 10–11,
 the mask at ξ = 0) in the meta-training steps, on the recipe that reaches the paper's
 sparsity here (README, "M²SGD's accuracy–sparsity trade-off"): --m2sgd-trials trials, each
-training --m2sgd-meta-batch learners side by side for --m2sgd-steps steps (4 × 2 × 1 000: the meta-objective sees the whole 1 000-step horizon the learner is
-tested on; at the paper's S = 100 the mask removes about 15 %, and longer meta-training at
-S = 500 keeps removing weights until the learner loses points), U_β drawn from U(±0.05)
-with the sign that starts every rate above 0. It is then tested at each ξ.
+training --m2sgd-meta-batch learners side by side for --m2sgd-steps steps (4 × 2 × 1 000:
+the meta-objective sees the whole 1 000-step horizon the learner is tested on; at the
+paper's S = 100 the mask removes about 15 %, and longer meta-training at S = 500 keeps
+removing weights until the learner loses points), U_β drawn from U(±0.05) with the sign
+that starts every rate above 0. It is then tested at each ξ.
 --m2sgd-from-dmsgd instead masks DMSGD's φ at meta-test only (the mask never seen in
 meta-training: 6–14 points lost at the same sparsity).
 
