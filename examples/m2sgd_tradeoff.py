@@ -14,7 +14,9 @@ for --test-steps steps with
   (the smallest |w| of each tensor set to zero) to the same share, one-shot and after
   --finetune steps of Adam (lr 1e-3) with the pruned weights held at zero.
 
-Prints test accuracy (mean ± std over seeds), writes examples/out/m2sgd_tradeoff.{json,png}
+Prints test accuracy (mean ± std over seeds) and, per seed, the first ξ at which M²SGD meets
+issue 15's target (≥ 49 % removed, no more than 1 point below that seed's DMSGD); writes
+examples/out/m2sgd_tradeoff.{json,png}
 and, for the first seed, the sparse exports (`l2l.sparse.save_sparse`) of the M²SGD
 learners with their size on disk.
 
@@ -46,6 +48,18 @@ def train(net, optimizer, data, steps, seed, mask=None):
         optimizer.step(net)
         net.set_flat_parameters(net.flat_parameters() * mask)
     return net
+
+
+def target_per_seed(rows, removed, xis, removed_at_least=0.49, within_points=1.0):
+    """Issue 15's target per seed: the first ξ of `xis` at which M²SGD removes at least
+    `removed_at_least` of the weights and ends no more than `within_points` below the same
+    seed's DMSGD (both from `rows`, accuracies in [0, 1]; `removed[ξ]` the shares per seed),
+    or None where no ξ does."""
+    met = []
+    for i, dense in enumerate(rows["DMSGD"]):
+        met.append(next((xi for xi in xis if removed[xi][i] >= removed_at_least
+                         and 100 * (rows[f"M²SGD ξ={xi:g}"][i] - dense) >= -within_points), None))
+    return met
 
 
 def main():
@@ -155,9 +169,15 @@ def main():
                       "export_bytes_seed0": sizes.get(xi)})
         print(f"{xi:16g}  {share:16.2f}  " + "  ".join(f"{m:9.2f} ± {s:4.2f}" for m, s in cells)
               + f"  {sizes.get(xi, 0) / 1024:16.1f}")
+    target = target_per_seed(rows, removed, xis)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    print("target (≥ 49 % removed, ≤ 1 point below this seed's DMSGD), first ξ that meets it: "
+          + ", ".join(f"seed {seed} {'-' if xi is None else f'{xi:g}'}" for seed, xi in zip(seeds, target))
+          + f"; met at ξ = 0 by {sum(xi == 0 for xi in target)} of {len(target)}, at some ξ by "
+          f"{sum(xi is not None for xi in target)}")
     result = {"options": vars(args), "first_stage_meta_batches": sorted(first_stage_meta_batches),
               "dense": {"DMSGD": stat["DMSGD"], "Adam": stat["Adam"]}, "dense_export_bytes": dense_size,
-              "table": table, "per_seed": rows}
+              "table": table, "per_seed": rows, "target_first_xi": target}
     with open(os.path.join(args.out, "m2sgd_tradeoff.json"), "w") as f:
         json.dump(result, f, indent=1)
     try:
