@@ -55,11 +55,9 @@ def target_per_seed(rows, removed, xis, removed_at_least=0.49, within_points=1.0
     `removed_at_least` of the weights and ends no more than `within_points` below the same
     seed's DMSGD (both from `rows`, accuracies in [0, 1]; `removed[ξ]` the shares per seed),
     or None where no ξ does."""
-    met = []
-    for i, dense in enumerate(rows["DMSGD"]):
-        met.append(next((xi for xi in xis if removed[xi][i] >= removed_at_least
-                         and 100 * (rows[f"M²SGD ξ={xi:g}"][i] - dense) >= -within_points), None))
-    return met
+    return [next((xi for xi in xis if removed[xi][i] >= removed_at_least
+                  and 100 * (rows[f"M²SGD ξ={xi:g}"][i] - dense) >= -within_points), None)
+            for i, dense in enumerate(rows["DMSGD"])]
 
 
 def main():
@@ -113,7 +111,8 @@ def main():
     sizes = {}
     first_stage_meta_batches = set()   # as the trainers report them
     start = time.perf_counter()
-    for seed in range(args.first_seed, args.first_seed + args.seeds):
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    for seed in seeds:
         net = l2l.learners.MLP(shape, seed=seed)
         def meta_train(optimizer):
             stages = [(args.steps, args.trials, {"meta_batch": args.meta_batch})] + ([then] if then else [])
@@ -170,7 +169,6 @@ def main():
         print(f"{xi:16g}  {share:16.2f}  " + "  ".join(f"{m:9.2f} ± {s:4.2f}" for m, s in cells)
               + f"  {sizes.get(xi, 0) / 1024:16.1f}")
     target = target_per_seed(rows, removed, xis)
-    seeds = range(args.first_seed, args.first_seed + args.seeds)
     print("target (≥ 49 % removed, ≤ 1 point below this seed's DMSGD), first ξ that meets it: "
           + ", ".join(f"seed {seed} {'-' if xi is None else f'{xi:g}'}" for seed, xi in zip(seeds, target))
           + f"; met at ξ = 0 by {sum(xi == 0 for xi in target)} of {len(target)}, at some ξ by "
