@@ -595,7 +595,9 @@ typedef struct l2l_learned l2l_learned;
  *   gate_biases=all|forget_input [preset's], context_relu [preset's], dropout [1], noise [1],
  *   noise_horizon [100], scale [0.1], p [10], gradient_inputs [log_sign] (adam: layer 1 reads
  *   RNNprop's features, as the "lstm" kind's inputs=adam), beta1 [0.95], beta2 [0.95], odd [0]
- *   (as the "lstm" kind's). Every step reads the input batch [B, inputs]
+ *   (as the "lstm" kind's), eigenvalues=shared|per_gate [shared] (per_gate: each of layer 1's
+ *   gates has its own eigenvalues), bases=fixed|learned [fixed] (learned: Q and P are
+ *   meta-trained). Every step reads the input batch [B, inputs]
  *   that produced the gradient: l2l_train, l2l_meta_test_run and meta-training pass it;
  *   l2l_optimizer_step uses the batch of the learner's last l2l_learner_loss_grad. A learner
  *   of another input width gives L2L_ERR_SHAPE (from l2l_optimizer_step, l2l_train,

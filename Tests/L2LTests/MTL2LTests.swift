@@ -54,29 +54,86 @@ final class MTL2LTests: XCTestCase {
         XCTAssertEqual(loaded.optimiser.options, opt.options)
         XCTAssertEqual(loaded.meta.map(\.scalars), meta.map(\.scalars))
 
+        let trained = try shortlyMetaTrained(opt, meta: meta)
+        for (spec, (before, after)) in zip(opt.metaParameterSpecs, zip(meta, trained)) {
+            if spec.trainable { continue }
+            XCTAssertEqual(before.scalars, after.scalars, spec.name)
+        }
+        XCTAssertNotEqual(meta[0].scalars, trained[0].scalars, "the hypernetworks learn")
+    }
+
+    /// φ after two 10-step trials of meta-training from `meta` on a 6-input MLP.
+    func shortlyMetaTrained(_ opt: MTL2L, meta: [Tensor]) throws -> [Tensor] {
         let task = try MetaTask.checked(learner: try MLP(sizes: [6, 8, 3]), data: try gaussianBlobs(48, seed: 2))
         var config = MetaTrainingConfig()
         (config.trials, config.steps, config.batchSize, config.metaLearningRate) = (2, 10, 8, 0.01)
         let trainer = try MetaTrainer(opt, tasks: [task], config: config, meta: meta)
         try trainer.run()
         XCTAssertGreaterThan(trainer.metaSteps, 0)
-        for (spec, (before, after)) in zip(opt.metaParameterSpecs, zip(meta, trainer.meta)) {
-            if spec.trainable { continue }
-            XCTAssertEqual(before.scalars, after.scalars, spec.name)
+        return trainer.meta
+    }
+
+    /// `bases=learned` (an ablation): the 16 bases become trainable, as many meta-parameters in
+    /// all, and meta-training changes every one of them; unknown values are refused.
+    func testLearnedBasesAreMetaTrained() throws {
+        let options = "preset=code inputs=6 hidden=5 hyper_hidden=4"
+        let (fixed, opt) = (try mtl2l(options), try mtl2l(options + " bases=learned"))
+        XCTAssertEqual(opt.trainableMetaParameterCount, fixed.trainableMetaParameterCount + 16 * 5 * 5)
+        XCTAssertEqual(opt.metaParameterCount, fixed.metaParameterCount)
+        XCTAssertEqual(try mtl2l(opt.options).options, opt.options)
+        XCTAssertFalse(fixed.options.contains("bases"), "the default keeps the old options text")
+        var rng = RNG(seed: 3)
+        let meta = opt.initialMetaParameters(rng: &rng)
+        let trained = try shortlyMetaTrained(opt, meta: meta)
+        for (spec, (before, after)) in zip(opt.metaParameterSpecs, zip(meta, trained)) where spec.name.hasPrefix("basis.") {
+            XCTAssertNotEqual(before.scalars, after.scalars, spec.name)
         }
-        XCTAssertNotEqual(meta[0].scalars, trainer.meta[0].scalars, "the hypernetworks learn")
+        assertThrows(.invalidArgument, containing: "bases") { try self.mtl2l("bases=random") }
+    }
+
+    /// `eigenvalues=per_gate` (an ablation) with the four gates' eigenvalues equal — N1x's and
+    /// N1q's output layers and E1, E2 tiled four times — steps as the shared construction;
+    /// changing one gate's eigenvalues changes the step. 90 more trainable meta-parameters here:
+    /// two output layers of 3 × 3 more outputs, each with 4 weights and a bias.
+    func testPerGateEigenvaluesReduceToSharedOnesWhenEqual() throws {
+        let options = "preset=paper inputs=3 hidden=3 hyper_hidden=4 scale=1"
+        let (shared, perGate) = (try mtl2l(options), try mtl2l(options + " eigenvalues=per_gate"))
+        XCTAssertEqual(perGate.trainableMetaParameterCount - shared.trainableMetaParameterCount, 90)
+        XCTAssertEqual(try mtl2l(perGate.options).options, perGate.options)
+        let (meta, params, grads, batch, state) = partWay(shared, seed: 10, rows: 2)
+        func tiled(_ t: Tensor) -> Tensor { Tensor.concatenate(Array(repeating: t, count: 4), axis: t.rank - 1) }
+        var (tiledMeta, tiledState) = (meta, state)
+        for k in [2, 3, 6, 7] { tiledMeta[k] = tiled(meta[k]) }                       // n1x, n1q: w2, b2
+        for k in [2, 3] { tiledState[k] = tiled(state[k]) }                           // E1, E2
+        XCTAssertEqual(tiledMeta.map(\.shape), perGate.metaParameterSpecs.map(\.shape))
+        XCTAssertEqual(tiledState.map(\.shape), perGate.initialState(for: params).map(\.shape))
+
+        let reference = shared.step(meta: meta, parameters: params, gradients: grads, state: state, phase: .metaTesting, inputs: batch)
+        let equal = perGate.step(meta: tiledMeta, parameters: params, gradients: grads, state: tiledState, phase: .metaTesting, inputs: batch)
+        assertClose(equal.parameters[0], reference.parameters[0], atol: 1e-6, rtol: 1e-5)
+        assertClose(equal.state[0], reference.state[0], atol: 1e-6, rtol: 1e-5)
+        assertClose(equal.state[2], tiled(reference.state[2]), atol: 1e-6, rtol: 1e-5)
+
+        var forget = tiledMeta                                                        // gate f's n1x output bias
+        forget[3] = tiledMeta[3] + Tensor(shape: [12], scalars: (0..<12).map { $0 / 3 == 1 ? 0.5 : 0 })
+        let changed = perGate.step(meta: forget, parameters: params, gradients: grads, state: tiledState, phase: .metaTesting, inputs: batch)
+        XCTAssertGreaterThan(zip(changed.state[0].scalars, reference.state[0].scalars).map { abs($0 - $1) }.max()!, 1e-4)
+        assertThrows(.invalidArgument, containing: "eigenvalues") { try self.mtl2l("eigenvalues=per_path") }
     }
 
     /// ∂(step)/∂φ by finite differences, with and without the code's context ReLU: the
-    /// hypernetworks through Q·diag(N)·Pᵀ, the layer-2 scalars, the input map and the gate
-    /// biases; and ∂/∂E (the running average carried in the state).
+    /// hypernetworks through Q·diag(N)·Pᵀ, the layer-2 scalars, the input map, the gate
+    /// biases and two bases (trained with `bases=learned`), also with per-gate eigenvalues;
+    /// and ∂/∂E (the running average carried in the state).
     func testStepGradientsMatchFiniteDifferences() throws {
-        for options in ["preset=paper", "preset=code", "preset=paper gradient_inputs=adam odd=1"] {
+        for options in ["preset=paper", "preset=code", "preset=paper gradient_inputs=adam odd=1",
+                        "preset=code eigenvalues=per_gate bases=learned"] {
             let opt = try mtl2l("\(options) inputs=3 hidden=3 hyper_hidden=4 scale=1")
             // Seed 10 leaves every hypernetwork pre-activation at least 0.038 from the ReLU's
             // kink (seed 5 had one at 0.0008, where the finite differences straddle it).
             let (meta, params, grads, batch, state) = partWay(opt, seed: 10, rows: 2)
-            let checked = [0, 1, 2, 3, 4, 8, 12, opt.trunk, opt.trunk + 1, opt.trunk + 2, opt.trunk + 3]
+            let checked = [0, 1, 2, 3, 4, 8, 12, opt.trunk, opt.trunk + 1, opt.trunk + 2, opt.trunk + 3,
+                           opt.trunk + 4, opt.trunk + 15]                                  // bases ix.q, aq.p
             checkGradients(checked.map { meta[$0] }, secondOrder: false) { xs in
                 var phi = meta
                 for (i, k) in checked.enumerated() { phi[k] = xs[i] }

@@ -27,7 +27,7 @@ import Glibc
 /// initialisation: its ×0.01 rescaling never runs). Not reproduced: the code's noise clock,
 /// which stays at 0 on its Fashion-MNIST trials (here t is the learner's own step).
 ///
-/// The orthogonal matrices are part of φ but fixed (``MetaParameterSpec/trainable`` false):
+/// The orthogonal matrices are part of φ but fixed (``MetaParameterSpec/trainable`` false unless `bases=learned`):
 /// drawn with the rest, saved and loaded with it, never changed by meta-training — the
 /// authors' code redraws them, so its trained optimisers cannot be reloaded.
 ///
@@ -39,6 +39,12 @@ import Glibc
 /// both, `noise=0`, and 60 learners of 100 steps then 4 of 1 000 by PES, every one of 5
 /// meta-training seeds kept improving to 10× the horizon on Fashion-MNIST (README, "Past
 /// the horizon"; 4 of 5 at best with the log/sign inputs).
+///
+/// Ablations of the synapse construction (neither paper nor code; for finding where MTL2L
+/// trails an LSTM optimiser of its size): `eigenvalues=per_gate` gives each of layer 1's four
+/// gates its own eigenvalues (N1x and N1q output 4H, E1 and E2 are `[1, 4H]`) where paper
+/// and code share one vector per path across the gates; `bases=learned` meta-trains Q and P
+/// (drawn Haar-orthogonal, then free, not kept orthogonal).
 ///
 /// Every step needs the input batch `[B, inputs]` that produced the gradient.
 public struct MTL2L: LearnedOptimiser {
@@ -69,13 +75,18 @@ public struct MTL2L: LearnedOptimiser {
     public let beta1: Float, beta2: Float
     /// Δ = ½·(Δ(g) − Δ(−g)), an odd function of the gradients.
     public let odd: Bool
+    /// Layer 1's eigenvalues per gate (4H per path) instead of one H-vector shared by the gates.
+    public let perGateEigenvalues: Bool
+    /// Q and P meta-trained instead of fixed.
+    public let learnedBases: Bool
 
     static let gates = ["i", "f", "a", "o"]
 
     /// Options: `preset` (paper, code), `hidden` (20), `hyper_hidden` (32), `inputs` (the
     /// learner's input features; `defaultInputs` if not given), `gate_biases` (all,
     /// forget_input), `context_relu`, `dropout`, `noise`, `noise_horizon` (100), `scale`
-    /// (0.1), `p` (10), `gradient_inputs` (log_sign, adam), `beta1`, `beta2` (0.95), `odd` (0).
+    /// (0.1), `p` (10), `gradient_inputs` (log_sign, adam), `beta1`, `beta2` (0.95), `odd` (0),
+    /// `eigenvalues` (shared, per_gate), `bases` (fixed, learned).
     public init(config: inout Config, defaultInputs: Int = 784) throws {
         let name = config.string("preset") ?? "paper"
         guard name == "paper" || name == "code" else { throw L2LError.invalid("mtl2l: unknown preset '\(name)' (known: paper, code)") }
@@ -94,6 +105,8 @@ public struct MTL2L: LearnedOptimiser {
         beta1 = try config.float("beta1", default: 0.95, range: 0...0.999_999)
         beta2 = try config.float("beta2", default: 0.95, range: 0...0.999_999)
         odd = try config.bool("odd", default: false)
+        perGateEigenvalues = try config.choice("eigenvalues", default: false, ["shared": false, "per_gate": true])
+        learnedBases = try config.choice("bases", default: false, ["fixed": false, "learned": true])
     }
 
     public var kind: String { "mtl2l" }
@@ -106,10 +119,15 @@ public struct MTL2L: LearnedOptimiser {
             + "dropout=\(dropout ? 1 : 0) noise=\(noise ? 1 : 0) noise_horizon=\(noiseHorizon) scale=\(scale) p=\(p)"
             + (gradientInputs == .adam ? " gradient_inputs=adam beta1=\(beta1) beta2=\(beta2)" : "")
             + (odd ? " odd=1" : "")
+            + (perGateEigenvalues ? " eigenvalues=per_gate" : "") + (learnedBases ? " bases=learned" : "")
     }
 
+    /// Layer 1's eigenvalues per path: H, or 4H with `eigenvalues=per_gate`.
+    var eigenvalueCount: Int { perGateEigenvalues ? 4 * hidden : hidden }
     /// The hypernetworks' names and output sizes, in φ's order.
-    var hypernetworks: [(name: String, outputs: Int)] { [("n1x", hidden), ("n1q", hidden), ("n2x", 4), ("n2q", 4)] }
+    var hypernetworks: [(name: String, outputs: Int)] {
+        [("n1x", eigenvalueCount), ("n1q", eigenvalueCount), ("n2x", 4), ("n2q", 4)]
+    }
     /// Gate biases per layer: 4 (all) or 2 (forget and input).
     var biasedGates: Int { allGateBiases ? 4 : 2 }
     /// Index of `w_in` in φ (after the hypernetworks' 4 tensors each).
@@ -129,8 +147,8 @@ public struct MTL2L: LearnedOptimiser {
                   MetaParameterSpec(name: "b2", shape: [biasedGates])]
         for gate in Self.gates {
             for path in ["x", "q"] {
-                specs += [MetaParameterSpec(name: "basis.\(gate)\(path).q", shape: [hidden, hidden], trainable: false),
-                          MetaParameterSpec(name: "basis.\(gate)\(path).p", shape: [hidden, hidden], trainable: false)]
+                specs += [MetaParameterSpec(name: "basis.\(gate)\(path).q", shape: [hidden, hidden], trainable: learnedBases),
+                          MetaParameterSpec(name: "basis.\(gate)\(path).p", shape: [hidden, hidden], trainable: learnedBases)]
             }
         }
         return specs
@@ -162,7 +180,7 @@ public struct MTL2L: LearnedOptimiser {
     }
 
     /// Layer 1's `[P, 2H]` and layer 2's `[P, 2]` states (h then c, as ``Tensor/lstmLayer``),
-    /// the context vectors E1…E4 (`[1, H]`, `[1, H]`, `[1, 4]`, `[1, 4]`, zero), and the clock
+    /// the context vectors E1…E4 (`[1, H]` or `[1, 4H]` twice, then `[1, 4]` twice, zero), and the clock
     /// `[3]`: the learner's step t, a key drawn from its initial parameters (the dropout and
     /// noise of meta-training are drawn from both, so a recomputed step draws the same) and
     /// ``stateLayout``; with `gradient_inputs=adam` then the `[P, 4]` running means
@@ -182,7 +200,7 @@ public struct MTL2L: LearnedOptimiser {
         }
         let rows = odd ? 2 * n : n
         return [Tensor.zeros([rows, 2 * hidden]), Tensor.zeros([rows, 2]),
-                Tensor.zeros([1, hidden]), Tensor.zeros([1, hidden]), Tensor.zeros([1, 4]), Tensor.zeros([1, 4]),
+                Tensor.zeros([1, eigenvalueCount]), Tensor.zeros([1, eigenvalueCount]), Tensor.zeros([1, 4]), Tensor.zeros([1, 4]),
                 Tensor(shape: [3], scalars: [0, Float(key & 0xFF_FFFF), Self.stateLayout])]
             + (gradientInputs == .adam ? [Tensor.zeros([n, 4])] : [])
     }
@@ -212,11 +230,13 @@ public struct MTL2L: LearnedOptimiser {
             return state[2 + k] * 0.9 + s * 0.1
         }
 
-        // Layer 1: W_G = Q diag(e) Pᵀ per gate and path; u·Wᵀ = u·(P diag(e) Qᵀ).
+        // Layer 1: W_G = Q diag(e_G) Pᵀ per gate and path; u·Wᵀ = u·(P diag(e_G) Qᵀ); e_G = e
+        // (shared) or gate G's slice of e.
         func synapses(path: Int, eigen: Tensor) -> Tensor {
             Tensor.concatenate((0..<4).map { g in
                 let base = trunk + 4 + 4 * g + 2 * path
-                return matmul(meta[base + 1] * eigen, meta[base], transposeB: true)
+                let eigenG = perGateEigenvalues ? eigen.slice(axis: 1, g * hidden..<(g + 1) * hidden) : eigen
+                return matmul(meta[base + 1] * eigenG, meta[base], transposeB: true)
             }, axis: 1)                                                                  // [H, 4H]
         }
         func bias(_ learned: Tensor, width: Int) -> Tensor {

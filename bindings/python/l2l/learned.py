@@ -32,7 +32,8 @@ mtl2l      MTL2L: a coordinate-wise 2-layer LSTM whose synapses Q diag(N(X)) P^T
            hypernetworks N on the learner's input batch X; preset "paper" or "code"; hidden=20,
            hyper_hidden=32, inputs (the learner's), gate_biases, context_relu, dropout, noise,
            noise_horizon=100, scale=0.1, p=10, gradient_inputs="log_sign" ("adam" as lstm's inputs),
-           beta1, beta2, odd=0 (as lstm's). Every step needs the batch of its gradient.
+           beta1, beta2, odd=0 (as lstm's), eigenvalues="shared" ("per_gate"), bases="fixed"
+           ("learned"). Every step needs the batch of its gradient.
 =========  ================================================================================
 
 Meta-SGD, DMSGD and M2SGD have meta-parameters per learner parameter, so they are built for
@@ -231,7 +232,9 @@ class MTL2L(LearnedOptimizer):
     784-input learner). Other options: hidden=20, hyper_hidden=32, gate_biases ("all" or
     "forget_input"), context_relu, dropout, noise, noise_horizon=100, scale=0.1, p=10,
     gradient_inputs ("adam": RNNprop's features, as LSTMOptimizer's inputs="adam"; here `inputs`
-    is the learner's width), beta1, beta2 = 0.95, odd (1: an update odd in the gradients)."""
+    is the learner's width), beta1, beta2 = 0.95, odd (1: an update odd in the gradients),
+    eigenvalues ("per_gate": each of layer 1's gates its own eigenvalues) and bases ("learned":
+    Q and P meta-trained) — ablations, neither the paper's nor the code's."""
 
     def __init__(self, learner: Learner, preset: str = "paper", seed: int = 0, **options: Any):
         super().__init__("mtl2l", learner, seed, preset=preset, **options)
