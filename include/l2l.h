@@ -584,9 +584,10 @@ typedef struct l2l_learned l2l_learned;
  * "mtl2l": MTL2L (Kuo et al., "MTL2L: A Context Aware Neural Optimiser", arXiv:2007.09343):
  *   a coordinate-wise 2-layer LSTM over pre(g) (layer 2 of hidden size 1, theta <- theta +
  *   scale * h2) whose layer-1 synapses are Q diag(e) P^T, with fixed random orthogonal Q, P
- *   (part of phi: saved and loaded with it, never changed by meta-training) and e running
- *   averages (0.9 / 0.1, zero for a fresh learner) of hypernetworks (inputs -> hyper_hidden
- *   -> ReLU -> hidden) applied to the learner's input batch; hypernetwork dropout and noise
+ *   (part of phi: saved and loaded with it, never changed by meta-training unless
+ *   bases=learned) and e running averages (0.9 / 0.1, zero for a fresh learner) of
+ *   hypernetworks (inputs -> hyper_hidden -> ReLU -> hidden, 4 x hidden with
+ *   eigenvalues=per_gate) applied to the learner's input batch; hypernetwork dropout and noise
  *   on theta during meta-training only. preset [paper] (paper: gate biases on all gates, the
  *   paper's equations; code: the authors' released code, biases on the forget and input
  *   gates only and a ReLU on the first two context statistics: 102,226 trainable

@@ -2,7 +2,7 @@
 import L2LTestSupport
 import XCTest
 
-/// MTL2L: its size, its fixed orthogonal bases, finite-difference checks of the SVD synapses,
+/// MTL2L: its size, its fixed orthogonal bases (and the two ablations of its synapses), finite-difference checks of the SVD synapses,
 /// the recurrent states and the context update, meta-training, and the batch it needs.
 final class MTL2LTests: XCTestCase {
     func mtl2l(_ options: String) throws -> MTL2L {
@@ -85,21 +85,24 @@ final class MTL2LTests: XCTestCase {
         var rng = RNG(seed: 3)
         let meta = opt.initialMetaParameters(rng: &rng)
         let trained = try shortlyMetaTrained(opt, meta: meta)
-        for (spec, (before, after)) in zip(opt.metaParameterSpecs, zip(meta, trained)) where spec.name.hasPrefix("basis.") {
-            XCTAssertNotEqual(before.scalars, after.scalars, spec.name)
-        }
+        let bases = zip(opt.metaParameterSpecs, zip(meta, trained)).filter { $0.0.name.hasPrefix("basis.") }
+        XCTAssertEqual(bases.count, 16)
+        for (spec, (before, after)) in bases { XCTAssertNotEqual(before.scalars, after.scalars, spec.name) }
         assertThrows(.invalidArgument, containing: "bases") { try self.mtl2l("bases=random") }
     }
 
     /// `eigenvalues=per_gate` (an ablation) with the four gates' eigenvalues equal — N1x's and
-    /// N1q's output layers and E1, E2 tiled four times — steps as the shared construction;
-    /// changing one gate's eigenvalues changes the step. 90 more trainable meta-parameters here:
-    /// two output layers of 3 × 3 more outputs, each with 4 weights and a bias.
+    /// N1q's output layers and E1, E2 tiled four times — steps as the shared construction.
+    /// Changing gate o's eigenvalues changes layer 1's h but not its c (the output gate does
+    /// not reach the cell), gate f's changes c: each slice drives its own gate. 90 more
+    /// trainable meta-parameters here: two output layers of 3 × 3 more outputs, each with 4
+    /// weights and a bias.
     func testPerGateEigenvaluesReduceToSharedOnesWhenEqual() throws {
         let options = "preset=paper inputs=3 hidden=3 hyper_hidden=4 scale=1"
         let (shared, perGate) = (try mtl2l(options), try mtl2l(options + " eigenvalues=per_gate"))
         XCTAssertEqual(perGate.trainableMetaParameterCount - shared.trainableMetaParameterCount, 90)
         XCTAssertEqual(try mtl2l(perGate.options).options, perGate.options)
+        XCTAssertFalse(shared.options.contains("eigenvalues"), "the default keeps the old options text")
         let (meta, params, grads, batch, state) = partWay(shared, seed: 10, rows: 2)
         func tiled(_ t: Tensor) -> Tensor { Tensor.concatenate(Array(repeating: t, count: 4), axis: t.rank - 1) }
         var (tiledMeta, tiledState) = (meta, state)
@@ -114,10 +117,19 @@ final class MTL2LTests: XCTestCase {
         assertClose(equal.state[0], reference.state[0], atol: 1e-6, rtol: 1e-5)
         assertClose(equal.state[2], tiled(reference.state[2]), atol: 1e-6, rtol: 1e-5)
 
-        var forget = tiledMeta                                                        // gate f's n1x output bias
-        forget[3] = tiledMeta[3] + Tensor(shape: [12], scalars: (0..<12).map { $0 / 3 == 1 ? 0.5 : 0 })
-        let changed = perGate.step(meta: forget, parameters: params, gradients: grads, state: tiledState, phase: .metaTesting, inputs: batch)
-        XCTAssertGreaterThan(zip(changed.state[0].scalars, reference.state[0].scalars).map { abs($0 - $1) }.max()!, 1e-4)
+        /// Layer 1's h and c after the step with gate `gate`'s n1x output bias raised by 0.5.
+        func layer1(changing gate: Int) -> (h: [Float], c: [Float]) {
+            var changed = tiledMeta
+            changed[3] = tiledMeta[3] + Tensor(shape: [12], scalars: (0..<12).map { $0 / 3 == gate ? 0.5 : 0 })
+            let next = perGate.step(meta: changed, parameters: params, gradients: grads, state: tiledState, phase: .metaTesting, inputs: batch).state[0]
+            return (next.slice(axis: 1, 0..<3).scalars, next.slice(axis: 1, 3..<6).scalars)
+        }
+        let (h, c) = (reference.state[0].slice(axis: 1, 0..<3).scalars, reference.state[0].slice(axis: 1, 3..<6).scalars)
+        func moved(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max()! }
+        let (output, forget) = (layer1(changing: 3), layer1(changing: 1))
+        XCTAssertGreaterThan(moved(output.h, h), 1e-4)
+        XCTAssertLessThan(moved(output.c, c), 1e-6, "gate o's eigenvalues do not reach the cell")
+        XCTAssertGreaterThan(moved(forget.c, c), 1e-4)
         assertThrows(.invalidArgument, containing: "eigenvalues") { try self.mtl2l("eigenvalues=per_path") }
     }
 

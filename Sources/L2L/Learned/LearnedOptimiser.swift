@@ -8,8 +8,8 @@ public enum LearnedPhase: String, Sendable {
 public struct MetaParameterSpec: Equatable, Sendable {
     public let name: String
     public let shape: [Int]
-    /// Whether meta-training changes it; a fixed part of φ (MTL2L's orthogonal bases) is
-    /// drawn, saved and loaded with the rest but never updated.
+    /// Whether meta-training changes it; a fixed part of φ (MTL2L's orthogonal bases, by
+    /// default) is drawn, saved and loaded with the rest but never updated.
     public let trainable: Bool
     public var count: Int { Shape.count(shape) }
 

@@ -4,7 +4,7 @@ import Glibc
 /// Optimiser*, arXiv:2007.09343): a coordinate-wise two-layer LSTM over every learner
 /// coordinate whose synapses are re-made at every step from the learner's input batch X:
 ///
-///     W = Q · diag(N(X)) · Pᵀ                 (Q, P fixed Haar-orthogonal H × H matrices)
+///     W = Q · diag(N(X)) · Pᵀ                 (Q, P Haar-orthogonal H × H matrices, fixed)
 ///     E ← 0.9·E + 0.1·mean_batch N(X)         (context vectors, zero at the start of a learner)
 ///
 /// with four hypernetworks N (784 → 32 → ReLU → H or 4): N1x, N1q give the eigenvalues of
@@ -27,9 +27,10 @@ import Glibc
 /// initialisation: its ×0.01 rescaling never runs). Not reproduced: the code's noise clock,
 /// which stays at 0 on its Fashion-MNIST trials (here t is the learner's own step).
 ///
-/// The orthogonal matrices are part of φ but fixed (``MetaParameterSpec/trainable`` false unless `bases=learned`):
-/// drawn with the rest, saved and loaded with it, never changed by meta-training — the
-/// authors' code redraws them, so its trained optimisers cannot be reloaded.
+/// The orthogonal matrices are part of φ but fixed (``MetaParameterSpec/trainable`` false):
+/// drawn with the rest, saved and loaded with it, never changed by meta-training (unless
+/// `bases=learned`) — the authors' code redraws them, so its trained optimisers cannot be
+/// reloaded.
 ///
 /// Not the paper's, as for the LSTM optimiser (``LSTMOptimiser``): `gradient_inputs=adam`
 /// feeds layer 1 RNNprop's features (``GradientInputs/adam``, decays `beta1`, `beta2`, 0.95
@@ -119,7 +120,8 @@ public struct MTL2L: LearnedOptimiser {
             + "dropout=\(dropout ? 1 : 0) noise=\(noise ? 1 : 0) noise_horizon=\(noiseHorizon) scale=\(scale) p=\(p)"
             + (gradientInputs == .adam ? " gradient_inputs=adam beta1=\(beta1) beta2=\(beta2)" : "")
             + (odd ? " odd=1" : "")
-            + (perGateEigenvalues ? " eigenvalues=per_gate" : "") + (learnedBases ? " bases=learned" : "")
+            + (perGateEigenvalues ? " eigenvalues=per_gate" : "")
+            + (learnedBases ? " bases=learned" : "")
     }
 
     /// Layer 1's eigenvalues per path: H, or 4H with `eigenvalues=per_gate`.
@@ -147,8 +149,9 @@ public struct MTL2L: LearnedOptimiser {
                   MetaParameterSpec(name: "b2", shape: [biasedGates])]
         for gate in Self.gates {
             for path in ["x", "q"] {
-                specs += [MetaParameterSpec(name: "basis.\(gate)\(path).q", shape: [hidden, hidden], trainable: learnedBases),
-                          MetaParameterSpec(name: "basis.\(gate)\(path).p", shape: [hidden, hidden], trainable: learnedBases)]
+                specs += ["q", "p"].map {
+                    MetaParameterSpec(name: "basis.\(gate)\(path).\($0)", shape: [hidden, hidden], trainable: learnedBases)
+                }
             }
         }
         return specs
@@ -179,19 +182,19 @@ public struct MTL2L: LearnedOptimiser {
         return phi
     }
 
-    /// Layer 1's `[P, 2H]` and layer 2's `[P, 2]` states (h then c, as ``Tensor/lstmLayer``),
-    /// the context vectors E1…E4 (`[1, H]` or `[1, 4H]` twice, then `[1, 4]` twice, zero), and the clock
-    /// `[3]`: the learner's step t, a key drawn from its initial parameters (the dropout and
-    /// noise of meta-training are drawn from both, so a recomputed step draws the same) and
-    /// ``stateLayout``; with `gradient_inputs=adam` then the `[P, 4]` running means
-    /// (``GradientInputs/adamMoments(_:previous:beta1:beta2:)``). With `odd` the layers' states
-    /// have 2P rows, the mirror images' after the coordinates'.
     /// The state's layout version, kept in the clock. Version 2 (h and c of a layer in one
     /// tensor) holds one float more than version 1 (h and c apart, two floats in the clock),
     /// which held the same number of floats otherwise: so an exported state of the old layout
     /// is refused by its size instead of being read into the wrong places.
     static let stateLayout: Float = 2
 
+    /// Layer 1's `[P, 2H]` and layer 2's `[P, 2]` states (h then c, as ``Tensor/lstmLayer``),
+    /// the context vectors E1…E4 (`[1, H]` twice, `[1, 4H]` with `eigenvalues=per_gate`, then
+    /// `[1, 4]` twice; zero), and the clock `[3]`: the learner's step t, a key drawn from its
+    /// initial parameters (the dropout and noise of meta-training are drawn from both, so a
+    /// recomputed step draws the same) and ``stateLayout``; with `gradient_inputs=adam` then
+    /// the `[P, 4]` running means (``GradientInputs/adamMoments(_:previous:beta1:beta2:)``).
+    /// With `odd` the layers' states have 2P rows, the mirror images' after the coordinates'.
     public func initialState(for parameters: [Tensor]) -> [Tensor] {
         let n = parameters.reduce(0) { $0 + $1.count }
         var key: UInt32 = 2_166_136_261
@@ -200,7 +203,8 @@ public struct MTL2L: LearnedOptimiser {
         }
         let rows = odd ? 2 * n : n
         return [Tensor.zeros([rows, 2 * hidden]), Tensor.zeros([rows, 2]),
-                Tensor.zeros([1, eigenvalueCount]), Tensor.zeros([1, eigenvalueCount]), Tensor.zeros([1, 4]), Tensor.zeros([1, 4]),
+                Tensor.zeros([1, eigenvalueCount]), Tensor.zeros([1, eigenvalueCount]),
+                Tensor.zeros([1, 4]), Tensor.zeros([1, 4]),
                 Tensor(shape: [3], scalars: [0, Float(key & 0xFF_FFFF), Self.stateLayout])]
             + (gradientInputs == .adam ? [Tensor.zeros([n, 4])] : [])
     }

@@ -225,7 +225,7 @@ class M2SGD(LearnedOptimizer):
 class MTL2L(LearnedOptimizer):
     """MTL2L ("mtl2l", Kuo et al., arXiv:2007.09343): a coordinate-wise 2-layer LSTM whose
     synapses are Q diag(N(X)) P^T, with hypernetworks N reading the learner's input batch X
-    and fixed orthogonal Q, P saved with phi. Built for `learner`'s input width; every step
+    and orthogonal Q, P saved with phi (fixed unless bases="learned"). Built for `learner`'s input width; every step
     needs the batch that produced the gradient (l2l.train and meta_test pass it; a bare
     `step` uses the batch of the learner's last `loss_and_grad`). `preset`: "paper" (default)
     or "code" (the authors' released code, 102,226 trainable meta-parameters on a
