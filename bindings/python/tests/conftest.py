@@ -1,7 +1,10 @@
 """Shared fixtures: the installed l2l package and float64 numpy references of the MLP."""
 
+import contextlib
 import os
+import signal
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -71,6 +74,21 @@ def expect(cls, function, call, *args, **kwargs):
     e = info.value
     assert isinstance(e, l2l.Error) and e.function == function and str(e).startswith(function + ":")
     return e
+
+
+@contextlib.contextmanager
+def ctrl_c_after(seconds):
+    """Raises SIGINT (as Ctrl-C) `seconds` into the block. A shell's background job starts
+    with SIGINT ignored, and Python then installs no handler: Python's own is installed for
+    the block, or the signal would be lost and the run under test would go on to its end."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(seconds, signal.raise_signal, args=(signal.SIGINT,))
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture

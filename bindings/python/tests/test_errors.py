@@ -2,15 +2,13 @@
 l2l.Error and names the C function in its message."""
 
 import gzip
-import signal
 import struct
-import threading
 
 import numpy as np
 import pytest
 
 import l2l
-from conftest import blobs
+from conftest import blobs, ctrl_c_after
 
 
 def expect(cls, function, call, *args, **kwargs):
@@ -175,17 +173,8 @@ def test_ctrl_c_cancels_training_and_raises_keyboard_interrupt():
     batches = l2l.Batches(data, batch_size=8, seed=0)
     opt = l2l.SGD(0.01)
     before = net.flat_parameters()
-    # A shell's background job starts with SIGINT ignored, and Python then installs no handler:
-    # install Python's own for the test, or it would train for 10**9 steps.
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    timer = threading.Timer(0.3, signal.raise_signal, args=(signal.SIGINT,))
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            l2l._l2l.train(net._handle, opt._handle, batches._handle, 10**9, None, None)
-    finally:
-        timer.cancel()
-        signal.signal(signal.SIGINT, previous)
+    with ctrl_c_after(0.3), pytest.raises(KeyboardInterrupt):
+        l2l._l2l.train(net._handle, opt._handle, batches._handle, 10**9, None, None)
     assert not np.array_equal(net.flat_parameters(), before)
     net.forward(np.zeros((1, 8)))  # handles are free again
 

@@ -2,15 +2,13 @@
 ground as the C tests, on tiny synthetic data, plus the exception mapping of the new calls."""
 
 import json
-import signal
 import sys
-import threading
 
 import numpy as np
 import pytest
 
 import l2l
-from conftest import blobs, expect
+from conftest import blobs, ctrl_c_after, expect
 
 SIZES = [4, 6, 3]
 P = 4 * 6 + 6 + 6 * 3 + 3  # 51 parameters in 4 tensors
@@ -286,13 +284,8 @@ def test_cancel_keeps_the_work(data, net):
 def test_ctrl_c_cancels_meta_training(data, net):
     trainer = l2l.MetaTrainer(l2l.learned.MetaSGD(net), [(net, data[0])], trials=1_000_000, steps=5, unroll=5,
                               batch=8)
-    timer = threading.Timer(0.3, signal.raise_signal, args=(signal.SIGINT,))
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt) as info:
-            trainer.run()
-    finally:
-        timer.cancel()
+    with ctrl_c_after(0.3), pytest.raises(KeyboardInterrupt) as info:
+        trainer.run()
     assert trainer.trials_done > 0 and len(info.value.history) == trainer.unrolls
     trainer.history  # the handle is free again
 
