@@ -2,8 +2,9 @@
 import L2LTestSupport
 import XCTest
 
-/// MTL2L: its size, its fixed orthogonal bases (and the two ablations of its synapses), finite-difference checks of the SVD synapses,
-/// the recurrent states and the context update, meta-training, and the batch it needs.
+/// MTL2L: its size, its fixed orthogonal bases (and the two ablations of its synapses),
+/// finite-difference checks of the SVD synapses, the recurrent states and the context update,
+/// meta-training, and the batch it needs.
 final class MTL2LTests: XCTestCase {
     func mtl2l(_ options: String) throws -> MTL2L {
         try Factory.learnedOptimiser(kind: "mtl2l", options: options, parameterShapes: []) as! MTL2L
@@ -117,14 +118,18 @@ final class MTL2LTests: XCTestCase {
         assertClose(equal.state[0], reference.state[0], atol: 1e-6, rtol: 1e-5)
         assertClose(equal.state[2], tiled(reference.state[2]), atol: 1e-6, rtol: 1e-5)
 
+        /// Layer 1's h and c from its `[rows, 2H]` state.
+        func split(_ layer1: Tensor) -> (h: [Float], c: [Float]) {
+            (layer1.slice(axis: 1, 0..<3).scalars, layer1.slice(axis: 1, 3..<6).scalars)
+        }
         /// Layer 1's h and c after the step with gate `gate`'s n1x output bias raised by 0.5.
         func layer1(changing gate: Int) -> (h: [Float], c: [Float]) {
             var changed = tiledMeta
             changed[3] = tiledMeta[3] + Tensor(shape: [12], scalars: (0..<12).map { $0 / 3 == gate ? 0.5 : 0 })
-            let next = perGate.step(meta: changed, parameters: params, gradients: grads, state: tiledState, phase: .metaTesting, inputs: batch).state[0]
-            return (next.slice(axis: 1, 0..<3).scalars, next.slice(axis: 1, 3..<6).scalars)
+            return split(perGate.step(meta: changed, parameters: params, gradients: grads, state: tiledState,
+                                      phase: .metaTesting, inputs: batch).state[0])
         }
-        let (h, c) = (reference.state[0].slice(axis: 1, 0..<3).scalars, reference.state[0].slice(axis: 1, 3..<6).scalars)
+        let (h, c) = split(reference.state[0])
         func moved(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max()! }
         let (output, forget) = (layer1(changing: 3), layer1(changing: 1))
         XCTAssertGreaterThan(moved(output.h, h), 1e-4)
