@@ -1,5 +1,5 @@
 /* GFLOP/s of cblas_sgemm from any CBLAS shared library, n = 256…2048, to compare BLAS
- * candidates on a machine (README, "Speed": which BLAS and why).
+ * candidates on a machine (docs/measured.md: which BLAS and why).
  *
  *     gcc -O2 -o /tmp/sgemm benchmarks/sgemm.c -ldl
  *     OPENBLAS_NUM_THREADS=2 /tmp/sgemm /usr/local/lib/libscipy_openblas.so scipy_

@@ -13,7 +13,7 @@ the M²SGD curve under --out.
 
 M²SGD is meta-trained as the paper's Algorithm 1 does it, with its own update (eqs. 10–11,
 the mask at ξ = 0) in the meta-training steps, on the recipe that reaches the paper's
-sparsity here (README, "M²SGD's accuracy–sparsity trade-off"): --m2sgd-trials trials, each
+sparsity here (docs/m2sgd-sparsity.md): --m2sgd-trials trials, each
 training --m2sgd-meta-batch learners side by side for --m2sgd-steps steps (4 × 2 × 1 000:
 the meta-objective sees the whole 1 000-step horizon the learner is tested on; at the
 paper's S = 100 the mask removes about 15 %, and longer meta-training at S = 500 keeps
@@ -30,9 +30,9 @@ meta-training: 6–14 points lost at the same sparsity).
 i.e. 20 meta-updates); the LSTM optimiser and M²SGD have their own, --lstm-trials and
 --m2sgd-trials.
 
-The LSTM optimiser uses the recipe the docs recommend (README; ARCHITECTURE.md, "Failure
-modes"): the MTL2L authors' baseline network (`preset=mtl2l`: 20 then 1 unit, Δ = 0.1·h₂,
-gate biases +1/−1) meta-trained with their element-wise meta-gradient clamp to [−1, 1] on
+The LSTM optimiser uses the recipe the docs recommend (docs/past-the-horizon.md;
+ARCHITECTURE.md, "Failure modes"): the MTL2L authors' baseline network (`preset=mtl2l`:
+20 then 1 unit, Δ = 0.1·h₂, gate biases +1/−1) meta-trained with their element-wise meta-gradient clamp to [−1, 1] on
 --lstm-trials learners (60: with the main job's 20, two of five seeds went wrong past the
 100-step horizon; `examples/horizon_stability.py` measures it). Meta-SGD and DMSGD follow
 the M²SGD paper (no clipping unless --clip is given).
@@ -82,7 +82,7 @@ def main():
                         help="after the S = 100 stage, meta-train each learned optimiser on Q more learners of S steps "
                              "with the meta-gradient by persistent ES over the whole trial (8 antithetic pairs; Adam "
                              "1e-4 on the LSTM optimiser's φ, 1e-3 on the others'). 1000:4 made the LSTM optimiser and "
-                             "DMSGD stable to step 1 000 on every seed tried (README, \"Past the horizon\"); it makes "
+                             "DMSGD stable to step 1 000 on every seed tried (docs/past-the-horizon.md); it makes "
                              "the job about six times longer. The PES stage trains one learner per meta-update")
     parser.add_argument("--seed", type=int, default=0, help="the first seed")
     parser.add_argument("--data", default=None, help="directory of the Fashion-MNIST IDX files")

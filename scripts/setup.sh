@@ -5,7 +5,7 @@
 # libl2l.so). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The OpenBLAS build l2l links (README: "Speed" says why).
+# The OpenBLAS build l2l links (docs/measured.md, "Which BLAS, and why", says why).
 openblas_version=0.3.34.481.3
 
 packages=(gcc g++ pkg-config zlib1g-dev pybind11-dev libpython3-dev dataset-fashion-mnist openmpi-bin libopenmpi-dev valgrind)

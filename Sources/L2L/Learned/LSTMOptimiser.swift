@@ -17,7 +17,7 @@
 ///   [−1, 1], it is the preset the docs recommend. What it does past its training horizon
 ///   depends on the meta-training seed: meta-trained on 60 learners of 100 steps, 4 of 5
 ///   seeds kept improving to 10× the horizon on Fashion-MNIST and one rose after step 300
-///   (README, "Past the horizon"; `examples/horizon_stability.py`).
+///   (docs/past-the-horizon.md; `examples/horizon_stability.py`).
 ///
 /// `init_scales` (one number per layer) overrides the half-width factor of φ's initial draw.
 ///
@@ -40,7 +40,7 @@
 /// LSTM's input weights read the two features directly.) With `preset=mtl2l inputs=adam`,
 /// meta-trained on the 784-32-10 MLP (60 learners of 100 steps, then 4 of 1 000 by PES), it
 /// stayed within 2 points of Adam on a 784-64-64-10 MLP for 5 of 5 seeds and on a convnet
-/// for 4 of 5 (README, "Past the horizon"; 3 of 10 with the log/sign inputs; 5 of 5 on both
+/// for 4 of 5 (docs/past-the-horizon.md; 3 of 10 with the log/sign inputs; 5 of 5 on both
 /// with `odd=1` too).
 ///
 /// `odd=1` (ours) makes Δ an odd function of the gradient history, as the updates of SGD,
@@ -49,9 +49,9 @@
 /// gives a zero step, and no φ can push every weight the same way whatever the gradient's
 /// sign — which one meta-trained φ did to a convnet's first steps until its ReLUs died.
 /// With `preset=mtl2l inputs=adam odd=1` and the same meta-training, every one of 5 seeds
-/// stayed within 2 points of Adam on both other networks, above it on each (README, "Past
-/// the horizon", "Odd updates"). The network's state and work double (`[2P, 2H]` per layer,
-/// the first P rows for g, the last P for −g).
+/// stayed within 2 points of Adam on both other networks, above it on each
+/// (docs/past-the-horizon.md, "Odd updates"). The network's state and work double
+/// (`[2P, 2H]` per layer, the first P rows for g, the last P for −g).
 public struct LSTMOptimiser: LearnedOptimiser {
     /// What the network reads for each coordinate (two features either way).
     public typealias Inputs = GradientInputs

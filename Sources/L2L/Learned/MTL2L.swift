@@ -38,8 +38,8 @@ import Glibc
 /// (``OddUpdate``: layers 1 and 2 also run on every coordinate's mirror image, with the same
 /// synapses and a state of their own). (`inputs` here is the learner's input width.) With
 /// both, `noise=0`, and 60 learners of 100 steps then 4 of 1 000 by PES, every one of 5
-/// meta-training seeds kept improving to 10× the horizon on Fashion-MNIST (README, "Past
-/// the horizon"; 4 of 5 at best with the log/sign inputs).
+/// meta-training seeds kept improving to 10× the horizon on Fashion-MNIST
+/// (docs/past-the-horizon.md; 4 of 5 at best with the log/sign inputs).
 ///
 /// Ablations of the synapse construction (neither paper nor code; for finding where MTL2L
 /// trails an LSTM optimiser of its size): `eigenvalues=per_gate` gives each of layer 1's four

@@ -197,7 +197,7 @@ class DMSGD(LearnedOptimizer):
     """Dynamic Meta-SGD ("dmsgd", M2SGD paper eqs. 6-9), built for `learner`'s architecture.
     Options: hidden=20, beta_static=1e-3, u_beta_init=0, u_beta_sign="random", learn_gamma=False,
     p=10. u_beta_init=a draws U_beta from U(-a, a) (the authors' code: a = 1/sqrt(20) ~ 0.2236,
-    tanh terms of order 0.06 at start; what M2SGD's sparsity depends on, see the README)
+    tanh terms of order 0.06 at start; what M2SGD's sparsity depends on: docs/m2sgd-sparsity.md)
     instead of starting it at zero; u_beta_sign="positive" negates a draw that would put
     every first-step rate at 0 (a meta-training that never starts)."""
 
