@@ -30,8 +30,8 @@ let package = Package(
     targets: [
         // MARK: System libraries
         // The BLAS is opened at run time, not linked: scripts/setup.sh installs
-        // libscipy_openblas.so (README: "Speed" says why this BLAS; COpenBLAS, a small C
-        // target, how it is opened).
+        // libscipy_openblas.so (docs/measured.md, "Which BLAS, and why", says why this BLAS;
+        // COpenBLAS, a small C target, how it is opened).
         .target(name: "COpenBLAS"),
         // l2l's fused kernels, in C so one source builds for AVX-512, AVX2 and baseline x86-64
         // (Swift compiles the whole package for one instruction set); CKernels.h says why.

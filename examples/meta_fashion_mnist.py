@@ -31,11 +31,11 @@ i.e. 20 meta-updates); the LSTM optimiser and M²SGD have their own, --lstm-tria
 --m2sgd-trials.
 
 The LSTM optimiser uses the recipe the docs recommend (docs/past-the-horizon.md;
-ARCHITECTURE.md, "Failure modes"): the MTL2L authors' baseline network (`preset=mtl2l`:
-20 then 1 unit, Δ = 0.1·h₂, gate biases +1/−1) meta-trained with their element-wise meta-gradient clamp to [−1, 1] on
---lstm-trials learners (60: with the main job's 20, two of five seeds went wrong past the
-100-step horizon; `examples/horizon_stability.py` measures it). Meta-SGD and DMSGD follow
-the M²SGD paper (no clipping unless --clip is given).
+ARCHITECTURE.md, "Failure modes"): the MTL2L authors' baseline network (`preset=mtl2l`: 20
+then 1 unit, Δ = 0.1·h₂, gate biases +1/−1) meta-trained with their element-wise
+meta-gradient clamp to [−1, 1] on --lstm-trials learners (60: with the main job's 20, two of
+five seeds went wrong past the 100-step horizon; `examples/horizon_stability.py` measures
+it). Meta-SGD and DMSGD follow the M²SGD paper (no clipping unless --clip is given).
 """
 import argparse
 import json

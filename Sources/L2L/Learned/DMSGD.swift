@@ -17,7 +17,8 @@
 /// tanh terms of order 0.06 at start); it is how M²SGD reaches the paper's sparsity.
 /// U_β is one vector shared by every coordinate and the LSTM's first outputs h are nearly
 /// the same for every coordinate, so h · U_β is nearly one number: when it is below −β^sta,
-/// every β_t is 0 and no meta-gradient passes the ReLU (meta-training seed 1 of docs/m2sgd-sparsity.md).
+/// every β_t is 0 and no meta-gradient passes the ReLU (meta-training seed 1 of
+/// docs/m2sgd-sparsity.md).
 /// `u_beta_sign=positive` flips the draw if h · U_β < 0 for the LSTM's first output on a
 /// typical gradient (|g| = e^−5, both signs), so the untrained optimiser moves the weights.
 /// γ is the constant 1 unless `learn_gamma=1`.

@@ -1,5 +1,5 @@
-"""examples/mlhf_long.py (MLHF's ablation meta-trained long, README "Meta-trained 25×
-longer") at toy size on real Fashion-MNIST: every configuration asked for is meta-trained,
+"""examples/mlhf_long.py (MLHF's ablation meta-trained long, docs/hessian-free.md,
+"Meta-trained 25× longer") at toy size on real Fashion-MNIST: every configuration asked for is meta-trained,
 its l_p curve and held-out scores are finite, and the meta-test compares the trained MLHF
 with its untrained self and the baselines."""
 

@@ -17,7 +17,8 @@
 // uses the paper's CUDA-convnet widths (64, 64, 384, 192), about 10× slower. MLHF is
 // meta-trained and meta-tested at batch 128, so lr = b_tr/b_mt = 1 (the paper meta-trained
 // at 64 and tested at 128 with lr 2; after our short meta-training lr 2 diverged, see
-// docs/hessian-free.md). --mlhf-options sets MLHF's options when used ('|' separates several to compare).
+// docs/hessian-free.md). --mlhf-options sets MLHF's options when used ('|' separates
+// several to compare).
 // Every table is also written as CSV under --out (default examples/out/mlhf), with the
 // meta-trained MLHF (configuration 4) as mlhf.safetensors;
 // `python3 examples/plot_mlhf.py` draws the figures from them.
