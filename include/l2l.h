@@ -86,7 +86,9 @@ const char *l2l_version(void);
  * cores; results are the same bits for any count), blas (the BLAS's name, e.g.
  * "OpenBLAS"), blas_threads (the most threads a product of 100 MFLOP or more runs on:
  * kernel_threads, capped by the count the BLAS chose when it opened: OPENBLAS_NUM_THREADS,
- * GOTO_NUM_THREADS or OMP_NUM_THREADS if set, else its cores; smaller products run on one), blas_version, blas_core (the kernel family in use, e.g. "Haswell", chosen for
+ * GOTO_NUM_THREADS or OMP_NUM_THREADS if set, else its cores; smaller products run on one;
+ * with OpenBLAS's SkylakeX kernels the bits do not depend on it, with its Haswell kernels
+ * the last bits of a large product can), blas_version, blas_core (the kernel family in use, e.g. "Haswell", chosen for
  * the CPU when the library first needs its BLAS; the environment variable L2L_BLAS_CORETYPE
  * forces one, OPENBLAS_CORETYPE does not), blas_config (the BLAS's build configuration) and
  * blas_library (the file loaded, "" if unknown); more keys may be added.
