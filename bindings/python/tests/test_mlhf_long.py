@@ -1,7 +1,7 @@
 """examples/mlhf_long.py (MLHF's ablation meta-trained long, docs/hessian-free.md,
-"Meta-trained 25× longer") at toy size on real Fashion-MNIST: every configuration asked for is meta-trained,
-its l_p curve and held-out scores are finite, and the meta-test compares the trained MLHF
-with its untrained self and the baselines."""
+"Meta-trained 25× longer") at toy size on real Fashion-MNIST: every configuration asked for
+is meta-trained, its l_p curve and held-out scores are finite, and the meta-test compares the
+trained MLHF with its untrained self and the baselines."""
 
 import json
 import math
