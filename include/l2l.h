@@ -1278,9 +1278,27 @@ l2l_status l2l_meta_test_zero_weights(const l2l_meta_test *test, double *zeros, 
                                       int64_t capacity);
 
 /**
+ * The distribution of the rates beta_t of a trained "dmsgd" or "m2sgd" after each evaluation
+ * step (issue 15; pitfalls: tanh(h U_beta) saturating freezes beta_t and M2SGD's masks).
+ * *available is 1 when the optimiser has such rates and 0 otherwise (then nothing else is
+ * written). Row-major, one row per learner and one entry per evaluation step (K*E entries,
+ * sizes from l2l_meta_test_info): `quantiles` 5 floats an entry (beta_t's minimum, 10th, 50th
+ * and 90th percentiles and maximum), `masked` the share of coordinates with beta_t <= xi (those
+ * M2SGD's mask sets to zero; xi = 0 for DMSGD) and `saturated` the share whose |tanh(h U_beta)|
+ * exceeds 0.999; NaN at step 0, before any rate exists. Any of the three may be NULL to skip
+ * it. A capacity (entries) below K*E gives L2L_ERR_BUFFER_TOO_SMALL and writes nothing but
+ * *available. L2L_ERR_INVALID_ARGUMENT for a NULL handle or `available`, or a negative
+ * capacity.
+ */
+l2l_status l2l_meta_test_rates(const l2l_meta_test *test, int32_t *available, float *quantiles,
+                               double *masked, double *saturated, int64_t capacity);
+
+/**
  * Saves the results to `path`: format "json" (an object with training_loss, evaluation_steps,
- * test_loss, test_accuracy, zero_weights, tensor_sizes, tensor_names, sparsity and
- * seconds_per_step; non-finite numbers as null) or "csv" (header
+ * test_loss, test_accuracy, zero_weights, tensor_sizes, tensor_names, sparsity,
+ * seconds_per_step and rates: null, or per learner and evaluation step null or an object
+ * with quantiles, masked_fraction, threshold and saturated_fraction as l2l_meta_test_rates
+ * gives them; non-finite numbers as null) or "csv" (header
  * learner,step,train_loss,test_loss,test_accuracy, one row per learner step, the test
  * columns empty between evaluations). Written to `path`.tmp and renamed. L2L_ERR_IO if the
  * file cannot be written; L2L_ERR_INVALID_ARGUMENT for a NULL pointer or another format.

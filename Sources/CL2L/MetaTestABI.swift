@@ -104,6 +104,29 @@ public func l2l_meta_test_zero_weights(_ test: OpaquePointer?, _ zeros: UnsafeMu
     }
 }
 
+@_cdecl("l2l_meta_test_rates")
+public func l2l_meta_test_rates(_ test: OpaquePointer?, _ available: UnsafeMutablePointer<Int32>?,
+                                _ quantiles: UnsafeMutablePointer<Float>?, _ masked: UnsafeMutablePointer<Double>?,
+                                _ saturated: UnsafeMutablePointer<Double>?, _ capacity: Int64) -> Int32 {
+    guarded {
+        let r = try object(test, MetaTestHandle.self, "test").result
+        let available = try required(available, "available")
+        guard capacity >= 0 else { throw invalid("capacity \(capacity) is negative") }
+        available.pointee = r.hasRates ? 1 : 0
+        guard r.hasRates, quantiles != nil || masked != nil || saturated != nil else { return }
+        let entries = r.rates.count * r.evaluationSteps.count
+        guard capacity >= Int64(entries) else {
+            throw ABIError(status: L2L_ERR_BUFFER_TOO_SMALL,
+                           message: "buffers hold \(capacity) entries, the \(r.rates.count) learners × \(r.evaluationSteps.count) evaluations need as many")
+        }
+        for (i, summary) in r.rates.joined().enumerated() {
+            for q in 0..<5 { quantiles?[5 * i + q] = summary?.quantiles[q] ?? .nan }
+            masked?[i] = summary?.maskedFraction ?? .nan
+            saturated?[i] = summary?.saturatedFraction ?? .nan
+        }
+    }
+}
+
 @_cdecl("l2l_meta_test_save")
 public func l2l_meta_test_save(_ test: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ format: UnsafePointer<CChar>?) -> Int32 {
     guarded {

@@ -151,4 +151,43 @@ final class M2SGDMaskTests: XCTestCase {
         flat[3] = Tensor.zeros(flat[3].shape)
         XCTAssertEqual(rates(opt, meta: flat, learner: learner, data: data, steps: 5).saturatedFraction, 0)
     }
+
+    /// A meta-test reports β_t's distribution at each evaluation step for a trained M²SGD
+    /// (none at step 0, before any rate exists), and its masked share is the share of weights
+    /// the mask left at zero; for Adam it reports none.
+    func testMetaTestReportsTheRatesAtEachEvaluationStep() throws {
+        let learner = try MLP(sizes: [6, 8, 3])
+        let data = try gaussianBlobs(48, seed: 4)
+        let opt = try optimiser("hidden=4 u_beta_init=0.5 xi=0.001", masked: true,
+                                shapes: learner.parameterSpecs.map(\.shape))
+        var rng = RNG(seed: 3)
+        let session = OptimiserSession(try TrainedOptimiser(opt, meta: opt.initialMetaParameters(rng: &rng)))
+        let result = try MetaTester.run({ session.fresh() }, learner: learner, train: data, test: data, learners: 2,
+                                        steps: 6, batchSize: 16, evaluationSteps: [0, 3, 6], seed: 1)
+        XCTAssertTrue(result.hasRates)
+        XCTAssertEqual(result.rates.count, 2)
+        for row in result.rates {
+            XCTAssertEqual(row.count, 3)
+            XCTAssertNil(row[0])
+            for summary in row.dropFirst() {
+                let q = try XCTUnwrap(summary).quantiles
+                XCTAssertEqual(q, q.sorted(), "quantiles must ascend: \(q)")
+                XCTAssertEqual(summary?.threshold, 0.001)
+            }
+        }
+        XCTAssertGreaterThan(result.sparsity, 0, "the draw must mask some weights")
+        XCTAssertLessThan(result.sparsity, 1, "the draw must keep some weights")
+        let masked = result.rates.map { $0.last!!.maskedFraction }.reduce(0, +) / 2
+        XCTAssertEqual(masked, result.sparsity, accuracy: 1e-12)
+        let json = try JSONValue.parse(Array(result.json().utf8))
+        guard case .object(let fields) = json, case .array(let rows)? = fields.first(where: { $0.key == "rates" })?.value else {
+            return XCTFail("no rates array in \(result.json().prefix(200))")
+        }
+        XCTAssertEqual(rows.count, 2)
+
+        let adam = try MetaTester.run({ OptimiserSession(try Adam()) }, learner: learner, train: data,
+                                      test: data, learners: 1, steps: 3, evaluationSteps: [3], seed: 1)
+        XCTAssertFalse(adam.hasRates)
+        XCTAssertTrue(adam.json().contains(#""rates":null"#))
+    }
 }

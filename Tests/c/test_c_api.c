@@ -3662,6 +3662,12 @@ static void test_meta_test(void) {
     sizes[0] = -5;
     EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_meta_test_zero_weights", l2l_meta_test_zero_weights(r, zeros, sizes, 3));
     CHECK(sizes[0] == -5);
+    /* SGD has no rates beta_t: available 0 and the buffers untouched. */
+    int32_t available = -1;
+    double masked[K * E];
+    masked[0] = -5;
+    EXPECT_OK(l2l_meta_test_rates(r, &available, NULL, masked, NULL, K * E));
+    CHECKF(available == 0 && masked[0] == -5, "SGD's rates: available %d", (int)available);
 
     /* Deterministic for a seed: the same curves again. */
     l2l_meta_test *r2 = NULL;
@@ -3721,14 +3727,33 @@ static void test_meta_test(void) {
     REQUIRE_OK(l2l_learner_create(&other, "mlp", "sizes=2,4,2", 1));
     l2l_meta_test *rx = SENTINEL;
     EXPECT_ERR(L2L_ERR_SHAPE, "l2l_meta_test_run", l2l_meta_test_run(&rx, other, om, train, test, "learners=1 steps=2", NULL, NULL));
-    /* M2SGD at xi = 0.1 above every rate masks every weight away: sparsity 1. */
+    /* M2SGD at xi = 0.1 above every rate masks every weight away: sparsity 1, every rate
+     * at or below xi after a step, and none before the first. */
     l2l_learned *mask = make_learned("m2sgd", "hidden=4 xi=0.1", other, 1);
     l2l_optimizer *omask = NULL;
     REQUIRE_OK(l2l_optimizer_create_learned(&omask, mask, NULL));
-    EXPECT_OK(l2l_meta_test_run(&rx, other, omask, train, test, "learners=2 steps=3 batch=16", NULL, NULL));
+    EXPECT_OK(l2l_meta_test_run(&rx, other, omask, train, test, "learners=2 steps=3 batch=16 eval=0,3", NULL, NULL));
     if (rx != SENTINEL) {
         EXPECT_OK(l2l_meta_test_info(rx, NULL, NULL, NULL, NULL, &sparsity, NULL));
         CHECKF(sparsity == 1.0, "M2SGD with xi above every rate: sparsity %g", sparsity);
+        float quantiles[2 * 2 * 5];
+        double share[4], saturated[4];
+        available = -1;
+        EXPECT_OK(l2l_meta_test_rates(rx, &available, quantiles, share, saturated, 4));
+        CHECK(available == 1);
+        for (int j = 0; j < 2; j++) {
+            const float *before = quantiles + 10 * j, *after = before + 5;
+            CHECKF(isnan(before[0]) && isnan(share[2 * j]) && isnan(saturated[2 * j]), "learner %d: rates at step 0", j);
+            CHECKF(share[2 * j + 1] == 1.0 && after[4] <= 0.1f && saturated[2 * j + 1] >= 0 && saturated[2 * j + 1] <= 1,
+                   "learner %d at step 3: %g masked, max rate %g, %g saturated", j, share[2 * j + 1], after[4],
+                   saturated[2 * j + 1]);
+            for (int q = 1; q < 5; q++) CHECKF(after[q - 1] <= after[q], "learner %d: quantiles not ascending", j);
+        }
+        EXPECT_OK(l2l_meta_test_rates(rx, &available, NULL, NULL, NULL, 0));
+        share[0] = -5;
+        EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_meta_test_rates", l2l_meta_test_rates(rx, &available, NULL, share, NULL, 3));
+        CHECK(share[0] == -5);
+        EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_rates", l2l_meta_test_rates(rx, NULL, NULL, share, NULL, 4));
         l2l_meta_test_free(rx);
     }
     l2l_optimizer_free(omask);
@@ -3762,6 +3787,7 @@ static void test_meta_test(void) {
     EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_info", l2l_meta_test_info(NULL, &k, NULL, NULL, NULL, NULL, NULL));
     EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_curves", l2l_meta_test_curves(NULL, loss, NULL, NULL, NULL));
     EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_zero_weights", l2l_meta_test_zero_weights(NULL, zeros, sizes, 4));
+    EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_rates", l2l_meta_test_rates(NULL, &available, NULL, NULL, NULL, 0));
     EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_info",
                l2l_meta_test_info((const l2l_meta_test *)(void *)l, &k, NULL, NULL, NULL, NULL, NULL));
 

@@ -2,7 +2,7 @@
 /// mask removes at a threshold, and how much of the dynamic part tanh(h · U_β) is saturated
 /// (pitfalls §2: once every tanh term sits at ±1, β_t is a fixed vector and the masks
 /// stop changing).
-public struct RateSummary: Equatable {
+public struct RateSummary: Equatable, Sendable {
     /// β_t's minimum, 10th, 50th and 90th percentiles and maximum.
     public let quantiles: [Float]
     /// The share of coordinates with β_t ≤ `threshold` (those M²SGD's mask sets to zero).
@@ -35,5 +35,13 @@ extension DMSGD {
         let saturated = dynamicRates(meta: meta, state: state).scalars.reduce(0) { $0 + (abs($1) > Self.saturationLevel ? 1 : 0) }
         return RateSummary(quantiles: quantiles, maskedFraction: Double(masked) / Double(beta.count), threshold: xi,
                            saturatedFraction: Double(saturated) / Double(beta.count))
+    }
+}
+
+extension TrainedOptimiser {
+    /// The distribution of β_t after the last step (``RateSummary``, from `state`, a state this
+    /// optimiser produced) when the learned optimiser is DMSGD or M²SGD; `nil` for any other.
+    public func rateSummary(state: [Tensor]) -> RateSummary? {
+        (learned as? DMSGD)?.rateSummary(meta: meta, state: state)
     }
 }

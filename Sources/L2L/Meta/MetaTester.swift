@@ -13,6 +13,12 @@ public struct MetaTestResult: Sendable {
     public var zeroWeights: [Double], tensorSizes: [Int], tensorNames: [String]
     /// Mean wall time of one learner step (gradient and update), seconds.
     public var secondsPerStep: Double
+    /// The distribution of DMSGD's or M²SGD's rates β_t at `evaluationSteps`, one row per
+    /// learner (``OptimiserSession/rateSummary``); `nil` at step 0 and for every other optimiser.
+    public var rates: [[RateSummary?]] = []
+
+    /// Whether the optimiser reported its rates β_t (a trained DMSGD or M²SGD).
+    public var hasRates: Bool { rates.contains { $0.contains { $0 != nil } } }
 
     /// Fraction of all parameters that ended at zero (mean over learners).
     public var sparsity: Double {
@@ -32,6 +38,11 @@ public struct MetaTestResult: Sendable {
     public func json() -> String {
         func num(_ v: Double) -> JSONValue { v.isFinite ? .number(v) : .null }
         func nums<T: BinaryFloatingPoint>(_ a: [T]) -> JSONValue { .array(a.map { num(Double($0)) }) }
+        func rate(_ summary: RateSummary?) -> JSONValue {
+            guard let summary else { return .null }
+            return .object([("quantiles", nums(summary.quantiles)), ("masked_fraction", num(summary.maskedFraction)),
+                            ("threshold", num(Double(summary.threshold))), ("saturated_fraction", num(summary.saturatedFraction))])
+        }
         let object: [(key: String, value: JSONValue)] = [
             ("training_loss", .array(trainingLoss.map { nums($0) })),
             ("evaluation_steps", .array(evaluationSteps.map { .integer($0) })),
@@ -42,6 +53,7 @@ public struct MetaTestResult: Sendable {
             ("tensor_names", .array(tensorNames.map { .string($0) })),
             ("sparsity", num(sparsity)),
             ("seconds_per_step", num(secondsPerStep)),
+            ("rates", hasRates ? .array(rates.map { .array($0.map(rate)) }) : .null),
         ]
         return String(decoding: JSONValue.object(object).serialized(), as: UTF8.self)
     }
@@ -95,12 +107,13 @@ public enum MetaTester {
             var state = learner.initialState(rng: &rng)
             var batches = try BatchIterator(train, batchSize: batchSize, seed: UInt64(rng.nextUInt32()))
             let optimiser = try makeOptimiser()
-            var curve = [Float](), losses = [Float](), accuracies = [Float]()
+            var curve = [Float](), losses = [Float](), accuracies = [Float](), rates = [RateSummary?]()
             curve.reserveCapacity(steps)
             func evaluate() {
                 let (l, a) = Training.evaluate(learner, state, on: test)
                 losses.append(l)
                 accuracies.append(a)
+                rates.append(optimiser.rateSummary)
             }
             if result.evaluationSteps.first == 0 { evaluate() }
             for s in 1...steps {
@@ -137,6 +150,7 @@ public enum MetaTester {
             result.trainingLoss.append(curve)
             result.testLoss.append(losses)
             result.testAccuracy.append(accuracies)
+            result.rates.append(rates)
             for (i, p) in state.parameters.enumerated() {
                 result.zeroWeights[i] += Double(p.scalars.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }) / Double(learners)
             }

@@ -76,6 +76,8 @@ public final class OptimiserSession {
     private let checkShapes: ([Tensor]) throws -> Void
     /// The update of a ``CurvatureOptimiser`` (nil for a first-order optimiser).
     private let applyModel: (([Tensor], any CurvatureModel, Any) -> ([Tensor], Any))?
+    /// β_t's distribution from a state, for a trained DMSGD or M²SGD (nil for any other).
+    private let summariseRates: ((Any) -> RateSummary?)?
     private var state: Any?
     private var shapes: [[Int]] = []
     /// Steps taken so far.
@@ -90,6 +92,7 @@ public final class OptimiserSession {
         make = { OptimiserSession(optimiser) }
         checkShapes = { try optimiser.check(parameters: $0) }
         applyModel = nil
+        summariseRates = nil
         inputFeatures = nil
     }
 
@@ -104,6 +107,9 @@ public final class OptimiserSession {
         make = { OptimiserSession(optimiser) }
         checkShapes = { try optimiser.check(parameters: $0) }
         applyModel = nil
+        summariseRates = (optimiser as? TrainedOptimiser).map { trained in
+            { state in (state as? [Tensor]).flatMap { trained.rateSummary(state: $0) } }
+        }
         inputFeatures = optimiser.inputFeatures
     }
 
@@ -119,6 +125,7 @@ public final class OptimiserSession {
         }
         make = { OptimiserSession(optimiser) }
         checkShapes = { try optimiser.check(parameters: $0) }
+        summariseRates = nil
         inputFeatures = nil
     }
 
@@ -140,6 +147,10 @@ public final class OptimiserSession {
     /// The current state's tensors by slot (see ``OptimiserState/slots``); empty before the
     /// first step and for optimisers whose state does not list its tensors.
     public var stateSlots: [String: [Tensor]] { (state as? OptimiserState)?.slots ?? [:] }
+
+    /// The distribution of the rates β_t after the last step (``RateSummary``) for a session
+    /// of a trained DMSGD or M²SGD; `nil` before the first step and for any other optimiser.
+    public var rateSummary: RateSummary? { state.flatMap { summariseRates?($0) } }
 
     /// Steps recorded in the state (``OptimiserState/stepCount``): 0 before the first step.
     public var stateStepCount: Int { (state as? OptimiserState)?.stepCount ?? 0 }

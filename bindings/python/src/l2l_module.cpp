@@ -1221,6 +1221,24 @@ py::tuple meta_test_zero_weights(MetaTest &r) {
     return py::make_tuple(zeros.first, sizes.first);
 }
 
+// None, or (quantiles float32 [K, E, 5], masked float64 [K, E], saturated float64 [K, E]).
+py::object meta_test_rates(MetaTest &r) {
+    const char *fn = "l2l_meta_test_rates";
+    InUse use(fn, {&r.busy});
+    int64_t k = 0, e = 0;
+    check(l2l_meta_test_info(r.handle, &k, nullptr, &e, nullptr, nullptr, nullptr), "l2l_meta_test_info");
+    int32_t available = 0;
+    check(l2l_meta_test_rates(r.handle, &available, nullptr, nullptr, nullptr, 0), fn);
+    if (!available) return py::none();
+    auto quantiles = new_array({k, e, 5}, Element::float32);
+    auto masked = new_array({k, e}, Element::float64);
+    auto saturated = new_array({k, e}, Element::float64);
+    check(l2l_meta_test_rates(r.handle, &available, static_cast<float *>(quantiles.second.ptr),
+                              static_cast<double *>(masked.second.ptr), static_cast<double *>(saturated.second.ptr), k * e),
+          fn);
+    return py::make_tuple(quantiles.first, masked.first, saturated.first);
+}
+
 void meta_test_save(MetaTest &r, const std::string &path, const std::string &format) {
     const char *fn = "l2l_meta_test_save";
     InUse use(fn, {&r.busy});
@@ -1713,6 +1731,8 @@ PYBIND11_MODULE(_l2l, m) {
              "l2l_meta_test_curves: (training_loss [K, T], test_loss [K, E], test_accuracy [K, E], "
              "evaluation_steps [E]).")
         .def("zero_weights", &meta_test_zero_weights, "l2l_meta_test_zero_weights: (zeros [tensors], sizes [tensors]).")
+        .def("rates", &meta_test_rates,
+             "l2l_meta_test_rates: None, or (quantiles [K, E, 5], masked [K, E], saturated [K, E]).")
         .def("save", &meta_test_save, py::arg("path"), py::arg("format"), "l2l_meta_test_save (GIL released).");
 
     m.def("meta_test_run", &meta_test_run, py::arg("learner"), py::arg("optimizer"), py::arg("train"), py::arg("test"),

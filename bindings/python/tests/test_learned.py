@@ -366,6 +366,7 @@ def test_meta_test_of_sgd(tmp_path, data, net):
     assert r.tensor_names == ["fc0.weight", "fc0.bias", "fc1.weight", "fc1.bias"]
     np.testing.assert_array_equal(r.tensor_sizes, [24, 6, 18, 3])
     assert r.zero_weights.shape == (4,) and 0 <= r.sparsity <= 1 and 0 < r.seconds_per_step < 1
+    assert r.rates is None  # only DMSGD and M2SGD have rates beta_t
 
     again = l2l.meta_test(l2l.SGD(0.5), net, train, test, learners=3, steps=20, batch_size=16,
                           eval_steps=[0, 10, 20], seed=1)
@@ -378,7 +379,7 @@ def test_meta_test_of_sgd(tmp_path, data, net):
     r.to_csv(str(tmp_path / "r.csv"))
     saved = json.loads((tmp_path / "r.json").read_text())
     np.testing.assert_allclose(saved["test_accuracy"], r.test_accuracy, rtol=1e-6)
-    assert saved["tensor_names"] == r.tensor_names
+    assert saved["tensor_names"] == r.tensor_names and saved["rates"] is None
     lines = (tmp_path / "r.csv").read_text().splitlines()
     assert lines[0] == "learner,step,train_loss,test_loss,test_accuracy" and len(lines) == 1 + 60
     expect(l2l.FileError, "l2l_meta_test_save", r.to_csv, tmp_path / "no-dir" / "r.csv")
@@ -398,6 +399,27 @@ def test_meta_test_default_evaluation_and_learned_optimizers(data, net):
     assert r.sparsity == 1.0 and np.array_equal(r.zero_weights, r.tensor_sizes.astype(float))
     expect(l2l.ShapeError, "l2l_meta_test_run", l2l.meta_test, m, l2l.MLP([4, 5, 3]), train, test, learners=1,
            steps=2)
+
+
+def test_meta_test_reports_m2sgd_rates(tmp_path, data, net):
+    """beta_t's distribution at each evaluation step (none before the first step); the share at
+    or below xi is the share of weights the mask left at zero."""
+    train, test = data
+    masked = l2l.learned.M2SGD(net, xi=0.001, hidden=4, u_beta_init=0.5, seed=3)
+    r = l2l.meta_test(masked, net, train, test, learners=2, steps=6, batch_size=16, eval_steps=[0, 3, 6], seed=1)
+    assert r.rates is not None
+    quantiles, share, saturated = (r.rates[k] for k in ("quantiles", "masked_fraction", "saturated_fraction"))
+    assert quantiles.shape == (2, 3, 5) and share.shape == (2, 3) and saturated.shape == (2, 3)
+    assert np.all(np.isnan(quantiles[:, 0])) and np.all(np.isnan(share[:, 0])) and np.all(np.isnan(saturated[:, 0]))
+    assert np.all(np.diff(quantiles[:, 1:], axis=2) >= 0)
+    assert 0 < r.sparsity < 1, "the draw must mask some weights and keep others"
+    assert share[:, -1].mean() == pytest.approx(r.sparsity, abs=1e-12)
+    assert np.all((saturated[:, 1:] >= 0) & (saturated[:, 1:] <= 1))
+    assert json.loads(json.dumps(r.to_dict()))["rates"]["masked_fraction"][0][-1] == pytest.approx(share[0, -1])
+    r.to_json(tmp_path / "r.json")
+    saved = json.loads((tmp_path / "r.json").read_text())["rates"]
+    assert saved[0][0] is None and saved[1][2]["threshold"] == pytest.approx(0.001)
+    np.testing.assert_allclose([row[2]["quantiles"] for row in saved], quantiles[:, 2], rtol=1e-6)
 
 
 def test_meta_test_errors_and_cancel(data, net):
