@@ -59,11 +59,11 @@ def main():
     train = l2l.datasets.fashion_mnist("train", directory=args.data)
     test = l2l.datasets.fashion_mnist("test", directory=args.data)
     l2l.datasets.standardize_splits(train, test)
-    learner = l2l.learners.MLP([784, 32, 10], seed=0)
+    learner = l2l.learners.MLP([784, 32, 10], seed=args.first_seed)   # as the main job's --seed
     probes = sorted({s for s in (1, 10, 100, 300, args.test_steps) if s <= args.test_steps})
     print(f"M²SGD (ξ = 0, mask in meta-training, {M2SGD_INIT}), Q = {args.trials} × {args.meta_batch} learners × "
-          f"S = {args.steps}; {args.learners} fresh learners × {args.test_steps} steps per φ; β_t after each step, "
-          "mean over learners")
+          f"S = {args.steps}; {args.learners} fresh learners × {args.test_steps} steps per φ; β_t after steps "
+          f"{', '.join(map(str, probes))}, mean over learners")
     print(f"  {'seed':>4s} {'φ after':>8s} {'step':>5s} {'β p10':>9s} {'β p50':>9s} {'β p90':>9s} {'β max':>9s} "
           f"{'masked %':>8s} {'saturated %':>11s} {'test acc':>8s}")
     results = []

@@ -1280,14 +1280,15 @@ l2l_status l2l_meta_test_zero_weights(const l2l_meta_test *test, double *zeros, 
 /**
  * The distribution of the rates beta_t of a trained "dmsgd" or "m2sgd" after each evaluation
  * step (issue 15; pitfalls: tanh(h U_beta) saturating freezes beta_t and M2SGD's masks).
- * *available is 1 when the optimiser has such rates and 0 otherwise (then nothing else is
- * written). Row-major, one row per learner and one entry per evaluation step (K*E entries,
- * sizes from l2l_meta_test_info): `quantiles` 5 floats an entry (beta_t's minimum, 10th, 50th
- * and 90th percentiles and maximum), `masked` the share of coordinates with beta_t <= xi (those
- * M2SGD's mask sets to zero; xi = 0 for DMSGD) and `saturated` the share whose |tanh(h U_beta)|
- * exceeds 0.999; NaN at step 0, before any rate exists. Any of the three may be NULL to skip
- * it. A capacity (entries) below K*E gives L2L_ERR_BUFFER_TOO_SMALL and writes nothing but
- * *available. L2L_ERR_INVALID_ARGUMENT for a NULL handle or `available`, or a negative
+ * *available is 1 when the run recorded such rates (the optimiser a trained dmsgd or m2sgd,
+ * evaluated after at least one step) and 0 otherwise (then nothing else is written).
+ * Row-major, one row per learner and one entry per evaluation step (K*E entries, sizes from
+ * l2l_meta_test_info): `quantiles` 5 floats an entry, [K][E][5] (beta_t's minimum, 10th, 50th
+ * and 90th percentiles and maximum; room for 5 * capacity floats), `masked` the share of
+ * coordinates with beta_t <= xi (the weights M2SGD's mask sets to zero in the phases it acts
+ * in; xi = 0 for DMSGD) and `saturated` the share whose |tanh(h U_beta)| exceeds 0.999; NaN
+ * before any step has succeeded (step 0). Any of the three may be NULL to skip it. A capacity
+ * (entries) below K*E gives L2L_ERR_BUFFER_TOO_SMALL and writes nothing but *available. L2L_ERR_INVALID_ARGUMENT for a NULL handle or `available`, or a negative
  * capacity.
  */
 l2l_status l2l_meta_test_rates(const l2l_meta_test *test, int32_t *available, float *quantiles,

@@ -3751,8 +3751,10 @@ static void test_meta_test(void) {
         }
         EXPECT_OK(l2l_meta_test_rates(rx, &available, NULL, NULL, NULL, 0));
         share[0] = -5;
-        EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_meta_test_rates", l2l_meta_test_rates(rx, &available, NULL, share, NULL, 3));
-        CHECK(share[0] == -5);
+        quantiles[0] = -5;
+        EXPECT_ERR(L2L_ERR_BUFFER_TOO_SMALL, "l2l_meta_test_rates",
+                   l2l_meta_test_rates(rx, &available, quantiles, share, NULL, 3));
+        CHECK(share[0] == -5 && quantiles[0] == -5);
         EXPECT_ERR(L2L_ERR_INVALID_ARGUMENT, "l2l_meta_test_rates", l2l_meta_test_rates(rx, NULL, NULL, share, NULL, 4));
         l2l_meta_test_free(rx);
     }

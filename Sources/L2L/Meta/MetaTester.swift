@@ -14,10 +14,11 @@ public struct MetaTestResult: Sendable {
     /// Mean wall time of one learner step (gradient and update), seconds.
     public var secondsPerStep: Double
     /// The distribution of DMSGD's or M²SGD's rates β_t at `evaluationSteps`, one row per
-    /// learner (``OptimiserSession/rateSummary``); `nil` at step 0 and for every other optimiser.
+    /// learner (``OptimiserSession/rateSummary``); `nil` before any step has succeeded and for
+    /// every other optimiser.
     public var rates: [[RateSummary?]] = []
 
-    /// Whether the optimiser reported its rates β_t (a trained DMSGD or M²SGD).
+    /// Whether the run recorded rates β_t: a trained DMSGD or M²SGD, evaluated after a step.
     public var hasRates: Bool { rates.contains { $0.contains { $0 != nil } } }
 
     /// Fraction of all parameters that ended at zero (mean over learners).
@@ -113,7 +114,7 @@ public enum MetaTester {
                 let (l, a) = Training.evaluate(learner, state, on: test)
                 losses.append(l)
                 accuracies.append(a)
-                rates.append(optimiser.rateSummary)
+                rates.append(optimiser.steps > 0 ? optimiser.rateSummary : nil)
             }
             if result.evaluationSteps.first == 0 { evaluate() }
             for s in 1...steps {

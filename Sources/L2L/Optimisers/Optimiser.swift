@@ -148,8 +148,9 @@ public final class OptimiserSession {
     /// first step and for optimisers whose state does not list its tensors.
     public var stateSlots: [String: [Tensor]] { (state as? OptimiserState)?.slots ?? [:] }
 
-    /// The distribution of the rates β_t after the last step (``RateSummary``) for a session
-    /// of a trained DMSGD or M²SGD; `nil` before the first step and for any other optimiser.
+    /// The distribution of the rates β_t in the current state (``RateSummary``: those of the
+    /// last step taken, the initial ones if no step has succeeded yet) for a session of a
+    /// trained DMSGD or M²SGD; `nil` before the first step and for any other optimiser.
     public var rateSummary: RateSummary? { state.flatMap { summariseRates?($0) } }
 
     /// Steps recorded in the state (``OptimiserState/stepCount``): 0 before the first step.

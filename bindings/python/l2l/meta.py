@@ -397,11 +397,12 @@ class MetaTestResult:
     the end, mean over learners), tensor_sizes, tensor_names; sparsity (the fraction of all
     weights zero at the end) and seconds_per_step (mean wall time of a step).
 
-    rates: for a trained DMSGD or M2SGD, the distribution of its rates beta_t after each
-    evaluation step (NaN at step 0), else None. A dict of quantiles [K, E, 5] (beta_t's
-    minimum, 10th, 50th and 90th percentiles and maximum), masked_fraction [K, E] (the share
-    with beta_t <= xi, which M2SGD's mask removes) and saturated_fraction [K, E] (the share
-    whose |tanh(h U_beta)| exceeds 0.999: saturated rates no longer move).
+    rates: for a trained DMSGD or M2SGD, the distribution of its rates beta_t at each
+    evaluation step (NaN at step 0, before any), else None. A dict of quantiles [K, E, 5]
+    (beta_t's minimum, 10th, 50th and 90th percentiles and maximum), masked_fraction [K, E]
+    (the share with beta_t <= the optimiser's xi, which M2SGD's mask removes; xi = 0 for
+    DMSGD) and saturated_fraction [K, E] (the share whose |tanh(h U_beta)| exceeds 0.999:
+    saturated rates no longer move).
     """
 
     def __init__(self, handle: "_l2l.MetaTest", tensor_names: Sequence[str]):
@@ -444,7 +445,8 @@ class MetaTestResult:
             "sparsity": self.sparsity,
             "seconds_per_step": self.seconds_per_step,
             "final_accuracy": {"mean": mean, "std": std},
-            "rates": None if self.rates is None else {key: value.tolist() for key, value in self.rates.items()},
+            "rates": None if self.rates is None else {key: np.where(np.isnan(value), None, value).tolist()
+                                                      for key, value in self.rates.items()},
         }
 
     def to_json(self, path: PathLike) -> None:

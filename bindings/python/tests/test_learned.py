@@ -415,11 +415,17 @@ def test_meta_test_reports_m2sgd_rates(tmp_path, data, net):
     assert 0 < r.sparsity < 1, "the draw must mask some weights and keep others"
     assert share[:, -1].mean() == pytest.approx(r.sparsity, abs=1e-12)
     assert np.all((saturated[:, 1:] >= 0) & (saturated[:, 1:] <= 1))
-    assert json.loads(json.dumps(r.to_dict()))["rates"]["masked_fraction"][0][-1] == pytest.approx(share[0, -1])
+    as_dict = json.loads(json.dumps(r.to_dict(), allow_nan=False))["rates"]
+    assert as_dict["masked_fraction"][0][0] is None and as_dict["masked_fraction"][0][-1] == pytest.approx(share[0, -1])
     r.to_json(tmp_path / "r.json")
     saved = json.loads((tmp_path / "r.json").read_text())["rates"]
     assert saved[0][0] is None and saved[1][2]["threshold"] == pytest.approx(0.001)
     np.testing.assert_allclose([row[2]["quantiles"] for row in saved], quantiles[:, 2], rtol=1e-6)
+    # Meta-SGD and DMSGD evaluated only before their first step have no rates.
+    assert l2l.meta_test(l2l.learned.MetaSGD(net), net, train, test, learners=1, steps=2, batch_size=16).rates is None
+    dmsgd = l2l.meta_test(l2l.learned.DMSGD(net, hidden=4), net, train, test, learners=1, steps=2, batch_size=16,
+                          eval_steps=[0])
+    assert dmsgd.rates is None
 
 
 def test_meta_test_errors_and_cancel(data, net):
