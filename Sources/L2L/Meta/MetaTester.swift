@@ -114,7 +114,7 @@ public enum MetaTester {
                 let (l, a) = Training.evaluate(learner, state, on: test)
                 losses.append(l)
                 accuracies.append(a)
-                rates.append(optimiser.steps > 0 ? optimiser.rateSummary : nil)
+                rates.append(optimiser.rateSummary)
             }
             if result.evaluationSteps.first == 0 { evaluate() }
             for s in 1...steps {

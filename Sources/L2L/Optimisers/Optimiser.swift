@@ -148,10 +148,10 @@ public final class OptimiserSession {
     /// first step and for optimisers whose state does not list its tensors.
     public var stateSlots: [String: [Tensor]] { (state as? OptimiserState)?.slots ?? [:] }
 
-    /// The distribution of the rates β_t in the current state (``RateSummary``: those of the
-    /// last step taken, the initial ones if no step has succeeded yet) for a session of a
-    /// trained DMSGD or M²SGD; `nil` before the first step and for any other optimiser.
-    public var rateSummary: RateSummary? { state.flatMap { summariseRates?($0) } }
+    /// The distribution of the rates β_t after this session's last successful step
+    /// (``RateSummary``) for a session of a trained DMSGD or M²SGD; `nil` until a step has
+    /// succeeded and for any other optimiser.
+    public var rateSummary: RateSummary? { steps > 0 ? state.flatMap { summariseRates?($0) } : nil }
 
     /// Steps recorded in the state (``OptimiserState/stepCount``): 0 before the first step.
     public var stateStepCount: Int { (state as? OptimiserState)?.stepCount ?? 0 }
