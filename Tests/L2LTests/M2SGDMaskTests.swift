@@ -189,6 +189,15 @@ final class M2SGDMaskTests: XCTestCase {
         }
         XCTAssertEqual(share, try XCTUnwrap(result.rates[0][2]).maskedFraction, accuracy: 1e-12)
 
+        // A caller generic over Optimiser alone reaches the plain initialiser: the rates must
+        // survive it.
+        func plainSession<O: Optimiser>(_ optimiser: O) -> OptimiserSession { OptimiserSession(optimiser) }
+        let plain = plainSession(try TrainedOptimiser(opt, meta: opt.initialMetaParameters(rng: &rng)))
+        XCTAssertNil(plain.rateSummary, "no rates before a step")
+        var parameters = learner.initialParameters(rng: &rng)
+        try plain.step(&parameters, gradients: parameters.map { Tensor.ones($0.shape) })
+        XCTAssertEqual(try XCTUnwrap(plain.rateSummary).threshold, 0.001)
+
         let adam = try MetaTester.run({ OptimiserSession(try Adam()) }, learner: learner, train: data,
                                       test: data, learners: 1, steps: 3, evaluationSteps: [3], seed: 1)
         XCTAssertFalse(adam.hasRates)

@@ -92,7 +92,7 @@ public final class OptimiserSession {
         make = { OptimiserSession(optimiser) }
         checkShapes = { try optimiser.check(parameters: $0) }
         applyModel = nil
-        summariseRates = nil
+        summariseRates = Self.rateSummariser(of: optimiser)
         inputFeatures = nil
     }
 
@@ -107,10 +107,16 @@ public final class OptimiserSession {
         make = { OptimiserSession(optimiser) }
         checkShapes = { try optimiser.check(parameters: $0) }
         applyModel = nil
-        summariseRates = (optimiser as? TrainedOptimiser).map { trained in
+        summariseRates = Self.rateSummariser(of: optimiser)
+        inputFeatures = optimiser.inputFeatures
+    }
+
+    /// β_t's distribution from a session state of `optimiser` if it is a trained DMSGD or
+    /// M²SGD (a ``TrainedOptimiser``), whichever initialiser a generic caller reached.
+    private static func rateSummariser(of optimiser: Any) -> ((Any) -> RateSummary?)? {
+        (optimiser as? TrainedOptimiser).map { trained in
             { state in (state as? [Tensor]).flatMap { trained.rateSummary(state: $0) } }
         }
-        inputFeatures = optimiser.inputFeatures
     }
 
     /// A session of an optimiser that steps from a model of the loss on the batch (a
