@@ -30,12 +30,16 @@ meta-training: 6–14 points lost at the same sparsity).
 i.e. 20 meta-updates); the LSTM optimiser and M²SGD have their own, --lstm-trials and
 --m2sgd-trials.
 
-The LSTM optimiser uses the recipe the docs recommend (docs/past-the-horizon.md;
-ARCHITECTURE.md, "Failure modes"): the MTL2L authors' baseline network (`preset=mtl2l`: 20
-then 1 unit, Δ = 0.1·h₂, gate biases +1/−1) meta-trained with their element-wise
-meta-gradient clamp to [−1, 1] on --lstm-trials learners (60: with the main job's 20, two of
-five seeds went wrong past the 100-step horizon; `examples/horizon_stability.py` measures
-it). Meta-SGD and DMSGD follow the M²SGD paper (no clipping unless --clip is given).
+The LSTM optimiser uses the recipe that stays good past its horizon on every seed measured
+(docs/past-the-horizon.md; ARCHITECTURE.md, "Failure modes"): the MTL2L authors' baseline
+network (`preset=mtl2l`: 20 then 1 unit, Δ = 0.1·h₂, gate biases +1/−1) with RNNprop's
+inputs and odd updates (--lstm-opt inputs=adam odd=1), meta-trained with their element-wise
+meta-gradient clamp to [−1, 1] on --lstm-trials learners of S steps (60), then on 4 learners
+of 1 000 steps by persistent ES at Adam 1e-4 (--lstm-pes 1000:4). Without the PES stage, or
+with the log/sign inputs, some seeds' learners stop improving or diverge past the 100-step
+horizon (`examples/horizon_stability.py` measures it; `--lstm-opt inputs=log_sign odd=0
+--lstm-pes none` is the recipe of sessions 6–18). Meta-SGD and DMSGD follow the M²SGD paper
+(no clipping unless --clip is given).
 """
 import argparse
 import json
@@ -78,12 +82,16 @@ def main():
                         help="meta-gradient clipping for the LSTM optimiser (default value, as the MTL2L code)")
     parser.add_argument("--lstm-warmup", type=int, default=0,
                         help="meta-training option warmup for the LSTM optimiser (default 0)")
+    parser.add_argument("--lstm-opt", nargs="*", default=["inputs=adam", "odd=1"], metavar="KEY=VALUE",
+                        help="options of the LSTM optimiser besides preset and seed (default inputs=adam odd=1)")
+    parser.add_argument("--lstm-pes", default="1000:4", metavar="S:Q",
+                        help="the LSTM optimiser's PES stage after its S = 100 stage: Q learners of S steps, "
+                             "8 antithetic pairs, Adam 1e-4 (default 1000:4; none: no such stage)")
     parser.add_argument("--long-horizon", default=None, metavar="S:Q",
-                        help="after the S = 100 stage, meta-train each learned optimiser on Q more learners of S steps "
-                             "with the meta-gradient by persistent ES over the whole trial (8 antithetic pairs; Adam "
-                             "1e-4 on the LSTM optimiser's φ, 1e-3 on the others'). 1000:4 made the LSTM optimiser and "
-                             "DMSGD stable to step 1 000 on every seed tried (docs/past-the-horizon.md); it makes "
-                             "the job about six times longer. The PES stage trains one learner per meta-update")
+                        help="after the S = 100 stage, meta-train Meta-SGD, DMSGD and M²SGD on Q more learners of S "
+                             "steps with the meta-gradient by persistent ES over the whole trial (8 antithetic pairs, "
+                             "Adam 1e-3, one learner per meta-update; the LSTM optimiser has --lstm-pes). 1000:4 made "
+                             "DMSGD stable to step 1 000 on every seed tried (docs/past-the-horizon.md)")
     parser.add_argument("--seed", type=int, default=0, help="the first seed")
     parser.add_argument("--data", default=None, help="directory of the Fashion-MNIST IDX files")
     parser.add_argument("--out", default="examples/out", help="where results, optimisers and the plots go")
@@ -94,13 +102,31 @@ def main():
     if args.paper:
         args.learners, args.test_steps = 10, 10_000
     xis = [float(x) for x in args.xis.split(",")]
-    long_horizon = None
-    if args.long_horizon:
+
+    def horizon(flag, text):
+        """S:Q as (S, Q); None for none."""
+        if text is None or text == "none":
+            return None
         try:
-            long_horizon = tuple(int(v) for v in args.long_horizon.split(":"))
-            assert len(long_horizon) == 2 and min(long_horizon) > 0
+            steps, trials = (int(v) for v in text.split(":"))
+            assert steps > 0 and trials > 0
+            return steps, trials
         except (ValueError, AssertionError):
-            parser.error(f"--long-horizon {args.long_horizon!r} is not S:Q (two positive whole numbers)")
+            parser.error(f"{flag} {text!r} is not S:Q (two positive whole numbers)")
+
+    long_horizon = horizon("--long-horizon", args.long_horizon)
+    lstm_pes = horizon("--lstm-pes", args.lstm_pes)
+    lstm_opt = {}
+    for pair in args.lstm_opt:
+        key, sep, value = pair.partition("=")
+        if not sep or key in ("preset", "seed"):
+            parser.error(f"--lstm-opt {pair!r} is not KEY=VALUE with a key other than preset and seed")
+        for cast in (int, float, str):
+            try:
+                lstm_opt[key] = cast(value)
+                break
+            except ValueError:
+                pass
     seeds = list(range(args.seed, args.seed + args.seeds))
     m2sgd_recipe = (f"{args.m2sgd_trials} trial{'s' * (args.m2sgd_trials != 1)} × {args.m2sgd_meta_batch} "
                     f"learner{'s' * (args.m2sgd_meta_batch != 1)} × S = {args.m2sgd_steps}")
@@ -114,18 +140,21 @@ def main():
     info = l2l.build_info()
     print(f"l2l {l2l.__version__}: Fashion-MNIST, MLP 784-32-10 ({learner.num_params} weights), batch 128; "
           f"BLAS {info['blas']} {info['blas_version']} ({info['blas_core']}), l2l kernels {info['kernels']}")
-    print(f"meta-training from {len(seeds)} seeds: Q = {args.lstm_trials} (LSTM optimiser) / {args.trials} learners × "
-          f"S = {args.steps} steps"
+    print(f"meta-training from {len(seeds)} seeds: Q = {args.lstm_trials} (LSTM optimiser"
+          + (f", {' '.join(args.lstm_opt)}" if args.lstm_opt else "")
+          + (f"; then Q = {lstm_pes[1]} × S = {lstm_pes[0]} by PES at Adam 1e-4" if lstm_pes else "")
+          + f") / {args.trials} learners × S = {args.steps} steps"
           + ("" if args.m2sgd_from_dmsgd else f" (M²SGD, its mask at ξ = 0: {m2sgd_recipe})")
           + f", unroll Ξ = {args.unroll}, Adam 1e-3 on φ"
-          + (f"; then Q = {long_horizon[1]} × S = {long_horizon[0]} by PES (8 pairs; Adam 1e-4 on the LSTM "
-             f"optimiser's φ)" if long_horizon else ""))
+          + (f"; then Q = {long_horizon[1]} × S = {long_horizon[0]} by PES (8 pairs)" if long_horizon else ""))
 
-    def meta_train(name, optimizer, clip, seed, trials, warmup=0, steps=args.steps, meta_batch=1):
+    def meta_train(name, optimizer, clip, seed, trials, warmup=0, steps=args.steps, meta_batch=1,
+                   pes=long_horizon, pes_lr=1e-3):
+        """`optimizer` meta-trained on `trials` learners of `steps` steps, then, if `pes` is
+        (S, Q), on Q learners of S steps by PES at Adam `pes_lr`."""
         stages = [dict(trials=trials, steps=steps, meta_lr=1e-3, warmup=warmup, meta_batch=meta_batch)]
-        if long_horizon:
-            stages.append(dict(trials=long_horizon[1], steps=long_horizon[0], estimator="pes", es_pairs=8,
-                               meta_lr=1e-4 if name == "LSTM optimiser" else 1e-3))
+        if pes:
+            stages.append(dict(trials=pes[1], steps=pes[0], estimator="pes", es_pairs=8, meta_lr=pes_lr))
         for stage in stages:
             trainer = l2l.meta.MetaTrainer(optimizer, [(learner, train)], unroll=args.unroll, batch=128, clip=clip,
                                            seed=seed, **stage)
@@ -151,8 +180,10 @@ def main():
     results = {}
     for seed in seeds:
         trained = {
-            "LSTM optimiser": meta_train("LSTM optimiser", l2l.learned.LSTMOptimizer(preset=args.lstm_preset, seed=seed),
-                                         args.lstm_clip, seed, args.lstm_trials, args.lstm_warmup),
+            "LSTM optimiser": meta_train("LSTM optimiser",
+                                         l2l.learned.LSTMOptimizer(preset=args.lstm_preset, seed=seed, **lstm_opt),
+                                         args.lstm_clip, seed, args.lstm_trials, args.lstm_warmup,
+                                         pes=lstm_pes, pes_lr=1e-4),
             "Meta-SGD": meta_train("Meta-SGD", l2l.learned.MetaSGD(learner, seed=seed), args.clip, seed, args.trials),
             "DMSGD": meta_train("DMSGD", l2l.learned.DMSGD(learner, seed=seed), args.clip, seed, args.trials),
         }
