@@ -22,9 +22,9 @@ that starts every rate above 0. It is then tested at each ξ.
 --m2sgd-from-dmsgd instead masks DMSGD's φ at meta-test only (the mask never seen in
 meta-training: 6–14 points lost at the same sparsity).
 
-    python3 examples/meta_fashion_mnist.py                 # minutes on 2 cores
+    python3 examples/meta_fashion_mnist.py                 # about an hour of CPU time
     python3 examples/meta_fashion_mnist.py --paper         # the paper's protocol: 10 learners, 10 000 steps
-    python3 examples/meta_fashion_mnist.py --long-horizon 1000:4   # + a PES stage on 1 000-step trials
+    python3 examples/meta_fashion_mnist.py --long-horizon 1000:4   # + a PES stage for Meta-SGD, DMSGD, M²SGD
 
 --trials sets Q, the learners Meta-SGD and DMSGD are meta-trained on (the paper's code: 1,
 i.e. 20 meta-updates); the LSTM optimiser and M²SGD have their own, --lstm-trials and
@@ -33,13 +33,14 @@ i.e. 20 meta-updates); the LSTM optimiser and M²SGD have their own, --lstm-tria
 The LSTM optimiser uses the recipe that stays good past its horizon on every seed measured
 (docs/past-the-horizon.md; ARCHITECTURE.md, "Failure modes"): the MTL2L authors' baseline
 network (`preset=mtl2l`: 20 then 1 unit, Δ = 0.1·h₂, gate biases +1/−1) with RNNprop's
-inputs and odd updates (--lstm-opt inputs=adam odd=1), meta-trained with their element-wise
-meta-gradient clamp to [−1, 1] on --lstm-trials learners of S steps (60), then on 4 learners
-of 1 000 steps by persistent ES at Adam 1e-4 (--lstm-pes 1000:4). Without the PES stage, or
-with the log/sign inputs, some seeds' learners stop improving or diverge past the 100-step
-horizon (`examples/horizon_stability.py` measures it; `--lstm-opt inputs=log_sign odd=0
---lstm-pes none` is the recipe of sessions 6–18). Meta-SGD and DMSGD follow the M²SGD paper
-(no clipping unless --clip is given).
+inputs and odd updates (inputs=adam odd=1; --lstm-opt KEY=VALUE changes single options),
+meta-trained with their element-wise meta-gradient clamp to [−1, 1] on --lstm-trials (60)
+learners of S = --steps steps, then on 4 learners of 1 000 steps by persistent ES at Adam
+1e-4 (--lstm-pes 1000:4). With the log/sign inputs and no PES stage (`--lstm-opt
+inputs=log_sign odd=0 --lstm-pes none`, the recipe of sessions 6–18) some seeds' learners
+stop improving or diverge past the 100-step horizon (`examples/horizon_stability.py`
+measures it). Meta-SGD and DMSGD follow the M²SGD paper (no clipping unless --clip is
+given).
 """
 import argparse
 import json
@@ -54,6 +55,9 @@ import l2l
 # M²SGD's initial U_β when it is meta-trained with its mask: U(±0.05), the sign that starts
 # every rate above 0 (U_β = 0 removes 3–8 %; the authors' U(±0.2236) kills whole seeds).
 M2SGD_INIT = dict(u_beta_init=0.05, u_beta_sign="positive")
+# The LSTM optimiser's options and its PES stage's meta learning rate (docs/past-the-horizon.md).
+LSTM_OPTIONS = {"inputs": "adam", "odd": "1"}
+LSTM_PES_LR = 1e-4
 
 
 def main():
@@ -82,13 +86,14 @@ def main():
                         help="meta-gradient clipping for the LSTM optimiser (default value, as the MTL2L code)")
     parser.add_argument("--lstm-warmup", type=int, default=0,
                         help="meta-training option warmup for the LSTM optimiser (default 0)")
-    parser.add_argument("--lstm-opt", nargs="*", default=["inputs=adam", "odd=1"], metavar="KEY=VALUE",
-                        help="options of the LSTM optimiser besides preset and seed (default inputs=adam odd=1)")
+    parser.add_argument("--lstm-opt", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="options of the LSTM optimiser, each replacing one of the defaults inputs=adam odd=1 "
+                             "or adding one (not preset or seed)")
     parser.add_argument("--lstm-pes", default="1000:4", metavar="S:Q",
-                        help="the LSTM optimiser's PES stage after its S = 100 stage: Q learners of S steps, "
+                        help="the LSTM optimiser's PES stage after its --steps stage: Q learners of S steps, "
                              "8 antithetic pairs, Adam 1e-4 (default 1000:4; none: no such stage)")
     parser.add_argument("--long-horizon", default=None, metavar="S:Q",
-                        help="after the S = 100 stage, meta-train Meta-SGD, DMSGD and M²SGD on Q more learners of S "
+                        help="after their first stage, meta-train Meta-SGD, DMSGD and M²SGD on Q more learners of S "
                              "steps with the meta-gradient by persistent ES over the whole trial (8 antithetic pairs, "
                              "Adam 1e-3, one learner per meta-update; the LSTM optimiser has --lstm-pes). 1000:4 made "
                              "DMSGD stable to step 1 000 on every seed tried (docs/past-the-horizon.md)")
@@ -109,24 +114,24 @@ def main():
             return None
         try:
             steps, trials = (int(v) for v in text.split(":"))
-            assert steps > 0 and trials > 0
-            return steps, trials
-        except (ValueError, AssertionError):
+        except ValueError:
+            steps = trials = 0
+        if steps <= 0 or trials <= 0:
             parser.error(f"{flag} {text!r} is not S:Q (two positive whole numbers)")
+        return steps, trials
 
     long_horizon = horizon("--long-horizon", args.long_horizon)
     lstm_pes = horizon("--lstm-pes", args.lstm_pes)
-    lstm_opt = {}
+    lstm_opt = dict(LSTM_OPTIONS)
     for pair in args.lstm_opt:
         key, sep, value = pair.partition("=")
-        if not sep or key in ("preset", "seed"):
+        if not (key and sep and value) or key in ("preset", "seed"):
             parser.error(f"--lstm-opt {pair!r} is not KEY=VALUE with a key other than preset and seed")
-        for cast in (int, float, str):
-            try:
-                lstm_opt[key] = cast(value)
-                break
-            except ValueError:
-                pass
+        lstm_opt[key] = value
+    try:
+        lstm_options_text = l2l.learned.LSTMOptimizer(preset=args.lstm_preset, **lstm_opt).options_text
+    except l2l.InvalidArgumentError as e:
+        parser.error(f"--lstm-opt: {e}")
     seeds = list(range(args.seed, args.seed + args.seeds))
     m2sgd_recipe = (f"{args.m2sgd_trials} trial{'s' * (args.m2sgd_trials != 1)} × {args.m2sgd_meta_batch} "
                     f"learner{'s' * (args.m2sgd_meta_batch != 1)} × S = {args.m2sgd_steps}")
@@ -141,12 +146,13 @@ def main():
     print(f"l2l {l2l.__version__}: Fashion-MNIST, MLP 784-32-10 ({learner.num_params} weights), batch 128; "
           f"BLAS {info['blas']} {info['blas_version']} ({info['blas_core']}), l2l kernels {info['kernels']}")
     print(f"meta-training from {len(seeds)} seeds: Q = {args.lstm_trials} (LSTM optimiser"
-          + (f", {' '.join(args.lstm_opt)}" if args.lstm_opt else "")
-          + (f"; then Q = {lstm_pes[1]} × S = {lstm_pes[0]} by PES at Adam 1e-4" if lstm_pes else "")
+          + (f"; then Q = {lstm_pes[1]} × S = {lstm_pes[0]} by PES at Adam {LSTM_PES_LR:g}" if lstm_pes else "")
           + f") / {args.trials} learners × S = {args.steps} steps"
           + ("" if args.m2sgd_from_dmsgd else f" (M²SGD, its mask at ξ = 0: {m2sgd_recipe})")
           + f", unroll Ξ = {args.unroll}, Adam 1e-3 on φ"
-          + (f"; then Q = {long_horizon[1]} × S = {long_horizon[0]} by PES (8 pairs)" if long_horizon else ""))
+          + (f"; then Meta-SGD, DMSGD, M²SGD: Q = {long_horizon[1]} × S = {long_horizon[0]} by PES (8 pairs, "
+             f"Adam 1e-3)" if long_horizon else ""))
+    print(f"LSTM optimiser: {lstm_options_text}")
 
     def meta_train(name, optimizer, clip, seed, trials, warmup=0, steps=args.steps, meta_batch=1,
                    pes=long_horizon, pes_lr=1e-3):
@@ -165,7 +171,7 @@ def main():
             print(f"  seed {seed} {name:15s} {optimizer.num_meta_params:6d} meta-parameters, clip {clip}, "
                   f"{trainer.meta_steps} meta-updates" + (f" of {trainer.meta_batch} learners" if trainer.meta_batch > 1 else "")
                   + f" in {seconds:.0f} s"
-                  + (f" (S = {stage['steps']}, PES)" if stage is not stages[0] else "")
+                  + (f" (S = {stage['steps']}, PES at Adam {stage['meta_lr']:g})" if stage is not stages[0] else "")
                   + f"; meta-loss {history[:k].mean():.3f} → {history[-k:].mean():.3f}; {len(trainer.events)} events")
             optimizer = trainer.learned()
         return optimizer
@@ -183,7 +189,7 @@ def main():
             "LSTM optimiser": meta_train("LSTM optimiser",
                                          l2l.learned.LSTMOptimizer(preset=args.lstm_preset, seed=seed, **lstm_opt),
                                          args.lstm_clip, seed, args.lstm_trials, args.lstm_warmup,
-                                         pes=lstm_pes, pes_lr=1e-4),
+                                         pes=lstm_pes, pes_lr=LSTM_PES_LR),
             "Meta-SGD": meta_train("Meta-SGD", l2l.learned.MetaSGD(learner, seed=seed), args.clip, seed, args.trials),
             "DMSGD": meta_train("DMSGD", l2l.learned.DMSGD(learner, seed=seed), args.clip, seed, args.trials),
         }

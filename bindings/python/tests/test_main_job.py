@@ -26,11 +26,13 @@ def test_main_job_runs_every_seed_and_prints_the_curve(tmp_path):
     for name in ("SGD (lr 0.001, momentum 0.9)", "Adam (lr 0.001)", "LSTM optimiser", "Meta-SGD", "DMSGD",
                  "M²SGD ξ = 0 ", "M²SGD ξ = 0.5"):
         assert name in text, f"{name!r} missing from the table:\n{text}"
-    assert text.count("seed 0 ") == 5 and text.count("seed 1 ") == 5, "four optimisers meta-trained per seed"
+    assert text.count("seed 0 ") == 5 and text.count("seed 1 ") == 5, \
+        "four optimisers meta-trained per seed, the LSTM optimiser in two stages"
     lstm_lines = [line for line in text.splitlines() if line.startswith("  seed ") and "LSTM optimiser" in line]
-    assert len(lstm_lines) == 4 and sum("(S = 20, PES)" in line for line in lstm_lines) == 2, \
-        "the LSTM optimiser's two stages per seed, the second by PES"
-    assert "inputs=adam odd=1; then Q = 1 × S = 20 by PES at Adam 1e-4" in text
+    assert len(lstm_lines) == 4 and sum("(S = 20, PES at Adam 0.0001)" in line for line in lstm_lines) == 2, \
+        "the LSTM optimiser's two stages per seed, the second by PES at 1e-4"
+    assert "(LSTM optimiser; then Q = 1 × S = 20 by PES at Adam 0.0001)" in text
+    assert " inputs=adam " in text and text.rstrip().count(" odd=1") >= 1, "the LSTM optimiser's options are printed"
     assert "seed 0 M²SGD" in text and "(meta-trained with its mask at ξ = 0, 1 trial × 3 learners × S = 30;" in text
     m2sgd_lines = [line for line in text.splitlines() if line.startswith("  seed ") and "M²SGD" in line]
     assert len(m2sgd_lines) == 2 and all("6 meta-updates of 3 learners" in line for line in m2sgd_lines), \
@@ -69,7 +71,7 @@ def test_main_job_long_horizon_adds_a_pes_stage_per_optimiser(tmp_path):
                           "--learners", "1", "--test-steps", "20", "--xis", "0", "--quiet",
                           "--data", DIRECTORY, "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
-    pes = [line for line in out.stdout.splitlines() if "(S = 20, PES)" in line]
+    pes = [line for line in out.stdout.splitlines() if "(S = 20, PES at Adam 0.001)" in line]
     assert len(pes) == 3 and not any("LSTM optimiser" in line for line in pes), \
         f"one PES stage per learned optimiser but the LSTM optimiser (--lstm-pes none):\n{out.stdout}"
     for flag, value in (("--long-horizon", "1000"), ("--lstm-pes", "1000:0")):
@@ -79,10 +81,24 @@ def test_main_job_long_horizon_adds_a_pes_stage_per_optimiser(tmp_path):
 
 
 def test_main_job_rejects_lstm_options_that_are_not_key_value_or_are_its_own(tmp_path):
-    for pair in ("inputs", "preset=paper", "seed=3"):
+    for pair in ("inputs", "inputs=", "=adam", "preset=paper", "seed=3"):
         out = subprocess.run([sys.executable, SCRIPT, "--lstm-opt", pair, "--out", str(tmp_path)],
                              capture_output=True, text=True, timeout=60)
         assert out.returncode == 2 and f"--lstm-opt {pair!r} is not KEY=VALUE" in out.stderr, out.stderr
+    unknown = subprocess.run([sys.executable, SCRIPT, "--lstm-opt", "input=adam", "--out", str(tmp_path)],
+                             capture_output=True, text=True, timeout=60)
+    assert unknown.returncode == 2 and "unknown option input" in unknown.stderr, unknown.stderr
+
+
+@needs_fashion_mnist
+def test_main_job_lstm_opt_replaces_one_default_and_keeps_the_others(tmp_path):
+    out = subprocess.run([sys.executable, SCRIPT, "--seeds", "1", "--trials", "1", "--lstm-trials", "1", "--steps", "10",
+                          "--lstm-opt", "scale=0.05", "--lstm-pes", "none", "--m2sgd-from-dmsgd", "--learners", "1",
+                          "--test-steps", "20", "--xis", "0", "--quiet", "--data", DIRECTORY, "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    lstm = l2l.learned.load(str(tmp_path / "lstm_optimiser.safetensors"))
+    assert lstm.options["scale"] == 0.05 and lstm.options["inputs"] == "adam" and lstm.options["odd"] == 1, lstm.options
 
 
 def test_main_job_rejects_a_meta_batch_of_zero(tmp_path):
