@@ -84,45 +84,22 @@ final class GraphNode {
 
 private let nextNodeID = Atomic<Int>(0)
 
-// MARK: Recording mode (per thread)
-
-private final class RecordingFlag { var isOn = true }
-
-private let recordingKey: pthread_key_t = {
-    var key = pthread_key_t()
-    pthread_key_create(&key) { raw in
-        Unmanaged<RecordingFlag>.fromOpaque(raw!).release()
-    }
-    return key
-}()
-
-private var recordingFlag: RecordingFlag {
-    if let raw = pthread_getspecific(recordingKey) {
-        return Unmanaged<RecordingFlag>.fromOpaque(raw).takeUnretainedValue()
-    }
-    let flag = RecordingFlag()
-    pthread_setspecific(recordingKey, Unmanaged.passRetained(flag).toOpaque())
-    return flag
-}
+// MARK: Recording mode (per thread: ThreadContext.swift)
 
 /// Whether ops on this thread record the graph (true unless inside ``withoutGraph(_:)``).
-public var isRecordingGraph: Bool { recordingFlag.isOn }
+public var isRecordingGraph: Bool { ThreadContext.current.isRecording }
 
 /// Runs `body` with graph recording off on this thread: its results are constants and
 /// cost no graph memory. Nests; the previous mode is restored afterwards.
 public func withoutGraph<R>(_ body: () throws -> R) rethrows -> R {
-    let flag = recordingFlag
-    let saved = flag.isOn
-    flag.isOn = false
-    defer { flag.isOn = saved }
-    return try body()
+    try withRecording(false, body)
 }
 
 func withRecording<R>(_ on: Bool, _ body: () throws -> R) rethrows -> R {
-    let flag = recordingFlag
-    let saved = flag.isOn
-    flag.isOn = on
-    defer { flag.isOn = saved }
+    let context = ThreadContext.current
+    let saved = context.isRecording
+    context.isRecording = on
+    defer { context.isRecording = saved }
     return try body()
 }
 

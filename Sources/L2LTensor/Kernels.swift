@@ -50,11 +50,12 @@ public enum Kernels {
     }
 
     /// Runs `body` over `0..<count` in contiguous chunks, in parallel when the total work
-    /// (`count` items of `workPerItem` elements each) is large.
+    /// (`count` items of `workPerItem` elements each) is large and the calling thread is not
+    /// running an item of ``parallelMap(_:_:)``.
     @inline(__always)
     static func forChunks(_ count: Int, minimumWork workPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
         let chunks = threads
-        if count * workPerItem < parallelThreshold || count < 2 || chunks == 1 {
+        if count * workPerItem < parallelThreshold || count < 2 || chunks == 1 || onParallelItem {
             body(0..<count)
             return
         }

@@ -16,12 +16,13 @@ let multiThreadedGemmFlops = 100_000_000
 /// The thread count last given to OpenBLAS (0: none yet).
 private let gemmThreads = Mutex<Int>(0)
 
-/// Sets OpenBLAS's thread count for a product of `flops` (one, or ``BLAS/threads``), calling
+/// Sets OpenBLAS's thread count for a product of `flops` (one, or ``BLAS/threads`` outside
+/// the items of ``Kernels/parallelMap(_:_:)``), calling
 /// into OpenBLAS only when the count changes. The check and the call happen under one lock:
 /// two threads choosing different counts could otherwise leave OpenBLAS on one count and
 /// the record on the other, and every later product on the wrong number of threads.
 private func chooseGemmThreads(flops: Int) {
-    let wanted = flops < multiThreadedGemmFlops ? 1 : BLAS.threads
+    let wanted = flops < multiThreadedGemmFlops || Kernels.onParallelItem ? 1 : BLAS.threads
     gemmThreads.withLock { current in
         if current != wanted {
             BLAS.library.setNumThreads(Int32(wanted))

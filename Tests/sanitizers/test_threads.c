@@ -1,13 +1,18 @@
 /*
  * test_threads.c — four threads, each with its own handles (data set, learner, optimiser,
  * batches, and a failing call for its thread-local last error), train at once; every
- * thread's parameters must equal those of the same work done serially, bit for bit.
- * scripts/sanitize.sh runs it against the ThreadSanitizer build of libl2l.so, which
- * reports any data race inside the library (the live-handle registry, shared caches,
- * the BLAS threads). Prints "N passed, N failed".
+ * thread's parameters must equal those of the same work done serially, bit for bit. Then
+ * one PES meta-training, whose particles the library runs on its own threads
+ * (L2L_NUM_THREADS=3 here, so three threads share six particles). scripts/sanitize.sh runs
+ * it against the ThreadSanitizer build of libl2l.so, which reports any data race inside
+ * the library (the live-handle registry, shared caches, the BLAS threads, the particles'
+ * graphs and buffers). Prints "N passed, N failed".
  */
+#define _POSIX_C_SOURCE 200112L   /* setenv */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "l2l.h"
@@ -48,6 +53,39 @@ static int train(struct work *w) {
     return ok;
 }
 
+/* One trial of PES meta-training of the LSTM optimiser (3 antithetic pairs): succeeds with a finite phi. */
+static int meta_train_by_pes(void) {
+    float x[EXAMPLES * FEATURES];
+    int32_t y[EXAMPLES];
+    for (int i = 0; i < EXAMPLES; i++) {
+        y[i] = i % CLASSES;
+        for (int j = 0; j < FEATURES; j++) x[i * FEATURES + j] = (float)((i * 13 + j * 5) % 11) / 11.0f - 0.5f + 0.4f * (float)y[i];
+    }
+    l2l_dataset *d = NULL;
+    l2l_learner *l = NULL;
+    l2l_learned *opt = NULL;
+    l2l_meta_trainer *t = NULL;
+    float *phi = NULL;
+    int64_t count = 0;
+    int ok = l2l_dataset_create(&d, x, y, EXAMPLES, FEATURES, CLASSES) == L2L_OK &&
+             l2l_learner_create(&l, "mlp", "sizes=6,16,3", 1) == L2L_OK &&
+             l2l_learned_create(&opt, "lstm", "", NULL, 2) == L2L_OK &&
+             l2l_meta_trainer_create(&t, opt, (const l2l_learner *const *)&l, (const l2l_dataset *const *)&d, 1,
+                                     "trials=1 steps=10 unroll=5 batch=8 estimator=pes es_pairs=3 seed=4") == L2L_OK &&
+             l2l_meta_trainer_run(t, 1, NULL, NULL) == L2L_OK &&
+             l2l_meta_trainer_get_phi(t, NULL, 0, &count) == L2L_OK && count > 0 &&
+             (phi = malloc(sizeof(float) * (size_t)count)) != NULL &&
+             l2l_meta_trainer_get_phi(t, phi, count, &count) == L2L_OK;
+    for (int64_t i = 0; ok && i < count; i++) ok = isfinite(phi[i]);
+    if (!ok) printf("FAIL PES meta-training: %s\n", l2l_last_error());
+    free(phi);
+    l2l_meta_trainer_free(t);
+    l2l_learned_free(opt);
+    l2l_learner_free(l);
+    l2l_dataset_free(d);
+    return ok;
+}
+
 static void *run(void *arg) {
     struct work *w = arg;
     w->ok = train(w);
@@ -58,6 +96,7 @@ int main(void) {
     struct work serial[THREADS], parallel[THREADS];
     pthread_t threads[THREADS];
     int passed = 0, failed = 0;
+    setenv("L2L_NUM_THREADS", "3", 1);   /* read on the library's first use of its threads */
     for (int i = 0; i < THREADS; i++) {
         serial[i].seed = parallel[i].seed = i + 1;
         run(&serial[i]);
@@ -73,6 +112,8 @@ int main(void) {
             printf("FAIL thread %d: %s\n", i, serial[i].ok && parallel[i].ok ? "parameters differ from the serial run" : l2l_last_error());
         }
     }
+    if (meta_train_by_pes()) passed++;
+    else failed++;
     printf("threads: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

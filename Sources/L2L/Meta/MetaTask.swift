@@ -79,6 +79,9 @@ final class TaskInstance {
     private let thetaNoise: (scale: Float, horizon: Int, key: UInt64)?
     /// The first error a callback task threw (its loss then reads NaN); the trainer rethrows it.
     var failure: Error? { callback?.failure }
+    /// Whether runs of this instance may be scored on several threads at once: true unless
+    /// its losses come from a callback (whose memo and caller are not thread-safe).
+    var scoresConcurrently: Bool { callback == nil }
 
     /// Draws the instance (initial parameters, quadratic, batch order) from `rng`. With
     /// `randomScaling` k > 0 the instance is Lv et al.'s (2017) random scaling of the task:

@@ -11,16 +11,14 @@ final class AntitheticES: AntitheticPairs, GradientEstimator {
     var runsPerTask: Int { 1 }
 
     func estimate(_ meta: [Tensor], member: TaskMember, window: [TaskBatch], perturbations: [[Tensor]]) -> Estimate {
-        let all = 0..<unroll.steps
-        let central = unroll.run(meta, from: member.runs[0], on: member.instance, window: window, range: all)
+        // Run 0 is φ itself, run 2j + 1 is φ + εⱼ and run 2j + 2 is φ − εⱼ, all from the member's run.
+        let runs = unrolls(1 + 2 * perturbations.count, of: member, window: window) { r in
+            r == 0 ? meta : perturbed(meta, perturbations[(r - 1) / 2], plus: r % 2 == 1)
+        } from: { _ in member.runs[0] }
+        let central = runs[0]
         var next = member
         next.runs = [central.end.detached()]
-        var differences = [Float]()
-        for eps in perturbations {
-            let plus = unroll.run(zip(meta, eps).map { $0 + $1 }, from: member.runs[0], on: member.instance, window: window, range: all)
-            let minus = unroll.run(zip(meta, eps).map { $0 - $1 }, from: member.runs[0], on: member.instance, window: window, range: all)
-            differences.append(plus.metaLoss.scalar - minus.metaLoss.scalar)
-        }
+        let differences = perturbations.indices.map { j in runs[2 * j + 1].metaLoss.scalar - runs[2 * j + 2].metaLoss.scalar }
         let value = central.metaLoss.scalar
         let finite = value.isFinite && differences.allSatisfy(\.isFinite)
         return Estimate(metaLoss: value, gradient: finite ? antitheticSum(differences, perturbations, std: std) : nil,
@@ -42,22 +40,23 @@ final class PersistentES: AntitheticPairs, GradientEstimator {
     var runsPerTask: Int { 2 * pairs }
 
     func estimate(_ meta: [Tensor], member: TaskMember, window: [TaskBatch], perturbations: [[Tensor]]) -> Estimate {
-        let all = 0..<unroll.steps
         var next = member
         if next.accumulated.isEmpty { next.accumulated = perturbations.map { $0.map { Tensor.zeros($0.shape) } } }
+        // Particle 2j runs with φ + εⱼ, particle 2j + 1 with φ − εⱼ, each from its own run.
+        let runs = unrolls(2 * perturbations.count, of: member, window: window) { r in
+            perturbed(meta, perturbations[r / 2], plus: r % 2 == 0)
+        } from: { r in member.runs[r] }
         var differences = [Float](), total: Float = 0
-        var lastLoss: Float = 0, lastGradientNorm: Float = 0
         for (j, eps) in perturbations.enumerated() {
             next.accumulated[j] = zip(next.accumulated[j], eps).map { $0 + $1 }
-            let plus = unroll.run(zip(meta, eps).map { $0 + $1 }, from: member.runs[2 * j], on: member.instance, window: window, range: all)
-            let minus = unroll.run(zip(meta, eps).map { $0 - $1 }, from: member.runs[2 * j + 1], on: member.instance, window: window, range: all)
+            let (plus, minus) = (runs[2 * j], runs[2 * j + 1])
             next.runs[2 * j] = plus.end.detached()
             next.runs[2 * j + 1] = minus.end.detached()
             let (p, m) = (plus.metaLoss.scalar, minus.metaLoss.scalar)
             differences.append(p - m)
             total += p + m
-            if j == 0 { (lastLoss, lastGradientNorm) = (plus.lastLoss, plus.lastGradientNorm) }
         }
+        let (lastLoss, lastGradientNorm) = (runs[0].lastLoss, runs[0].lastGradientNorm)
         let value = total / Float(2 * pairs)
         let finite = value.isFinite && differences.allSatisfy(\.isFinite)
         return Estimate(metaLoss: value, gradient: finite ? antitheticSum(differences, next.accumulated, std: std) : nil,
@@ -76,6 +75,23 @@ class AntitheticPairs {
         self.pairs = pairs
         self.std = std
     }
+
+    /// `count` whole truncations of `member`'s instance over `window`, run r with φ =
+    /// `phi(r)` from `start(r)`: side by side on ``Kernels/threads`` threads
+    /// (``Kernels/parallelMap(_:_:)``, the same bits as one after another) unless the
+    /// instance's losses come from a callback.
+    func unrolls(_ count: Int, of member: TaskMember, window: [TaskBatch], phi: (Int) -> [Tensor],
+                 from start: (Int) -> LearnerRun) -> [Unroll.Result] {
+        let run = { (r: Int) in
+            self.unroll.run(phi(r), from: start(r), on: member.instance, window: window, range: 0..<self.unroll.steps)
+        }
+        return member.instance.scoresConcurrently ? Kernels.parallelMap(count, run) : (0..<count).map(run)
+    }
+}
+
+/// φ + ε (`plus`) or φ − ε, tensor by tensor.
+private func perturbed(_ meta: [Tensor], _ eps: [Tensor], plus: Bool) -> [Tensor] {
+    zip(meta, eps).map { plus ? $0 + $1 : $0 - $1 }
 }
 
 /// Σⱼ dⱼ·directionsⱼ / (2 N σ²): the antithetic ES/PES gradient from the loss differences
