@@ -4,7 +4,7 @@
 // quarter of the unbudgeted peak (a 100-step unroll of the LSTM optimiser needs more than
 // this machine's 24 GiB without one, so it runs with a 2 GiB budget only).
 //
-//   l2l-bench --only engine [--memory-only] [--unroll-optimiser KIND --unroll-steps N]
+//   l2l-bench --only engine [--memory-only] [--unroll-optimiser KIND --unroll-steps N] [--repeats N] [--threads N]
 import Glibc
 import L2L
 
@@ -31,14 +31,15 @@ func engineTrainer(_ kind: String, _ options: String) throws -> MetaTrainer {
 /// optimiser over 100 steps with a 2 GiB budget; or only `custom` (without and with).
 func printEngineCosts(custom: (kind: String, steps: Int)?, skipRates: Bool) throws {
     setvbuf(stdout, nil, _IOLBF, 0)
-    print("meta-training rate per estimator, MLP 784-32-10, batch 128, unroll 5, 50 steps per trial (one warm-up trial, one timed)")
+    print("meta-training rate per estimator, MLP 784-32-10, batch 128, unroll 5, 50 steps per trial (one warm-up trial, "
+          + "the best of \(repeats) timed) on \(Kernels.threads) thread\(Kernels.threads == 1 ? "" : "s") (ES/PES: particles side by side)")
     print("  optimiser  estimator            meta-updates/s  learner steps/s (trained learners)  unrolled steps/s (all particles)")
     for kind in (skipRates ? [] : ["lstm", "meta_sgd"]) {
         for (name, options, particles) in [("bptt", "", 1), ("es, 8 pairs", "estimator=es es_pairs=8", 17),
                                            ("pes, 8 pairs", "estimator=pes es_pairs=8", 16)] {
-            let trainer = try engineTrainer(kind, "trials=2 steps=50 " + options)
+            let trainer = try engineTrainer(kind, "trials=\(1 + repeats) steps=50 " + options)
             try trainer.run(trials: 1)
-            let t = bestTime(repeats: 1) { try! trainer.run(trials: 1) }
+            let t = bestTime(repeats: repeats) { try! trainer.run(trials: 1) }
             print("  \(kind.padding(10)) \(name.padding(20)) \(String(10 / t, digits: 2).padding(15)) \(String(50 / t, digits: 1).padding(35)) \(String(Double(50 * particles) / t, digits: 1))")
         }
     }

@@ -29,7 +29,7 @@
 // resident memory.
 // `--meta-steps N` sets the learner steps per meta-training trial (a multiple of 5;
 // default 50), `--test-steps N` the timed meta-testing steps (default 30; 0 skips meta-testing),
-// and `--repeats N` how many timed trials and meta-testing runs the best is taken of
+// and `--repeats N` how many timed trials and meta-testing runs (and engine trials) the best is taken of
 // (default 1; scripts/bench.sh uses 3 on both sides, so a busy moment counts less).
 // Instructions per meta-training learner step: the difference of two such runs with
 // `--test-steps 0` and different `--meta-steps`, divided by twice the difference in steps
