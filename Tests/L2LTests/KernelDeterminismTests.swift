@@ -24,10 +24,11 @@ final class KernelDeterminismTests: XCTestCase {
         }
     }
 
-    /// ES and PES run their particles side by side (`Kernels.parallelMap`): φ must not depend
-    /// on how many threads share them, including counts that do not divide the particles.
-    func testEvolutionStrategiesGiveTheSameBitsForEveryThreadCount() throws {
-        for settings in ["estimator=pes es_pairs=3", "estimator=es es_pairs=2 meta_batch=2"] {
+    /// ES and PES run their particles side by side, and the members of a meta-batch run side
+    /// by side (`Kernels.parallelMap`): φ must not depend on how many threads share them,
+    /// including counts that do not divide the work.
+    func testParticlesAndMembersGiveTheSameBitsForEveryThreadCount() throws {
+        for settings in ["estimator=pes es_pairs=3", "estimator=es es_pairs=2 meta_batch=2", "meta_batch=3"] {
             try assertSameBitsOnEveryKernel(named: settings, threads: [1, 2, 4]) {
                 [try metaTrainedPhi("lstm", options: "", settings: settings)]
             }

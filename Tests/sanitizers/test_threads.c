@@ -2,11 +2,11 @@
  * test_threads.c — four threads, each with its own handles (data set, learner, optimiser,
  * batches, and a failing call for its thread-local last error), train at once; every
  * thread's parameters must equal those of the same work done serially, bit for bit. Then
- * one PES meta-training, whose particles the library runs on its own threads
- * (L2L_NUM_THREADS=3 here, so three threads share six particles). scripts/sanitize.sh runs
+ * two meta-trainings whose work the library spreads over its own threads (L2L_NUM_THREADS=3
+ * here): PES's six particles, and BPTT's meta-batch of three learners. scripts/sanitize.sh runs
  * it against the ThreadSanitizer build of libl2l.so, which reports any data race inside
  * the library (the live-handle registry, shared caches, the BLAS threads, the particles'
- * graphs and buffers). Prints "N passed, N failed".
+ * and members' graphs and buffers). Prints "N passed, N failed".
  */
 #define _POSIX_C_SOURCE 200112L   /* setenv */
 #include <math.h>
@@ -53,8 +53,8 @@ static int train(struct work *w) {
     return ok;
 }
 
-/* One trial of PES meta-training of the LSTM optimiser (3 antithetic pairs): succeeds with a finite phi. */
-static int meta_train_by_pes(void) {
+/* One trial of meta-training of the LSTM optimiser with `options`: succeeds with a finite phi. */
+static int meta_train(const char *options) {
     float x[EXAMPLES * FEATURES];
     int32_t y[EXAMPLES];
     for (int i = 0; i < EXAMPLES; i++) {
@@ -71,13 +71,13 @@ static int meta_train_by_pes(void) {
              l2l_learner_create(&l, "mlp", "sizes=6,16,3", 1) == L2L_OK &&
              l2l_learned_create(&opt, "lstm", "", NULL, 2) == L2L_OK &&
              l2l_meta_trainer_create(&t, opt, (const l2l_learner *const *)&l, (const l2l_dataset *const *)&d, 1,
-                                     "trials=1 steps=10 unroll=5 batch=8 estimator=pes es_pairs=3 seed=4") == L2L_OK &&
+                                     options) == L2L_OK &&
              l2l_meta_trainer_run(t, 1, NULL, NULL) == L2L_OK &&
              l2l_meta_trainer_get_phi(t, NULL, 0, &count) == L2L_OK && count > 0 &&
              (phi = malloc(sizeof(float) * (size_t)count)) != NULL &&
              l2l_meta_trainer_get_phi(t, phi, count, &count) == L2L_OK;
     for (int64_t i = 0; ok && i < count; i++) ok = isfinite(phi[i]);
-    if (!ok) printf("FAIL PES meta-training: %s\n", l2l_last_error());
+    if (!ok) printf("FAIL meta-training with %s: %s\n", options, l2l_last_error());
     free(phi);
     l2l_meta_trainer_free(t);
     l2l_learned_free(opt);
@@ -112,8 +112,12 @@ int main(void) {
             printf("FAIL thread %d: %s\n", i, serial[i].ok && parallel[i].ok ? "parameters differ from the serial run" : l2l_last_error());
         }
     }
-    if (meta_train_by_pes()) passed++;
-    else failed++;
+    const char *options[] = {"trials=1 steps=10 unroll=5 batch=8 estimator=pes es_pairs=3 seed=4",
+                             "trials=1 steps=10 unroll=5 batch=8 meta_batch=3 seed=4"};
+    for (int i = 0; i < 2; i++) {
+        if (meta_train(options[i])) passed++;
+        else failed++;
+    }
     printf("threads: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

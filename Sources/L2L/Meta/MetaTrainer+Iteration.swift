@@ -43,7 +43,9 @@ extension MetaTrainer {
                 : "meta-training: member \(m)'s learner is held by another process since an earlier meta-iteration of this trial")
         }
         var trial = try openIteration()
-        var out = [MemberEstimate]()
+        // Members start (drawing from the run's generator) and take their windows in order;
+        // then their estimates, which draw nothing, run side by side where they may.
+        var work = [(member: TaskMember, window: [TaskBatch], noise: [[Tensor]])]()
         for m in ids {
             trial.members[m] = started(trial.members[m])
             if trial.warmups[m] > 0 {
@@ -51,7 +53,14 @@ extension MetaTrainer {
                 trial.warmups[m] = 0
             }
             let member = trial.members[m]
-            let e = estimator.estimate(meta, member: member, window: member.instance.window(config.unroll), perturbations: trial.noise![m])
+            work.append((member, member.instance.window(config.unroll), trial.noise![m]))
+        }
+        let (estimator, meta) = (self.estimator, self.meta)
+        let estimateOne = { (k: Int) in estimator.estimate(meta, member: work[k].member, window: work[k].window, perturbations: work[k].noise) }
+        let concurrent = estimator.estimatesConcurrently && work.allSatisfy { $0.member.instance.scoresConcurrently }
+        let estimates = concurrent ? Kernels.parallelMap(work.count, estimateOne) : work.indices.map(estimateOne)
+        var out = [MemberEstimate]()
+        for (m, e) in zip(ids, estimates) {
             trial.estimated[m] = e.next
             out.append(MemberEstimate(member: m, summary: MemberSummary(metaLoss: e.metaLoss, lastLoss: e.lastLoss,
                                                                         lastGradientNorm: e.lastGradientNorm, lost: e.gradient == nil),

@@ -69,6 +69,7 @@ class AntitheticPairs {
     let unroll: Unroll
     let pairs: Int
     let std: Float
+    var estimatesConcurrently: Bool { true }
 
     init(unroll: Unroll, pairs: Int, std: Float) {
         self.unroll = unroll

@@ -16,6 +16,9 @@ protocol GradientEstimator: AnyObject {
     var pairs: Int { get }
     /// The standard deviation of the perturbations.
     var std: Float { get }
+    /// Whether estimates of different members may be computed on several threads at once
+    /// (false while the estimator changes state of its own in `estimate`).
+    var estimatesConcurrently: Bool { get }
     /// The estimate of one truncation of `member` with φ = `meta` over `window`;
     /// `perturbations` holds ``pairs`` draws of ε ~ N(0, std²) shaped like φ.
     func estimate(_ meta: [Tensor], member: TaskMember, window: [TaskBatch], perturbations: [[Tensor]]) -> Estimate

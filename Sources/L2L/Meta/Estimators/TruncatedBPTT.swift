@@ -17,6 +17,9 @@ final class TruncatedBPTT: GradientEstimator {
     var runsPerTask: Int { 1 }
     var pairs: Int { 0 }
     var std: Float { 0 }
+    /// Not under a memory budget: the first unroll measures the segment length (a shared
+    /// measurement of the buffer cache's peak).
+    var estimatesConcurrently: Bool { memoryBudget == nil }
 
     init(unroll: Unroll, memoryBudget: Int?) {
         self.unroll = unroll
