@@ -60,7 +60,9 @@ public enum Targets {
 ///
 /// Inputs are always a `[n, inputFeatures]` batch (a convolutional learner reshapes rows
 /// into images itself). Non-trainable state — batch-norm running statistics — travels as
-/// `buffers` beside the parameters, so a forward pass stays a pure function.
+/// `buffers` beside the parameters, so a forward pass stays a pure function. It must stay
+/// one: meta-training calls a learner from several threads at once (ES/PES particles,
+/// meta-batch members; ``Kernels/parallelMap(_:_:)``).
 public protocol Learner {
     /// The parameter tensors, in the order `forward` takes them.
     var parameterSpecs: [ParameterSpec] { get }
