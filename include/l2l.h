@@ -750,7 +750,10 @@ typedef int (*l2l_meta_progress_fn)(void *user, int64_t trial, int64_t step, flo
  * the learner's parameters, at the learner's step t < S (S = steps; t counts warmup steps,
  * which get no noise): the MTL2L authors' noise on theta, for any learned optimiser; the same
  * draws for every particle of an estimator; not applied by meta-testing), meta_batch [1] (learners per trial
- * and meta-update), seed [0], and:
+ * and meta-update; their unrolls, like the es/pes particles, run on up to kernel_threads
+ * threads at once (l2l_build_info; L2L_NUM_THREADS) with the same results for any count, so
+ * bptt without a memory budget holds up to that many unroll graphs at once; with a budget,
+ * and for callback tasks, one at a time), seed [0], and:
  *
  *  - estimator=bptt|es|pes [bptt]: how the meta-gradient of an unroll is obtained.
  *    "bptt": truncated backpropagation through the unroll (Algorithm 1).

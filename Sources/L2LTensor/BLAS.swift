@@ -29,7 +29,8 @@ public enum BLAS {
 
     /// The most threads a large product runs on: ``Kernels/threads``, but no more than the
     /// BLAS chose when it opened (so `OPENBLAS_NUM_THREADS=1` and `L2L_NUM_THREADS=1` each
-    /// keep l2l on one core). Products under 100 MFLOP always run on one.
+    /// keep l2l on one core). Products under 100 MFLOP, and every product inside an item of
+    /// ``Kernels/parallelMap(_:_:)``, run on one.
     public static var threads: Int { min(Kernels.threads, library.openingThreads) }
 
     /// CBLAS's row-major layout and transpose codes.

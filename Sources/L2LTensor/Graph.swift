@@ -1,4 +1,3 @@
-import Glibc
 import Synchronization
 
 /// What a gradient rule sees: the upstream gradient, the op's inputs and (when the op

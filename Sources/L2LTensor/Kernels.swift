@@ -24,10 +24,11 @@ public enum Kernels {
     private static let threadCount = Atomic<Int>(defaultThreads)
 
     /// Threads l2l's own kernels split their work across (default: `L2L_NUM_THREADS`, else
-    /// ``cores``). Large BLAS products use as many, capped by the BLAS's own count when it
-    /// opened (``BLAS/threads`` is the result). Every kernel gives the same bits for any
-    /// value: work is split by rows, and reductions sum fixed blocks in a fixed order. Set it
-    /// (1…256) for tests or to leave cores to other work.
+    /// ``cores``), and the most workers of a ``parallelMap(_:_:)``. Large BLAS products use as
+    /// many, capped by the BLAS's own count when it opened (``BLAS/threads`` is the result),
+    /// except inside a `parallelMap` item, where everything runs on the item's thread. Every
+    /// kernel gives the same bits for any value: work is split by rows, and reductions sum
+    /// fixed blocks in a fixed order. Set it (1…256) for tests or to leave cores to other work.
     public static var threads: Int {
         get { threadCount.load(ordering: .relaxed) }
         set { threadCount.store(Swift.min(Swift.max(1, newValue), 256), ordering: .relaxed) }

@@ -50,4 +50,19 @@ final class ParallelMapTests: XCTestCase {
         XCTAssertFalse(Kernels.onParallelItem)
         XCTAssertEqual(Kernels.parallelMap(1) { _ in Kernels.onParallelItem }, [false], "one item runs as a plain call")
     }
+
+    /// A product above the single-thread threshold runs on one BLAS thread inside an item:
+    /// the bits of `Kernels.threads = 1` (OpenBLAS's Haswell sgemm gives other last bits on
+    /// two threads, BLASThreadsTests).
+    func testALargeProductInsideAnItemHasTheBitsOfOneThread() {
+        var rng = RNG(seed: 3)
+        let a = Tensor.uniform([256, 1024], low: -1, high: 1, rng: &rng)   // 2·256·256·1024 = 134 MFLOP
+        let b = Tensor.uniform([1024, 256], low: -1, high: 1, rng: &rng)
+        Kernels.threads = 1
+        let one = matmul(a, b).scalars.map(\.bitPattern)
+        Kernels.threads = max(2, Kernels.cores)
+        for inside in Kernels.parallelMap(2, { _ in matmul(a, b).scalars.map(\.bitPattern) }) {
+            XCTAssertEqual(inside, one)
+        }
+    }
 }

@@ -25,9 +25,9 @@ public struct MetaParameterSpec: Equatable, Sendable {
 /// `step` is written in tensor ops, so it is differentiable in φ (and in the learner's
 /// parameters), which is what meta-training differentiates. The state is a list of
 /// tensors (recurrent states, for instance) so the meta-training engine can detach it at
-/// unroll boundaries and save it in checkpoints without knowing what it holds. `step` must
-/// be a pure function of its arguments: meta-training calls it from several threads at once
-/// (ES/PES particles, meta-batch members).
+/// unroll boundaries and save it in checkpoints without knowing what it holds. `step` and
+/// `metaLossTerm` must be pure functions of their arguments: meta-training calls them from
+/// several threads at once (ES/PES particles, meta-batch members).
 public protocol LearnedOptimiser {
     /// The factory kind ("lstm", "meta_sgd", "dmsgd", "m2sgd").
     var kind: String { get }

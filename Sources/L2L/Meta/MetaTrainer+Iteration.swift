@@ -43,8 +43,8 @@ extension MetaTrainer {
                 : "meta-training: member \(m)'s learner is held by another process since an earlier meta-iteration of this trial")
         }
         var trial = try openIteration()
-        // Members start (drawing from the run's generator) and take their windows in order;
-        // then their estimates, which draw nothing, run side by side where they may.
+        // Members start, warm up and take their windows in member order (every draw was made
+        // when the iteration opened); then their estimates run side by side where they may.
         var work = [(member: TaskMember, window: [TaskBatch], noise: [[Tensor]])]()
         for m in ids {
             trial.members[m] = started(trial.members[m])

@@ -17,7 +17,7 @@ protocol GradientEstimator: AnyObject {
     /// The standard deviation of the perturbations.
     var std: Float { get }
     /// Whether estimates of different members may be computed on several threads at once
-    /// (false while the estimator changes state of its own in `estimate`).
+    /// (false if `estimate` changes state of the estimator's own or must run alone).
     var estimatesConcurrently: Bool { get }
     /// The estimate of one truncation of `member` with φ = `meta` over `window`;
     /// `perturbations` holds ``pairs`` draws of ε ~ N(0, std²) shaped like φ.

@@ -18,7 +18,7 @@ final class TruncatedBPTT: GradientEstimator {
     var pairs: Int { 0 }
     var std: Float { 0 }
     /// Not under a memory budget: the first unroll measures the segment length (a shared
-    /// measurement of the buffer cache's peak).
+    /// measurement of the buffer cache's peak), and the budget holds for one unroll at a time.
     var estimatesConcurrently: Bool { memoryBudget == nil }
 
     init(unroll: Unroll, memoryBudget: Int?) {
