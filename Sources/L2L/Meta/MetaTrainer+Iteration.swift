@@ -44,8 +44,16 @@ extension MetaTrainer {
         }
         var trial = try openIteration()
         // Members start, warm up and take their windows in member order (every draw was made
-        // when the iteration opened); then their estimates run side by side where they may.
-        var work = [(member: TaskMember, window: [TaskBatch], noise: [[Tensor]])]()
+        // when the iteration opened). Their estimates then run side by side where they may;
+        // otherwise each runs before the next member starts.
+        let (estimator, meta) = (self.estimator, self.meta)
+        typealias Job = (member: TaskMember, window: [TaskBatch], noise: [[Tensor]])
+        func estimate(_ job: Job) -> Estimate {
+            estimator.estimate(meta, member: job.member, window: job.window, perturbations: job.noise)
+        }
+        let concurrent = estimator.estimatesConcurrently && ids.allSatisfy { trial.members[$0].instance.scoresConcurrently }
+        var work = [Job]()
+        var estimates = [Estimate]()
         for m in ids {
             trial.members[m] = started(trial.members[m])
             if trial.warmups[m] > 0 {
@@ -53,12 +61,10 @@ extension MetaTrainer {
                 trial.warmups[m] = 0
             }
             let member = trial.members[m]
-            work.append((member, member.instance.window(config.unroll), trial.noise![m]))
+            let job: Job = (member, member.instance.window(config.unroll), trial.noise![m])
+            if concurrent { work.append(job) } else { estimates.append(estimate(job)) }
         }
-        let (estimator, meta) = (self.estimator, self.meta)
-        let estimateOne = { (k: Int) in estimator.estimate(meta, member: work[k].member, window: work[k].window, perturbations: work[k].noise) }
-        let concurrent = estimator.estimatesConcurrently && work.allSatisfy { $0.member.instance.scoresConcurrently }
-        let estimates = concurrent ? Kernels.parallelMap(work.count, estimateOne) : work.indices.map(estimateOne)
+        if concurrent { estimates = Kernels.parallelMap(work.count) { estimate(work[$0]) } }
         var out = [MemberEstimate]()
         for (m, e) in zip(ids, estimates) {
             trial.estimated[m] = e.next
