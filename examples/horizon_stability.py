@@ -125,7 +125,8 @@ def main():
                         help="comma list of S values, each optionally with its trials as S:Q and then MetaTrainer "
                              "options of that stage alone as :key=value: meta-train Q (default --trials) learners of S "
                              "steps at each in turn, each stage starting from the last one's φ (e.g. 100:60,300:20 or "
-                             "100:60,1000:4:estimator=pes:es_pairs=8; overrides --steps)")
+                             "100:60,1000:4:estimator=pes:es_pairs=8; overrides --steps). Every stage draws its "
+                             "learners from the run's seed unless it has seed_offset=K (then seed + K)")
     parser.add_argument("--unroll", type=int, default=5)
     parser.add_argument("--test-steps", type=int, default=1000)
     parser.add_argument("--nets", default="mlp", help="networks to meta-test on: mlp (784-32-10, the meta-training "
@@ -200,8 +201,9 @@ def main():
                      if args.load else constructors[args.optimizer](seed))
         history = []
         for steps, trials, options in stages:
+            stage = {**meta, **options}
             trainer = l2l.meta.MetaTrainer(optimizer, [(learner, train)], trials=trials, steps=steps,
-                                           unroll=args.unroll, seed=seed, **{**meta, **options})
+                                           unroll=args.unroll, seed=seed + stage.pop("seed_offset", 0), **stage)
             history.extend(trainer.run())
             optimizer = trainer.learned()
         if args.save:
